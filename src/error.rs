@@ -1,0 +1,60 @@
+//! The crate error: I/O failures and format errors, each wrapped with the
+//! one fact the layer that saw it knows (the path, the page).
+
+use std::{io, path::PathBuf};
+
+use crate::format::{FormatError, PageNumber};
+
+/// An error that stops an operation. Damage found inside a database that
+/// can be reported and stepped over is a [`crate::report::Finding`] instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be opened or read.
+    #[error("{}: cannot open: {source}", .path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
+    /// The path is not a regular file.
+    #[error("{}: is a directory, not a database file", .path.display())]
+    IsDirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file cannot be read as an ESE database.
+    #[error("{}: {reason}", .path.display())]
+    NotDatabase {
+        /// The file.
+        path: PathBuf,
+        /// What was expected and what was found.
+        reason: String,
+    },
+    /// A page number outside the file.
+    #[error("{}: page {page} is outside the file (pages 1 to {last})", .path.display())]
+    PageOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The page asked for.
+        page: PageNumber,
+        /// The last page in the file.
+        last: u32,
+    },
+    /// A structure in a page could not be decoded.
+    #[error("{}: page {page}: {source}", .path.display())]
+    Page {
+        /// The file.
+        path: PathBuf,
+        /// The page.
+        page: PageNumber,
+        /// What was wrong.
+        #[source]
+        source: FormatError,
+    },
+    /// Writing output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] io::Error),
+}

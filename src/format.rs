@@ -1,0 +1,15 @@
+//! Pure decoding of ESE structures from byte slices.
+//!
+//! Bytes in, typed values or [`FormatError`]s out: nothing here opens a file,
+//! spawns a thread or prints. Every offset read from the file is untrusted,
+//! so this layer reads only through `get` and checked arithmetic; it is the
+//! layer the fuzz targets exercise. Where a page or header lives in a file,
+//! and which pages to read, is [`crate::store`]'s business.
+#![deny(clippy::indexing_slicing)]
+
+pub mod checksum;
+pub mod error;
+pub mod types;
+
+pub use error::FormatError;
+pub use types::{DbTime, Lgpos, LogTime, ObjectId, PageNumber, PageSize, Signature};

@@ -1,0 +1,55 @@
+//! The error type of the format layer: small, `Copy`, and located, so a
+//! front end can jump to the offset it names.
+
+/// A decoding error. Offsets are relative to the structure being decoded
+/// (a page, a header, a record) unless the variant says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// Fewer bytes than the structure needs.
+    #[error("{what} is truncated: need {need} bytes, have {have}")]
+    Truncated {
+        /// What was being decoded.
+        what: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes available.
+        have: usize,
+    },
+    /// The database header magic is not 0x89abcdef.
+    #[error("bad database signature {found:#010x} at offset 4 (expected 0x89abcdef)")]
+    BadMagic {
+        /// The value found at offset 4.
+        found: u32,
+    },
+    /// A header checksum does not match.
+    #[error("header checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    HeaderChecksum {
+        /// Value stored at offset 0.
+        stored: u32,
+        /// Value computed over the header page.
+        computed: u32,
+    },
+    /// The page size field holds a value ESE does not use.
+    #[error("page size field at offset 236 holds {found}, not 2048, 4096, 8192, 16384 or 32768")]
+    BadPageSize {
+        /// The value found.
+        found: u32,
+    },
+    /// A tag points outside the page.
+    #[error("tag {index} points outside the page (offset {offset}, size {size})")]
+    TagOutOfBounds {
+        /// Tag index (0 = external header).
+        index: u16,
+        /// Offset from the end of the page header.
+        offset: u16,
+        /// Size in bytes.
+        size: u16,
+    },
+    /// The tag array overlaps the page header or the node data.
+    #[error("tag array of {count} tags does not fit in the page")]
+    TagArrayTooLarge {
+        /// Tag count claimed by the page header.
+        count: u16,
+    },
+}

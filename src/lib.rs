@@ -1,0 +1,26 @@
+//! esescope: an inspector for Microsoft Extensible Storage Engine (ESE,
+//! "JET Blue") databases, transaction logs and checkpoint files.
+//!
+//! Architecture, in the direction dependencies point:
+//!
+//! - [`format`]: pure decoding of on-disk structures from byte slices
+//!   (headers, pages, tags, checksums). No I/O.
+//! - [`store`]: opens a file read-only, maps it, elects the header copy and
+//!   page size, and hands out pages. Owns the crate's only `unsafe` (the mmap).
+//! - [`scan`]: long-running checks over a whole database, as plain functions
+//!   with a progress callback.
+//! - [`report`]: the one output model (findings, page dumps, header
+//!   comparisons) with text and JSON renderers, shared by every front end.
+//! - [`cli`]: the command-line front end; each subcommand writes to any
+//!   `io::Write`, so tests capture output without a subprocess.
+//!
+//! Nothing in this crate writes to a file the user opened.
+
+pub mod cli;
+pub mod error;
+pub mod format;
+pub mod report;
+pub mod scan;
+pub mod store;
+
+pub use error::Error;

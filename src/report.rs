@@ -1,0 +1,8 @@
+//! The one output model shared by every front end: findings with severity
+//! and location, and the documents commands produce (header comparisons,
+//! page dumps, verify summaries). Renderers turn these into text or JSON;
+//! the CLI prints them and the TUI copies the same text.
+
+pub mod finding;
+
+pub use finding::{Finding, Location, Severity};

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, one module per area.
+//! Real sample files are read from `../shared/samples/real` and never copied
+//! into the repository; damaged variants are made in temporary directories.
+
+mod common;
