@@ -9,7 +9,12 @@
 
 pub mod checksum;
 pub mod error;
+pub mod field;
+pub mod header;
+pub mod page;
+pub mod tag;
 pub mod types;
+pub mod verdict;
 
 pub use error::FormatError;
 pub use types::{DbTime, Lgpos, LogTime, ObjectId, PageNumber, PageSize, Signature};
