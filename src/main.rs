@@ -1,1 +1,26 @@
-fn main() {}
+//! The `esescope` binary: parses the command line, runs the subcommand and
+//! maps errors to exit code 2 with a one-line message on stderr.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use esescope::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = cli::run(&cli.command, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(esescope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("esescope: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -4,5 +4,9 @@
 //! the CLI prints them and the TUI copies the same text.
 
 pub mod finding;
+pub mod header;
+pub mod hexdump;
+pub mod page;
+pub mod verify;
 
 pub use finding::{Finding, Location, Severity};

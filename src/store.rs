@@ -1,1 +1,10 @@
-//! placeholder
+//! Where things are in a file: opening it read-only, mapping it, electing
+//! the header copy and page size, and handing out pages by number.
+//!
+//! The mmap in [`file`] is the crate's only `unsafe`. Decoding what the
+//! bytes mean is [`crate::format`]'s job.
+
+pub mod database;
+pub mod file;
+
+pub use database::{Database, HeaderCopy, HeaderSource};

@@ -187,7 +187,11 @@ pub struct Field {
 
 /// Decodes every field of `defs` from `bytes`. A field that does not fit
 /// in `bytes` is left out.
-pub fn decode_fields(defs: &[FieldDef], bytes: &[u8], names: &dyn Fn(FieldKind, u64) -> FieldValue) -> Vec<Field> {
+pub fn decode_fields(
+    defs: &[FieldDef],
+    bytes: &[u8],
+    names: &dyn Fn(FieldKind, u64) -> FieldValue,
+) -> Vec<Field> {
     defs.iter()
         .filter_map(|def| {
             let raw = bytes.get(def.offset..def.offset + def.len)?;
@@ -207,7 +211,11 @@ fn unsigned(raw: &[u8]) -> Option<u64> {
     }
 }
 
-fn decode_value(def: &FieldDef, raw: &[u8], named: &dyn Fn(FieldKind, u64) -> FieldValue) -> Option<FieldValue> {
+fn decode_value(
+    def: &FieldDef,
+    raw: &[u8],
+    named: &dyn Fn(FieldKind, u64) -> FieldValue,
+) -> Option<FieldValue> {
     Some(match def.kind {
         FieldKind::Unsigned => FieldValue::Number(unsigned(raw)?),
         FieldKind::Signed => FieldValue::Signed(i64::from(le_u32(raw, 0)? as i32)),

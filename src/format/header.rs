@@ -266,9 +266,11 @@ impl DbHeader {
     /// # Errors
     /// [`FormatError::Truncated`] when fewer than 748 bytes are given.
     pub fn parse(bytes: &[u8]) -> Result<Self, FormatError> {
-        let truncated = FormatError::Truncated { what: "database header", need: HEADER_LEN, have: bytes.len() };
+        let truncated =
+            FormatError::Truncated { what: "database header", need: HEADER_LEN, have: bytes.len() };
         let (raw, _) = RawDbHeader::ref_from_prefix(bytes).map_err(|_| truncated)?;
-        let copy: [u8; HEADER_LEN] = bytes.get(..HEADER_LEN).ok_or(truncated)?.try_into().map_err(|_| truncated)?;
+        let copy: [u8; HEADER_LEN] =
+            bytes.get(..HEADER_LEN).ok_or(truncated)?.try_into().map_err(|_| truncated)?;
         Ok(Self {
             checksum: raw.checksum.get(),
             magic: raw.magic.get(),
@@ -327,7 +329,10 @@ impl DbHeader {
     pub fn differences(&self, other: &Self) -> Vec<&'static str> {
         FIELDS
             .iter()
-            .filter(|def| self.raw.get(def.offset..def.offset + def.len) != other.raw.get(def.offset..def.offset + def.len))
+            .filter(|def| {
+                self.raw.get(def.offset..def.offset + def.len)
+                    != other.raw.get(def.offset..def.offset + def.len)
+            })
             .map(|def| def.name)
             .collect()
     }

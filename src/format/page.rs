@@ -120,8 +120,11 @@ impl PageFlags {
     /// Names of the set flags, the flush type as `FlushType=N`, and any
     /// unknown bits as hex.
     pub fn names(self) -> Vec<String> {
-        let mut names: Vec<String> =
-            Self::NAMED.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| (*name).to_string()).collect();
+        let mut names: Vec<String> = Self::NAMED
+            .iter()
+            .filter(|(bit, _)| self.0 & bit != 0)
+            .map(|(_, name)| (*name).to_string())
+            .collect();
         if self.flush_type() != 0 {
             names.push(format!("FlushType={}", self.flush_type()));
         }
@@ -212,7 +215,8 @@ impl PageHeader {
         };
         if size.is_large() {
             let (large, _) = RawLargePageHeader::ref_from_prefix(bytes).map_err(|_| truncated)?;
-            header.block_checksums = Some([large.checksum1.get(), large.checksum2.get(), large.checksum3.get()]);
+            header.block_checksums =
+                Some([large.checksum1.get(), large.checksum2.get(), large.checksum3.get()]);
             header.pgno = Some(PageNumber(large.pgno.get()));
         }
         Ok(header)

@@ -80,7 +80,8 @@ pub fn tag_at(page: &[u8], size: PageSize, header: &PageHeader, index: u16) -> R
     let ib_field = le_u16(page, entry + 2).ok_or(too_large)?;
     let raw = u32::from(cb_field) | (u32::from(ib_field) << 16);
     let (size_mask, offset_mask) = if size.is_large() { (0x7FFF, 0x7FFF) } else { (0x1FFF, 0x1FFF) };
-    let mut tag = Tag { index, offset: ib_field & offset_mask, size: cb_field & size_mask, flags: NodeFlags(0), raw };
+    let mut tag =
+        Tag { index, offset: ib_field & offset_mask, size: cb_field & size_mask, flags: NodeFlags(0), raw };
     let end = size.header_len() + usize::from(tag.offset) + usize::from(tag.size);
     if tag.size > 0 && end > array_start.unwrap_or(0) {
         return Err(FormatError::TagOutOfBounds { index, offset: tag.offset, size: tag.size });
@@ -140,6 +141,9 @@ mod tests {
         let mut page = page_with_tags(&[]);
         page[34..36].copy_from_slice(&0x0FFFu16.to_le_bytes());
         let header = PageHeader::parse(&page, PageSize::K4).unwrap();
-        assert_eq!(tag_at(&page, PageSize::K4, &header, 0), Err(FormatError::TagArrayTooLarge { count: 0xFFF }));
+        assert_eq!(
+            tag_at(&page, PageSize::K4, &header, 0),
+            Err(FormatError::TagArrayTooLarge { count: 0xFFF })
+        );
     }
 }

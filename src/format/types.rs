@@ -75,6 +75,7 @@ impl PageSize {
     }
 
     /// The size in bytes as `usize`.
+    #[allow(clippy::len_without_is_empty)] // a page size is never empty
     pub fn len(self) -> usize {
         self.0 as usize
     }
@@ -271,9 +272,7 @@ impl Signature {
 
     /// NetBIOS computer name (NUL-padded ANSI; empty in modern files).
     pub fn computer_name(&self) -> String {
-        let name = &self.0[12..28];
-        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        name[..end].iter().map(|&b| char::from(b)).collect()
+        self.0.iter().skip(12).take_while(|&&b| b != 0).map(|&b| char::from(b)).collect()
     }
 
     /// All zero: no signature.

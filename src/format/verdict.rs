@@ -84,16 +84,18 @@ pub struct FlippedBit {
     pub block: u8,
     /// What the bit belongs to.
     pub kind: FlipKind,
+    /// The byte as it is in the page now.
+    pub byte: u8,
 }
 
 impl FlippedBit {
     fn at_page_bit(page_bit: usize, block: u8, kind: FlipKind) -> Self {
-        Self { offset: page_bit / 8, bit: (page_bit % 8) as u8, block, kind }
+        Self { offset: page_bit / 8, bit: (page_bit % 8) as u8, block, kind, byte: 0 }
     }
 
-    /// The byte value after flipping this bit back, given the current byte.
-    pub fn corrected(&self, current: u8) -> u8 {
-        current ^ (1 << self.bit)
+    /// The byte after flipping this bit back.
+    pub fn corrected(&self) -> u8 {
+        self.byte ^ (1 << self.bit)
     }
 }
 
@@ -254,7 +256,18 @@ pub fn check_page(page: &[u8], pgno: PageNumber, size: PageSize) -> PageCheck {
         },
         other => other,
     };
-    PageCheck { pgno, format, blocks, verdict }
+    PageCheck { pgno, format, blocks, verdict: with_bytes(verdict, page) }
+}
+
+/// Fills in the current value of each flipped bit's byte.
+fn with_bytes(mut verdict: Verdict, page: &[u8]) -> Verdict {
+    let fill = |bit: &mut FlippedBit| bit.byte = page.get(bit.offset).copied().unwrap_or(0);
+    match &mut verdict {
+        Verdict::Correctable { bits, .. } => bits.iter_mut().for_each(fill),
+        Verdict::WrongPageNumber { perhaps_bit: Some(bit), .. } => fill(bit),
+        _ => {}
+    }
+    verdict
 }
 
 fn legacy_verdict(blocks: &[BlockCheck], pgno: PageNumber) -> Verdict {
@@ -280,7 +293,11 @@ fn xe_verdict(page: &[u8], pgno: PageNumber, size: PageSize, blocks: &[BlockChec
         let d = first.xor_diff();
         if d != 0 && blocks.iter().all(|b| b.ecc_diff() == 0 && b.xor_diff() == d) {
             let perhaps_bit = (blocks.len() == 1 && d.count_ones() == 1).then(|| {
-                FlippedBit::at_page_bit(first.stored_at * 8 + d.trailing_zeros() as usize, 0, FlipKind::StoredChecksum)
+                FlippedBit::at_page_bit(
+                    first.stored_at * 8 + d.trailing_zeros() as usize,
+                    0,
+                    FlipKind::StoredChecksum,
+                )
             });
             return Verdict::WrongPageNumber { stored_pgno: PageNumber(pgno.0 ^ d), perhaps_bit };
         }
@@ -419,7 +436,12 @@ mod tests {
                     panic!("{size}: bit {bit}: {:?}", check.verdict)
                 };
                 assert_eq!(bits.len(), 1, "{size}: bit {bit}");
-                assert_eq!((bits[0].offset, bits[0].bit as usize), (bit / 8, bit % 8), "{size}: {:?}", bits[0]);
+                assert_eq!(
+                    (bits[0].offset, bits[0].bit as usize),
+                    (bit / 8, bit % 8),
+                    "{size}: {:?}",
+                    bits[0]
+                );
             }
         }
     }
@@ -435,7 +457,9 @@ mod tests {
             flip(&mut page, bit);
             let check = check_page(&page, PageNumber(9), size);
             match &check.verdict {
-                Verdict::Correctable { bits, .. } => assert_eq!(bits[0].offset * 8 + bits[0].bit as usize, bit),
+                Verdict::Correctable { bits, .. } => {
+                    assert_eq!(bits[0].offset * 8 + bits[0].bit as usize, bit)
+                }
                 other => panic!("bit {bit}: {other:?}"),
             }
         }
@@ -455,7 +479,11 @@ mod tests {
                 let mut page = clean.clone();
                 flip(&mut page, a);
                 flip(&mut page, b);
-                assert_eq!(check_page(&page, PageNumber(12), size).verdict, Verdict::Uncorrectable, "{size} {a} {b}");
+                assert_eq!(
+                    check_page(&page, PageNumber(12), size).verdict,
+                    Verdict::Uncorrectable,
+                    "{size} {a} {b}"
+                );
             }
         }
     }
@@ -465,7 +493,10 @@ mod tests {
         for size in [PageSize::K4, PageSize::K32] {
             let page = sealed_page(size, 100, 7);
             let check = check_page(&page, PageNumber(37), size);
-            assert_eq!(check.verdict, Verdict::WrongPageNumber { stored_pgno: PageNumber(100), perhaps_bit: None });
+            assert_eq!(
+                check.verdict,
+                Verdict::WrongPageNumber { stored_pgno: PageNumber(100), perhaps_bit: None }
+            );
             assert_eq!(check.verdict.jet_error(), Some((-1018, "JET_errReadVerifyFailure")));
         }
     }

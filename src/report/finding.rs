@@ -88,7 +88,9 @@ impl fmt::Display for Location {
                 write!(f, "page {pgno} byte {page_offset:#x} bit {bit} (file offset {file_offset:#x})")
             }
             Self::Tag { pgno, index } => write!(f, "page {pgno} tag {index}"),
-            Self::Log { generation, lgpos: Some(lgpos) } => write!(f, "log generation {generation:#x} at {lgpos}"),
+            Self::Log { generation, lgpos: Some(lgpos) } => {
+                write!(f, "log generation {generation:#x} at {lgpos}")
+            }
             Self::Log { generation, lgpos: None } => write!(f, "log generation {generation:#x}"),
         }
     }

@@ -1,0 +1,256 @@
+//! A page dump: header fields with offsets, tags, the checksum analysis and
+//! the hex of the page, as one document for text and JSON.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::hexdump::{bit_marker, bit_row, hex_dump, Mark};
+use crate::format::field::Field;
+use crate::format::page::PageHeader;
+use crate::format::tag::Tag;
+use crate::format::verdict::{BlockCheck, ChecksumFormat, FlipKind, PageCheck, Verdict};
+use crate::format::PageNumber;
+use crate::store::Database;
+use crate::Error;
+
+/// One row of the tag table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagRow {
+    /// Tag index (0 = external header).
+    pub index: u16,
+    /// Page offset of the 4-byte tag entry.
+    pub entry_offset: usize,
+    /// The tag, or the reason it could not be read.
+    #[serde(flatten)]
+    pub tag: Result<Tag, String>,
+    /// Page offset where the data starts.
+    pub data_offset: Option<usize>,
+    /// Names of the node flags.
+    pub flags: Vec<&'static str>,
+}
+
+/// Everything about one page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageDump {
+    /// The file.
+    pub file: String,
+    /// The page number.
+    pub pgno: PageNumber,
+    /// File offset of the page: (pgno + 1) x page size.
+    pub file_offset: u64,
+    /// Page size in bytes.
+    pub page_size: u32,
+    /// The kind of tree, from the flags.
+    pub tree_kind: &'static str,
+    /// Header fields with offsets, raw bytes and values.
+    pub fields: Vec<Field>,
+    /// The tag array.
+    pub tags: Vec<TagRow>,
+    /// The checksum analysis.
+    pub checksum: PageCheck,
+    /// The page bytes as hex (JSON) — the text form prints a hex dump.
+    #[serde(serialize_with = "serialize_hex")]
+    pub bytes: Vec<u8>,
+}
+
+fn serialize_hex<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+impl PageDump {
+    /// Builds the dump of page `pgno`.
+    ///
+    /// # Errors
+    /// [`Error::PageOutOfRange`] when the page is not in the file.
+    pub fn build(db: &Database, pgno: PageNumber) -> Result<Self, Error> {
+        let page = db.page(pgno)?;
+        let size = db.page_size();
+        let tags = page
+            .tags()
+            .enumerate()
+            .map(|(i, tag)| {
+                let index = i as u16;
+                TagRow {
+                    index,
+                    entry_offset: Tag::entry_offset(index, size),
+                    data_offset: tag.as_ref().ok().map(|t| t.page_range(size).start),
+                    flags: tag.as_ref().map(|t| t.flags.names()).unwrap_or_default(),
+                    tag: tag.map_err(|e| e.to_string()),
+                }
+            })
+            .collect();
+        Ok(Self {
+            file: db.path().display().to_string(),
+            pgno,
+            file_offset: pgno.file_offset(size),
+            page_size: size.bytes(),
+            tree_kind: page.header.flags.tree_kind(),
+            fields: PageHeader::fields(page.bytes, size),
+            tags,
+            checksum: crate::scan::check_page(db, pgno)?,
+            bytes: page.bytes.to_vec(),
+        })
+    }
+
+    /// Writes the dump as aligned plain text, like eseutil's page dump.
+    ///
+    /// # Errors
+    /// Any error writing to `out`.
+    pub fn write_text(&self, out: &mut dyn Write, with_hex: bool) -> io::Result<()> {
+        writeln!(out, "Page {} of {}", self.pgno, self.file)?;
+        writeln!(
+            out,
+            "  file offset {:#x} ({}), page size {}",
+            self.file_offset, self.file_offset, self.page_size
+        )?;
+        writeln!(out, "  {} tree page", self.tree_kind)?;
+        writeln!(out)?;
+        writeln!(out, "Header")?;
+        for field in &self.fields {
+            writeln!(
+                out,
+                "  {:>4}  {:<18} {:<18} {}",
+                format!("{:#x}", field.offset),
+                field.name,
+                field.raw,
+                field.value
+            )?;
+        }
+        writeln!(out)?;
+        write_checksum(out, &self.checksum, self.file_offset)?;
+        writeln!(out)?;
+        writeln!(out, "Tags ({})", self.tags.len())?;
+        writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  flags", "tag", "entry", "data", "size")?;
+        for row in &self.tags {
+            match &row.tag {
+                Ok(tag) => writeln!(
+                    out,
+                    "  {:>5}  {:>6}  {:>6}  {:>6}  {}",
+                    row.index,
+                    format!("{:#x}", row.entry_offset),
+                    format!("{:#x}", row.data_offset.unwrap_or(0)),
+                    tag.size,
+                    row.flags.join(" ")
+                )?,
+                Err(e) => writeln!(
+                    out,
+                    "  {:>5}  {:>6}  error: {e}",
+                    row.index,
+                    format!("{:#x}", row.entry_offset)
+                )?,
+            }
+        }
+        if with_hex {
+            writeln!(out)?;
+            writeln!(out, "Hex (page offset, file offset)")?;
+            let marks = flipped_marks(&self.checksum);
+            out.write_all(hex_dump(&self.bytes, self.file_offset, &marks).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn flipped_marks(check: &PageCheck) -> Vec<Mark> {
+    let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
+    bits.iter()
+        .map(|bit| Mark {
+            offset: bit.offset,
+            note: format!("bit {} flipped: {:#04x} should be {:#04x}", bit.bit, bit.byte, bit.corrected()),
+        })
+        .collect()
+}
+
+/// Writes the checksum analysis of a page: per block, stored and computed
+/// XOR and ECC halves, their difference in binary, then the verdict.
+///
+/// # Errors
+/// Any error writing to `out`.
+pub fn write_checksum(out: &mut dyn Write, check: &PageCheck, file_offset: u64) -> io::Result<()> {
+    let format = match check.format {
+        ChecksumFormat::Legacy => "legacy XOR (bytes 0-3 XOR, bytes 4-7 page number)",
+        ChecksumFormat::XorEcc if check.blocks.len() > 1 => "XOR+ECC, four blocks",
+        ChecksumFormat::XorEcc => "XOR+ECC",
+    };
+    writeln!(out, "Checksum ({format})")?;
+    for block in &check.blocks {
+        write_block(out, block, check.format)?;
+    }
+    writeln!(out, "  verdict: {}", verdict_text(&check.verdict, file_offset))?;
+    Ok(())
+}
+
+fn write_block(out: &mut dyn Write, block: &BlockCheck, format: ChecksumFormat) -> io::Result<()> {
+    let second = if format == ChecksumFormat::Legacy { "pgno" } else { "ecc" };
+    let end = block.offset + block.len - 1;
+    let state = if block.is_ok() { "ok" } else { "MISMATCH" };
+    writeln!(
+        out,
+        "  block {} (bytes {:#06x}-{end:#06x}, stored at {:#x}): {state}",
+        block.block, block.offset, block.stored_at
+    )?;
+    let (s, c) = (block.stored, block.computed);
+    writeln!(out, "    stored    xor {:#010x}  {second} {:#010x}", s as u32, (s >> 32) as u32)?;
+    writeln!(out, "    computed  xor {:#010x}  {second} {:#010x}", c as u32, (c >> 32) as u32)?;
+    if !block.is_ok() {
+        writeln!(out, "    difference xor {:#010x}  {second} {:#010x}", block.xor_diff(), block.ecc_diff())?;
+        for (name, value, diff) in [
+            ("stored xor  ", s as u32, block.xor_diff()),
+            ("computed xor", c as u32, block.xor_diff()),
+            ("stored ecc  ", (s >> 32) as u32, block.ecc_diff()),
+            ("computed ecc", (c >> 32) as u32, block.ecc_diff()),
+        ] {
+            writeln!(out, "      {name}  {}", bit_row(value))?;
+            if name.starts_with("computed") && diff != 0 {
+                writeln!(out, "      {:12}  {}", "differs", bit_marker(diff))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The verdict in words, with offsets, as the CLI and reports print it.
+pub fn verdict_text(verdict: &Verdict, file_offset: u64) -> String {
+    match verdict {
+        Verdict::Ok => "ok".into(),
+        Verdict::Uninitialized => {
+            "uninitialized: every byte is zero, the page was never written (-1019 JET_errPageNotInitialized)".into()
+        }
+        Verdict::NotChecksummed => "not checksummed (temporary database page)".into(),
+        Verdict::Correctable { bits, perhaps_page } => {
+            let list: Vec<String> = bits
+                .iter()
+                .map(|bit| {
+                    let what = match bit.kind {
+                        FlipKind::Data => "data bit, located by ECC",
+                        FlipKind::StoredChecksum => "in the stored checksum; the data is intact",
+                        FlipKind::FormatFlag => "the NewChecksumFormat flag, which the engine will not correct",
+                    };
+                    format!(
+                        "byte {:#x} bit {} (file offset {:#x}; {what}; {:#04x} -> {:#04x})",
+                        bit.offset,
+                        bit.bit,
+                        file_offset + bit.offset as u64,
+                        bit.byte,
+                        bit.corrected()
+                    )
+                })
+                .collect();
+            let noun = if bits.len() == 1 { "single-bit error" } else { "single-bit errors" };
+            let mut text = format!("correctable: {noun} at {}", list.join(", "));
+            if let Some(page) = perhaps_page {
+                text.push_str(&format!(
+                    "; or this is page {page} written at the wrong place: nothing in the file tells which"
+                ));
+            }
+            text
+        }
+        Verdict::WrongPageNumber { stored_pgno, .. } => format!(
+            "wrong page number: the data is intact but its checksum was made for page {stored_pgno}; perhaps this \
+             is page {stored_pgno} written at the wrong place (-1018 JET_errReadVerifyFailure)"
+        ),
+        Verdict::Uncorrectable => {
+            "not correctable: the checksum mismatch is not a single flipped bit (-1018 JET_errReadVerifyFailure)".into()
+        }
+    }
+}

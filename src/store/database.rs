@@ -1,0 +1,312 @@
+//! A database file opened for reading: the elected header, the page size,
+//! and pages by number. Spec sections 2 and 3.5.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::file::MappedFile;
+use crate::format::header::{self, check_header_page, DbHeader, HeaderChecksum, FILE_TYPE_OFFSET, MAGIC};
+use crate::format::page::Page;
+use crate::format::types::le_u32;
+use crate::format::verdict::{check_page, page_matches, Verdict};
+use crate::format::{PageNumber, PageSize};
+use crate::report::{Finding, Location};
+use crate::Error;
+
+/// One of the two header copies as found in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeaderCopy {
+    /// 0 = primary (file offset 0), 1 = shadow (file offset = page size).
+    pub copy: u8,
+    /// File offset of the copy.
+    pub file_offset: u64,
+    /// The decoded fields (even when the checksum fails).
+    pub header: Option<DbHeader>,
+    /// Stored vs computed header checksum over one page.
+    pub checksum: Option<HeaderChecksum>,
+    /// True when the checksum matches, the magic is right and the page size
+    /// field agrees with the page size.
+    pub valid: bool,
+}
+
+/// Where the page size and header came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderSource {
+    /// The primary header is valid.
+    Primary,
+    /// The primary header is damaged; the shadow copy is used.
+    Shadow,
+    /// Both copies are damaged; the page size was found by checksumming pages 1–4.
+    DetectedFromPages,
+}
+
+/// A database file opened read-only.
+#[derive(Debug)]
+pub struct Database {
+    path: PathBuf,
+    file: MappedFile,
+    page_size: PageSize,
+    source: HeaderSource,
+    copies: [HeaderCopy; 2],
+    warnings: Vec<Finding>,
+}
+
+impl Database {
+    /// Opens `path` read-only, elects a header copy and the page size.
+    ///
+    /// # Errors
+    /// A directory, an unreadable file, an empty file, a log or checkpoint,
+    /// a file shorter than its two header pages, or a file in which neither
+    /// header copy is valid and no page size makes pages 1–4 verify.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let file = MappedFile::open(&path)?;
+        let not_db = |reason: String| Error::NotDatabase { path: path.clone(), reason };
+        let bytes = file.bytes();
+        if bytes.is_empty() {
+            return Err(not_db("empty file (0 bytes), expected an ESE database header at offset 0".into()));
+        }
+        let (page_size, source) = match elect(bytes) {
+            Some(elected) => elected,
+            None => match detect_page_size(bytes) {
+                Some(size) => (size, HeaderSource::DetectedFromPages),
+                None => return Err(not_db(describe_unreadable(bytes))),
+            },
+        };
+        if bytes.len() < 2 * page_size.len() {
+            return Err(not_db(format!(
+                "truncated: {} bytes is less than the two header pages (2 x {} bytes)",
+                bytes.len(),
+                page_size.bytes()
+            )));
+        }
+        let copies = [header_copy(bytes, 0, page_size), header_copy(bytes, 1, page_size)];
+        let mut db = Self { path, file, page_size, source, copies, warnings: Vec::new() };
+        db.warnings = db.open_warnings();
+        Ok(db)
+    }
+
+    fn open_warnings(&self) -> Vec<Finding> {
+        let mut warnings = Vec::new();
+        let [primary, shadow] = &self.copies;
+        match self.source {
+            HeaderSource::Primary if !shadow.valid => warnings.push(Finding::warning(
+                Location::Header { copy: 1, file_offset: shadow.file_offset },
+                "shadow header is damaged (checksum or signature); the primary copy is used",
+            )),
+            HeaderSource::Primary => {
+                if let (Some(a), Some(b)) = (&primary.header, &shadow.header) {
+                    let fields = a.differences(b);
+                    if !fields.is_empty() {
+                        warnings.push(Finding::warning(
+                            Location::Header { copy: 1, file_offset: shadow.file_offset },
+                            format!("shadow header differs from the primary in {}", fields.join(", ")),
+                        ));
+                    }
+                }
+            }
+            HeaderSource::Shadow => warnings.push(Finding::warning(
+                Location::Header { copy: 0, file_offset: 0 },
+                "primary header is damaged; using the shadow copy",
+            )),
+            HeaderSource::DetectedFromPages => warnings.push(Finding::warning(
+                Location::Header { copy: 0, file_offset: 0 },
+                format!(
+                    "both header copies are damaged; page size {} detected from the checksums of pages 1-4",
+                    self.page_size.bytes()
+                ),
+            )),
+        }
+        if let Some((pgno, have)) = self.truncated_page() {
+            warnings.push(Finding::error(
+                Location::Page { pgno, file_offset: pgno.file_offset(self.page_size) },
+                format!("file ends {have} bytes into page {pgno}: the last page is truncated"),
+            ));
+        }
+        warnings
+    }
+
+    /// The path the database was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The page size in use.
+    pub fn page_size(&self) -> PageSize {
+        self.page_size
+    }
+
+    /// Where the page size and header came from.
+    pub fn header_source(&self) -> HeaderSource {
+        self.source
+    }
+
+    /// The elected header: the primary if valid, else the shadow; `None`
+    /// when both are damaged.
+    pub fn header(&self) -> Option<&DbHeader> {
+        let [primary, shadow] = &self.copies;
+        match self.source {
+            HeaderSource::Primary => primary.header.as_ref(),
+            HeaderSource::Shadow => shadow.header.as_ref(),
+            HeaderSource::DetectedFromPages => None,
+        }
+    }
+
+    /// Both header copies as found.
+    pub fn header_copies(&self) -> &[HeaderCopy; 2] {
+        &self.copies
+    }
+
+    /// Problems noticed while opening (damaged header copies, differences
+    /// between them, a truncated last page).
+    pub fn warnings(&self) -> &[Finding] {
+        &self.warnings
+    }
+
+    /// The file size in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.file.bytes().len() as u64
+    }
+
+    /// The number of whole pages after the two header pages.
+    pub fn page_count(&self) -> u32 {
+        let pages = self.file.bytes().len() / self.page_size.len();
+        u32::try_from(pages.saturating_sub(2)).unwrap_or(u32::MAX)
+    }
+
+    /// The page the file ends in the middle of, with how many of its bytes exist.
+    pub fn truncated_page(&self) -> Option<(PageNumber, usize)> {
+        let rest = self.file.bytes().len() % self.page_size.len();
+        (rest != 0).then(|| (PageNumber(self.page_count() + 1), rest))
+    }
+
+    /// Page numbers of every whole page, in file order.
+    pub fn page_numbers(&self) -> impl Iterator<Item = PageNumber> {
+        (1..=self.page_count()).map(PageNumber)
+    }
+
+    /// The raw bytes of page `pgno`.
+    ///
+    /// # Errors
+    /// [`Error::PageOutOfRange`] for page 0 or a page past the end of the file.
+    pub fn page_bytes(&self, pgno: PageNumber) -> Result<&[u8], Error> {
+        let start = usize::try_from(pgno.file_offset(self.page_size)).unwrap_or(usize::MAX);
+        let bytes =
+            (pgno.0 != 0).then(|| self.file.bytes().get(start..start.saturating_add(self.page_size.len())));
+        bytes.flatten().ok_or_else(|| Error::PageOutOfRange {
+            path: self.path.clone(),
+            page: pgno,
+            last: self.page_count(),
+        })
+    }
+
+    /// Page `pgno` with its decoded header.
+    ///
+    /// # Errors
+    /// [`Error::PageOutOfRange`] as [`Database::page_bytes`].
+    pub fn page(&self, pgno: PageNumber) -> Result<Page<'_>, Error> {
+        let bytes = self.page_bytes(pgno)?;
+        Page::parse(bytes, pgno, self.page_size).map_err(|source| Error::Page {
+            path: self.path.clone(),
+            page: pgno,
+            source,
+        })
+    }
+
+    /// The raw bytes of the whole file.
+    pub fn bytes(&self) -> &[u8] {
+        self.file.bytes()
+    }
+
+    /// True for a temporary database (`temp.edb`): its pages are never
+    /// checksummed, which page 1 (the database root, always written) shows.
+    pub fn is_temporary(&self) -> bool {
+        self.page_bytes(PageNumber(1))
+            .map(|page| check_page(page, PageNumber(1), self.page_size).verdict == Verdict::NotChecksummed)
+            .unwrap_or(false)
+    }
+}
+
+/// The header page of `copy` for a candidate page size, if the file has it.
+fn header_page(bytes: &[u8], copy: u8, size: PageSize) -> Option<&[u8]> {
+    let start = usize::from(copy) * size.len();
+    bytes.get(start..start + size.len())
+}
+
+/// The engine's election (spec 3.5): for each page size, smallest first,
+/// a copy is valid when its XOR checksum over that many bytes matches, the
+/// magic is right, and its page size field names that same size. The
+/// primary wins over the shadow.
+fn elect(bytes: &[u8]) -> Option<(PageSize, HeaderSource)> {
+    for size in PageSize::ALL {
+        for (copy, source) in [(0, HeaderSource::Primary), (1, HeaderSource::Shadow)] {
+            if header_page(bytes, copy, size).is_some_and(|page| copy_is_valid(page, size)) {
+                return Some((size, source));
+            }
+        }
+    }
+    None
+}
+
+fn copy_is_valid(page: &[u8], size: PageSize) -> bool {
+    let checksum_ok = check_header_page(page).is_ok_and(HeaderChecksum::is_ok);
+    let magic_ok = le_u32(page, 4) == Some(MAGIC);
+    let field = le_u32(page, header::PAGE_SIZE_OFFSET).map(|v| if v == 0 { 4096 } else { v });
+    checksum_ok && magic_ok && field == Some(size.bytes())
+}
+
+fn header_copy(bytes: &[u8], copy: u8, size: PageSize) -> HeaderCopy {
+    let page = header_page(bytes, copy, size);
+    HeaderCopy {
+        copy,
+        file_offset: u64::from(copy) * u64::from(size.bytes()),
+        header: page.and_then(|p| DbHeader::parse(p).ok()),
+        checksum: page.and_then(|p| check_header_page(p).ok()),
+        valid: page.is_some_and(|p| copy_is_valid(p, size)),
+    }
+}
+
+/// When both headers are damaged: the page size for which pages 1–4
+/// checksum correctly with their page numbers (spec 3.5, heuristic).
+fn detect_page_size(bytes: &[u8]) -> Option<PageSize> {
+    PageSize::ALL.into_iter().find(|&size| {
+        let mut written = 0;
+        let mut matching = 0;
+        for pgno in 1..=4u32 {
+            let start = (pgno as usize + 1) * size.len();
+            let Some(page) = bytes.get(start..start + size.len()) else { continue };
+            if page.iter().any(|&b| b != 0) {
+                written += 1;
+                matching += usize::from(page_matches(page, PageNumber(pgno), size));
+            }
+        }
+        written > 0 && matching == written
+    })
+}
+
+/// Why a file with no valid header and no detectable page size is not a
+/// database, in one line.
+fn describe_unreadable(bytes: &[u8]) -> String {
+    let file_type = le_u32(bytes, FILE_TYPE_OFFSET);
+    let header_ok = bytes.get(..4096).is_some_and(|h| check_header_page(h).is_ok_and(HeaderChecksum::is_ok));
+    match (file_type, header_ok) {
+        (Some(3), true) => "this is an ESE transaction log (file type 3), not a database: use `esescope log`".into(),
+        (Some(4), true) => "this is an ESE checkpoint file (file type 4), not a database: use `esescope checkpoint`".into(),
+        (Some(7), true) => "this is an ESE flush map (.jfm, file type 7), not a database".into(),
+        _ if le_u32(bytes, 4) == Some(MAGIC) => format!(
+            "both database headers are damaged (checksum mismatch at offsets 0 and the shadow) and no page size \
+             from 2 to 32 KiB makes pages 1-4 verify ({} bytes)",
+            bytes.len()
+        ),
+        _ => format!(
+            "not an ESE database: expected signature ef cd ab 89 at offset 4, found {}",
+            bytes.get(4..8).map_or_else(|| format!("only {} bytes", bytes.len()), hex_spaced)
+        ),
+    }
+}
+
+fn hex_spaced(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
