@@ -72,12 +72,12 @@ mod tests {
     #[test]
     fn bit_rows() {
         assert_eq!(bit_row(0x8000_0001), "10000000 00000000 00000000 00000001");
-        assert_eq!(bit_marker(0x0000_0008), "                                    ^");
+        assert_eq!(bit_marker(0x0000_0008), format!("{}^", " ".repeat(31)));
     }
 
     #[test]
     fn dump_marks_a_byte_and_collapses_zeros() {
-        let mut bytes = vec![0u8; 64];
+        let mut bytes = vec![0u8; 128];
         bytes[0x12] = 0x41;
         let dump = hex_dump(&bytes, 0x1000, &[Mark { offset: 0x12, note: "bit 0".into() }]);
         let lines: Vec<&str> = dump.lines().collect();
@@ -93,7 +93,9 @@ mod tests {
         assert!(lines[1].starts_with("0010  0000001010  00 00 41 00"));
         assert!(lines[1].ends_with("..A............."));
         assert_eq!(lines[2], format!("{}^^ bit 0", " ".repeat(24)));
-        assert_eq!(lines[3], "*");
-        assert!(lines[4].starts_with("0030"));
+        assert!(lines[3].starts_with("0020  0000001020  00 00"));
+        assert_eq!(lines[4], "*");
+        assert!(lines[5].starts_with("0070"), "the last line is always shown");
+        assert_eq!(lines.len(), 6);
     }
 }

@@ -3,3 +3,4 @@
 //! into the repository; damaged variants are made in temporary directories.
 
 mod common;
+mod database;
