@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 //! Real sample files are read from `../shared/samples/real` and never copied
 //! into the repository; damaged variants are made in temporary directories.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 mod database;
