@@ -28,6 +28,8 @@ pub struct TagRow {
     pub data_offset: Option<usize>,
     /// Names of the node flags.
     pub flags: Vec<&'static str>,
+    /// What the tag holds: the external header, a reserved tag, or a line.
+    pub role: String,
 }
 
 /// Everything about one page.
@@ -71,7 +73,14 @@ impl PageDump {
             .enumerate()
             .map(|(i, tag)| {
                 let index = i as u16;
+                let reserved = page.header.ctag_reserved();
+                let role = match index {
+                    0 => "external header".to_string(),
+                    i if i < reserved => format!("reserved tag {i}"),
+                    i => format!("line {}", i - reserved),
+                };
                 TagRow {
+                    role,
                     index,
                     entry_offset: Tag::entry_offset(index, size),
                     data_offset: tag.as_ref().ok().map(|t| t.page_range(size).start),
@@ -121,16 +130,17 @@ impl PageDump {
         write_checksum(out, &self.checksum, self.file_offset)?;
         writeln!(out)?;
         writeln!(out, "Tags ({})", self.tags.len())?;
-        writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  flags", "tag", "entry", "data", "size")?;
+        writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} flags", "tag", "entry", "data", "size", "role")?;
         for row in &self.tags {
             match &row.tag {
                 Ok(tag) => writeln!(
                     out,
-                    "  {:>5}  {:>6}  {:>6}  {:>6}  {}",
+                    "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} {}",
                     row.index,
                     format!("{:#x}", row.entry_offset),
                     format!("{:#x}", row.data_offset.unwrap_or(0)),
                     tag.size,
+                    row.role,
                     row.flags.join(" ")
                 )?,
                 Err(e) => writeln!(
