@@ -15,11 +15,13 @@ use crate::Error;
 /// Inspect Microsoft ESE (JET Blue) databases, transaction logs and
 /// checkpoints without modifying them.
 #[derive(Debug, Parser)]
-#[command(name = "esescope", version, about, long_about = None)]
+#[command(name = "esescope", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without a subcommand, FILE opens in the interactive inspector.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// A database to open in the interactive inspector.
+    pub file: Option<PathBuf>,
 }
 
 /// The subcommands.

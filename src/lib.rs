@@ -22,5 +22,7 @@ pub mod format;
 pub mod report;
 pub mod scan;
 pub mod store;
+pub mod tui;
+pub mod worker;
 
 pub use error::Error;

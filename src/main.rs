@@ -9,12 +9,21 @@ use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = cli::run(&cli.command, &mut out).and_then(|code| {
-        out.flush()?;
-        Ok(code)
-    });
+    let result = match (&cli.command, &cli.file) {
+        (Some(command), _) => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            cli::run(command, &mut out).and_then(|code| {
+                out.flush()?;
+                Ok(code)
+            })
+        }
+        (None, Some(file)) => esescope::tui::run(file).map(|()| ExitCode::SUCCESS),
+        (None, None) => {
+            eprintln!("esescope: no file given; try `esescope FILE` or `esescope --help`");
+            return ExitCode::from(2);
+        }
+    };
     match result {
         Ok(code) => code,
         Err(esescope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! page dumps, verify summaries). Renderers turn these into text or JSON;
 //! the CLI prints them and the TUI copies the same text.
 
+pub mod clipboard;
 pub mod finding;
 pub mod header;
 pub mod hexdump;

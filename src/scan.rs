@@ -4,6 +4,8 @@
 //! Also the one place that judges a page with the rest of the file as
 //! evidence ([`check_page`]), so `verify`, `page` and the TUI agree.
 
+pub mod classify;
+
 use std::ops::ControlFlow;
 
 use serde::Serialize;

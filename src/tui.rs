@@ -1,0 +1,186 @@
+//! The interactive inspector: terminal set-up and restore, one event
+//! channel fed by an input thread and the worker, and the main loop, which
+//! drains events into [`App::update`], carries out effects and draws.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod layout;
+pub mod screen;
+pub mod search;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+
+use crossterm::event::{
+    self as term, DisableMouseCapture, EnableMouseCapture, KeyCode, KeyEventKind, MouseButton, MouseEventKind,
+};
+use ratatui::layout::Rect;
+
+use crate::report::clipboard::{write_atomically, Clipboard};
+use crate::scan;
+use crate::store::Database;
+use crate::worker::{self, JobHandle, JobOutput, WorkerEvent};
+use crate::Error;
+use action::{Action, Effect};
+use app::{App, Level};
+
+/// What reaches the main loop.
+#[derive(Debug)]
+pub enum Event {
+    /// Terminal input.
+    Input(term::Event),
+    /// A background job's progress or result.
+    Worker(WorkerEvent),
+}
+
+/// Turns terminal input into an action for `app`.
+pub fn action_for_input(app: &App, event: &term::Event) -> Option<Action> {
+    match event {
+        term::Event::Key(key) if key.kind != KeyEventKind::Release => {
+            if app.prompt.is_some() {
+                return match key.code {
+                    KeyCode::Char(c) => Some(Action::Input(c)),
+                    KeyCode::Backspace => Some(Action::Backspace),
+                    KeyCode::Enter => Some(Action::Enter),
+                    KeyCode::Esc => Some(Action::Escape),
+                    _ => None,
+                };
+            }
+            keymap::action_for(app.view, *key)
+        }
+        term::Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                Some(Action::Click { column: mouse.column, row: mouse.row })
+            }
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+            _ => None,
+        },
+        term::Event::Resize(width, height) => Some(Action::Resize { width: *width, height: *height }),
+        _ => None,
+    }
+}
+
+struct Runtime {
+    db: Arc<Database>,
+    tx: Sender<Event>,
+    clipboard: Clipboard,
+    jobs: Vec<JobHandle>,
+}
+
+impl Runtime {
+    fn sink(&self) -> impl Fn(WorkerEvent) + Send + 'static {
+        let tx = self.tx.clone();
+        move |event| {
+            let _ = tx.send(Event::Worker(event));
+        }
+    }
+
+    fn start_page_map(&mut self, app: &mut App) {
+        let id = app.start_page_map();
+        let db = Arc::clone(&self.db);
+        let cells = Arc::clone(&app.map.cells);
+        self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+            let _ = scan::classify::classify_pages(&db, &cells, progress);
+            JobOutput::PageMap
+        }));
+    }
+
+    fn apply(&mut self, effect: Effect, app: &mut App, terminal_out: &mut dyn Write) {
+        match effect {
+            Effect::Copy { text, what } => {
+                let name = format!("esescope-{}.txt", what.replace(' ', "-"));
+                match self.clipboard.copy(&text, &name, terminal_out) {
+                    Ok(dest) => app.notify(dest.describe(&what), Level::Info),
+                    Err(e) => app.notify(format!("could not copy {what}: {e}"), Level::Error),
+                }
+            }
+            Effect::Save { path, text } => {
+                let path = Path::new(&path);
+                if path.exists() {
+                    app.notify(
+                        format!("{} already exists; choose another name", path.display()),
+                        Level::Error,
+                    );
+                } else {
+                    match write_atomically(path, &text) {
+                        Ok(()) => app.notify(format!("saved to {}", path.display()), Level::Info),
+                        Err(e) => app.notify(format!("cannot write {}: {e}", path.display()), Level::Error),
+                    }
+                }
+            }
+            Effect::StartVerify => {
+                let id = app.start_verify();
+                let db = Arc::clone(&self.db);
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    JobOutput::Verify(Box::new(scan::verify(&db, progress)))
+                }));
+                app.notify("verify started (5 shows progress, x cancels)", Level::Info);
+            }
+            Effect::Cancel(id) => {
+                if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
+                    job.cancel();
+                }
+            }
+        }
+    }
+}
+
+/// Opens `path` in the inspector and runs until the user quits. The
+/// terminal is restored on the way out, also after an error or panic.
+///
+/// # Errors
+/// The file cannot be opened as a database, or the terminal fails.
+pub fn run(path: &Path) -> Result<(), Error> {
+    let db = Arc::new(Database::open(path)?);
+    let mut terminal = ratatui::try_init()?;
+    let result = (|| -> Result<(), Error> {
+        crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+        let size = terminal.size()?;
+        let mut app =
+            App::new(Arc::clone(&db), theme::Theme::from_env(), Rect::new(0, 0, size.width, size.height));
+        let (tx, rx) = mpsc::channel();
+        let input_tx = tx.clone();
+        std::thread::spawn(move || {
+            while let Ok(event) = term::read() {
+                if input_tx.send(Event::Input(event)).is_err() {
+                    break;
+                }
+            }
+        });
+        let fallback_dir = std::env::temp_dir();
+        let clipboard = Clipboard::new(true, fallback_dir);
+        let mut runtime = Runtime { db, tx, clipboard, jobs: Vec::new() };
+        runtime.start_page_map(&mut app);
+        let mut stdout = io::stdout();
+        while !app.quit {
+            terminal.draw(|frame| frame.render_widget(&app, frame.area()))?;
+            let Ok(first) = rx.recv() else { break };
+            for event in std::iter::once(first).chain(rx.try_iter()) {
+                let effect = match event {
+                    Event::Input(input) => action_for_input(&app, &input).and_then(|a| app.update(a)),
+                    Event::Worker(event) => {
+                        app.on_worker(event);
+                        None
+                    }
+                };
+                if let Some(effect) = effect {
+                    runtime.apply(effect, &mut app, &mut stdout);
+                }
+            }
+        }
+        for job in &runtime.jobs {
+            job.cancel();
+        }
+        Ok(())
+    })();
+    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}

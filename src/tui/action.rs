@@ -1,0 +1,153 @@
+//! What the user asks for ([`Action`]) and what the outside world must do
+//! in response ([`Effect`]). `App::update` turns the first into state
+//! changes and, sometimes, the second; the main loop carries effects out.
+
+use crate::worker::JobId;
+
+/// The inspector's screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewId {
+    /// File summary and both header copies.
+    Overview,
+    /// Every page as a cell.
+    PageMap,
+    /// One page: header, tags, hex.
+    Page,
+    /// One page's checksum analysis.
+    Checksum,
+    /// Background jobs and their findings.
+    Jobs,
+}
+
+impl ViewId {
+    /// Tab order.
+    pub const ALL: [Self; 5] = [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs];
+
+    /// The tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Overview => "Overview",
+            Self::PageMap => "Pages",
+            Self::Page => "Page",
+            Self::Checksum => "Checksum",
+            Self::Jobs => "Jobs",
+        }
+    }
+}
+
+/// A one-line prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Go to a page number or `@offset`.
+    GoTo,
+    /// Search the file for hex bytes or text.
+    Search,
+    /// Write the focused thing to a file.
+    SaveAs,
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave.
+    Quit,
+    /// Show a view.
+    Show(ViewId),
+    /// Next view in tab order.
+    NextView,
+    /// Toggle the key help.
+    Help,
+    /// Back in history.
+    Back,
+    /// Forward in history.
+    Forward,
+    /// Move the selection up.
+    Up,
+    /// Move the selection down.
+    Down,
+    /// Move left.
+    Left,
+    /// Move right.
+    Right,
+    /// A screen up.
+    PageUp,
+    /// A screen down.
+    PageDown,
+    /// To the start.
+    Home,
+    /// To the end.
+    End,
+    /// Open the selected thing.
+    Enter,
+    /// Next page number.
+    NextPage,
+    /// Previous page number.
+    PrevPage,
+    /// Follow `pgnoPrev`.
+    SiblingPrev,
+    /// Follow `pgnoNext`.
+    SiblingNext,
+    /// Cycle focus between panes.
+    Focus,
+    /// Cycle the page-map colouring.
+    MapMode,
+    /// More pages per cell.
+    ZoomOut,
+    /// Fewer pages per cell.
+    ZoomIn,
+    /// Open a prompt.
+    Prompt(Prompt),
+    /// A character typed into the prompt.
+    Input(char),
+    /// Delete the last prompt character.
+    Backspace,
+    /// Close the prompt, help or selection.
+    Escape,
+    /// Copy the focused thing to the clipboard.
+    Copy,
+    /// Start a verify job.
+    StartVerify,
+    /// Cancel the selected job.
+    CancelJob,
+    /// A mouse click at a terminal cell.
+    Click {
+        /// Column.
+        column: u16,
+        /// Row.
+        row: u16,
+    },
+    /// Mouse wheel up.
+    ScrollUp,
+    /// Mouse wheel down.
+    ScrollDown,
+    /// The terminal was resized.
+    Resize {
+        /// Columns.
+        width: u16,
+        /// Rows.
+        height: u16,
+    },
+}
+
+/// Something the main loop must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put text on the clipboard (arboard, else OSC 52, else a file).
+    Copy {
+        /// The text.
+        text: String,
+        /// What it is, for the message.
+        what: String,
+    },
+    /// Write text to a new file.
+    Save {
+        /// Where.
+        path: String,
+        /// The text.
+        text: String,
+    },
+    /// Start a verify job.
+    StartVerify,
+    /// Stop a job.
+    Cancel(JobId),
+}

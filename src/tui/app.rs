@@ -1,0 +1,547 @@
+//! The inspector's state and its one entry point for change,
+//! [`App::update`]: actions in, state changed, sometimes an [`Effect`] out.
+//! Rendering reads `&App` and never changes or decodes anything.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratatui::layout::Rect;
+
+use super::action::{Action, Effect, Prompt, ViewId};
+use super::layout::{bands, hit};
+use super::search;
+use super::theme::Theme;
+use super::views::jobs::{Job, JobsState};
+use super::views::overview::OverviewState;
+use super::views::page::{PageFocus, PageState};
+use super::views::pagemap::MapState;
+use crate::cli::database::{parse_page_spec, PageSpec};
+use crate::format::PageNumber;
+use crate::report::page::write_checksum;
+use crate::store::Database;
+use crate::worker::{JobId, JobOutput, WorkerEvent};
+
+/// How a status message should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Information.
+    Info,
+    /// Something went wrong.
+    Error,
+}
+
+/// A place to go back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place {
+    view: ViewId,
+    pgno: Option<PageNumber>,
+    cursor: usize,
+}
+
+/// The whole state of the inspector.
+#[derive(Debug)]
+pub struct App {
+    /// The open database.
+    pub db: Arc<Database>,
+    /// Styles.
+    pub theme: Theme,
+    /// The terminal size.
+    pub size: Rect,
+    /// The view shown.
+    pub view: ViewId,
+    /// Overview state.
+    pub overview: OverviewState,
+    /// Page-map state.
+    pub map: MapState,
+    /// The open page (page and checksum views).
+    pub page: Option<PageState>,
+    /// Jobs.
+    pub jobs: JobsState,
+    /// The open prompt and what has been typed.
+    pub prompt: Option<(Prompt, String)>,
+    /// True while the help is shown.
+    pub help: bool,
+    /// The status line.
+    pub message: Option<(String, Level)>,
+    /// True once the user asked to leave.
+    pub quit: bool,
+    map_job: Option<JobId>,
+    started: Vec<(JobId, Instant)>,
+    back: Vec<Place>,
+    forward: Vec<Place>,
+    next_job: u64,
+}
+
+impl App {
+    /// The inspector over `db`, showing the overview. The caller should
+    /// start the page-map scan ([`App::start_page_map`]).
+    pub fn new(db: Arc<Database>, theme: Theme, size: Rect) -> Self {
+        let overview = OverviewState::new(&db);
+        let mut map = MapState::new(&db);
+        map.refresh(&db, bands(size).body);
+        let page = (db.page_count() > 0).then(|| PageState::open(&db, PageNumber(1)).ok()).flatten();
+        Self {
+            db,
+            theme,
+            size,
+            view: ViewId::Overview,
+            overview,
+            map,
+            page,
+            jobs: JobsState::default(),
+            prompt: None,
+            help: false,
+            message: None,
+            quit: false,
+            map_job: None,
+            started: Vec::new(),
+            back: Vec::new(),
+            forward: Vec::new(),
+            next_job: 1,
+        }
+    }
+
+    fn body(&self) -> Rect {
+        bands(self.size).body
+    }
+
+    fn new_job(&mut self, what: &'static str, total: u64) -> JobId {
+        let id = JobId(self.next_job);
+        self.next_job += 1;
+        self.started.push((id, Instant::now()));
+        let progress = crate::scan::Progress { done: 0, total };
+        self.jobs.jobs.push(Job {
+            id,
+            what,
+            progress,
+            elapsed: Default::default(),
+            done: false,
+            cancelled: false,
+        });
+        id
+    }
+
+    /// Registers the page-map scan and returns its id; the caller runs it.
+    pub fn start_page_map(&mut self) -> JobId {
+        let id = self.new_job("page map", u64::from(self.db.page_count()));
+        self.map_job = Some(id);
+        id
+    }
+
+    /// Registers a verify job and returns its id; the caller runs it.
+    pub fn start_verify(&mut self) -> JobId {
+        self.new_job("verify", u64::from(self.db.page_count()))
+    }
+
+    /// Shows a message in the status line.
+    pub fn notify(&mut self, text: impl Into<String>, level: Level) {
+        self.message = Some((text.into(), level));
+    }
+
+    fn place(&self) -> Place {
+        Place {
+            view: self.view,
+            pgno: self.page.as_ref().map(PageState::pgno),
+            cursor: self.page.as_ref().map_or(0, |p| p.cursor),
+        }
+    }
+
+    fn go(&mut self, place: Place) {
+        if let Some(pgno) = place.pgno.filter(|p| Some(*p) != self.page.as_ref().map(PageState::pgno)) {
+            match PageState::open(&self.db, pgno) {
+                Ok(page) => self.page = Some(page),
+                Err(e) => return self.notify(format!("{e}"), Level::Error),
+            }
+        }
+        let body = self.body();
+        if let Some(page) = self.page.as_mut() {
+            page.move_cursor(place.cursor, body);
+            self.map.select(page.pgno(), &self.db, body);
+        }
+        self.view = place.view;
+    }
+
+    /// Opens page `pgno` in `view` with the hex cursor at `cursor`,
+    /// remembering where we were.
+    pub fn open_page(&mut self, pgno: PageNumber, view: ViewId, cursor: usize) {
+        match PageState::open(&self.db, pgno) {
+            Ok(page) => {
+                self.back.push(self.place());
+                self.forward.clear();
+                self.page = Some(page);
+                self.go(Place { view, pgno: None, cursor });
+            }
+            Err(e) => self.notify(format!("{e}"), Level::Error),
+        }
+    }
+
+    /// The text `y` copies and `w` saves for the current view: the same text
+    /// the matching CLI command prints.
+    pub fn selection_text(&self) -> (String, String) {
+        let mut out = Vec::new();
+        let what = match (self.view, &self.page) {
+            (ViewId::Page, Some(page)) => {
+                let _ = page.dump.write_text(&mut out, true);
+                format!("page {} dump", page.pgno())
+            }
+            (ViewId::Checksum, Some(page)) => {
+                let _ = checksum_heading(&mut out, &page.dump);
+                let _ = write_checksum(&mut out, &page.dump.checksum, page.dump.file_offset);
+                format!("checksum analysis of page {}", page.pgno())
+            }
+            (ViewId::Jobs, _) if self.jobs.report.is_some() => {
+                if let Some(report) = &self.jobs.report {
+                    let _ = report.write_text(&mut out);
+                }
+                "verify report".to_string()
+            }
+            (ViewId::PageMap, _) => {
+                match crate::report::page::PageDump::build(&self.db, self.map.cursor_page()) {
+                    Ok(dump) => {
+                        let _ = dump.write_text(&mut out, true);
+                        format!("page {} dump", dump.pgno)
+                    }
+                    Err(e) => return (format!("{e}\n"), "error".into()),
+                }
+            }
+            _ => {
+                let _ = self.overview.report.write_summary(&mut out);
+                let _ = self.overview.report.write_fields(&mut out);
+                "database header".to_string()
+            }
+        };
+        (String::from_utf8_lossy(&out).into_owned(), what)
+    }
+
+    fn default_save_name(&self) -> String {
+        match (self.view, &self.page) {
+            (ViewId::Page, Some(p)) => format!("esescope-page-{}.txt", p.pgno()),
+            (ViewId::Checksum, Some(p)) => format!("esescope-checksum-{}.txt", p.pgno()),
+            (ViewId::PageMap, _) => format!("esescope-page-{}.txt", self.map.cursor_page()),
+            (ViewId::Jobs, _) => "esescope-verify.txt".into(),
+            _ => "esescope-header.txt".into(),
+        }
+    }
+
+    /// Applies one action. Returns what the outside world must do, if anything.
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        if let Some((prompt, input)) = self.prompt.as_mut() {
+            match action {
+                Action::Input(c) => input.push(c),
+                Action::Backspace => {
+                    input.pop();
+                }
+                Action::Escape => self.prompt = None,
+                Action::Enter => {
+                    let (prompt, input) = (*prompt, input.clone());
+                    self.prompt = None;
+                    return self.submit(prompt, &input);
+                }
+                _ => {}
+            }
+            return None;
+        }
+        if self.help {
+            if matches!(action, Action::Help | Action::Escape | Action::Quit) {
+                self.help = false;
+            }
+            return None;
+        }
+        let body = self.body();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = true,
+            Action::Escape => self.message = None,
+            Action::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+                let body = self.body();
+                self.map.refresh(&self.db, body);
+                if let Some(page) = self.page.as_mut() {
+                    page.move_cursor(page.cursor, body);
+                }
+            }
+            Action::Show(view) => {
+                if view != self.view {
+                    self.back.push(self.place());
+                    self.forward.clear();
+                    self.view = view;
+                }
+            }
+            Action::NextView => {
+                let next = ViewId::ALL
+                    .iter()
+                    .position(|v| *v == self.view)
+                    .map_or(0, |i| (i + 1) % ViewId::ALL.len());
+                self.view = ViewId::ALL.get(next).copied().unwrap_or(ViewId::Overview);
+            }
+            Action::Back => match self.back.pop() {
+                Some(place) => {
+                    self.forward.push(self.place());
+                    self.go(place);
+                }
+                None => self.notify("nothing to go back to", Level::Info),
+            },
+            Action::Forward => match self.forward.pop() {
+                Some(place) => {
+                    self.back.push(self.place());
+                    self.go(place);
+                }
+                None => self.notify("nothing to go forward to", Level::Info),
+            },
+            Action::Prompt(prompt) => {
+                let initial = if prompt == Prompt::SaveAs { self.default_save_name() } else { String::new() };
+                self.prompt = Some((prompt, initial));
+            }
+            Action::Copy => {
+                let (text, what) = self.selection_text();
+                return Some(Effect::Copy { text, what });
+            }
+            Action::StartVerify => return Some(Effect::StartVerify),
+            Action::CancelJob => match self.jobs.running() {
+                Some(id) => return Some(Effect::Cancel(id)),
+                None => self.notify("no job is running", Level::Info),
+            },
+            Action::NextPage | Action::PrevPage => {
+                let current = match self.view {
+                    ViewId::PageMap => self.map.cursor_page(),
+                    _ => self.page.as_ref().map_or(PageNumber(1), PageState::pgno),
+                };
+                let target = if action == Action::NextPage {
+                    current.0.saturating_add(1)
+                } else {
+                    current.0.saturating_sub(1)
+                };
+                let view = if self.view == ViewId::Checksum { ViewId::Checksum } else { ViewId::Page };
+                if target >= 1 && target <= self.db.page_count() {
+                    self.open_page(PageNumber(target), view, 0);
+                } else {
+                    self.notify(
+                        format!("no page {target}: pages are 1 to {}", self.db.page_count()),
+                        Level::Info,
+                    );
+                }
+            }
+            Action::SiblingPrev | Action::SiblingNext => {
+                if let Some(page) = &self.page {
+                    let header = page.dump.checksum.pgno;
+                    let (link, name) =
+                        match crate::format::page::PageHeader::parse(&page.dump.bytes, self.db.page_size()) {
+                            Ok(h) if action == Action::SiblingPrev => (h.prev, "pgnoPrev"),
+                            Ok(h) => (h.next, "pgnoNext"),
+                            Err(_) => (PageNumber::NULL, "header"),
+                        };
+                    if link.is_null() {
+                        self.notify(
+                            format!("page {header} has no sibling that way ({name} = 0)"),
+                            Level::Info,
+                        );
+                    } else {
+                        self.open_page(link, ViewId::Page, 0);
+                    }
+                }
+            }
+            Action::Click { column, row } => return self.click(column, row),
+            _ => return self.view_action(action, body),
+        }
+        None
+    }
+
+    fn view_action(&mut self, action: Action, body: Rect) -> Option<Effect> {
+        let open = match self.view {
+            ViewId::Overview => {
+                self.overview.handle(action, usize::from(body.height / 2));
+                None
+            }
+            ViewId::PageMap => self.map.handle(action, &self.db, body),
+            ViewId::Page => {
+                let action = match action {
+                    Action::ScrollUp => Action::Up,
+                    Action::ScrollDown => Action::Down,
+                    other => other,
+                };
+                self.page.as_mut().and_then(|p| p.handle(action, body))
+            }
+            ViewId::Checksum => {
+                if action == Action::Enter {
+                    if let Some(page) = self.page.as_mut() {
+                        let target = page.flipped().first().copied();
+                        page.focus = PageFocus::Hex;
+                        page.move_cursor(target.unwrap_or(0), body);
+                        self.back.push(Place {
+                            view: ViewId::Checksum,
+                            pgno: Some(page.pgno()),
+                            cursor: page.cursor,
+                        });
+                        self.view = ViewId::Page;
+                    }
+                }
+                None
+            }
+            ViewId::Jobs => self.jobs.handle(action),
+        };
+        if let Some(pgno) = open {
+            self.open_page(pgno, ViewId::Page, 0);
+        }
+        None
+    }
+
+    fn click(&mut self, column: u16, row: u16) -> Option<Effect> {
+        let bands = bands(self.size);
+        if hit(bands.tabs, column, row) {
+            let mut x = bands.tabs.x + tabs_prefix_width(self);
+            for view in ViewId::ALL {
+                let width = tab_label(view).chars().count() as u16;
+                if column >= x && column < x + width {
+                    return self.update(Action::Show(view));
+                }
+                x += width;
+            }
+            return None;
+        }
+        let body = bands.body;
+        let open = match self.view {
+            ViewId::PageMap => self.map.click(column, row, &self.db, body),
+            ViewId::Page => {
+                if let Some(page) = self.page.as_mut() {
+                    page.click(column, row, body);
+                }
+                None
+            }
+            ViewId::Jobs => {
+                let line = usize::from(row.saturating_sub(body.y + 1));
+                let first_finding = self.jobs.jobs.len().max(1)
+                    + 2
+                    + self.jobs.report.as_ref().map_or(0, |r| r.findings.len());
+                if let Some(index) = line.checked_sub(first_finding) {
+                    self.jobs.selected = index;
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(pgno) = open {
+            self.open_page(pgno, ViewId::Page, 0);
+        }
+        None
+    }
+
+    fn submit(&mut self, prompt: Prompt, input: &str) -> Option<Effect> {
+        match prompt {
+            Prompt::GoTo => match parse_page_spec(input.trim()) {
+                Ok(PageSpec::Number(n)) => self.open_page(PageNumber(n), ViewId::Page, 0),
+                Ok(PageSpec::Offset(offset)) => self.goto_offset(offset),
+                Err(e) => self.notify(e, Level::Error),
+            },
+            Prompt::Search => {
+                let needles = search::parse_query(input)?;
+                let from = match (self.view, &self.page) {
+                    (ViewId::Page, Some(p)) => p.dump.file_offset as usize + p.cursor + 1,
+                    _ => 0,
+                };
+                match search::find(self.db.bytes(), &needles, from) {
+                    Some((offset, wrapped)) => {
+                        self.goto_offset(offset as u64);
+                        let wrapped = if wrapped { " (wrapped around)" } else { "" };
+                        self.notify(
+                            format!("{} found at file offset {offset:#x}{wrapped}", needles.described),
+                            Level::Info,
+                        );
+                    }
+                    None => self.notify(format!("{} not found", needles.described), Level::Info),
+                }
+            }
+            Prompt::SaveAs => {
+                let (text, _) = self.selection_text();
+                return Some(Effect::Save { path: input.trim().to_string(), text });
+            }
+        }
+        None
+    }
+
+    fn goto_offset(&mut self, offset: u64) {
+        let size = self.db.page_size();
+        match PageNumber::containing(offset, size) {
+            Some(pgno) => {
+                let cursor = (offset - pgno.file_offset(size)) as usize;
+                self.open_page(pgno, ViewId::Page, cursor);
+                if let Some(page) = self.page.as_mut() {
+                    page.focus = PageFocus::Hex;
+                }
+            }
+            None => {
+                self.view = ViewId::Overview;
+                self.notify(format!("offset {offset:#x} is in the database header pages"), Level::Info);
+            }
+        }
+    }
+
+    /// Applies what the worker reports.
+    pub fn on_worker(&mut self, event: WorkerEvent) {
+        let (id, progress, finished) = match &event {
+            WorkerEvent::Progress(id, p) => (*id, Some(*p), None),
+            WorkerEvent::Finished { id, cancelled, .. } => (*id, None, Some(*cancelled)),
+        };
+        let started = self.started.iter().find(|(j, _)| *j == id).map(|(_, t)| *t);
+        if let Some(job) = self.jobs.jobs.iter_mut().find(|j| j.id == id) {
+            if let Some(p) = progress {
+                job.progress = p;
+            }
+            if let Some(t) = started {
+                job.elapsed = t.elapsed();
+            }
+            if let Some(cancelled) = finished {
+                job.done = true;
+                job.cancelled = cancelled;
+            }
+        }
+        if Some(id) == self.map_job {
+            if let Some(p) = progress {
+                self.map.scanned = p.done;
+            }
+            if finished.is_some() {
+                self.map.scanned = self.map.cells.len() as u64;
+                let body = self.body();
+                self.map.refresh(&self.db, body);
+            }
+        }
+        if let WorkerEvent::Finished { output: JobOutput::Verify(report), cancelled, .. } = event {
+            let c = report.counts;
+            let text = if cancelled {
+                format!("verify cancelled after {} pages", c.pages)
+            } else {
+                format!("verify finished: {} pages, {} damaged (5 shows them)", c.pages, c.damaged())
+            };
+            let level = if c.damaged() > 0 { Level::Error } else { Level::Info };
+            self.notify(text, level);
+            self.jobs.selected = 0;
+            self.jobs.report = Some(*report);
+        }
+    }
+}
+
+/// Writes a one-line heading naming the page, for copied checksum analyses.
+fn checksum_heading(out: &mut Vec<u8>, dump: &crate::report::page::PageDump) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(out, "Page {} of {} (file offset {:#x})", dump.pgno, dump.file, dump.file_offset)
+}
+
+/// The label of a view's tab.
+pub fn tab_label(view: ViewId) -> String {
+    let key = ViewId::ALL.iter().position(|v| *v == view).map_or(0, |i| i + 1);
+    format!(" {key} {} ", view.title())
+}
+
+/// Width of the text before the tabs.
+pub fn tabs_prefix_width(app: &App) -> u16 {
+    tabs_prefix(app).chars().count() as u16
+}
+
+/// The text before the tabs: program and file name.
+pub fn tabs_prefix(app: &App) -> String {
+    let name = app
+        .db
+        .path()
+        .file_name()
+        .map_or_else(|| app.db.path().display().to_string(), |n| n.to_string_lossy().into_owned());
+    format!(" esescope · {name} ·")
+}

@@ -1,0 +1,208 @@
+//! The one key table: dispatch and the help screen both read it, so the
+//! help can never drift from what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Action, Prompt, ViewId};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every view.
+    Global,
+    /// One view only (checked before global bindings).
+    View(ViewId),
+}
+
+/// One key binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// The key.
+    pub key: KeyCode,
+    /// Where it applies.
+    pub scope: Scope,
+    /// What it does.
+    pub action: Action,
+    /// What the help says; bindings with the same text are listed together.
+    pub help: &'static str,
+}
+
+const fn bind(key: KeyCode, scope: Scope, action: Action, help: &'static str) -> Binding {
+    Binding { key, scope, action, help }
+}
+
+use KeyCode::{Backspace, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+use Scope::Global;
+
+const MAP: Scope = Scope::View(ViewId::PageMap);
+const PAGE: Scope = Scope::View(ViewId::Page);
+const JOBS: Scope = Scope::View(ViewId::Jobs);
+
+/// Every binding.
+pub const BINDINGS: &[Binding] = &[
+    bind(Char('q'), Global, Action::Quit, "quit"),
+    bind(Char('?'), Global, Action::Help, "help"),
+    bind(Char('1'), Global, Action::Show(ViewId::Overview), "overview"),
+    bind(Char('2'), Global, Action::Show(ViewId::PageMap), "page map"),
+    bind(Char('3'), Global, Action::Show(ViewId::Page), "page"),
+    bind(Char('4'), Global, Action::Show(ViewId::Checksum), "checksum"),
+    bind(Char('5'), Global, Action::Show(ViewId::Jobs), "jobs"),
+    bind(Char('g'), Global, Action::Prompt(Prompt::GoTo), "go to page or @offset"),
+    bind(Char('/'), Global, Action::Prompt(Prompt::Search), "search hex or text"),
+    bind(Char('['), Global, Action::Back, "back"),
+    bind(Backspace, Global, Action::Back, "back"),
+    bind(Char(']'), Global, Action::Forward, "forward"),
+    bind(Char('y'), Global, Action::Copy, "copy"),
+    bind(Char('w'), Global, Action::Prompt(Prompt::SaveAs), "save to file"),
+    bind(Char('v'), Global, Action::StartVerify, "verify all pages"),
+    bind(Char('n'), Global, Action::NextPage, "next page"),
+    bind(Char('p'), Global, Action::PrevPage, "previous page"),
+    bind(Up, Global, Action::Up, "move"),
+    bind(Down, Global, Action::Down, "move"),
+    bind(Left, Global, Action::Left, "move"),
+    bind(Right, Global, Action::Right, "move"),
+    bind(Char('k'), Global, Action::Up, "move"),
+    bind(Char('j'), Global, Action::Down, "move"),
+    bind(PageUp, Global, Action::PageUp, "scroll a screen"),
+    bind(PageDown, Global, Action::PageDown, "scroll a screen"),
+    bind(Home, Global, Action::Home, "start / end"),
+    bind(End, Global, Action::End, "start / end"),
+    bind(Enter, Global, Action::Enter, "open"),
+    bind(Esc, Global, Action::Escape, "close"),
+    bind(Char('h'), PAGE, Action::SiblingPrev, "previous / next sibling"),
+    bind(Char('l'), PAGE, Action::SiblingNext, "previous / next sibling"),
+    bind(Tab, PAGE, Action::Focus, "fields / tags / hex"),
+    bind(Char('h'), MAP, Action::Left, "move"),
+    bind(Char('l'), MAP, Action::Right, "move"),
+    bind(Char('m'), MAP, Action::MapMode, "colour by kind / health / dbtime"),
+    bind(Char('+'), MAP, Action::ZoomIn, "zoom in / out"),
+    bind(Char('-'), MAP, Action::ZoomOut, "zoom in / out"),
+    bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
+    bind(Tab, Global, Action::NextView, "next view"),
+];
+
+/// The action for a key in `view`: the view's own bindings first.
+pub fn action_for(view: ViewId, key: KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return (key.code == Char('c')).then_some(Action::Quit);
+    }
+    let matches = |b: &&Binding| b.key == key.code;
+    BINDINGS
+        .iter()
+        .filter(|b| b.scope == Scope::View(view))
+        .find(matches)
+        .or_else(|| BINDINGS.iter().filter(|b| b.scope == Global).find(matches))
+        .map(|b| b.action)
+}
+
+/// A key as the help shows it.
+pub fn key_name(key: KeyCode) -> String {
+    match key {
+        Char(' ') => "space".into(),
+        Char(c) => c.to_string(),
+        Up => "↑".into(),
+        Down => "↓".into(),
+        Left => "←".into(),
+        Right => "→".into(),
+        PageUp => "PgUp".into(),
+        PageDown => "PgDn".into(),
+        Home => "Home".into(),
+        End => "End".into(),
+        Enter => "Enter".into(),
+        Esc => "Esc".into(),
+        Tab => "Tab".into(),
+        Backspace => "Bksp".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Help lines for `view`: its own bindings, then the global ones, keys with
+/// the same description merged (`h l  previous / next sibling`).
+pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
+    let mut lines: Vec<(String, &'static str)> = Vec::new();
+    let scoped = BINDINGS.iter().filter(|b| b.scope == Scope::View(view));
+    let global = BINDINGS.iter().filter(|b| b.scope == Global);
+    for binding in scoped.chain(global) {
+        if let Some(line) = lines.iter_mut().find(|(_, help)| *help == binding.help) {
+            let name = key_name(binding.key);
+            if !line.0.split(' ').any(|k| k == name) {
+                line.0.push(' ');
+                line.0.push_str(&name);
+            }
+        } else {
+            lines.push((key_name(binding.key), binding.help));
+        }
+    }
+    lines
+}
+
+/// The footer for `view`: a few of its most used bindings, with the keys
+/// taken from [`BINDINGS`].
+pub fn footer(view: ViewId) -> String {
+    let wanted: &[&str] = match view {
+        ViewId::PageMap => &[
+            "open",
+            "colour by kind / health / dbtime",
+            "zoom in / out",
+            "go to page or @offset",
+            "verify all pages",
+        ],
+        ViewId::Page => &[
+            "fields / tags / hex",
+            "previous / next sibling",
+            "next page",
+            "checksum",
+            "copy",
+            "save to file",
+        ],
+        ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
+        ViewId::Jobs => &["verify all pages", "cancel job", "open", "copy"],
+        ViewId::Overview => {
+            &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
+        }
+    };
+    let lines = help_lines(view);
+    let mut parts: Vec<String> = wanted
+        .iter()
+        .filter_map(|w| lines.iter().find(|(_, help)| help == w).map(|(keys, help)| format!("{keys} {help}")))
+        .collect();
+    parts.extend(["? help".to_string(), "q quit".to_string()]);
+    parts.join("  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_bindings_win_over_global_ones() {
+        let key = KeyEvent::from(Char('h'));
+        assert_eq!(action_for(ViewId::Page, key), Some(Action::SiblingPrev));
+        assert_eq!(action_for(ViewId::PageMap, key), Some(Action::Left));
+        assert_eq!(action_for(ViewId::Overview, key), None);
+        assert_eq!(
+            action_for(ViewId::Overview, KeyEvent::new(Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn help_merges_keys_with_the_same_text() {
+        let lines = help_lines(ViewId::Page);
+        assert!(lines.contains(&("h l".to_string(), "previous / next sibling")));
+        assert!(lines.iter().any(|(k, h)| k == "[ Bksp" && *h == "back"));
+        let every_binding_listed =
+            BINDINGS.iter().filter(|b| b.scope == Global || b.scope == Scope::View(ViewId::Page)).all(|b| {
+                lines
+                    .iter()
+                    .any(|(keys, help)| *help == b.help && keys.split(' ').any(|k| k == key_name(b.key)))
+            });
+        assert!(every_binding_listed);
+    }
+
+    #[test]
+    fn footer_keys_come_from_the_table() {
+        assert!(footer(ViewId::Page).starts_with("Tab fields / tags / hex  h l previous / next sibling"));
+        assert!(footer(ViewId::PageMap).contains("m colour by kind"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Searching the file for bytes: a hex string (`4d 53 79 73`) or text,
+//! which is looked for both as ASCII and as UTF-16LE.
+
+use memchr::memmem;
+
+/// What to look for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needles {
+    /// Byte strings to look for; the earliest match of any wins.
+    pub patterns: Vec<Vec<u8>>,
+    /// How the query was read, for the message.
+    pub described: String,
+}
+
+/// Reads a query: hex digits (spaces allowed, even count) are bytes;
+/// anything else, or text in double quotes, is text (ASCII and UTF-16LE).
+pub fn parse_query(query: &str) -> Option<Needles> {
+    let trimmed = query.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let quoted = trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+    let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
+    if quoted.is_none() && compact.len().is_multiple_of(2) && compact.chars().all(|c| c.is_ascii_hexdigit()) {
+        let bytes = hex::decode(&compact).ok()?;
+        return Some(Needles { described: format!("bytes {}", hex::encode(&bytes)), patterns: vec![bytes] });
+    }
+    let text = quoted.unwrap_or(trimmed);
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    Some(Needles {
+        described: format!("text \"{text}\" (ASCII or UTF-16LE)"),
+        patterns: vec![text.as_bytes().to_vec(), utf16],
+    })
+}
+
+/// The first match at or after `from`, wrapping around to the start;
+/// returns the offset and whether it wrapped.
+pub fn find(haystack: &[u8], needles: &Needles, from: usize) -> Option<(usize, bool)> {
+    let first_in = |range: &[u8]| needles.patterns.iter().filter_map(|p| memmem::find(range, p)).min();
+    let from = from.min(haystack.len());
+    if let Some(found) = haystack.get(from..).and_then(first_in) {
+        return Some((from + found, false));
+    }
+    haystack.get(..from).and_then(first_in).map(|found| (found, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_text_queries() {
+        assert_eq!(parse_query("4d 53").unwrap().patterns, vec![vec![0x4d, 0x53]]);
+        let text = parse_query("MS").unwrap();
+        assert_eq!(text.patterns, vec![b"MS".to_vec(), vec![b'M', 0, b'S', 0]]);
+        assert_eq!(parse_query("\"ab\"").unwrap().patterns[0], b"ab".to_vec());
+        assert!(parse_query("  ").is_none());
+    }
+
+    #[test]
+    fn finds_forward_then_wraps() {
+        let hay = b"xxABxxxxABxx";
+        let needles = parse_query("\"AB\"").unwrap();
+        assert_eq!(find(hay, &needles, 0), Some((2, false)));
+        assert_eq!(find(hay, &needles, 3), Some((8, false)));
+        assert_eq!(find(hay, &needles, 9), Some((2, true)));
+        let utf16 = parse_query("AB").unwrap();
+        assert_eq!(find(b"..A\0B\0..", &utf16, 0), Some((2, false)));
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per screen: each owns its state, its handling of actions and
+//! its drawing.
+
+pub mod checksum;
+pub mod jobs;
+pub mod overview;
+pub mod page;
+pub mod pagemap;

@@ -1,0 +1,3 @@
+//! Reusable, state-free widgets.
+
+pub mod hex;
