@@ -64,7 +64,9 @@ mod tests {
         assert_eq!(find(hay, &needles, 0), Some((2, false)));
         assert_eq!(find(hay, &needles, 3), Some((8, false)));
         assert_eq!(find(hay, &needles, 9), Some((2, true)));
-        let utf16 = parse_query("AB").unwrap();
-        assert_eq!(find(b"..A\0B\0..", &utf16, 0), Some((2, false)));
+        // "AB" would be read as the hex byte 0xab; "MZ" is text
+        assert_eq!(parse_query("AB").unwrap().patterns, vec![vec![0xab]]);
+        let utf16 = parse_query("MZ").unwrap();
+        assert_eq!(find(b"..M\0Z\0..", &utf16, 0), Some((2, false)));
     }
 }
