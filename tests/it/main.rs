@@ -5,3 +5,5 @@
 
 mod common;
 mod database;
+mod e2e;
+mod tui;

@@ -1,0 +1,110 @@
+//! End to end: the real binary in a real terminal (tmux), driven by keys.
+//! Needs tmux, so it is ignored by a plain `cargo test`; `.ci/run`
+//! installs tmux and runs it with `--ignored`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use esescope::store::Database;
+
+use crate::common::real_samples;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(binary: &Path, file: &Path) -> Self {
+        let socket = format!("esescope-e2e-{}", std::process::id());
+        let tmux = Self { socket };
+        let command = format!("{} {}", binary.display(), file.display());
+        let status = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &command]);
+        assert!(status.status.success(), "tmux new-session: {status:?}");
+        tmux
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.cmd(&["send-keys", "-t", "e2e", key]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-t", "e2e", "-p"]).stdout).into_owned()
+    }
+
+    /// Waits (up to 20 s) until the screen contains `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "waited for `{text}`; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = real_samples().join("srum-win10-clean-with-logs/SRUDB.dat");
+    let (pgno, next) = {
+        let db = Database::open(&source).unwrap();
+        db.page_numbers()
+            .filter_map(|p| db.page(p).ok().map(|page| (p.0, page.header.next.0)))
+            .find(|&(_, next)| next != 0)
+            .unwrap()
+    };
+    let mut bytes = std::fs::read(&source).unwrap();
+    bytes[(pgno as usize + 1) * 4096 + 0x800] ^= 0x10; // byte 0x800 bit 4
+    let file = dir.path().join("SRUDB.dat");
+    std::fs::write(&file, &bytes).unwrap();
+    let dump = dir.path().join("dump.txt");
+
+    let tmux = Tmux::start(Path::new(env!("CARGO_BIN_EXE_esescope")), &file);
+    tmux.wait_for("Header copies");
+    // go to the damaged page
+    tmux.keys(&["g"]);
+    tmux.keys(&[&pgno.to_string(), "Enter"]);
+    tmux.wait_for(&format!("Page {pgno} "));
+    tmux.keys(&["4"]);
+    tmux.wait_for("byte 0x800 bit 4: 0x");
+    // walk to the next sibling and back
+    tmux.keys(&["3", "l"]);
+    tmux.wait_for(&format!("Page {next} "));
+    tmux.keys(&["["]);
+    tmux.wait_for(&format!("Page {pgno} "));
+    // verify in the background and wait for it
+    tmux.keys(&["v", "5"]);
+    let screen = tmux.wait_for("Last verify");
+    assert!(screen.contains("1 correctable"), "{screen}");
+    assert!(screen.contains(&format!("page {pgno} (")), "{screen}");
+    // save the page dump to a file
+    tmux.keys(&["3", "w"]);
+    tmux.wait_for("Save to file:");
+    for _ in 0.."esescope-page-00000.txt".len() {
+        tmux.keys(&["BSpace"]);
+    }
+    tmux.keys(&[dump.to_str().unwrap(), "Enter"]);
+    tmux.wait_for("saved to");
+    let text = std::fs::read_to_string(&dump).unwrap();
+    assert!(text.starts_with(&format!("Page {pgno} of ")), "{text}");
+    assert!(text.contains("correctable: single-bit error at byte 0x800 bit 4"), "{text}");
+    tmux.keys(&["q"]);
+}
