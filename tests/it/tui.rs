@@ -188,10 +188,17 @@ fn search_finds_text_and_go_to_takes_offsets() {
 fn every_view_renders_at_80x24_and_help_lists_the_keys() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app(&flipped_copy(dir.path()), false);
-    for view in ViewId::ALL {
+    let marks = [
+        (ViewId::Overview, "Header copies · primary valid"),
+        (ViewId::PageMap, "Pages · 254 · 1 per cell"),
+        (ViewId::Page, "Tags ("),
+        (ViewId::Checksum, "Checksum · page 1"),
+        (ViewId::Jobs, "No jobs yet"),
+    ];
+    for (view, mark) in marks {
         app.update(Action::Show(view));
         let screen = screen_text(&render(&app));
-        assert!(screen.lines().next().unwrap().contains(&format!("{}", view.title())), "{screen}");
+        assert!(screen.contains(mark), "{view:?}: expected `{mark}`:\n{screen}");
     }
     app.update(Action::Help);
     let screen = screen_text(&render(&app));
