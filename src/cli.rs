@@ -3,6 +3,7 @@
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
 pub mod database;
+pub mod output;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum Command {
     Page(database::PageArgs),
     /// Checksum every page (like eseutil /k); exit 1 when damage is found.
     Verify(database::VerifyArgs),
+    /// An incident report: identity, headers, verify, each bad page, recovery options.
+    Report(database::ReportArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -48,14 +51,8 @@ pub fn run(command: &Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Command::Header(args) => database::header(args, out),
         Command::Page(args) => database::page(args, out),
         Command::Verify(args) => database::verify(args, out),
+        Command::Report(args) => database::report(args, out),
     }
-}
-
-/// Writes `value` as one pretty-printed JSON document followed by a newline.
-pub(crate) fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), Error> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
 }
 
 /// A file path argument, shared by subcommands.

@@ -54,6 +54,12 @@ pub enum Error {
         #[source]
         source: FormatError,
     },
+    /// An output file already exists; esescope never overwrites one.
+    #[error("{}: already exists; esescope does not overwrite files, choose another name", .path.display())]
+    OutputExists {
+        /// The path.
+        path: PathBuf,
+    },
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

@@ -7,6 +7,8 @@ pub mod clipboard;
 pub mod finding;
 pub mod header;
 pub mod hexdump;
+pub mod incident;
+pub mod markdown;
 pub mod page;
 pub mod verify;
 

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{write_json, FilePath};
+use super::output::{emit, OutputArgs};
+use super::FilePath;
 use crate::format::PageNumber;
 use crate::report::header::HeaderReport;
+use crate::report::incident::IncidentReport;
+use crate::report::markdown;
 use crate::report::page::PageDump;
 use crate::report::Severity;
 use crate::scan::{self, Progress};
@@ -20,9 +23,22 @@ use crate::Error;
 pub struct FileArgs {
     /// The database file (.edb, .dat, .dit, .mdb, ...). It is opened read-only.
     pub file: FilePath,
-    /// Write one JSON document instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// Output format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The database file.
+    pub file: FilePath,
+    /// Write the report to this new file (never overwritten) instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<FilePath>,
+    /// Output format (default Markdown).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `page` arguments.
@@ -34,10 +50,10 @@ pub struct PageArgs {
     /// file byte OFFSET (e.g. @0x5000).
     #[arg(value_parser = parse_page_spec)]
     pub page: PageSpec,
-    /// Write one JSON document instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// Leave out the hex dump (text output).
+    /// Output format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Leave out the hex dump (text and Markdown).
     #[arg(long)]
     pub no_hex: bool,
 }
@@ -47,9 +63,9 @@ pub struct PageArgs {
 pub struct VerifyArgs {
     /// The database file.
     pub file: FilePath,
-    /// Write one JSON document instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// Output format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// A page named by number or by file byte offset.
@@ -98,11 +114,14 @@ fn opening_damage(db: &Database) -> bool {
 pub fn info(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open(&args.file)?;
     let report = HeaderReport::build(&db, false);
-    if args.json {
-        write_json(out, &report)?;
-    } else {
-        report.write_summary(out)?;
-    }
+    emit(
+        out,
+        &args.output,
+        "database summary",
+        &report,
+        |w| report.write_summary(w),
+        |w| markdown::header(w, &report),
+    )?;
     Ok(exit(opening_damage(&db)))
 }
 
@@ -113,11 +132,14 @@ pub fn info(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 pub fn header(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open(&args.file)?;
     let report = HeaderReport::build(&db, true);
-    if args.json {
-        write_json(out, &report)?;
-    } else {
-        report.write_fields(out)?;
-    }
+    emit(
+        out,
+        &args.output,
+        "database header",
+        &report,
+        |w| report.write_fields(w),
+        |w| markdown::header(w, &report),
+    )?;
     Ok(exit(opening_damage(&db)))
 }
 
@@ -141,11 +163,9 @@ pub fn page(args: &PageArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
         })?,
     };
     let dump = PageDump::build(&db, pgno)?;
-    if args.json {
-        write_json(out, &dump)?;
-    } else {
-        dump.write_text(out, !args.no_hex)?;
-    }
+    let what = format!("page {pgno} dump");
+    let hex = !args.no_hex;
+    emit(out, &args.output, &what, &dump, |w| dump.write_text(w, hex), |w| markdown::page(w, &dump, hex))?;
     Ok(exit(dump.checksum.verdict.is_damaged()))
 }
 
@@ -156,22 +176,70 @@ pub fn page(args: &PageArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 /// The file cannot be opened or is not a database; output fails.
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open(&args.file)?;
-    let show_progress = std::io::stderr().is_terminal();
-    let report = scan::verify(&db, |progress: Progress| {
-        if show_progress {
-            eprint!("\rverifying: page {} of {} ({:.0}%)", progress.done, progress.total, progress.percent());
+    let report = scan::verify(&db, stderr_progress("verifying"));
+    emit(
+        out,
+        &args.output,
+        "verify report",
+        &report,
+        |w| report.write_text(w),
+        |w| markdown::verify(w, &report),
+    )?;
+    Ok(exit(report.has_damage()))
+}
+
+/// A progress callback that draws `label: page N of M (P%)` on stderr when
+/// stderr is a terminal, and nothing otherwise.
+fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> ControlFlow<()> {
+    let show = std::io::stderr().is_terminal();
+    move |progress: Progress| {
+        if show {
+            eprint!("\r{label}: page {} of {} ({:.0}%)", progress.done, progress.total, progress.percent());
             if progress.done == progress.total {
                 eprint!("\r\x1b[K");
             }
         }
         ControlFlow::Continue(())
-    });
-    if args.json {
-        write_json(out, &report)?;
-    } else {
-        report.write_text(out)?;
     }
-    Ok(exit(report.has_damage()))
+}
+
+/// `esescope report FILE`: the incident report (Markdown by default).
+///
+/// # Errors
+/// The file cannot be opened or is not a database; `--out` exists already;
+/// output fails.
+pub fn report(args: &ReportArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
+        return Err(Error::OutputExists { path: path.clone() });
+    }
+    let db = Database::open(&args.file)?;
+    let report = IncidentReport::build(&db, stderr_progress("examining"));
+    let output = args.output.defaulting_to_markdown();
+    let damage = report.verify.has_damage();
+    match &args.out {
+        Some(path) => {
+            let mut text = Vec::new();
+            emit(
+                &mut text,
+                &output,
+                "incident report",
+                &report,
+                |w| report.write_text(w),
+                |w| markdown::incident(w, &report),
+            )?;
+            crate::report::clipboard::write_atomically(path, &String::from_utf8_lossy(&text))?;
+            writeln!(out, "wrote the incident report to {}", path.display())?;
+        }
+        None => emit(
+            out,
+            &output,
+            "incident report",
+            &report,
+            |w| report.write_text(w),
+            |w| markdown::incident(w, &report),
+        )?,
+    }
+    Ok(exit(damage))
 }
 
 #[cfg(test)]

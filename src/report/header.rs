@@ -95,11 +95,7 @@ impl HeaderReport {
         let row = |out: &mut dyn Write, name: &str, value: String| writeln!(out, "{name:<22}{value}");
         row(out, "File:", self.file.clone())?;
         row(out, "Size:", format!("{} bytes ({} pages + 2 header pages)", self.file_size, self.page_count))?;
-        let source = match self.source {
-            HeaderSource::Primary => "from the primary header",
-            HeaderSource::Shadow => "from the shadow header (primary damaged)",
-            HeaderSource::DetectedFromPages => "detected from pages 1-4 (both headers damaged)",
-        };
+        let source = self.source.describe();
         row(out, "Page size:", format!("{} ({} KiB), {source}", self.page_size, self.page_size / 1024))?;
         if let Some(h) = &self.header {
             row(

@@ -21,9 +21,11 @@ pub struct TagRow {
     pub index: u16,
     /// Page offset of the 4-byte tag entry.
     pub entry_offset: usize,
-    /// The tag, or the reason it could not be read.
-    #[serde(flatten)]
-    pub tag: Result<Tag, String>,
+    /// The tag, when it could be read.
+    pub tag: Option<Tag>,
+    /// Why the tag could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Page offset where the data starts.
     pub data_offset: Option<usize>,
     /// Names of the node flags.
@@ -85,7 +87,8 @@ impl PageDump {
                     entry_offset: Tag::entry_offset(index, size),
                     data_offset: tag.as_ref().ok().map(|t| t.page_range(size).start),
                     flags: tag.as_ref().map(|t| t.flags.names()).unwrap_or_default(),
-                    tag: tag.map_err(|e| e.to_string()),
+                    error: tag.as_ref().err().map(ToString::to_string),
+                    tag: tag.ok(),
                 }
             })
             .collect();
@@ -132,8 +135,8 @@ impl PageDump {
         writeln!(out, "Tags ({})", self.tags.len())?;
         writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} flags", "tag", "entry", "data", "size", "role")?;
         for row in &self.tags {
-            match &row.tag {
-                Ok(tag) => writeln!(
+            match (&row.tag, &row.error) {
+                (Some(tag), _) => writeln!(
                     out,
                     "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} {}",
                     row.index,
@@ -143,11 +146,13 @@ impl PageDump {
                     row.role,
                     row.flags.join(" ")
                 )?,
-                Err(e) => writeln!(
+                (None, e) => writeln!(
                     out,
-                    "  {:>5}  {:>6}  error: {e}",
+                    "  {:>5}  {:>6}  {}: error: {}",
                     row.index,
-                    format!("{:#x}", row.entry_offset)
+                    format!("{:#x}", row.entry_offset),
+                    row.role,
+                    e.as_deref().unwrap_or("unreadable")
                 )?,
             }
         }

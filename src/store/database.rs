@@ -42,6 +42,17 @@ pub enum HeaderSource {
     DetectedFromPages,
 }
 
+impl HeaderSource {
+    /// Where the page size came from, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Primary => "from the primary header",
+            Self::Shadow => "from the shadow header (primary damaged)",
+            Self::DetectedFromPages => "detected from pages 1-4 (both headers damaged)",
+        }
+    }
+}
+
 /// A database file opened read-only.
 #[derive(Debug)]
 pub struct Database {

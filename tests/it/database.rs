@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use esescope::cli::database::{FileArgs, PageArgs, PageSpec, VerifyArgs};
+use esescope::cli::output::OutputArgs;
 use esescope::cli::{self, Command};
 use serde_json::Value;
 
@@ -19,12 +20,18 @@ fn run(command: Command) -> (ExitCode, String) {
 }
 
 fn verify_json(path: &Path) -> (ExitCode, Value) {
-    let (code, text) = run(Command::Verify(VerifyArgs { file: path.to_path_buf(), json: true }));
+    let (code, text) =
+        run(Command::Verify(VerifyArgs { file: path.to_path_buf(), output: OutputArgs::json() }));
     (code, serde_json::from_str(&text).expect("verify --json is JSON"))
 }
 
 fn page_json(path: &Path, pgno: u32) -> Value {
-    let args = PageArgs { file: path.to_path_buf(), page: PageSpec::Number(pgno), json: true, no_hex: false };
+    let args = PageArgs {
+        file: path.to_path_buf(),
+        page: PageSpec::Number(pgno),
+        output: OutputArgs::json(),
+        no_hex: false,
+    };
     let (_, text) = run(Command::Page(args));
     serde_json::from_str(&text).expect("page --json is JSON")
 }
@@ -74,7 +81,7 @@ fn every_real_database_verifies_and_its_header_agrees_with_sources() {
             assert!(counts["ok"].as_u64().unwrap() > 10, "{name}: ok pages");
         }
 
-        let (code, text) = run(Command::Header(FileArgs { file: path.clone(), json: true }));
+        let (code, text) = run(Command::Header(FileArgs { file: path.clone(), output: OutputArgs::json() }));
         assert_eq!(code, ExitCode::SUCCESS, "{name}");
         let header: Value = serde_json::from_str(&text).unwrap();
         let (_, page, version, revision, state) =
@@ -158,7 +165,7 @@ fn assert_single_flip_located(copy: &mut Copy, pgno: u32, page_bit: usize) {
     assert_eq!(bits.len(), 1, "{what}");
     assert_eq!(bits[0]["offset"], page_bit / 8, "{what}");
     assert_eq!(bits[0]["bit"], page_bit % 8, "{what}");
-    let (_, text) = run(Command::Verify(VerifyArgs { file: path.clone(), json: false }));
+    let (_, text) = run(Command::Verify(VerifyArgs { file: path.clone(), output: OutputArgs::text() }));
     let file_offset = (pgno as usize + 1) * copy.page_size;
     let expected = format!(
         "page {pgno} (offset {file_offset:#x}): correctable: single-bit error at byte {:#x} bit {}",
@@ -254,7 +261,8 @@ fn a_page_written_at_the_wrong_place_names_its_number() {
             assert_eq!(bad["pgno"], to, "{sample}");
             assert_eq!(bad["verdict"]["verdict"], "wrong_page_number", "{sample} {from}->{to}: {bad:#}");
             assert_eq!(bad["verdict"]["stored_pgno"], from, "{sample}");
-            let (_, text) = run(Command::Verify(VerifyArgs { file: copy.path.clone(), json: false }));
+            let (_, text) =
+                run(Command::Verify(VerifyArgs { file: copy.path.clone(), output: OutputArgs::text() }));
             assert!(text.contains(&format!("perhaps this is page {from}")), "{text}");
             copy.bytes = original;
         }
@@ -275,7 +283,8 @@ fn a_zeroed_page_is_uninitialized() {
     let count = |r: &Value, k: &str| r["counts"][k].as_u64().unwrap();
     assert_eq!(count(&after, "uninitialized"), count(&before, "uninitialized") + 1);
     assert_eq!(count(&after, "ok"), count(&before, "ok") - 1);
-    let args = PageArgs { file: path, page: PageSpec::Number(pgno), json: false, no_hex: true };
+    let args =
+        PageArgs { file: path, page: PageSpec::Number(pgno), output: OutputArgs::text(), no_hex: true };
     let (_, text) = run(Command::Page(args));
     assert!(text.contains("uninitialized") && text.contains("-1019 JET_errPageNotInitialized"), "{text}");
 }
@@ -285,7 +294,7 @@ fn a_damaged_primary_header_falls_back_to_the_shadow() {
     let mut copy = Copy::of("srum-win11-dirty-with-logs/SRUDB.dat");
     copy.bytes[100] ^= 0x10;
     let path = copy.save().to_path_buf();
-    let (code, text) = run(Command::Info(FileArgs { file: path.clone(), json: true }));
+    let (code, text) = run(Command::Info(FileArgs { file: path.clone(), output: OutputArgs::json() }));
     assert_eq!(code, ExitCode::from(1), "a damaged header copy is damage");
     let info: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(info["source"], "shadow");
@@ -306,7 +315,7 @@ fn both_headers_damaged_still_opens_with_the_detected_page_size() {
         let mut copy = Copy::of(sample);
         copy.bytes[..2 * size].iter_mut().step_by(7).for_each(|b| *b ^= 0x5a);
         let path = copy.save().to_path_buf();
-        let (code, text) = run(Command::Info(FileArgs { file: path.clone(), json: true }));
+        let (code, text) = run(Command::Info(FileArgs { file: path.clone(), output: OutputArgs::json() }));
         assert_eq!(code, ExitCode::from(1));
         let info: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(info["source"], "detected_from_pages", "{sample}");
@@ -325,7 +334,7 @@ fn the_input_file_is_never_modified() {
     let before = std::fs::read(&path).unwrap();
     let _ = verify_json(&path);
     let _ = page_json(&path, 3);
-    let _ = run(Command::Header(FileArgs { file: path.clone(), json: false }));
+    let _ = run(Command::Header(FileArgs { file: path.clone(), output: OutputArgs::text() }));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
@@ -387,7 +396,8 @@ fn a_truncated_last_page_is_reported_and_the_rest_still_verifies() {
 #[test]
 fn page_accepts_a_file_offset_and_prints_both_forms() {
     let path = real_samples().join("foxit-synthetic-esent/index.edb");
-    let args = PageArgs { file: path, page: PageSpec::Offset(0x5123), json: false, no_hex: false };
+    let args =
+        PageArgs { file: path, page: PageSpec::Offset(0x5123), output: OutputArgs::text(), no_hex: false };
     let (code, text) = run(Command::Page(args));
     assert_eq!(code, ExitCode::SUCCESS);
     assert!(text.starts_with("Page 4 of "), "{text}");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use esescope::cli::database::{PageArgs, PageSpec};
+use esescope::cli::output::OutputArgs;
 use esescope::cli::{self, Command};
 use esescope::format::PageNumber;
 use esescope::store::Database;
@@ -117,7 +118,7 @@ fn what_the_inspector_copies_is_what_the_cli_prints() {
     let Some(Effect::Copy { text, what }) = app.update(Action::Copy) else { panic!("copy gives an effect") };
     assert_eq!(what, "page 4 dump");
     let mut out = Vec::new();
-    let args = PageArgs { file: path, page: PageSpec::Number(4), json: false, no_hex: false };
+    let args = PageArgs { file: path, page: PageSpec::Number(4), output: OutputArgs::text(), no_hex: false };
     cli::run(&Command::Page(args), &mut out).unwrap();
     assert_eq!(text, String::from_utf8(out).unwrap());
 }

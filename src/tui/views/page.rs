@@ -75,7 +75,7 @@ impl PageState {
     /// The byte range of the selected tag's data.
     pub fn selected_range(&self) -> Option<std::ops::Range<usize>> {
         let row = self.dump.tags.get(self.tag)?;
-        let tag = row.tag.as_ref().ok()?;
+        let tag = row.tag.as_ref()?;
         let start = row.data_offset?;
         Some(start..start + usize::from(tag.size))
     }
@@ -259,7 +259,7 @@ impl PageState {
         )];
         for (i, row) in self.dump.tags.iter().enumerate().skip(first).take(rows) {
             let text = match &row.tag {
-                Ok(tag) => format!(
+                Some(tag) => format!(
                     "{:>4} {:>6} {:>5} {} {}",
                     row.index,
                     format!("{:#x}", row.data_offset.unwrap_or(0)),
@@ -267,13 +267,13 @@ impl PageState {
                     row.role,
                     row.flags.join(" ")
                 ),
-                Err(e) => format!("{:>4} {e}", row.index),
+                None => format!("{:>4} {}", row.index, row.error.as_deref().unwrap_or("unreadable")),
             };
             let class =
                 if row.index == 0 { ByteClass::ExternalHeader } else { ByteClass::Node(row.index % 2 == 1) };
             let style = if i == self.tag {
                 theme.selected()
-            } else if row.tag.is_err() {
+            } else if row.tag.is_none() {
                 theme.error()
             } else {
                 theme.byte(class)
@@ -333,7 +333,7 @@ pub fn byte_classes(dump: &PageDump) -> Vec<ByteClass> {
     }
     for row in &dump.tags {
         paint(row.entry_offset..row.entry_offset + 4, ByteClass::TagArray);
-        if let (Ok(tag), Some(start)) = (&row.tag, row.data_offset) {
+        if let (Some(tag), Some(start)) = (&row.tag, row.data_offset) {
             let class =
                 if row.index == 0 { ByteClass::ExternalHeader } else { ByteClass::Node(row.index % 2 == 1) };
             paint(start..start + usize::from(tag.size), class);

@@ -1,0 +1,104 @@
+//! Output formats shared by every subcommand: text, Markdown or JSON, to
+//! stdout, and with `--copy` also to the clipboard (or its fallbacks), with
+//! a line on stderr saying where the copy went.
+
+use std::io::{IsTerminal, Write};
+
+use clap::{Args, ValueEnum};
+
+use crate::report::clipboard::Clipboard;
+use crate::Error;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned plain text.
+    Text,
+    /// Markdown: tables and fenced blocks, for tickets and wikis.
+    Md,
+    /// One JSON document.
+    Json,
+}
+
+/// `--format`, `--json` and `--copy`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Also copy the output to the clipboard (OSC 52 and a file when there is none).
+    #[arg(long)]
+    pub copy: bool,
+}
+
+impl OutputArgs {
+    /// Text output, no copy.
+    pub fn text() -> Self {
+        Self::default()
+    }
+
+    /// JSON output, no copy.
+    pub fn json() -> Self {
+        Self { json: true, ..Self::default() }
+    }
+
+    /// The chosen format, text when none was given.
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format.unwrap_or(Format::Text)
+        }
+    }
+
+    /// The same options with Markdown as the default format.
+    pub fn defaulting_to_markdown(&self) -> Self {
+        let mut copy = self.clone();
+        if !copy.json && copy.format.is_none() {
+            copy.format = Some(Format::Md);
+        }
+        copy
+    }
+}
+
+/// Renders a document in the chosen format to `out`, and copies the same
+/// text when `--copy` was given.
+///
+/// # Errors
+/// Writing the output fails, or every copy route fails.
+pub fn emit<T: serde::Serialize>(
+    out: &mut dyn Write,
+    args: &OutputArgs,
+    what: &str,
+    document: &T,
+    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    markdown: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let mut rendered = Vec::new();
+    match args.format() {
+        Format::Text => text(&mut rendered)?,
+        Format::Md => markdown(&mut rendered)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut rendered, document).map_err(std::io::Error::from)?;
+            rendered.push(b'\n');
+        }
+    }
+    out.write_all(&rendered)?;
+    if args.copy {
+        let terminal = std::io::stderr().is_terminal();
+        let mut clipboard = Clipboard::new(terminal, std::env::temp_dir());
+        let extension = match args.format() {
+            Format::Text => "txt",
+            Format::Md => "md",
+            Format::Json => "json",
+        };
+        let name = format!("esescope-{}.{extension}", what.replace(' ', "-"));
+        let destination =
+            clipboard.copy(&String::from_utf8_lossy(&rendered), &name, &mut std::io::stderr())?;
+        eprintln!("esescope: {}", destination.describe(what));
+    }
+    Ok(())
+}
