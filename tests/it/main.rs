@@ -6,4 +6,5 @@
 mod common;
 mod database;
 mod e2e;
+mod report;
 mod tui;
