@@ -38,6 +38,8 @@ pub enum Command {
     Verify(database::VerifyArgs),
     /// An incident report: identity, headers, verify, each bad page, recovery options.
     Report(database::ReportArgs),
+    /// Repair into a new file: ECC single-bit fixes, pages patched from a copy.
+    Repair(database::RepairArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -52,6 +54,7 @@ pub fn run(command: &Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
         Command::Page(args) => database::page(args, out),
         Command::Verify(args) => database::verify(args, out),
         Command::Report(args) => database::report(args, out),
+        Command::Repair(args) => database::repair(args, out),
     }
 }
 

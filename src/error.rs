@@ -60,6 +60,15 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// Writing an output file failed.
+    #[error("{}: cannot write: {source}", .path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

@@ -19,6 +19,7 @@
 pub mod cli;
 pub mod error;
 pub mod format;
+pub mod repair;
 pub mod report;
 pub mod scan;
 pub mod store;

@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -188,16 +189,25 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode, Error>
     Ok(exit(report.has_damage()))
 }
 
-/// A progress callback that draws `label: page N of M (P%)` on stderr when
+/// A progress callback that draws a bar with rate and ETA on stderr when
 /// stderr is a terminal, and nothing otherwise.
-fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> ControlFlow<()> {
-    let show = std::io::stderr().is_terminal();
+pub(crate) fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> ControlFlow<()> {
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let style =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} pages, {per_sec}, ETA {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(label);
     move |progress: Progress| {
-        if show {
-            eprint!("\r{label}: page {} of {} ({:.0}%)", progress.done, progress.total, progress.percent());
-            if progress.done == progress.total {
-                eprint!("\r\x1b[K");
-            }
+        bar.set_length(progress.total);
+        bar.set_position(progress.done);
+        if progress.done >= progress.total {
+            bar.finish_and_clear();
         }
         ControlFlow::Continue(())
     }
@@ -254,4 +264,69 @@ mod tests {
         assert!(parse_page_spec("twelve").is_err());
         assert!(parse_page_spec("0x1ffffffff").is_err());
     }
+}
+
+/// `repair` arguments.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The damaged database. It is only read.
+    pub file: FilePath,
+    /// The repaired database to write (must not exist). The report is saved
+    /// beside it as NEW.repair.txt and NEW.repair.json.
+    #[arg(long, value_name = "NEW")]
+    pub out: FilePath,
+    /// A backup or replica of the same database to take damaged pages from.
+    #[arg(long, value_name = "COPY")]
+    pub from: Option<FilePath>,
+    /// Output format of the report on stdout.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `esescope repair FILE --out NEW [--from COPY]`.
+///
+/// # Errors
+/// The files cannot be opened, NEW or its report files exist, the copy is
+/// of another database, writing fails.
+pub fn repair(args: &RepairArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let sidecar = |ext: &str| {
+        let mut name = args.out.as_os_str().to_owned();
+        name.push(ext);
+        std::path::PathBuf::from(name)
+    };
+    let (text_path, json_path) = (sidecar(".repair.txt"), sidecar(".repair.json"));
+    for path in [&args.out, &text_path, &json_path] {
+        if path.exists() {
+            return Err(Error::OutputExists { path: path.clone() });
+        }
+    }
+    let db = Database::open(&args.file)?;
+    let copy = args.from.as_ref().map(Database::open).transpose()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| crate::format::LogTime::from_unix(d.as_secs(), d.subsec_millis() as u16))
+        .unwrap_or_default();
+    let report = crate::repair::repair(&db, copy.as_ref(), &args.out, now, stderr_progress("repairing"))?;
+    let mut text = Vec::new();
+    report.write_text(&mut text)?;
+    let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;
+    if report.output.is_some() {
+        let save = |path: &Path, body: &str| crate::report::clipboard::write_atomically(path, body);
+        save(&text_path, &String::from_utf8_lossy(&text))?;
+        save(&json_path, &format!("{json}\n"))?;
+    }
+    emit(
+        out,
+        &args.output,
+        "repair report",
+        &report,
+        |w| w.write_all(&text),
+        |w| {
+            writeln!(w, "```text")?;
+            w.write_all(&text)?;
+            writeln!(w, "```")
+        },
+    )?;
+    let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && report.not_repaired.is_empty();
+    Ok(exit(!clean))
 }

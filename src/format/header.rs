@@ -338,6 +338,11 @@ impl DbHeader {
     }
 }
 
+/// The offset of the field the engine calls `name` (e.g. `le_ulRepairCount`).
+pub fn field_offset(name: &str) -> Option<usize> {
+    FIELDS.iter().find(|def| def.name == name).map(|def| def.offset)
+}
+
 /// The stored and computed checksums of one header page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct HeaderChecksum {

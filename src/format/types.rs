@@ -178,6 +178,33 @@ impl fmt::Display for Lgpos {
 pub struct LogTime(pub [u8; 8]);
 
 impl LogTime {
+    /// The LOGTIME (UTC) of `unix_seconds` plus `millis` since 1970-01-01.
+    pub fn from_unix(unix_seconds: u64, millis: u16) -> Self {
+        let days = unix_seconds / 86_400;
+        let rest = unix_seconds % 86_400;
+        // Civil date from days since the epoch (proleptic Gregorian).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let millis = millis.min(999);
+        Self([
+            (rest % 60) as u8,
+            (rest / 60 % 60) as u8,
+            (rest / 3600) as u8,
+            day,
+            month,
+            (year - 1900).clamp(0, 255) as u8,
+            ((millis & 0x7F) << 1) as u8 | 1,
+            (((millis >> 7) & 7) << 1) as u8,
+        ])
+    }
+
     /// All zero means "not set".
     pub fn is_set(self) -> bool {
         self.0 != [0; 8]
@@ -336,6 +363,13 @@ mod tests {
         let t = LogTime([0x21, 0x2e, 0x0b, 0x13, 0x08, 0x7a, 0x51, 0x00]);
         assert_eq!(t.to_string(), "2022-08-19 11:46:33.040 UTC");
         assert_eq!(t.to_iso8601().as_deref(), Some("2022-08-19T11:46:33.040Z"));
+    }
+
+    #[test]
+    fn logtime_from_unix_time() {
+        // 2022-08-19 11:46:33.040 UTC
+        assert_eq!(LogTime::from_unix(1_660_909_593, 40).to_string(), "2022-08-19 11:46:33.040 UTC");
+        assert_eq!(LogTime::from_unix(951_782_400, 999).to_string(), "2000-02-29 00:00:00.999 UTC");
     }
 
     #[test]

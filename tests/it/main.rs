@@ -6,5 +6,6 @@
 mod common;
 mod database;
 mod e2e;
+mod repair;
 mod report;
 mod tui;
