@@ -199,6 +199,14 @@ fn patch_evidence(
     Ok((page.to_vec(), evidence, note))
 }
 
+/// The current time as a LOGTIME (UTC), for the header's repair fields.
+pub fn now() -> LogTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| LogTime::from_unix(d.as_secs(), d.subsec_millis() as u16))
+        .unwrap_or_default()
+}
+
 /// Repairs `db` into a new file `out`, taking pages from `from` when given.
 /// `out` must not exist; it is written through a temporary file in the same
 /// directory, synced and renamed, so it never exists half-written. A

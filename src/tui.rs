@@ -123,6 +123,18 @@ impl Runtime {
                 }));
                 app.notify("verify started (5 shows progress, x cancels)", Level::Info);
             }
+            Effect::StartRepair { out } => {
+                let id = app.start_repair();
+                let db = Arc::clone(&self.db);
+                let out = std::path::PathBuf::from(out);
+                let now = crate::repair::now();
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    let result =
+                        crate::repair::repair(&db, None, &out, now, progress).map_err(|e| e.to_string());
+                    JobOutput::Repair(Box::new(result))
+                }));
+                app.notify("repair started (x cancels; the open file is only read)", Level::Info);
+            }
             Effect::Cancel(id) => {
                 if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
                     job.cancel();

@@ -22,6 +22,8 @@ pub enum JobOutput {
     PageMap,
     /// A verify report.
     Verify(Box<VerifyReport>),
+    /// A repair report, or why the repair could not run.
+    Repair(Box<Result<crate::repair::RepairReport, String>>),
 }
 
 /// What the worker tells its owner.

@@ -302,11 +302,13 @@ pub fn repair(args: &RepairArgs, out: &mut dyn Write) -> Result<ExitCode, Error>
     }
     let db = Database::open(&args.file)?;
     let copy = args.from.as_ref().map(Database::open).transpose()?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| crate::format::LogTime::from_unix(d.as_secs(), d.subsec_millis() as u16))
-        .unwrap_or_default();
-    let report = crate::repair::repair(&db, copy.as_ref(), &args.out, now, stderr_progress("repairing"))?;
+    let report = crate::repair::repair(
+        &db,
+        copy.as_ref(),
+        &args.out,
+        crate::repair::now(),
+        stderr_progress("repairing"),
+    )?;
     let mut text = Vec::new();
     report.write_text(&mut text)?;
     let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;

@@ -44,6 +44,8 @@ pub enum Prompt {
     Search,
     /// Write the focused thing to a file.
     SaveAs,
+    /// Where to write a repaired copy.
+    RepairTo,
 }
 
 /// What the user asked for.
@@ -148,6 +150,11 @@ pub enum Effect {
     },
     /// Start a verify job.
     StartVerify,
+    /// Start a repair job writing a new file.
+    StartRepair {
+        /// The new file.
+        out: String,
+    },
     /// Stop a job.
     Cancel(JobId),
 }

@@ -133,6 +133,11 @@ impl App {
         self.new_job("verify", u64::from(self.db.page_count()))
     }
 
+    /// Registers a repair job and returns its id; the caller runs it.
+    pub fn start_repair(&mut self) -> JobId {
+        self.new_job("repair", 2 * u64::from(self.db.page_count()))
+    }
+
     /// Shows a message in the status line.
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
@@ -189,11 +194,14 @@ impl App {
                 let _ = write_checksum(&mut out, &page.dump.checksum, page.dump.file_offset);
                 format!("checksum analysis of page {}", page.pgno())
             }
-            (ViewId::Jobs, _) if self.jobs.report.is_some() => {
+            (ViewId::Jobs, _) if self.jobs.report.is_some() || self.jobs.repair_text.is_some() => {
                 if let Some(report) = &self.jobs.report {
                     let _ = report.write_text(&mut out);
                 }
-                "verify report".to_string()
+                if let Some(text) = &self.jobs.repair_text {
+                    out.extend_from_slice(text.as_bytes());
+                }
+                "job reports".to_string()
             }
             (ViewId::PageMap, _) => {
                 match crate::report::page::PageDump::build(&self.db, self.map.cursor_page()) {
@@ -289,7 +297,11 @@ impl App {
                 None => self.notify("nothing to go forward to", Level::Info),
             },
             Action::Prompt(prompt) => {
-                let initial = if prompt == Prompt::SaveAs { self.default_save_name() } else { String::new() };
+                let initial = match prompt {
+                    Prompt::SaveAs => self.default_save_name(),
+                    Prompt::RepairTo => format!("{}.repaired", self.db.path().display()),
+                    _ => String::new(),
+                };
                 self.prompt = Some((prompt, initial));
             }
             Action::Copy => {
@@ -454,6 +466,7 @@ impl App {
                 let (text, _) = self.selection_text();
                 return Some(Effect::Save { path: input.trim().to_string(), text });
             }
+            Prompt::RepairTo => return Some(Effect::StartRepair { out: input.trim().to_string() }),
         }
         None
     }
@@ -502,6 +515,28 @@ impl App {
                 self.map.scanned = self.map.cells.len() as u64;
                 let body = self.body();
                 self.map.refresh(&self.db, body);
+            }
+        }
+        if let WorkerEvent::Finished { output: JobOutput::Repair(result), .. } = &event {
+            match result.as_ref() {
+                Ok(report) => {
+                    let mut text = Vec::new();
+                    let _ = report.write_text(&mut text);
+                    let summary = match (&report.output, report.cancelled) {
+                        (_, true) => "repair cancelled: nothing was written".to_string(),
+                        (Some(out), false) => format!(
+                            "repair wrote {}: {} page(s) repaired, {} left damaged",
+                            out.path,
+                            report.repaired.len(),
+                            report.not_repaired.len()
+                        ),
+                        (None, false) => "repair wrote nothing".to_string(),
+                    };
+                    let level = if report.not_repaired.is_empty() { Level::Info } else { Level::Error };
+                    self.notify(summary, level);
+                    self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
+                }
+                Err(e) => self.notify(format!("repair failed: {e}"), Level::Error),
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Verify(report), cancelled, .. } = event {

@@ -78,6 +78,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('+'), MAP, Action::ZoomIn, "zoom in / out"),
     bind(Char('-'), MAP, Action::ZoomOut, "zoom in / out"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
+    bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 
@@ -156,7 +157,7 @@ pub fn footer(view: ViewId) -> String {
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
-        ViewId::Jobs => &["verify all pages", "cancel job", "open", "copy"],
+        ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
         ViewId::Overview => {
             &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
         }

@@ -40,6 +40,7 @@ impl Widget for &App {
                     Prompt::GoTo => "Go to page (N, 0xN or @offset): ",
                     Prompt::Search => "Search (hex bytes or text): ",
                     Prompt::SaveAs => "Save to file: ",
+                    Prompt::RepairTo => "Write the repaired copy to (a new file): ",
                 };
                 Line::from(vec![Span::styled(label, theme.title()), Span::raw(format!("{input}▏"))])
             }

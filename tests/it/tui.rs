@@ -194,7 +194,7 @@ fn every_view_renders_at_80x24_and_help_lists_the_keys() {
         (ViewId::PageMap, "Pages · 254 · 1 per cell"),
         (ViewId::Page, "Tags ("),
         (ViewId::Checksum, "Checksum · page 1"),
-        (ViewId::Jobs, "No jobs yet"),
+        (ViewId::Jobs, "No jobs yet. v verifies every page; r repairs"),
     ];
     for (view, mark) in marks {
         app.update(Action::Show(view));

@@ -61,6 +61,8 @@ pub struct JobsState {
     pub report: Option<VerifyReport>,
     /// Selected finding.
     pub selected: usize,
+    /// The text of the last repair report.
+    pub repair_text: Option<String>,
 }
 
 impl JobsState {
@@ -91,7 +93,10 @@ impl JobsState {
     pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
         let mut lines = Vec::new();
         if self.jobs.is_empty() {
-            lines.push(Line::styled("No jobs yet. v starts a verify of every page.", theme.dim()));
+            lines.push(Line::styled(
+                "No jobs yet. v verifies every page; r repairs into a new file.",
+                theme.dim(),
+            ));
         }
         for job in &self.jobs {
             let width = 24usize;
@@ -138,6 +143,10 @@ impl JobsState {
                 let style = if i == self.selected { theme.selected() } else { theme.error() };
                 lines.push(Line::styled(text, style));
             }
+        }
+        if let Some(text) = &self.repair_text {
+            lines.push(Line::raw(""));
+            lines.extend(text.lines().map(|l| Line::styled(l.to_string(), theme.text())));
         }
         Paragraph::new(lines)
             .block(Block::bordered().title(" Jobs ").border_style(theme.dim()))
