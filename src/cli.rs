@@ -11,18 +11,34 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::store::ReadMode;
 use crate::Error;
 
 /// Inspect Microsoft ESE (JET Blue) databases, transaction logs and
 /// checkpoints without modifying them.
 #[derive(Debug, Parser)]
-#[command(name = "esescope", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "esescope", version, about, long_about = None, subcommand_negates_reqs = true)]
 pub struct Cli {
     /// What to do; without a subcommand, FILE opens in the interactive inspector.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// A database to open in the interactive inspector.
     pub file: Option<PathBuf>,
+    /// Read files into memory instead of mapping them: safe when another
+    /// process may truncate the file, but needs memory as large as the file.
+    #[arg(long, global = true)]
+    pub no_mmap: bool,
+}
+
+impl Cli {
+    /// How files should be read.
+    pub fn read_mode(&self) -> ReadMode {
+        if self.no_mmap {
+            ReadMode::Load
+        } else {
+            ReadMode::Map
+        }
+    }
 }
 
 /// The subcommands.
@@ -48,13 +64,21 @@ pub enum Command {
 /// Whatever stops the command from running (the file cannot be opened or
 /// is not an ESE file, the output cannot be written).
 pub fn run(command: &Command, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    run_with(command, ReadMode::Map, out)
+}
+
+/// Runs `command` reading files as `mode` says.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     match command {
-        Command::Info(args) => database::info(args, out),
-        Command::Header(args) => database::header(args, out),
-        Command::Page(args) => database::page(args, out),
-        Command::Verify(args) => database::verify(args, out),
-        Command::Report(args) => database::report(args, out),
-        Command::Repair(args) => database::repair(args, out),
+        Command::Info(args) => database::info(args, mode, out),
+        Command::Header(args) => database::header(args, mode, out),
+        Command::Page(args) => database::page(args, mode, out),
+        Command::Verify(args) => database::verify(args, mode, out),
+        Command::Report(args) => database::report(args, mode, out),
+        Command::Repair(args) => database::repair(args, mode, out),
     }
 }
 

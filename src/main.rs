@@ -13,12 +13,12 @@ fn main() -> ExitCode {
         (Some(command), _) => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            cli::run(command, &mut out).and_then(|code| {
+            cli::run_with(command, cli.read_mode(), &mut out).and_then(|code| {
                 out.flush()?;
                 Ok(code)
             })
         }
-        (None, Some(file)) => esescope::tui::run(file).map(|()| ExitCode::SUCCESS),
+        (None, Some(file)) => esescope::tui::run(file, cli.read_mode()).map(|()| ExitCode::SUCCESS),
         (None, None) => {
             eprintln!("esescope: no file given; try `esescope FILE` or `esescope --help`");
             return ExitCode::from(2);

@@ -175,6 +175,18 @@ pub fn verify(db: &Database, mut on_progress: impl FnMut(Progress) -> ControlFlo
     const CHUNK: u32 = 4096;
     let mut first = 1u32;
     while first <= db.page_count() {
+        if let Some(now) = db.shrank_to() {
+            report.findings.push(Finding::error(
+                Location::File,
+                format!(
+                    "the file shrank from {} to {now} bytes while it was being read; stopped before page {first} \
+                     (use --no-mmap for a file that is still open elsewhere)",
+                    db.file_len()
+                ),
+            ));
+            report.cancelled = true;
+            break;
+        }
         let last = first.saturating_add(CHUNK - 1).min(db.page_count());
         let failing: Vec<PageNumber> = (first..=last)
             .into_par_iter()

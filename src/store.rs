@@ -8,3 +8,4 @@ pub mod database;
 pub mod file;
 
 pub use database::{Database, HeaderCopy, HeaderSource};
+pub use file::ReadMode;

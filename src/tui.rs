@@ -149,8 +149,8 @@ impl Runtime {
 ///
 /// # Errors
 /// The file cannot be opened as a database, or the terminal fails.
-pub fn run(path: &Path) -> Result<(), Error> {
-    let db = Arc::new(Database::open(path)?);
+pub fn run(path: &Path, mode: crate::store::ReadMode) -> Result<(), Error> {
+    let db = Arc::new(Database::open_with(path, mode)?);
     let mut terminal = ratatui::try_init()?;
     let result = (|| -> Result<(), Error> {
         crossterm::execute!(io::stdout(), EnableMouseCapture)?;

@@ -16,7 +16,7 @@ use crate::report::markdown;
 use crate::report::page::PageDump;
 use crate::report::Severity;
 use crate::scan::{self, Progress};
-use crate::store::Database;
+use crate::store::{Database, ReadMode};
 use crate::Error;
 
 /// A database file and the output format.
@@ -112,8 +112,8 @@ fn opening_damage(db: &Database) -> bool {
 ///
 /// # Errors
 /// The file cannot be opened or is not a database; output fails.
-pub fn info(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let db = Database::open(&args.file)?;
+pub fn info(args: &FileArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
     let report = HeaderReport::build(&db, false);
     emit(
         out,
@@ -130,8 +130,8 @@ pub fn info(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 ///
 /// # Errors
 /// The file cannot be opened or is not a database; output fails.
-pub fn header(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let db = Database::open(&args.file)?;
+pub fn header(args: &FileArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
     let report = HeaderReport::build(&db, true);
     emit(
         out,
@@ -148,8 +148,8 @@ pub fn header(args: &FileArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 ///
 /// # Errors
 /// The file cannot be opened, the page is not in it, output fails.
-pub fn page(args: &PageArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let db = Database::open(&args.file)?;
+pub fn page(args: &PageArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
     let pgno = match args.page {
         PageSpec::Number(n) => PageNumber(n),
         PageSpec::Offset(offset) => PageNumber::containing(offset, db.page_size()).ok_or_else(|| {
@@ -175,8 +175,8 @@ pub fn page(args: &PageArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 ///
 /// # Errors
 /// The file cannot be opened or is not a database; output fails.
-pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let db = Database::open(&args.file)?;
+pub fn verify(args: &VerifyArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
     let report = scan::verify(&db, stderr_progress("verifying"));
     emit(
         out,
@@ -218,11 +218,11 @@ pub(crate) fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> Co
 /// # Errors
 /// The file cannot be opened or is not a database; `--out` exists already;
 /// output fails.
-pub fn report(args: &ReportArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
         return Err(Error::OutputExists { path: path.clone() });
     }
-    let db = Database::open(&args.file)?;
+    let db = Database::open_with(&args.file, mode)?;
     let report = IncidentReport::build(&db, stderr_progress("examining"));
     let output = args.output.defaulting_to_markdown();
     let damage = report.verify.has_damage();
@@ -288,7 +288,7 @@ pub struct RepairArgs {
 /// # Errors
 /// The files cannot be opened, NEW or its report files exist, the copy is
 /// of another database, writing fails.
-pub fn repair(args: &RepairArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let sidecar = |ext: &str| {
         let mut name = args.out.as_os_str().to_owned();
         name.push(ext);
@@ -300,8 +300,8 @@ pub fn repair(args: &RepairArgs, out: &mut dyn Write) -> Result<ExitCode, Error>
             return Err(Error::OutputExists { path: path.clone() });
         }
     }
-    let db = Database::open(&args.file)?;
-    let copy = args.from.as_ref().map(Database::open).transpose()?;
+    let db = Database::open_with(&args.file, mode)?;
+    let copy = args.from.as_ref().map(|p| Database::open_with(p, mode)).transpose()?;
     let report = crate::repair::repair(
         &db,
         copy.as_ref(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::file::MappedFile;
+use super::file::{MappedFile, ReadMode};
 use crate::format::header::{self, check_header_page, DbHeader, HeaderChecksum, FILE_TYPE_OFFSET, MAGIC};
 use crate::format::page::Page;
 use crate::format::types::le_u32;
@@ -72,8 +72,16 @@ impl Database {
     /// a file shorter than its two header pages, or a file in which neither
     /// header copy is valid and no page size makes pages 1–4 verify.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with(path, ReadMode::default())
+    }
+
+    /// Opens `path` read-only, reading it as `mode` says.
+    ///
+    /// # Errors
+    /// As [`Database::open`].
+    pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
-        let file = MappedFile::open(&path)?;
+        let file = MappedFile::open(&path, mode)?;
         let not_db = |reason: String| Error::NotDatabase { path: path.clone(), reason };
         let bytes = file.bytes();
         if bytes.is_empty() {
@@ -229,6 +237,12 @@ impl Database {
     /// The raw bytes of the whole file.
     pub fn bytes(&self) -> &[u8] {
         self.file.bytes()
+    }
+
+    /// The file's size on disk now, when another process has made it
+    /// shorter than the mapped view (only possible with [`ReadMode::Map`]).
+    pub fn shrank_to(&self) -> Option<u64> {
+        self.file.shrank(&self.path)
     }
 
     /// True for a temporary database (`temp.edb`): its pages are never

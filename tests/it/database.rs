@@ -405,3 +405,32 @@ fn page_accepts_a_file_offset_and_prints_both_forms() {
     assert!(text.contains("verdict: ok"));
     assert!(text.contains("0000  0000005000  "), "hex dump shows page and file offsets");
 }
+
+#[test]
+fn no_mmap_reads_the_same_and_a_shrinking_file_is_caught() {
+    use esescope::store::{Database, ReadMode};
+    let mut copy = Copy::of("srum-win11-dirty-with-logs/SRUDB.dat");
+    copy.flip(20, 4000);
+    let path = copy.save().to_path_buf();
+    let mapped = esescope::scan::verify(&Database::open_with(&path, ReadMode::Map).unwrap(), |_| {
+        std::ops::ControlFlow::Continue(())
+    });
+    let loaded = esescope::scan::verify(&Database::open_with(&path, ReadMode::Load).unwrap(), |_| {
+        std::ops::ControlFlow::Continue(())
+    });
+    assert_eq!(mapped.counts, loaded.counts);
+    assert_eq!(mapped.bad_pages, loaded.bad_pages);
+    assert_eq!(loaded.counts.correctable, 1);
+    let (code, _, stderr) = binary(&["verify", "--no-mmap", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+
+    // another process truncates the file while it is mapped: verify stops
+    // before touching the missing pages instead of dying of SIGBUS
+    let db = Database::open(&path).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(100 * 4096).unwrap();
+    let report = esescope::scan::verify(&db, |_| std::ops::ControlFlow::Continue(()));
+    assert!(report.cancelled);
+    let message = &report.findings.last().unwrap().message;
+    assert!(message.contains("the file shrank from 2490368 to 409600 bytes"), "{message}");
+    assert!(message.contains("--no-mmap"));
+}
