@@ -27,19 +27,12 @@ layout! {
     }
 }
 
+/// Where `PGHDR2` starts: right after the common 40-byte header.
+const PGHDR2_OFFSET: usize = 40;
+
 layout! {
-    /// The 80-byte header of large pages: `PGHDR` then `PGHDR2`.
-    struct RawLargePageHeader, const LARGE_FIELDS {
-        checksum: U64 => "checksum", Checksum;
-        dbtime_dirtied: U64 => "dbtimeDirtied", DbTime;
-        pgno_prev: U32 => "pgnoPrev", Unsigned;
-        pgno_next: U32 => "pgnoNext", Unsigned;
-        objid_fdp: U32 => "objidFDP", Unsigned;
-        cb_free: U16 => "cbFree", Unsigned;
-        cb_uncommitted_free: U16 => "cbUncommittedFree", Unsigned;
-        ib_mic_free: U16 => "ibMicFree", Unsigned;
-        itag_state: U16 => "itagState", TagState;
-        flags: U32 => "fFlags", PageFlags;
+    /// `PGHDR2`: the 40 bytes large pages add after the common header.
+    struct RawPageHeader2, const LARGE_EXTENSION_FIELDS {
         checksum1: U64 => "rgChecksum[0]", Checksum;
         checksum2: U64 => "rgChecksum[1]", Checksum;
         checksum3: U64 => "rgChecksum[2]", Checksum;
@@ -214,7 +207,8 @@ impl PageHeader {
             pgno: None,
         };
         if size.is_large() {
-            let (large, _) = RawLargePageHeader::ref_from_prefix(bytes).map_err(|_| truncated)?;
+            let extension = bytes.get(PGHDR2_OFFSET..).ok_or(truncated)?;
+            let (large, _) = RawPageHeader2::ref_from_prefix(extension).map_err(|_| truncated)?;
             header.block_checksums =
                 Some([large.checksum1.get(), large.checksum2.get(), large.checksum3.get()]);
             header.pgno = Some(PageNumber(large.pgno.get()));
@@ -229,8 +223,17 @@ impl PageHeader {
 
     /// Every header field with its offset, raw bytes and value.
     pub fn fields(bytes: &[u8], size: PageSize) -> Vec<Field> {
-        let defs = if size.is_large() { LARGE_FIELDS } else { SMALL_FIELDS };
-        decode_fields(defs, bytes, &named_value)
+        let mut fields = decode_fields(SMALL_FIELDS, bytes, &named_value);
+        if size.is_large() {
+            let extension = bytes.get(PGHDR2_OFFSET..).unwrap_or_default();
+            fields.extend(decode_fields(LARGE_EXTENSION_FIELDS, extension, &named_value).into_iter().map(
+                |mut f| {
+                    f.offset += PGHDR2_OFFSET;
+                    f
+                },
+            ));
+        }
+        fields
     }
 }
 
