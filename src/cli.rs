@@ -3,6 +3,7 @@
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
 pub mod database;
+pub mod logs;
 pub mod output;
 
 use std::io::Write;
@@ -56,6 +57,12 @@ pub enum Command {
     Report(database::ReportArgs),
     /// Repair into a new file: ECC single-bit fixes, pages patched from a copy.
     Repair(database::RepairArgs),
+    /// A log directory: the generation chain, checkpoint and database positions.
+    Logs(logs::LogsArgs),
+    /// One log file like eseutil /ml: header, segments, end of data, records.
+    Log(logs::LogArgs),
+    /// A checkpoint file like eseutil /mk.
+    Checkpoint(logs::CheckpointArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -79,6 +86,9 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Verify(args) => database::verify(args, mode, out),
         Command::Report(args) => database::report(args, mode, out),
         Command::Repair(args) => database::repair(args, mode, out),
+        Command::Logs(args) => logs::logs(args, mode, out),
+        Command::Log(args) => logs::log(args, out),
+        Command::Checkpoint(args) => logs::checkpoint(args, out),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod report;
 pub mod scan;
 pub mod store;
 pub mod tui;
+pub mod txlog;
 pub mod worker;
 
 pub use error::Error;
