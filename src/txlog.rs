@@ -537,7 +537,7 @@ mod tests {
     fn names() {
         assert_eq!(classify("SRU00019.log"), Some(("SRU".into(), Role::Archived { name_generation: 0x19 })));
         assert_eq!(
-            classify("E0000000001A.log"),
+            classify("E000000001A.log"),
             Some(("E00".into(), Role::Archived { name_generation: 0x1A }))
         );
         assert_eq!(classify("edb.log"), Some(("edb".into(), Role::Current)));
