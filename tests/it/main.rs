@@ -9,3 +9,4 @@ mod e2e;
 mod repair;
 mod report;
 mod tui;
+mod txlog;
