@@ -238,3 +238,18 @@ fn a_damaged_checkpoint_copy_falls_back_to_the_other() {
     let (_, set) = logs_json(dir.path(), None);
     assert!(messages(&set).join("\n").contains("both checkpoint copies are damaged (-533"));
 }
+
+#[test]
+fn logs_of_another_database_are_called_out() {
+    let dir = real_samples().join("srum-win10-clean-with-logs");
+    let other = real_samples().join("srum-win11-dirty-with-logs/SRUDB.dat");
+    let (code, set) = logs_json(&dir, Some(&other));
+    assert_eq!(code, ExitCode::from(1));
+    let all = messages(&set).join("\n");
+    assert!(
+        all.contains("the database's signLog is not this log stream's: these logs do not belong to it"),
+        "{all}"
+    );
+    assert!(chained(&set).is_empty(), "no generation of another stream is chained for this database");
+    assert_eq!(set["database"]["same_stream"], false);
+}
