@@ -235,16 +235,14 @@ pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<Lo
             }
         }
     }
-    // the stream: the database's when given, else the current log's, else the most common
+    // the stream is the current log's (else the first readable log's); a
+    // database given with --db is then compared with it
     let usable = |e: &LogEntry| e.log.as_ref().is_some_and(|l| l.header.checksum_ok());
-    let sign_log = db
-        .map(|(_, h)| h.sign_log)
-        .or_else(|| {
-            logs.iter()
-                .find(|e| e.role == Role::Current && usable(e))
-                .and_then(|e| e.log.as_ref().map(|l| l.header.sign_log))
-        })
-        .or_else(|| logs.iter().find(|e| usable(e)).and_then(|e| e.log.as_ref().map(|l| l.header.sign_log)));
+    let signature_of = |e: &LogEntry| e.log.as_ref().map(|l| l.header.sign_log);
+    let sign_log =
+        logs.iter().find(|e| e.role == Role::Current && usable(e)).and_then(signature_of).or_else(|| {
+            logs.iter().filter(|e| e.role != Role::Tmp).find(|e| usable(e)).and_then(signature_of)
+        });
     for entry in logs.iter_mut() {
         let Some(log) = entry.log.as_ref().filter(|l| l.header.checksum_ok()) else { continue };
         let same = Some(log.header.sign_log) == sign_log;
@@ -484,6 +482,17 @@ fn recovery_need(
     let present: Vec<i32> = chain.iter().filter_map(|e| e.generation()).collect();
     let newest = present.iter().copied().max();
     let from_checkpoint = checkpoint.and_then(Checkpoint::current).map(|c| c.lgpos_checkpoint.generation);
+    if let Some(d) = db.filter(|d| !d.same_stream) {
+        let needed: Vec<i32> = (d.required.0.max(1)..=d.required.1).take(10_000).collect();
+        return RecoveryNeed {
+            generations: (!needed.is_empty()).then_some((d.required.0, d.required.1)),
+            summary: format!(
+                "the logs here belong to another log stream: none of them can replay into {} (it needs generations {}-{} of its own stream)",
+                d.path, d.required.0, d.required.1
+            ),
+            missing: needed,
+        };
+    }
     let dirty =
         db.map(|d| d.state == DbState::DIRTY_SHUTDOWN || d.state == DbState::DIRTY_AND_PATCHED_SHUTDOWN);
     let (start, why) = match (dirty, db, from_checkpoint) {
