@@ -25,6 +25,10 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A database to open in the interactive inspector.
     pub file: Option<PathBuf>,
+    /// The directory of its transaction logs (default: its own directory,
+    /// when the logs there have its log signature).
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<PathBuf>,
     /// Read files into memory instead of mapping them: safe when another
     /// process may truncate the file, but needs memory as large as the file.
     #[arg(long, global = true)]

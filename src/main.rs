@@ -18,7 +18,9 @@ fn main() -> ExitCode {
                 Ok(code)
             })
         }
-        (None, Some(file)) => esescope::tui::run(file, cli.read_mode()).map(|()| ExitCode::SUCCESS),
+        (None, Some(file)) => {
+            esescope::tui::run(file, cli.logs.as_deref(), cli.read_mode()).map(|()| ExitCode::SUCCESS)
+        }
         (None, None) => {
             eprintln!("esescope: no file given; try `esescope FILE` or `esescope --help`");
             return ExitCode::from(2);

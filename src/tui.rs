@@ -149,7 +149,7 @@ impl Runtime {
 ///
 /// # Errors
 /// The file cannot be opened as a database, or the terminal fails.
-pub fn run(path: &Path, mode: crate::store::ReadMode) -> Result<(), Error> {
+pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Result<(), Error> {
     let db = Arc::new(Database::open_with(path, mode)?);
     let mut terminal = ratatui::try_init()?;
     let result = (|| -> Result<(), Error> {
@@ -157,6 +157,13 @@ pub fn run(path: &Path, mode: crate::store::ReadMode) -> Result<(), Error> {
         let size = terminal.size()?;
         let mut app =
             App::new(Arc::clone(&db), theme::Theme::from_env(), Rect::new(0, 0, size.width, size.height));
+        match app.load_logs(logs) {
+            Some(found) => app.notify(format!("{found} (6 shows them)"), Level::Info),
+            None if logs.is_some() => {
+                app.notify("no ESE log set found in the --logs directory", Level::Error)
+            }
+            None => {}
+        }
         let (tx, rx) = mpsc::channel();
         let input_tx = tx.clone();
         std::thread::spawn(move || {

@@ -17,11 +17,14 @@ pub enum ViewId {
     Checksum,
     /// Background jobs and their findings.
     Jobs,
+    /// The transaction log set.
+    Logs,
 }
 
 impl ViewId {
     /// Tab order.
-    pub const ALL: [Self; 5] = [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs];
+    pub const ALL: [Self; 6] =
+        [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs, Self::Logs];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -31,6 +34,7 @@ impl ViewId {
             Self::Page => "Page",
             Self::Checksum => "Checksum",
             Self::Jobs => "Jobs",
+            Self::Logs => "Logs",
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct App {
     pub page: Option<PageState>,
     /// Jobs.
     pub jobs: JobsState,
+    /// The log set, when one was found or given.
+    pub logs: Option<super::views::logs::LogsState>,
     /// The open prompt and what has been typed.
     pub prompt: Option<(Prompt, String)>,
     /// True while the help is shown.
@@ -89,6 +91,7 @@ impl App {
             map,
             page,
             jobs: JobsState::default(),
+            logs: None,
             prompt: None,
             help: false,
             message: None,
@@ -99,6 +102,37 @@ impl App {
             forward: Vec::new(),
             next_job: 1,
         }
+    }
+
+    /// Loads the log set: from `dir` when given, else from the database's
+    /// own directory when a set there has the database's log signature.
+    /// Returns what was found, for the status line.
+    pub fn load_logs(&mut self, dir: Option<&std::path::Path>) -> Option<String> {
+        let folder = match dir {
+            Some(d) => d.to_path_buf(),
+            None => self
+                .db
+                .path()
+                .parent()
+                .map(|p| if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p })?
+                .to_path_buf(),
+        };
+        let header = self.db.header().map(|h| (self.db.path(), h));
+        let sets: Vec<crate::txlog::LogSet> = crate::txlog::bases(&folder)
+            .ok()?
+            .iter()
+            .filter_map(|base| crate::txlog::open(&folder, base, header).ok())
+            .collect();
+        let matching = sets.iter().position(|s| s.database.as_ref().is_some_and(|d| d.same_stream));
+        let chosen = match (matching, dir) {
+            (Some(i), _) => sets.into_iter().nth(i),
+            (None, Some(_)) => sets.into_iter().next(),
+            (None, None) => None,
+        }?;
+        let text =
+            format!("log set {} ({} files): {}", chosen.base, chosen.logs.len(), chosen.recovery.summary);
+        self.logs = Some(super::views::logs::LogsState::new(chosen));
+        Some(text)
     }
 
     fn body(&self) -> Rect {
@@ -203,6 +237,12 @@ impl App {
                 }
                 "job reports".to_string()
             }
+            (ViewId::Logs, _) if self.logs.is_some() => {
+                if let Some(logs) = &self.logs {
+                    let _ = logs.set.write_text(&mut out);
+                }
+                "log set".to_string()
+            }
             (ViewId::PageMap, _) => {
                 match crate::report::page::PageDump::build(&self.db, self.map.cursor_page()) {
                     Ok(dump) => {
@@ -227,6 +267,7 @@ impl App {
             (ViewId::Checksum, Some(p)) => format!("esescope-checksum-{}.txt", p.pgno()),
             (ViewId::PageMap, _) => format!("esescope-page-{}.txt", self.map.cursor_page()),
             (ViewId::Jobs, _) => "esescope-verify.txt".into(),
+            (ViewId::Logs, _) => "esescope-logs.txt".into(),
             _ => "esescope-header.txt".into(),
         }
     }
@@ -259,6 +300,11 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = true,
+            Action::Escape
+                if self.view == ViewId::Logs && self.logs.as_ref().is_some_and(|l| l.record.is_some()) =>
+            {
+                return self.view_action(action, self.body());
+            }
             Action::Escape => self.message = None,
             Action::Resize { width, height } => {
                 self.size = Rect::new(0, 0, width, height);
@@ -390,6 +436,10 @@ impl App {
                 None
             }
             ViewId::Jobs => self.jobs.handle(action),
+            ViewId::Logs => {
+                let rows = usize::from(body.height.saturating_sub(7));
+                self.logs.as_mut().and_then(|l| l.handle(action, rows))
+            }
         };
         if let Some(pgno) = open {
             self.open_page(pgno, ViewId::Page, 0);

@@ -47,6 +47,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('3'), Global, Action::Show(ViewId::Page), "page"),
     bind(Char('4'), Global, Action::Show(ViewId::Checksum), "checksum"),
     bind(Char('5'), Global, Action::Show(ViewId::Jobs), "jobs"),
+    bind(Char('6'), Global, Action::Show(ViewId::Logs), "logs"),
     bind(Char('g'), Global, Action::Prompt(Prompt::GoTo), "go to page or @offset"),
     bind(Char('/'), Global, Action::Prompt(Prompt::Search), "search hex or text"),
     bind(Char('['), Global, Action::Back, "back"),
@@ -158,6 +159,7 @@ pub fn footer(view: ViewId) -> String {
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
         ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
+        ViewId::Logs => &["open", "close", "move", "copy"],
         ViewId::Overview => {
             &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
         }

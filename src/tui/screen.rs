@@ -32,6 +32,13 @@ impl Widget for &App {
                 Paragraph::new("This file has no pages after its headers.").render(bands.body, buf)
             }
             (ViewId::Jobs, _) => self.jobs.render(bands.body, buf, theme),
+            (ViewId::Logs, _) => match &self.logs {
+                Some(logs) => logs.render(bands.body, buf, theme),
+                None => Paragraph::new(
+                    "No transaction logs: none with this database's log signature next to it. Start with --logs DIR.",
+                )
+                .render(bands.body, buf),
+            },
         }
 
         let status = match (&self.prompt, &self.message) {

@@ -3,6 +3,7 @@
 
 pub mod checksum;
 pub mod jobs;
+pub mod logs;
 pub mod overview;
 pub mod page;
 pub mod pagemap;

@@ -208,3 +208,34 @@ fn every_view_renders_at_80x24_and_help_lists_the_keys() {
     app.update(Action::Escape);
     assert!(!app.help);
 }
+
+#[test]
+fn the_log_view_marks_positions_and_opens_page_records() {
+    let path = real_samples().join("srum-win11-dirty-with-logs/SRUDB.dat");
+    let mut app = app(&path, false);
+    let found = app.load_logs(None).expect("the logs beside the database are found");
+    assert!(found.contains("log set SRU"), "{found}");
+    app.update(Action::Show(ViewId::Logs));
+    let screen = screen_text(&render(&app));
+    assert!(screen.contains(" 59  5A  5B  5C "), "{screen}");
+    assert!(screen.contains("CKA"), "checkpoint, consistent and attach all in generation 0x5C:\n{screen}");
+    assert!(screen.contains("chain complete"));
+    // the first log's records; Enter on the first page record opens its page
+    app.update(Action::Enter);
+    let logs = app.logs.as_ref().unwrap();
+    let records = &logs.set.logs[0].log.as_ref().unwrap().records.records;
+    let index = records.iter().position(|r| r.record_type.is_page_record()).unwrap();
+    let esescope::format::txlog::record::Details::Page { pgno, .. } = records[index].details() else {
+        panic!()
+    };
+    for _ in 0..index {
+        app.update(Action::Down);
+    }
+    app.update(Action::Enter);
+    assert_eq!(app.view, ViewId::Page);
+    assert_eq!(app.page.as_ref().unwrap().pgno(), PageNumber(pgno));
+    app.update(Action::Back);
+    assert_eq!(app.view, ViewId::Logs);
+    app.update(Action::Escape);
+    assert!(app.logs.as_ref().unwrap().record.is_none(), "Esc leaves the record list");
+}
