@@ -37,6 +37,9 @@ pub struct ReportArgs {
     /// Write the report to this new file (never overwritten) instead of stdout.
     #[arg(long, value_name = "PATH")]
     pub out: Option<FilePath>,
+    /// The directory of the database's transaction logs and checkpoint.
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<FilePath>,
     /// Output format (default Markdown).
     #[command(flatten)]
     pub output: OutputArgs,
@@ -223,7 +226,23 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         return Err(Error::OutputExists { path: path.clone() });
     }
     let db = Database::open_with(&args.file, mode)?;
-    let report = IncidentReport::build(&db, stderr_progress("examining"));
+    let logs = match &args.logs {
+        None => None,
+        Some(dir) => {
+            let header = db.header().map(|h| (db.path(), h));
+            let bases = crate::txlog::bases(dir)?;
+            let sets: Vec<crate::txlog::LogSet> =
+                bases.iter().filter_map(|base| crate::txlog::open(dir, base, header).ok()).collect();
+            let matching = sets.iter().position(|s| s.database.as_ref().is_some_and(|d| d.same_stream));
+            let chosen =
+                sets.into_iter().enumerate().find(|(i, _)| Some(*i) == matching.or(Some(0))).map(|(_, s)| s);
+            Some(chosen.ok_or_else(|| Error::NotDatabase {
+                path: dir.clone(),
+                reason: "holds no ESE log set".into(),
+            })?)
+        }
+    };
+    let report = IncidentReport::build_with_logs(&db, logs, stderr_progress("examining"));
     let output = args.output.defaulting_to_markdown();
     let damage = report.verify.has_damage();
     match &args.out {

@@ -85,16 +85,35 @@ pub struct IncidentReport {
     pub bad_pages: Vec<BadPage>,
     /// Recovery options, applicable or not.
     pub options: Vec<RecoveryOption>,
+    /// The transaction log set, when one was given.
+    pub logs: Option<crate::txlog::LogSet>,
 }
 
 impl IncidentReport {
     /// Examines `db`. Calls `on_progress` during the page scan; a `Break`
     /// stops the scan and the report says it was cancelled.
     pub fn build(db: &Database, on_progress: impl FnMut(Progress) -> ControlFlow<()>) -> Self {
+        Self::build_with_logs(db, None, on_progress)
+    }
+
+    /// As [`IncidentReport::build`], with the log set the database's
+    /// recovery would use: the chain verdict, the checkpoint position and
+    /// which generations replay needs.
+    pub fn build_with_logs(
+        db: &Database,
+        logs: Option<crate::txlog::LogSet>,
+        on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    ) -> Self {
         let verify = scan::verify(db, on_progress);
         let bad_pages = verify.bad_pages.iter().map(|p| bad_page(db, p.file_offset, &p.check)).collect();
         let header = HeaderReport::build(db, true);
-        let options = options(&header, &verify);
+        let mut options = options(&header, &verify);
+        if let (Some(set), Some(replay)) =
+            (&logs, options.iter_mut().find(|o| o.name == "log replay (soft recovery)"))
+        {
+            replay.reason =
+                format!("{}. Logs in {}: {}", replay.reason, set.dir.display(), set.recovery.summary);
+        }
         Self {
             tool: format!("esescope {}", env!("CARGO_PKG_VERSION")),
             file: FileIdentity {
@@ -106,6 +125,7 @@ impl IncidentReport {
             verify,
             bad_pages,
             options,
+            logs,
         }
     }
 }
@@ -260,6 +280,10 @@ impl IncidentReport {
                 writeln!(out, "  {name}: {text}")?;
             }
             super::page::write_checksum(out, check, page.file_offset)?;
+        }
+        if let Some(set) = &self.logs {
+            writeln!(out)?;
+            set.write_text(out)?;
         }
         writeln!(out)?;
         self.header.write_fields(out)

@@ -303,6 +303,15 @@ pub fn incident(out: &mut dyn Write, report: &IncidentReport) -> io::Result<()> 
     });
     table(out, &["Option", "Applies", "Why"], options)?;
     verify(out, &report.verify)?;
+    if let Some(set) = &report.logs {
+        writeln!(out, "## Transaction logs")?;
+        writeln!(out)?;
+        writeln!(out, "**Recovery:** {}", set.recovery.summary)?;
+        writeln!(out)?;
+        let mut text = Vec::new();
+        set.write_text(&mut text)?;
+        fenced(out, &String::from_utf8_lossy(&text))?;
+    }
     if !report.bad_pages.is_empty() {
         writeln!(out, "## Damaged pages")?;
         writeln!(out)?;

@@ -131,6 +131,19 @@ impl App {
         }?;
         let text =
             format!("log set {} ({} files): {}", chosen.base, chosen.logs.len(), chosen.recovery.summary);
+        let chained = chosen.logs.iter().filter(|l| l.in_chain).count();
+        let verdict = if chosen.chain_ok { "complete" } else { "BROKEN or damaged" };
+        let summary = &mut self.overview.summary;
+        summary.push(format!(
+            "{:<22}{} in {}: {chained} generations, chain {verdict}",
+            "Logs:",
+            chosen.base,
+            chosen.dir.display()
+        ));
+        if let Some(c) = chosen.checkpoint.as_ref().and_then(crate::format::checkpoint::Checkpoint::current) {
+            summary.push(format!("{:<22}{}", "Checkpoint:", c.lgpos_checkpoint));
+        }
+        summary.push(format!("{:<22}{}", "Recovery:", chosen.recovery.summary));
         self.logs = Some(super::views::logs::LogsState::new(chosen));
         Some(text)
     }

@@ -75,6 +75,12 @@ fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
     bytes[(pgno as usize + 1) * 4096 + 0x800] ^= 0x10; // byte 0x800 bit 4
     let file = dir.path().join("SRUDB.dat");
     std::fs::write(&file, &bytes).unwrap();
+    for log in std::fs::read_dir(source.parent().unwrap()).unwrap().flatten() {
+        let name = log.file_name();
+        if name.to_string_lossy().starts_with("SRU") && name != "SRUDB.dat" {
+            std::fs::copy(log.path(), dir.path().join(name)).unwrap();
+        }
+    }
     let dump = dir.path().join("dump.txt");
 
     let tmux = Tmux::start(Path::new(env!("CARGO_BIN_EXE_esescope")), &file);
@@ -90,6 +96,10 @@ fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
     tmux.wait_for(&format!("Page {next} "));
     tmux.keys(&["["]);
     tmux.wait_for(&format!("Page {pgno} "));
+    // the log view: the chain beside the database, with the checkpoint marked
+    tmux.keys(&["6"]);
+    let screen = tmux.wait_for("chain complete");
+    assert!(screen.contains(" 18  19  1A  1B  1C  1D  1E  1F  20 "), "{screen}");
     // verify in the background and wait for it
     tmux.keys(&["v", "5"]);
     let screen = tmux.wait_for("Last verify");

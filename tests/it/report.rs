@@ -91,7 +91,8 @@ fn incident_report_markdown_covers_every_bad_page() {
     let dir = tempfile::tempdir().unwrap();
     let (path, bad) = damaged(dir.path());
     let out = dir.path().join("incident.md");
-    let args = ReportArgs { file: path.clone(), out: Some(out.clone()), output: OutputArgs::default() };
+    let args =
+        ReportArgs { file: path.clone(), out: Some(out.clone()), logs: None, output: OutputArgs::default() };
     let (code, said) = run(Command::Report(args));
     assert_eq!(code, ExitCode::from(1));
     assert!(said.contains("wrote the incident report to"), "{said}");
@@ -112,7 +113,7 @@ fn incident_report_markdown_covers_every_bad_page() {
     assert_eq!(md.code_blocks.len(), 3);
     assert!(md.tables.iter().filter(|(cols, _)| *cols == 8).count() == 3, "{:?}", md.tables);
     // the report never overwrites a file
-    let args = ReportArgs { file: path, out: Some(out), output: OutputArgs::default() };
+    let args = ReportArgs { file: path, out: Some(out), logs: None, output: OutputArgs::default() };
     let mut sink = Vec::new();
     let error = cli::run(&Command::Report(args), &mut sink).unwrap_err();
     assert!(error.to_string().contains("already exists"), "{error}");
@@ -173,7 +174,7 @@ fn json_output_validates_against_the_schema() {
         let (_, text) = run(Command::Page(args));
         assert_valid(&page, &text, &format!("damaged page {pgno}"));
     }
-    let args = ReportArgs { file: damaged, out: None, output: OutputArgs::json() };
+    let args = ReportArgs { file: damaged, out: None, logs: None, output: OutputArgs::json() };
     let (_, text) = run(Command::Report(args));
     assert_valid(&incident, &text, "incident report");
     // and the schema is not vacuous: a renamed field fails
@@ -201,4 +202,27 @@ fn copy_on_a_headless_machine_saves_a_file_and_says_where() {
         format!("esescope: no clipboard available: saved page 4 dump to {}", saved.display())
     );
     assert_eq!(std::fs::read(&saved).unwrap(), output.stdout, "the copy is exactly what was printed");
+}
+
+#[test]
+fn the_incident_report_places_the_logs() {
+    let dir = real_samples().join("srum-win11-dirty-with-logs");
+    let args = ReportArgs {
+        file: dir.join("SRUDB.dat"),
+        out: None,
+        logs: Some(dir.clone()),
+        output: OutputArgs::default(),
+    };
+    let (code, text) = run(Command::Report(args));
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert!(text.contains("## Transaction logs"), "{text}");
+    assert!(text.contains("**Recovery:** replay would read generations 0x5C to 0x5C"), "{text}");
+    assert!(text.contains("| log replay (soft recovery) | **yes** |"));
+    assert!(text.contains("<- checkpoint (0x5C,8,0)"));
+    let md = parse_markdown(&text);
+    assert!(md.code_blocks.iter().any(|(_, t)| t.contains("Chain: complete")));
+    let args =
+        ReportArgs { file: dir.join("SRUDB.dat"), out: None, logs: Some(dir), output: OutputArgs::json() };
+    let (_, json) = run(Command::Report(args));
+    assert_valid(&validator("incident_report"), &json, "incident report with logs");
 }
