@@ -5,6 +5,7 @@
 pub mod database;
 pub mod logs;
 pub mod output;
+pub mod trees;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,6 +68,12 @@ pub enum Command {
     Log(logs::LogArgs),
     /// A checkpoint file like eseutil /mk.
     Checkpoint(logs::CheckpointArgs),
+    /// Every table of the catalog: objid, root page, records, pages, tree findings.
+    Tables(trees::TablesArgs),
+    /// One B+-tree level by level: pages, entries, key ranges, structural findings.
+    Tree(trees::TreeArgs),
+    /// The catalog: columns, indexes and long-value trees of every table.
+    Catalog(trees::TablesArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -93,6 +100,9 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Logs(args) => logs::logs(args, mode, out),
         Command::Log(args) => logs::log(args, out),
         Command::Checkpoint(args) => logs::checkpoint(args, out),
+        Command::Tables(args) => trees::tables(args, mode, out),
+        Command::Tree(args) => trees::tree(args, mode, out),
+        Command::Catalog(args) => trees::catalog(args, mode, out),
     }
 }
 

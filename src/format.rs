@@ -7,11 +7,13 @@
 //! and which pages to read, is [`crate::store`]'s business.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod catalog;
 pub mod checkpoint;
 pub mod checksum;
 pub mod error;
 pub mod field;
 pub mod header;
+pub mod node;
 pub mod page;
 pub mod tag;
 pub mod txlog;

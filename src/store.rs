@@ -4,6 +4,8 @@
 //! The mmap in [`file`] is the crate's only `unsafe`. Decoding what the
 //! bytes mean is [`crate::format`]'s job.
 
+pub mod catalog;
+pub mod cursor;
 pub mod database;
 pub mod file;
 

@@ -46,6 +46,24 @@ pub enum FormatError {
         /// Size in bytes.
         size: u16,
     },
+    /// A node is shorter than its own size fields say.
+    #[error("node at tag {index} ({size} bytes) is shorter than its key sizes say")]
+    NodeTooShort {
+        /// Tag index.
+        index: u16,
+        /// Tag size.
+        size: u16,
+    },
+    /// A compressed key wants more prefix than the page's prefix holds.
+    #[error("node at tag {index} takes {prefix} prefix bytes, the page prefix has {available}")]
+    PrefixTooLong {
+        /// Tag index.
+        index: u16,
+        /// Prefix bytes wanted.
+        prefix: u16,
+        /// Prefix bytes available.
+        available: u16,
+    },
     /// The tag array overlaps the page header or the node data.
     #[error("tag array of {count} tags does not fit in the page")]
     TagArrayTooLarge {

@@ -8,5 +8,6 @@ mod database;
 mod e2e;
 mod repair;
 mod report;
+mod trees;
 mod tui;
 mod txlog;

@@ -1,0 +1,254 @@
+//! `tables`, `tree` and `catalog`: the B+-tree subcommands.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::output::{emit, OutputArgs};
+use super::FilePath;
+use crate::format::catalog::coltyp_name;
+use crate::format::PageNumber;
+use crate::report::Finding;
+use crate::store::catalog::Catalog;
+use crate::store::cursor::{walk, TreeWalk};
+use crate::store::{Database, ReadMode};
+use crate::Error;
+
+/// `tables` and `catalog` arguments.
+#[derive(Debug, Args)]
+pub struct TablesArgs {
+    /// The database file.
+    pub file: FilePath,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `tree` arguments.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The database file.
+    pub file: FilePath,
+    /// A table name, or the root page number of any tree.
+    pub tree: String,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// One row of `tables`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    /// Table name.
+    pub name: String,
+    /// Its objid.
+    pub objid: u32,
+    /// Its root page.
+    pub pgno_fdp: u32,
+    /// Records (leaf entries not flag-deleted).
+    pub records: u64,
+    /// Flag-deleted leaf entries.
+    pub deleted: u64,
+    /// Pages of the table's tree.
+    pub pages: usize,
+    /// Structural findings of the walk.
+    pub findings: Vec<Finding>,
+}
+
+fn damage(findings: usize) -> ExitCode {
+    ExitCode::from(u8::from(findings > 0))
+}
+
+/// `esescope tables FILE`.
+///
+/// # Errors
+/// The file cannot be opened as a database.
+pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
+    let catalog = Catalog::read(&db);
+    let temporary = db.is_temporary();
+    let rows: Vec<TableRow> = catalog
+        .tables
+        .iter()
+        .map(|t| {
+            let tree = walk(&db, t.pgno_fdp(), |_, _| {});
+            TableRow {
+                name: t.table.name.clone(),
+                objid: t.table.id,
+                pgno_fdp: t.table.coltyp_or_pgno_fdp,
+                records: tree.entries,
+                deleted: tree.deleted,
+                pages: tree.pages.len(),
+                findings: tree.findings,
+            }
+        })
+        .collect();
+    let text = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(
+            w,
+            "{:<40} {:>6} {:>8} {:>9} {:>8} {:>6}  findings",
+            "table", "objid", "FDP pgno", "records", "deleted", "pages"
+        )?;
+        for r in &rows {
+            writeln!(
+                w,
+                "{:<40} {:>6} {:>8} {:>9} {:>8} {:>6}  {}",
+                r.name,
+                r.objid,
+                r.pgno_fdp,
+                r.records,
+                r.deleted,
+                r.pages,
+                r.findings.len()
+            )?;
+            for f in &r.findings {
+                writeln!(w, "    {f}")?;
+            }
+        }
+        for f in &catalog.walk.findings {
+            writeln!(w, "catalog: {f}")?;
+        }
+        if temporary {
+            writeln!(
+                w,
+                "temporary database: it has no persistent catalog (page 4 holds tree objidFDP {})",
+                catalog.walk.objid
+            )?;
+        }
+        Ok(())
+    };
+    let md = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(w, "| Table | Objid | FDP pgno | Records | Deleted | Pages | Findings |")?;
+        writeln!(w, "|---|---|---|---|---|---|---|")?;
+        for r in &rows {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                crate::report::markdown::cell(&r.name),
+                r.objid,
+                r.pgno_fdp,
+                r.records,
+                r.deleted,
+                r.pages,
+                r.findings.len()
+            )?;
+        }
+        Ok(())
+    };
+    emit(out, &args.output, "table list", &rows, text, md)?;
+    Ok(damage(rows.iter().map(|r| r.findings.len()).sum::<usize>() + catalog.walk.findings.len()))
+}
+
+/// `esescope tree FILE TABLE|PGNO`.
+///
+/// # Errors
+/// The file cannot be opened, or the tree is neither a table name nor a page number.
+pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
+    let catalog = Catalog::read(&db);
+    let root =
+        match (catalog.table(&args.tree), args.tree.parse::<u32>()) {
+            (Some(t), _) => t.pgno_fdp(),
+            (None, Ok(n)) => PageNumber(n),
+            (None, Err(_)) => return Err(Error::NotDatabase {
+                path: args.file.clone(),
+                reason: format!(
+                    "has no table named {} (see `esescope tables`); give a table name or a root page number",
+                    args.tree
+                ),
+            }),
+        };
+    let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
+    let tree: TreeWalk = walk(&db, root, |_, _| {});
+    let text = |w: &mut dyn Write| write_tree(w, &name, &tree);
+    let md = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(w, "```text")?;
+        write_tree(w, &name, &tree)?;
+        writeln!(w, "```")
+    };
+    emit(out, &args.output, "tree", &tree, text, md)?;
+    Ok(damage(tree.findings.len()))
+}
+
+fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk) -> io::Result<()> {
+    writeln!(
+        w,
+        "{name}: root page {}, objidFDP {}, {} records, {} flag-deleted",
+        tree.root, tree.objid, tree.entries, tree.deleted
+    )?;
+    for (depth, level) in tree.levels().iter().enumerate() {
+        let kind = if level.iter().all(|p| p.leaf) { "leaf" } else { "internal" };
+        writeln!(w, "level {depth} ({kind}, {} pages)", level.len())?;
+        for page in level {
+            writeln!(
+                w,
+                "  page {:>6}  {:>4} entries  keys {} .. {}",
+                page.pgno,
+                page.entries,
+                page.first_key,
+                if page.last_key.is_empty() { "+inf" } else { &page.last_key }
+            )?;
+        }
+    }
+    if tree.findings.is_empty() {
+        writeln!(w, "no structural findings")
+    } else {
+        for f in &tree.findings {
+            writeln!(w, "{f}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `esescope catalog FILE`.
+///
+/// # Errors
+/// The file cannot be opened as a database.
+pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let db = Database::open_with(&args.file, mode)?;
+    let catalog = Catalog::read(&db);
+    let text = |w: &mut dyn Write| -> io::Result<()> {
+        for t in &catalog.tables {
+            writeln!(
+                w,
+                "Table {} (objid {}, root page {}, flags {:#x})",
+                t.table.name, t.table.id, t.table.coltyp_or_pgno_fdp, t.table.flags
+            )?;
+            for c in &t.columns {
+                writeln!(
+                    w,
+                    "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x}",
+                    c.id,
+                    c.name,
+                    coltyp_name(c.coltyp_or_pgno_fdp),
+                    c.space_usage,
+                    c.pages_or_locale,
+                    c.flags
+                )?;
+            }
+            for i in &t.indexes {
+                writeln!(
+                    w,
+                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}",
+                    i.name, i.id, i.coltyp_or_pgno_fdp, i.flags
+                )?;
+            }
+            if let Some(lv) = &t.long_value {
+                writeln!(w, "  long values: objid {}, root page {}", lv.id, lv.coltyp_or_pgno_fdp)?;
+            }
+        }
+        for f in &catalog.walk.findings {
+            writeln!(w, "catalog: {f}")?;
+        }
+        Ok(())
+    };
+    let md = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(w, "```text")?;
+        text(w)?;
+        writeln!(w, "```")
+    };
+    emit(out, &args.output, "catalog", &catalog, text, md)?;
+    Ok(damage(catalog.walk.findings.len()))
+}
