@@ -160,7 +160,6 @@ fn a_branch_pointing_at_a_wrong_page_is_caught() {
     let node = nodes(&page).nth(2).unwrap().unwrap();
     let child_at = node.data_offset + node.data.len() - 4;
     let old_child = node.child().unwrap().0;
-    drop(page);
     drop(db);
     broken.page_mut(parent.0)[child_at..child_at + 4].copy_from_slice(&5u32.to_le_bytes());
     broken.seal(parent.0);
@@ -189,7 +188,6 @@ fn a_cycle_does_not_loop() {
     let page = db.page(parent).unwrap();
     let node = nodes(&page).nth(1).unwrap().unwrap();
     let child_at = node.data_offset + node.data.len() - 4;
-    drop(page);
     drop(db);
     // the child points back at the root: a cycle
     broken.page_mut(parent.0)[child_at..child_at + 4].copy_from_slice(&47u32.to_le_bytes());
