@@ -148,18 +148,19 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
 pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
     let catalog = Catalog::read(&db);
-    let root =
-        match (catalog.table(&args.tree), args.tree.parse::<u32>()) {
-            (Some(t), _) => t.pgno_fdp(),
-            (None, Ok(n)) => PageNumber(n),
-            (None, Err(_)) => return Err(Error::NotDatabase {
+    let root = match (catalog.table(&args.tree), args.tree.parse::<u32>()) {
+        (Some(t), _) => t.pgno_fdp(),
+        (None, Ok(n)) => PageNumber(n),
+        (None, Err(_)) => {
+            return Err(Error::NotDatabase {
                 path: args.file.clone(),
                 reason: format!(
                     "has no table named {} (see `esescope tables`); give a table name or a root page number",
                     args.tree
                 ),
-            }),
-        };
+            })
+        }
+    };
     let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
     let tree: TreeWalk = walk(&db, root, |_, _| {});
     let text = |w: &mut dyn Write| write_tree(w, &name, &tree);

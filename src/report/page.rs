@@ -34,6 +34,30 @@ pub struct TagRow {
     pub role: String,
 }
 
+/// One decoded node (line) of the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeRow {
+    /// Line number.
+    pub line: u16,
+    /// Tag index.
+    pub tag: u16,
+    /// Node flags by name.
+    pub flags: Vec<&'static str>,
+    /// Key bytes taken from the page prefix.
+    pub prefix_len: usize,
+    /// The full key, hex.
+    pub key: String,
+    /// Page offset of the data.
+    pub data_offset: usize,
+    /// Data length.
+    pub data_len: usize,
+    /// Child page (internal pages).
+    pub child: Option<PageNumber>,
+    /// Why the node could not be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Everything about one page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageDump {
@@ -51,6 +75,8 @@ pub struct PageDump {
     pub fields: Vec<Field>,
     /// The tag array.
     pub tags: Vec<TagRow>,
+    /// The nodes decoded (key, data, child page).
+    pub nodes: Vec<NodeRow>,
     /// The checksum analysis.
     pub checksum: PageCheck,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
@@ -100,6 +126,7 @@ impl PageDump {
             tree_kind: page.header.flags.tree_kind(),
             fields: PageHeader::fields(page.bytes, size),
             tags,
+            nodes: node_rows(&page),
             checksum: crate::scan::check_page(db, pgno)?,
             bytes: page.bytes.to_vec(),
         })
@@ -156,6 +183,26 @@ impl PageDump {
                 )?,
             }
         }
+        if !self.nodes.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Nodes ({})", self.nodes.len())?;
+            for n in &self.nodes {
+                match &n.error {
+                    Some(e) => writeln!(out, "  line {:>4} (tag {}): error: {e}", n.line, n.tag)?,
+                    None => writeln!(
+                        out,
+                        "  line {:>4}  key {} (prefix {}){}  data {} bytes at {:#x}{}",
+                        n.line,
+                        if n.key.is_empty() { "(empty)" } else { &n.key },
+                        n.prefix_len,
+                        if n.flags.is_empty() { String::new() } else { format!(" [{}]", n.flags.join(" ")) },
+                        n.data_len,
+                        n.data_offset,
+                        n.child.map_or(String::new(), |c| format!("  child page {c}"))
+                    )?,
+                }
+            }
+        }
         if with_hex {
             writeln!(out)?;
             writeln!(out, "Hex (page offset, file offset)")?;
@@ -164,6 +211,38 @@ impl PageDump {
         }
         Ok(())
     }
+}
+
+fn node_rows(page: &crate::format::page::Page<'_>) -> Vec<NodeRow> {
+    let leaf = page.header.flags.contains(crate::format::page::PageFlags::LEAF);
+    let reserved = page.header.ctag_reserved();
+    crate::format::node::nodes(page)
+        .enumerate()
+        .map(|(i, node)| match node {
+            Ok(n) => NodeRow {
+                line: n.line,
+                tag: n.tag.index,
+                flags: n.flags.names(),
+                prefix_len: n.prefix_len,
+                key: hex::encode(&n.key),
+                data_offset: n.data_offset,
+                data_len: n.data.len(),
+                child: if leaf { None } else { n.child() },
+                error: None,
+            },
+            Err(e) => NodeRow {
+                line: i as u16,
+                tag: i as u16 + reserved,
+                flags: Vec::new(),
+                prefix_len: 0,
+                key: String::new(),
+                data_offset: 0,
+                data_len: 0,
+                child: None,
+                error: Some(e.to_string()),
+            },
+        })
+        .collect()
 }
 
 fn flipped_marks(check: &PageCheck) -> Vec<Mark> {

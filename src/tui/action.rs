@@ -19,12 +19,14 @@ pub enum ViewId {
     Jobs,
     /// The transaction log set.
     Logs,
+    /// The catalog's tables, the way into the trees.
+    Tables,
 }
 
 impl ViewId {
     /// Tab order.
-    pub const ALL: [Self; 6] =
-        [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs, Self::Logs];
+    pub const ALL: [Self; 7] =
+        [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs, Self::Logs, Self::Tables];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -35,6 +37,7 @@ impl ViewId {
             Self::Checksum => "Checksum",
             Self::Jobs => "Jobs",
             Self::Logs => "Logs",
+            Self::Tables => "Tables",
         }
     }
 }
@@ -93,6 +96,8 @@ pub enum Action {
     SiblingPrev,
     /// Follow `pgnoNext`.
     SiblingNext,
+    /// Back up the tree to the page we came down from.
+    Parent,
     /// Cycle focus between panes.
     Focus,
     /// Cycle the page-map colouring.

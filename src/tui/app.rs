@@ -59,6 +59,13 @@ pub struct App {
     pub jobs: JobsState,
     /// The log set, when one was found or given.
     pub logs: Option<super::views::logs::LogsState>,
+    /// The catalog's tables.
+    pub tables: super::views::tables::TablesState,
+    /// The pages walked down through to the open page (tree breadcrumbs).
+    pub crumbs: Vec<PageNumber>,
+    /// True while a tree move (child, parent, sibling, table root) opens a
+    /// page: other jumps clear the breadcrumbs.
+    walking: bool,
     /// The open prompt and what has been typed.
     pub prompt: Option<(Prompt, String)>,
     /// True while the help is shown.
@@ -79,6 +86,7 @@ impl App {
     /// start the page-map scan ([`App::start_page_map`]).
     pub fn new(db: Arc<Database>, theme: Theme, size: Rect) -> Self {
         let overview = OverviewState::new(&db);
+        let tables = super::views::tables::TablesState::new(crate::store::catalog::Catalog::read(&db));
         let mut map = MapState::new(&db);
         map.refresh(&db, bands(size).body);
         let page = (db.page_count() > 0).then(|| PageState::open(&db, PageNumber(1)).ok()).flatten();
@@ -92,6 +100,9 @@ impl App {
             page,
             jobs: JobsState::default(),
             logs: None,
+            tables,
+            crumbs: Vec::new(),
+            walking: false,
             prompt: None,
             help: false,
             message: None,
@@ -216,8 +227,16 @@ impl App {
     /// Opens page `pgno` in `view` with the hex cursor at `cursor`,
     /// remembering where we were.
     pub fn open_page(&mut self, pgno: PageNumber, view: ViewId, cursor: usize) {
+        if !std::mem::take(&mut self.walking) {
+            self.crumbs.clear();
+        }
         match PageState::open(&self.db, pgno) {
-            Ok(page) => {
+            Ok(mut page) => {
+                if !self.crumbs.is_empty() {
+                    let path: Vec<String> =
+                        self.crumbs.iter().chain([&pgno]).map(ToString::to_string).collect();
+                    page.crumbs = Some(path.join(" > "));
+                }
                 self.back.push(self.place());
                 self.forward.clear();
                 self.page = Some(page);
@@ -407,8 +426,32 @@ impl App {
                             Level::Info,
                         );
                     } else {
+                        self.walking = true;
                         self.open_page(link, ViewId::Page, 0);
                     }
+                }
+            }
+            Action::Parent => match self.crumbs.pop() {
+                Some(parent) => {
+                    self.walking = true;
+                    self.open_page(parent, ViewId::Page, 0);
+                }
+                None => {
+                    self.notify("no parent: open a tree from the tables view (7) to walk it", Level::Info)
+                }
+            },
+            Action::Enter if self.view == ViewId::Page => {
+                let child = self.page.as_ref().filter(|p| p.focus == PageFocus::Tags).and_then(|p| {
+                    let tag = p.dump.tags.get(p.tag)?.index;
+                    p.dump.nodes.iter().find(|n| n.tag == tag).and_then(|n| n.child)
+                });
+                match (child, self.page.as_ref().map(PageState::pgno)) {
+                    (Some(child), Some(here)) => {
+                        self.crumbs.push(here);
+                        self.walking = true;
+                        self.open_page(child, ViewId::Page, 0);
+                    }
+                    _ => return self.view_action(action, body),
                 }
             }
             Action::Click { column, row } => return self.click(column, row),
@@ -449,6 +492,14 @@ impl App {
                 None
             }
             ViewId::Jobs => self.jobs.handle(action),
+            ViewId::Tables => {
+                let root = self.tables.handle(action);
+                if root.is_some() {
+                    self.crumbs.clear();
+                    self.walking = true;
+                }
+                root
+            }
             ViewId::Logs => {
                 let rows = usize::from(body.height.saturating_sub(7));
                 self.logs.as_mut().and_then(|l| l.handle(action, rows))

@@ -48,6 +48,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('4'), Global, Action::Show(ViewId::Checksum), "checksum"),
     bind(Char('5'), Global, Action::Show(ViewId::Jobs), "jobs"),
     bind(Char('6'), Global, Action::Show(ViewId::Logs), "logs"),
+    bind(Char('7'), Global, Action::Show(ViewId::Tables), "tables"),
     bind(Char('g'), Global, Action::Prompt(Prompt::GoTo), "go to page or @offset"),
     bind(Char('/'), Global, Action::Prompt(Prompt::Search), "search hex or text"),
     bind(Char('['), Global, Action::Back, "back"),
@@ -73,6 +74,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('h'), PAGE, Action::SiblingPrev, "previous / next sibling"),
     bind(Char('l'), PAGE, Action::SiblingNext, "previous / next sibling"),
     bind(Tab, PAGE, Action::Focus, "fields / tags / hex"),
+    bind(Char('u'), PAGE, Action::Parent, "up to the parent page"),
     bind(Char('h'), MAP, Action::Left, "move"),
     bind(Char('l'), MAP, Action::Right, "move"),
     bind(Char('m'), MAP, Action::MapMode, "colour by kind / health / dbtime"),
@@ -152,14 +154,15 @@ pub fn footer(view: ViewId) -> String {
         ViewId::Page => &[
             "fields / tags / hex",
             "previous / next sibling",
+            "up to the parent page",
             "next page",
-            "checksum",
             "copy",
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
         ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
         ViewId::Logs => &["open", "close", "move", "copy"],
+        ViewId::Tables => &["open", "move", "page map", "copy"],
         ViewId::Overview => {
             &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
         }

@@ -32,6 +32,7 @@ impl Widget for &App {
                 Paragraph::new("This file has no pages after its headers.").render(bands.body, buf)
             }
             (ViewId::Jobs, _) => self.jobs.render(bands.body, buf, theme),
+            (ViewId::Tables, _) => self.tables.render(bands.body, buf, theme),
             (ViewId::Logs, _) => match &self.logs {
                 Some(logs) => logs.render(bands.body, buf, theme),
                 None => Paragraph::new(

@@ -7,3 +7,4 @@ pub mod logs;
 pub mod overview;
 pub mod page;
 pub mod pagemap;
+pub mod tables;

@@ -239,3 +239,44 @@ fn the_log_view_marks_positions_and_opens_page_records() {
     app.update(Action::Escape);
     assert!(app.logs.as_ref().unwrap().record.is_none(), "Esc leaves the record list");
 }
+
+#[test]
+fn walk_a_tree_from_the_tables_view() {
+    let path = real_samples().join("srum-win10-clean-with-logs/SRUDB.dat");
+    let mut app = app(&path, false);
+    app.update(Action::Show(ViewId::Tables));
+    let index = app
+        .tables
+        .catalog
+        .tables
+        .iter()
+        .position(|t| t.table.name == "{5C8CF1C7-7257-4F13-B223-970EF5939312}")
+        .unwrap();
+    for _ in 0..index {
+        app.update(Action::Down);
+    }
+    app.update(Action::Enter);
+    assert_eq!(app.view, ViewId::Page);
+    assert_eq!(app.page.as_ref().unwrap().pgno(), PageNumber(47), "the table's root");
+    // the root's line 0 (tag 1) leads to page 50; Enter goes down
+    app.update(Action::Down);
+    let first_child = app.page.as_ref().unwrap().dump.nodes[0].child.unwrap();
+    app.update(Action::Enter);
+    assert_eq!(app.page.as_ref().unwrap().pgno(), first_child);
+    assert_eq!(app.crumbs, vec![PageNumber(47)]);
+    let screen = screen_text(&render(&app));
+    assert!(screen.contains(&format!("47 > {first_child}")), "breadcrumbs in the title:\n{screen}");
+    // along the leaf level and back up
+    app.update(Action::SiblingNext);
+    assert_ne!(app.page.as_ref().unwrap().pgno(), first_child);
+    app.update(Action::Parent);
+    assert_eq!(app.page.as_ref().unwrap().pgno(), PageNumber(47));
+    assert!(app.crumbs.is_empty());
+    // a jump elsewhere forgets the path
+    app.update(Action::Down);
+    app.update(Action::Enter);
+    app.update(Action::Prompt(Prompt::GoTo));
+    type_text(&mut app, "4");
+    app.update(Action::Enter);
+    assert!(app.crumbs.is_empty());
+}

@@ -44,6 +44,8 @@ pub struct PageState {
     pub cursor: usize,
     /// First hex row shown.
     pub top_row: usize,
+    /// The tree path to this page, for the title (set by the app).
+    pub crumbs: Option<String>,
 }
 
 impl PageState {
@@ -54,7 +56,16 @@ impl PageState {
     pub fn open(db: &Database, pgno: PageNumber) -> Result<Self, Error> {
         let dump = PageDump::build(db, pgno)?;
         let classes = byte_classes(&dump);
-        Ok(Self { dump, classes, focus: PageFocus::Tags, field: 0, tag: 0, cursor: 0, top_row: 0 })
+        Ok(Self {
+            dump,
+            classes,
+            focus: PageFocus::Tags,
+            field: 0,
+            tag: 0,
+            cursor: 0,
+            top_row: 0,
+            crumbs: None,
+        })
     }
 
     /// The page number.
@@ -246,8 +257,12 @@ impl PageState {
                 ])
             })
             .collect();
-        let title =
-            format!(" Page {} · {} · {:#x} ", self.dump.pgno, self.dump.tree_kind, self.dump.file_offset);
+        let title = match &self.crumbs {
+            Some(path) => format!(" {path} · {} ", self.dump.tree_kind),
+            None => {
+                format!(" Page {} · {} · {:#x} ", self.dump.pgno, self.dump.tree_kind, self.dump.file_offset)
+            }
+        };
         Paragraph::new(lines).block(border(self.focus == PageFocus::Fields, title)).render(panes.fields, buf);
 
         // tags
@@ -258,14 +273,16 @@ impl PageState {
             theme.dim(),
         )];
         for (i, row) in self.dump.tags.iter().enumerate().skip(first).take(rows) {
+            let child = self.dump.nodes.iter().find(|n| n.tag == row.index).and_then(|n| n.child);
             let text = match &row.tag {
                 Some(tag) => format!(
-                    "{:>4} {:>6} {:>5} {} {}",
+                    "{:>4} {:>6} {:>5} {} {}{}",
                     row.index,
                     format!("{:#x}", row.data_offset.unwrap_or(0)),
                     tag.size,
                     row.role,
-                    row.flags.join(" ")
+                    row.flags.join(" "),
+                    child.map_or(String::new(), |c| format!(" -> {c}"))
                 ),
                 None => format!("{:>4} {}", row.index, row.error.as_deref().unwrap_or("unreadable")),
             };
