@@ -67,6 +67,9 @@ pub struct PageArgs {
 pub struct VerifyArgs {
     /// The database file.
     pub file: FilePath,
+    /// Also walk every tree of the catalog and report structural findings.
+    #[arg(long)]
+    pub trees: bool,
     /// Output format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -180,7 +183,21 @@ pub fn page(args: &PageArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
 /// The file cannot be opened or is not a database; output fails.
 pub fn verify(args: &VerifyArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
-    let report = scan::verify(&db, stderr_progress("verifying"));
+    let mut report = scan::verify(&db, stderr_progress("verifying"));
+    if args.trees {
+        let catalog = crate::store::catalog::Catalog::read(&db);
+        report.findings.extend(catalog.walk.findings.iter().cloned().map(|mut f| {
+            f.message = format!("catalog MSysObjects: {}", f.message);
+            f
+        }));
+        for (name, root) in catalog.trees() {
+            let tree = crate::store::cursor::walk(&db, root, |_, _| {});
+            report.findings.extend(tree.findings.into_iter().map(|mut f| {
+                f.message = format!("{name}: {}", f.message);
+                f
+            }));
+        }
+    }
     emit(
         out,
         &args.output,

@@ -47,6 +47,8 @@ pub struct BadPage {
     pub checksum: PageCheck,
     /// The tree it claims to belong to (`objidFDP`), from its own header.
     pub objid_fdp: ObjectId,
+    /// That tree's name in the catalog, when the catalog knows it.
+    pub tree_name: Option<String>,
     /// Tree kind from its flags (table, index, long value, space).
     pub tree_kind: &'static str,
     /// Page flags by name.
@@ -105,7 +107,16 @@ impl IncidentReport {
         on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Self {
         let verify = scan::verify(db, on_progress);
-        let bad_pages = verify.bad_pages.iter().map(|p| bad_page(db, p.file_offset, &p.check)).collect();
+        let catalog = crate::store::catalog::Catalog::read(db);
+        let bad_pages = verify
+            .bad_pages
+            .iter()
+            .map(|p| {
+                let mut page = bad_page(db, p.file_offset, &p.check);
+                page.tree_name = catalog.object_name(page.objid_fdp.0);
+                page
+            })
+            .collect();
         let header = HeaderReport::build(db, true);
         let mut options = options(&header, &verify);
         if let (Some(set), Some(replay)) =
@@ -146,6 +157,7 @@ fn bad_page(db: &Database, file_offset: u64, check: &PageCheck) -> BadPage {
         file_offset,
         checksum: check.clone(),
         objid_fdp: header.map_or(ObjectId(0), |h| h.objid_fdp),
+        tree_name: None,
         tree_kind: header.map_or("unknown", |h| h.flags.tree_kind()),
         flags: header.map(|h| h.flags.names()).unwrap_or_default(),
         dbtime: header.map_or(0, |h| h.dbtime_dirtied.0),
@@ -265,8 +277,9 @@ impl IncidentReport {
             writeln!(out, "Damaged page {} (file offset {:#x})", check.pgno, page.file_offset)?;
             writeln!(
                 out,
-                "  tree: objidFDP {} ({} tree), flags {}",
+                "  tree: objidFDP {} ({}; {} tree), flags {}",
                 page.objid_fdp,
+                page.tree_name.as_deref().unwrap_or("not in the catalog"),
                 page.tree_kind,
                 page.flags.join(" | ")
             )?;

@@ -220,7 +220,15 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
     writeln!(out)?;
     let mut rows = vec![
         vec!["Verdict".into(), verdict_text(&check.verdict, page.file_offset)],
-        vec!["Tree".into(), format!("objidFDP {} ({} tree)", page.objid_fdp, page.tree_kind)],
+        vec![
+            "Tree".into(),
+            format!(
+                "objidFDP {} ({}; {} tree)",
+                page.objid_fdp,
+                page.tree_name.as_deref().unwrap_or("not in the catalog"),
+                page.tree_kind
+            ),
+        ],
         vec!["Flags".into(), page.flags.join(" | ")],
         vec!["dbtime".into(), format!("{:#x}", page.dbtime)],
         vec!["pgnoPrev".into(), link_text(page.prev)],

@@ -11,6 +11,8 @@ use crate::format::PageNumber;
 
 /// Root page of `MSysObjects`.
 pub const CATALOG_ROOT: PageNumber = PageNumber(4);
+/// Root page of `MSysObjectsShadow`, the catalog's backup copy.
+pub const SHADOW_ROOT: PageNumber = PageNumber(24);
 
 /// A table and everything the catalog says about it.
 #[derive(Debug, Clone, Serialize)]
@@ -44,11 +46,26 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Reads the catalog. Flag-deleted rows are skipped.
+    /// Reads the catalog. Flag-deleted rows are skipped. When the catalog
+    /// tree is damaged, tables only its shadow copy still lists are added
+    /// from `MSysObjectsShadow` (root page 24).
     pub fn read(db: &Database) -> Self {
+        let mut catalog = Self::read_tree(db, CATALOG_ROOT);
+        if !catalog.walk.findings.is_empty() {
+            let shadow = Self::read_tree(db, SHADOW_ROOT);
+            for table in shadow.tables {
+                if !catalog.tables.iter().any(|t| t.table.id == table.table.id) {
+                    catalog.tables.push(table);
+                }
+            }
+        }
+        catalog
+    }
+
+    fn read_tree(db: &Database, root: PageNumber) -> Self {
         let mut entries = Vec::new();
         let mut unreadable = 0;
-        let walk = walk(db, CATALOG_ROOT, |_, node| {
+        let walk = walk(db, root, |_, node| {
             if node.is_deleted() {
                 return;
             }
@@ -82,6 +99,56 @@ impl Catalog {
     /// The table named `name` (case-insensitive).
     pub fn table(&self, name: &str) -> Option<&TableDef> {
         self.tables.iter().find(|t| t.table.name.eq_ignore_ascii_case(name))
+    }
+
+    /// What the tree with object id `objid` is, in words: a table, an
+    /// index of a table, or a table's long values.
+    pub fn object_name(&self, objid: u32) -> Option<String> {
+        // fixed identities of every database (spec 9.1)
+        let fixed = match objid {
+            1 => Some("the database root"),
+            2 => Some("table MSysObjects"),
+            3 => Some("table MSysObjectsShadow"),
+            4 => Some("index Name of table MSysObjects"),
+            5 => Some("index RootObjects of table MSysObjects"),
+            _ => None,
+        };
+        if let Some(name) = fixed {
+            return Some(name.to_string());
+        }
+        self.tables.iter().find_map(|t| {
+            if t.table.id == objid {
+                return Some(format!("table {}", t.table.name));
+            }
+            if let Some(index) = t.indexes.iter().find(|i| i.id == objid) {
+                return Some(format!("index {} of table {}", index.name, t.table.name));
+            }
+            t.long_value
+                .as_ref()
+                .filter(|lv| lv.id == objid)
+                .map(|_| format!("long values of table {}", t.table.name))
+        })
+    }
+
+    /// Every tree the catalog knows: (what it is, root page).
+    pub fn trees(&self) -> Vec<(String, PageNumber)> {
+        let mut trees = Vec::new();
+        for t in &self.tables {
+            trees.push((format!("table {}", t.table.name), t.pgno_fdp()));
+            for index in t.indexes.iter().filter(|i| i.coltyp_or_pgno_fdp != t.table.coltyp_or_pgno_fdp) {
+                trees.push((
+                    format!("index {} of table {}", index.name, t.table.name),
+                    PageNumber(index.coltyp_or_pgno_fdp),
+                ));
+            }
+            if let Some(lv) = &t.long_value {
+                trees.push((
+                    format!("long values of table {}", t.table.name),
+                    PageNumber(lv.coltyp_or_pgno_fdp),
+                ));
+            }
+        }
+        trees
     }
 
     /// The catalog name of the tree with this root page, if it has one.

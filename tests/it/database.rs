@@ -20,8 +20,11 @@ fn run(command: Command) -> (ExitCode, String) {
 }
 
 fn verify_json(path: &Path) -> (ExitCode, Value) {
-    let (code, text) =
-        run(Command::Verify(VerifyArgs { file: path.to_path_buf(), output: OutputArgs::json() }));
+    let (code, text) = run(Command::Verify(VerifyArgs {
+        file: path.to_path_buf(),
+        trees: false,
+        output: OutputArgs::json(),
+    }));
     (code, serde_json::from_str(&text).expect("verify --json is JSON"))
 }
 
@@ -165,7 +168,8 @@ fn assert_single_flip_located(copy: &mut Copy, pgno: u32, page_bit: usize) {
     assert_eq!(bits.len(), 1, "{what}");
     assert_eq!(bits[0]["offset"], page_bit / 8, "{what}");
     assert_eq!(bits[0]["bit"], page_bit % 8, "{what}");
-    let (_, text) = run(Command::Verify(VerifyArgs { file: path.clone(), output: OutputArgs::text() }));
+    let (_, text) =
+        run(Command::Verify(VerifyArgs { file: path.clone(), trees: false, output: OutputArgs::text() }));
     let file_offset = (pgno as usize + 1) * copy.page_size;
     let expected = format!(
         "page {pgno} (offset {file_offset:#x}): correctable: single-bit error at byte {:#x} bit {}",
@@ -261,8 +265,11 @@ fn a_page_written_at_the_wrong_place_names_its_number() {
             assert_eq!(bad["pgno"], to, "{sample}");
             assert_eq!(bad["verdict"]["verdict"], "wrong_page_number", "{sample} {from}->{to}: {bad:#}");
             assert_eq!(bad["verdict"]["stored_pgno"], from, "{sample}");
-            let (_, text) =
-                run(Command::Verify(VerifyArgs { file: copy.path.clone(), output: OutputArgs::text() }));
+            let (_, text) = run(Command::Verify(VerifyArgs {
+                file: copy.path.clone(),
+                trees: false,
+                output: OutputArgs::text(),
+            }));
             assert!(text.contains(&format!("perhaps this is page {from}")), "{text}");
             copy.bytes = original;
         }

@@ -198,3 +198,18 @@ fn a_cycle_does_not_loop() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_damaged_catalog_page_is_bridged_by_the_shadow_catalog() {
+    let mut broken = Broken::new();
+    // two bits in catalog leaf 13, which holds the MSysObjects rows
+    broken.page_mut(13)[0x300] ^= 1;
+    broken.page_mut(13)[0x900] ^= 1;
+    std::fs::write(&broken.path, &broken.bytes).unwrap();
+    let db = Database::open(&broken.path).unwrap();
+    let catalog = Catalog::read(&db);
+    assert!(!catalog.walk.findings.is_empty(), "the damage is reported");
+    assert_eq!(catalog.tables.len(), 14, "every table still listed, from MSysObjectsShadow");
+    assert!(catalog.table("MSysObjects").is_some());
+    assert_eq!(catalog.object_name(12).as_deref(), Some("table {5C8CF1C7-7257-4F13-B223-970EF5939312}"));
+}
