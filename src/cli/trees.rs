@@ -210,7 +210,16 @@ fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk) -> io::Result<()> 
 pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
     let catalog = Catalog::read(&db);
+    let temporary = db.is_temporary();
     let text = |w: &mut dyn Write| -> io::Result<()> {
+        if catalog.tables.is_empty() {
+            let why = if temporary {
+                "a temporary database has no persistent catalog"
+            } else {
+                "the catalog could not be read"
+            };
+            writeln!(w, "No tables: {why} (page 4 holds tree objidFDP {}).", catalog.walk.objid)?;
+        }
         for t in &catalog.tables {
             writeln!(
                 w,

@@ -8,6 +8,7 @@ mod database;
 mod e2e;
 mod repair;
 mod report;
+mod robustness;
 mod trees;
 mod tui;
 mod txlog;

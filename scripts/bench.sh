@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Large-file benchmark: `esescope verify` throughput against the raw read
+# limit of the same file in the same run, and the time `info` and `page`
+# take on a large file, with peak RSS of each.
+#
+# For each size (default 1 GiB and 8 GiB) it builds a database by tiling a
+# real sample's pages (examples/tile_db.rs: header pages copied, every page
+# re-sealed for its new number, so every page verifies), then measures, from
+# the page cache:
+#   cat FILE >/dev/null           the kernel's copy-out limit
+#   xor_pass FILE                 mmap + XOR of every word (examples/xor_pass.rs)
+#   esescope verify FILE          checksums every page
+#   esescope info FILE            time to first output
+#   esescope page FILE LAST       one page at the far end of the file
+# Each is run REPEAT times; the best wall time and the largest peak RSS
+# (GNU time's "Maximum resident set size") are kept. The Markdown table goes
+# to bench-results.md (gitignored).
+#
+# Environment:
+#   SAMPLE=path      database to tile (default: the Win10 SRUDB.dat, 4 KiB pages)
+#   SIZES="1G 8G"    sizes to generate (K, M, G suffixes)
+#   REPEAT=3         runs per measurement
+#   BENCH_DIR=dir    where to write the files (default target/bench-data)
+#   OUT=file         results file (default bench-results.md)
+#   KEEP=1           keep the generated databases
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+sample=${SAMPLE:-$repo/../shared/samples/real/srum-win10-clean-with-logs/SRUDB.dat}
+sizes=${SIZES:-1G 8G}
+repeat=${REPEAT:-3}
+keep=${KEEP:-0}
+data_dir=${BENCH_DIR:-$repo/target/bench-data}
+out=${OUT:-$repo/bench-results.md}
+
+die() {
+    echo "bench.sh: $*" >&2
+    exit 1
+}
+
+bytes_of() { # 8G -> bytes
+    local n=${1%[KkMmGg]}
+    case $1 in
+    *[Kk]) echo $((n << 10)) ;;
+    *[Mm]) echo $((n << 20)) ;;
+    *[Gg]) echo $((n << 30)) ;;
+    *) echo "$1" ;;
+    esac
+}
+gib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1073741824 }'; }
+
+# ---- prerequisites ----------------------------------------------------------
+[ -f "$sample" ] || die "sample database $sample is missing (set SAMPLE=...)"
+if [ ! -x /usr/bin/time ]; then
+    echo "== installing GNU time (Debian package 'time')"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null ||
+        die "could not install the Debian package 'time' (needed for peak RSS)"
+fi
+
+mkdir -p "$data_dir"
+largest=0
+total=0
+for size in $sizes; do
+    b=$(bytes_of "$size")
+    [ "$b" -gt "$largest" ] && largest=$b
+    total=$((total + b))
+done
+# Files are made and removed one at a time unless KEEP=1; 1 GiB of headroom.
+need=$((largest + (1 << 30)))
+[ "$keep" = 1 ] && need=$((total + (1 << 30)))
+avail=$(($(df -Pk "$data_dir" | awk 'NR == 2 { print $4 }') * 1024))
+if [ "$avail" -lt "$need" ]; then
+    die "not enough free disk space in $data_dir: need $(gib "$need") GiB, $(gib "$avail") GiB free.
+Free some space, point BENCH_DIR at a larger disk, or use smaller SIZES (e.g. SIZES=1G)."
+fi
+mem_avail=$(($(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * 1024))
+
+echo "== building (cargo build --release --bins --examples)"
+cargo build --release --bins --examples
+bin=$repo/target/release
+esescope=$bin/esescope
+
+generated=()
+tmp=
+cleanup() {
+    if [ "$keep" != 1 ] && [ ${#generated[@]} -gt 0 ]; then
+        rm -f "${generated[@]}"
+    fi
+    if [ -n "${tmp:-}" ]; then rm -f "$tmp" "$tmp.time" "$tmp.err"; fi
+}
+trap cleanup EXIT
+tmp=$(mktemp)
+
+# ---- measuring ----------------------------------------------------------------
+# measure CMD... : sets best_s (best wall seconds of REPEAT runs) and rss_mib
+# (largest peak RSS). Output goes to /dev/null; a failing command aborts.
+measure() {
+    best_s=
+    local rss_kib=0 i t0 t1 s r
+    for ((i = 0; i < repeat; i++)); do
+        t0=$(date +%s%N)
+        /usr/bin/time -v -o "$tmp.time" "$@" >/dev/null 2>"$tmp.err" || {
+            cat "$tmp.err" >&2
+            die "failed: $*"
+        }
+        t1=$(date +%s%N)
+        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+        r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp.time")
+        if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
+        [ "$r" -gt "$rss_kib" ] && rss_kib=$r
+    done
+    rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.0f", k / 1024 }')
+}
+gbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.2f", b / s / 1e9 }'; }
+ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
+
+rows_throughput=()
+rows_latency=()
+for size in $sizes; do
+    file=$data_dir/tiled-$size.edb
+    echo "== generating $file ($size, tiled from $sample)"
+    generated+=("$file")
+    t0=$(date +%s%N)
+    "$bin/examples/tile_db" "$sample" "$file" "$size"
+    gen_s=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+    bytes=$(stat -c %s "$file")
+    if [ "$bytes" -gt "$mem_avail" ]; then
+        echo "warning: $(gib "$bytes") GiB file, $(gib "$mem_avail") GiB memory available:" \
+            "it will not stay in the page cache, and the numbers include disk reads" >&2
+    fi
+
+    echo "== checking that every page of $file verifies"
+    summary=$("$esescope" verify "$file") || die "esescope verify reports damage in $file: $summary"
+    pages=$(sed -nE 's/^Summary: ([0-9]+) pages: ([0-9]+) ok$/\1 \2/p' <<<"$summary")
+    read -r pages ok <<<"$pages"
+    [ -n "$pages" ] && [ "$pages" = "$ok" ] || die "not every page of $file is ok: $summary"
+    page_size=$(((bytes / (pages + 2))))
+
+    echo "== measuring (best of $repeat)"
+    cat "$file" >/dev/null # warm the page cache
+    measure cat "$file"
+    cat_s=$best_s cat_rss=$rss_mib
+    measure "$bin/examples/xor_pass" "$file"
+    xor_s=$best_s xor_rss=$rss_mib
+    measure "$esescope" verify "$file"
+    ver_s=$best_s ver_rss=$rss_mib
+    measure "$esescope" info "$file"
+    info_s=$best_s info_rss=$rss_mib
+    measure "$esescope" page "$file" "$pages" --no-hex
+    page_s=$best_s page_rss=$rss_mib
+    ratio=$(awk -v v="$ver_s" -v x="$xor_s" 'BEGIN { printf "%.0f%%", x / v * 100 }')
+    rows_throughput+=("| $size | $page_size | $pages | $(gbps "$bytes" "$cat_s") ($cat_rss MiB) | $(gbps "$bytes" "$xor_s") ($xor_rss MiB) | $(gbps "$bytes" "$ver_s") ($ver_rss MiB) | $ratio | $gen_s |")
+    rows_latency+=("| $size | $(ms "$info_s") ($info_rss MiB) | $(ms "$page_s") ($page_rss MiB) |")
+    printf '%s\n' "${rows_throughput[-1]}" "${rows_latency[-1]}"
+
+    # ---- TODO(export): `esescope export` against esedbexport and dissect.esedb --
+    # Once `esescope export` exists, time it here on "$file" beside
+    # `esedbexport` (Debian: libesedb-utils) and dissect.esedb (PyPI:
+    # dissect.esedb), same file, same run, and add a table for it. Until then
+    # nothing is measured and no number is printed.
+    # ---- TODO(tui): time to the TUI's first screen ------------------------------
+    # Once `esescope FILE` opens the TUI, measure the time until its first
+    # frame is drawn (e.g. under tmux: start, poll capture-pane) on "$file".
+    # -----------------------------------------------------------------------------
+
+    if [ "$keep" != 1 ]; then
+        rm -f "$file"
+    fi
+done
+
+# ---- report -------------------------------------------------------------------
+{
+    echo "# esescope large-file benchmark"
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
+        "$(gib "$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))") GiB memory"
+    echo "- files: tiled from \`${sample#"$repo/"}\` by \`examples/tile_db.rs\`; every page verifies"
+    echo "- best of $repeat runs, file in the page cache; GB/s = 10^9 bytes per second of wall time;" \
+        "(MiB) = peak RSS. RSS counts the mapped file pages a process touched, so a full pass over a" \
+        "mapped file shows about the file's size"
+    echo
+    echo "## Throughput: esescope verify against the raw read limit"
+    echo
+    echo "| size | page size | pages | cat >/dev/null GB/s | XOR pass (mmap) GB/s | esescope verify GB/s | verify / XOR | tile_db s |"
+    echo "|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${rows_throughput[@]}"
+    echo
+    echo "## Latency on the same files"
+    echo
+    echo "| size | esescope info ms | esescope page LAST --no-hex ms |"
+    echo "|---|---|---|"
+    printf '%s\n' "${rows_latency[@]}"
+    echo
+    echo "## Not measured yet"
+    echo
+    echo "- \`esescope export\` against esedbexport / dissect.esedb: the command does not exist yet."
+    echo "- time to the TUI's first screen: the TUI does not exist yet."
+} >"$out"
+echo "== results in $out"
+cat "$out"
