@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod cursor;
 pub mod database;
 pub mod file;
+pub mod long_value;
+pub mod table;
 
 pub use database::{Database, HeaderCopy, HeaderSource};
 pub use file::ReadMode;
