@@ -59,12 +59,7 @@ struct Tally {
     rows: u64,
 }
 
-fn write_json_table(
-    out: &mut dyn Write,
-    table: &Table<'_>,
-    deleted: bool,
-    first: bool,
-) -> io::Result<Tally> {
+fn write_json_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool, first: bool) -> io::Result<Tally> {
     let columns: Vec<ColumnInfo<'_>> = table
         .columns
         .iter()
@@ -119,7 +114,12 @@ fn write_json_table(
         return Err(e);
     }
     tally.findings.extend(walk.findings);
-    write!(out, "\n],\"row_count\":{},\"findings\":{}}}", tally.rows, serde_json::to_string(&tally.findings)?)?;
+    write!(
+        out,
+        "\n],\"row_count\":{},\"findings\":{}}}",
+        tally.rows,
+        serde_json::to_string(&tally.findings)?
+    )?;
     Ok(tally)
 }
 
@@ -162,22 +162,21 @@ fn write_csv_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool) -> io:
 pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
     let catalog = Catalog::read(&db);
-    let chosen: Vec<&TableDef> = match &args.table {
-        Some(name) => vec![catalog.table(name).ok_or_else(|| Error::NotDatabase {
-            path: args.file.clone(),
-            reason: format!(
-                "has no table named {name}; its tables are: {}",
-                catalog.tables.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })?],
-        None if args.format == ExportFormat::Csv => {
-            return Err(Error::Usage(
+    let chosen: Vec<&TableDef> =
+        match &args.table {
+            Some(name) => vec![catalog.table(name).ok_or_else(|| Error::NotDatabase {
+                path: args.file.clone(),
+                reason: format!(
+                    "has no table named {name}; its tables are: {}",
+                    catalog.tables.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            })?],
+            None if args.format == ExportFormat::Csv => return Err(Error::Usage(
                 "CSV holds one table: name it (see `esescope tables`), or use --format json for every table"
                     .into(),
-            ))
-        }
-        None => catalog.tables.iter().collect(),
-    };
+            )),
+            None => catalog.tables.iter().collect(),
+        };
     let mut findings = catalog.walk.findings.clone();
     match args.format {
         ExportFormat::Csv => {
@@ -187,12 +186,20 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             }
         }
         ExportFormat::Json => {
-            write!(out, "{{\"file\":{},\"tables\":[", serde_json::to_string(&args.file.display().to_string()).map_err(io::Error::from)?)?;
+            write!(
+                out,
+                "{{\"file\":{},\"tables\":[",
+                serde_json::to_string(&args.file.display().to_string()).map_err(io::Error::from)?
+            )?;
             for (i, def) in chosen.iter().enumerate() {
                 let tally = write_json_table(out, &Table::new(&db, &catalog, def), args.deleted, i == 0)?;
                 findings.extend(tally.findings);
             }
-            writeln!(out, "\n],\"catalog_findings\":{}}}", serde_json::to_string(&catalog.walk.findings).map_err(io::Error::from)?)?;
+            writeln!(
+                out,
+                "\n],\"catalog_findings\":{}}}",
+                serde_json::to_string(&catalog.walk.findings).map_err(io::Error::from)?
+            )?;
         }
     }
     for f in &findings {

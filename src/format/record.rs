@@ -283,9 +283,10 @@ fn tagfld_fields(area: &[u8], base: usize, large: bool) -> Vec<Result<TaggedFiel
             let start = usize::from(ibw & mask);
             let end = if i + 1 < count { usize::from(entry(i + 1).1 & mask) } else { area.len() };
             let offset = base + start;
-            let data = area.get(start..end).filter(|_| start >= 4 * count).ok_or(
-                FormatError::TaggedField { id: fid, offset, len: base + area.len() },
-            )?;
+            let data = area
+                .get(start..end)
+                .filter(|_| start >= 4 * count)
+                .ok_or(FormatError::TaggedField { id: fid, offset, len: base + area.len() })?;
             let derived = ibw & 0x8000 != 0;
             let has_header = large || ibw & 0x4000 != 0;
             let cell = if !large && ibw & 0x2000 != 0 {

@@ -139,10 +139,15 @@ pub fn decode(coltyp: ColumnType, codepage: u32, bytes: &[u8]) -> Value {
 pub fn decode_text(codepage: u32, bytes: &[u8]) -> String {
     let mut text = match codepage {
         1200 => {
-            let units = bytes.chunks(2).map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
+            let units = bytes.chunks(2).map(|c| {
+                u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)])
+            });
             char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
         }
-        20127 => bytes.iter().map(|&b| if b < 0x80 { char::from(b) } else { char::REPLACEMENT_CHARACTER }).collect(),
+        20127 => bytes
+            .iter()
+            .map(|&b| if b < 0x80 { char::from(b) } else { char::REPLACEMENT_CHARACTER })
+            .collect(),
         other => {
             let encoding = u16::try_from(other)
                 .ok()
@@ -172,8 +177,8 @@ pub fn ole_date_to_iso8601(days: f64) -> Option<String> {
         ms -= 86_400_000;
         day += if days < 0.0 { -1 } else { 1 };
     }
-    // 1899-12-30 is day 693 594 of the proleptic Gregorian calendar (0001-01-01 = 0).
-    let (y, m, d) = civil_from_days(day + 693_594 - 719_162);
+    // 1899-12-30 is 25 569 days before 1970-01-01.
+    let (y, m, d) = civil_from_days(day - 25_569);
     let (h, min, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
     Some(format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z"))
 }
@@ -293,7 +298,8 @@ mod tests {
         assert_eq!(decode(ColumnType::TEXT, 1200, b"h\0i\0\0\0"), Value::Text("hi".into()));
         assert_eq!(decode(ColumnType::TEXT, 1252, &[0x80]), Value::Text("€".into()));
         assert_eq!(decode(ColumnType::LONG, 0, &[1, 2]), Value::Binary(vec![1, 2]));
-        let g = [0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
+        let g =
+            [0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
         assert_eq!(guid_string(&g), "00112233-4455-6677-8899-aabbccddeeff");
         let json = serde_json::to_string(&Value::Multi(vec![Value::Long(1), Value::Null])).unwrap();
         assert_eq!(json, "[1,null]");

@@ -189,7 +189,10 @@ impl<'d> LongValues<'d> {
             if offset != value.len() {
                 return Err(LongValueError::Chunks {
                     lid,
-                    why: format!("a chunk starts at byte {offset}, but {} bytes were read before it", value.len()),
+                    why: format!(
+                        "a chunk starts at byte {offset}, but {} bytes were read before it",
+                        value.len()
+                    ),
                 });
             }
             let logical = chunks.get(i + 1).map_or(size, |next| next.0).saturating_sub(offset);

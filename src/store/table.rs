@@ -166,7 +166,13 @@ impl<'d> Table<'d> {
         row
     }
 
-    fn value(&self, column: &Column, cell: Cell<'_>, index: usize, errors: &mut Vec<(usize, String)>) -> Value {
+    fn value(
+        &self,
+        column: &Column,
+        cell: Cell<'_>,
+        index: usize,
+        errors: &mut Vec<(usize, String)>,
+    ) -> Value {
         match cell {
             Cell::Absent => match &column.default {
                 Some(bytes) => decode(column.coltyp, column.codepage, bytes),
