@@ -17,6 +17,7 @@ pub mod header;
 pub mod node;
 pub mod page;
 pub mod record;
+pub mod space;
 pub mod tag;
 pub mod txlog;
 pub mod types;

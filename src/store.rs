@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod database;
 pub mod file;
 pub mod long_value;
+pub mod space;
 pub mod table;
 
 pub use database::{Database, HeaderCopy, HeaderSource};

@@ -7,6 +7,7 @@ mod common;
 mod crosscheck;
 mod database;
 mod e2e;
+mod export;
 mod repair;
 mod report;
 mod robustness;
