@@ -5,6 +5,7 @@
 pub mod database;
 pub mod logs;
 pub mod output;
+pub mod sample;
 pub mod trees;
 
 use std::io::Write;
@@ -74,6 +75,8 @@ pub enum Command {
     Tree(trees::TreeArgs),
     /// The catalog: columns, indexes and long-value trees of every table.
     Catalog(trees::TablesArgs),
+    /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
+    Sample(sample::SampleArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -103,6 +106,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Tables(args) => trees::tables(args, mode, out),
         Command::Tree(args) => trees::tree(args, mode, out),
         Command::Catalog(args) => trees::catalog(args, mode, out),
+        Command::Sample(args) => sample::sample(args, out),
     }
 }
 
