@@ -184,7 +184,7 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
         let mut image = page_image(bytes, pgno, size)?;
         image.dbtime = DbTime(image.dbtime.0 + 1000);
         if let Some(last) = image.nodes.last_mut() {
-            last.data.iter_mut().skip(8).take(8).for_each(|b| *b ^= 0x5A);
+            last.data.iter_mut().skip(8).take(8).zip(1u8..).for_each(|(b, k)| *b ^= k.wrapping_mul(0x25));
         }
         let new = image.build()?;
         let half = size.len() / 2;

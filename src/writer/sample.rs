@@ -102,7 +102,11 @@ fn people(size: SampleSize, rng: &mut SplitMix) -> TableDef {
             let notes: String = format!("{first} {last}: ").chars().cycle().take(size.notes_len).collect();
             let photo_len =
                 if id % 7 == 0 { 1500 + rng.below(3000) as usize } else { 16 + rng.below(48) as usize };
-            let photo: Vec<u8> = (0..photo_len).map(|i| (i as u64 * 31 + u64::from(id)) as u8).collect();
+            // A PNG signature, then bytes that never look like the header of
+            // a compressed chunk (first byte 0x08-0x3f): libesedb guesses
+            // compression from the first byte of every long-value chunk.
+            let mut photo = b"\x89PNG\r\n\x1a\n".to_vec();
+            photo.extend((0..photo_len).map(|i| 0x80 | (i as u64 * 31 + u64::from(id)) as u8));
             vec![
                 Value::Long(id as i32),
                 Value::Text(format!("{first} {last}")),
@@ -132,8 +136,9 @@ fn people(size: SampleSize, rng: &mut SplitMix) -> TableDef {
     }
 }
 
-/// `readings`: every remaining fixed-size type, a Binary column and a
-/// UTF-16 text column; keyed by a 64-bit id.
+/// `readings`: the remaining fixed-size types, a Binary column and a
+/// UTF-16 text column; keyed by a 64-bit id. UnsignedLongLong (type 18) is
+/// left out: libesedb (pyesedb 20260704) refuses tables that have one.
 fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
     use ColumnType as T;
     let columns = vec![
@@ -143,7 +148,6 @@ fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
         ColumnDef::new("Delta", T::Short),
         ColumnDef::new("Value", T::IEEEDouble),
         ColumnDef::new("Counter", T::UnsignedLong),
-        ColumnDef::new("Total", T::UnsignedLongLong),
         ColumnDef::new("Price", T::Currency),
         ColumnDef::new("Device", T::Guid),
         ColumnDef::new("Raw", T::Binary),
@@ -160,7 +164,6 @@ fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
                 Value::Short(rng.below(2000) as i16 - 1000),
                 Value::IEEEDouble((rng.below(100_000) as f64) / 64.0 - 500.0),
                 Value::UnsignedLong(rng.next_u64() as u32),
-                Value::UnsignedLongLong(rng.next_u64()),
                 Value::Currency(rng.below(10_000_000) as i64 - 5_000_000),
                 if i % 9 == 0 { Value::Null } else { Value::Guid(guid) },
                 Value::Binary((0..rng.below(24)).map(|_| rng.below(256) as u8).collect()),

@@ -12,3 +12,4 @@ mod robustness;
 mod trees;
 mod tui;
 mod txlog;
+mod writer;
