@@ -25,7 +25,8 @@ pub struct Cli {
     /// What to do; without a subcommand, FILE opens in the interactive inspector.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// A database to open in the interactive inspector.
+    /// A database to open in the interactive inspector (none: the bundled
+    /// sample-dbs/clean-8k.edb).
     pub file: Option<PathBuf>,
     /// The directory of its transaction logs (default: its own directory,
     /// when the logs there have its log signature).

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::writer::damage::{samples, Sample};
+use crate::writer::sample::{teaching_database, CLEAN_8K};
 use crate::Error;
 
 /// `sample` arguments.
@@ -50,4 +51,26 @@ pub fn write_samples(dir: &Path) -> Result<Vec<(Sample, PathBuf)>, Error> {
         written.push((sample, path));
     }
     Ok(written)
+}
+
+/// The database `esescope` opens when no file is given: the committed
+/// `sample-dbs/clean-8k.edb` of the source tree it was built from, or, when
+/// that is gone (an installed binary), the same bytes written afresh into
+/// `esescope-samples` in the temporary directory.
+///
+/// # Errors
+/// The fallback file cannot be written.
+pub fn bundled_sample() -> Result<PathBuf, Error> {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs").join("clean-8k.edb");
+    if committed.is_file() {
+        return Ok(committed);
+    }
+    let dir = std::env::temp_dir().join("esescope-samples");
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
+    let path = dir.join("clean-8k.edb");
+    let bytes = teaching_database(CLEAN_8K)?.bytes;
+    if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+        std::fs::write(&path, &bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+    }
+    Ok(path)
 }
