@@ -69,6 +69,9 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// The writer could not build a database.
+    #[error("cannot build the database: {0}")]
+    Build(#[from] crate::writer::WriteError),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

@@ -14,3 +14,4 @@ mod robustness;
 mod trees;
 mod tui;
 mod txlog;
+mod writer;
