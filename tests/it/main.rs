@@ -8,6 +8,7 @@ mod crosscheck;
 mod database;
 mod e2e;
 mod export;
+mod golden;
 mod repair;
 mod report;
 mod robustness;
