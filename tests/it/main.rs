@@ -12,6 +12,7 @@ mod golden;
 mod repair;
 mod report;
 mod robustness;
+mod screens;
 mod trees;
 mod tui;
 mod txlog;
