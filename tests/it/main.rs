@@ -13,3 +13,4 @@ mod trees;
 mod tui;
 mod txlog;
 mod writer;
+mod writer_roundtrip;

@@ -72,7 +72,7 @@ fn sample_command_writes_the_same_bytes_every_time() {
 /// Runs the reader check script on `db` with the definition `tables`.
 /// Without python3 or the readers the check is skipped, except under CI,
 /// where that is a failure.
-fn check_with_readers(dir: &Path, name: &str, bytes: &[u8], tables: &[TableDef]) {
+pub fn check_with_readers(dir: &Path, name: &str, bytes: &[u8], tables: &[TableDef]) {
     let db = dir.join(name);
     std::fs::write(&db, bytes).unwrap();
     let expected = dir.join(format!("{name}.json"));

@@ -160,6 +160,10 @@ def check(expected_tables, path, use_pyesedb):
             index = d_table.index(index_def["name"])
             for record in d_rows:
                 values = {s: record.get(s) for s, _ in index_def["segments"]}
+                # dissect encodes a zero-length value as 7f 40; the engine
+                # (and esescope's writer, spec 11) as 40 alone: not searchable.
+                if any(v in ("", b"") for v in values.values()):
+                    continue
                 found = index.search(**values)
                 if found is None or any(found.get(s) != v for s, v in values.items()):
                     fail(f"dissect {name}: index {index_def['name']} does not find {values}")
@@ -185,7 +189,8 @@ def check(expected_tables, path, use_pyesedb):
                 data = pyesedb_bytes(record, p_columns[column["name"]][0])
                 # pyesedb gives b"" or None for a NULL tagged column
                 got[column["name"]] = data
-            key = tuple(got[s] for s, _ in table["primary"]["segments"])
+            # pyesedb reads a zero-length key value as None
+            key = tuple(b"" if got[s] is None else got[s] for s, _ in table["primary"]["segments"])
             seen.add(key)
             row = want.get(key)
             if row is None:
