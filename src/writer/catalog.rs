@@ -17,6 +17,9 @@ pub const LCMAP_FLAGS: u32 = 0x0003_0401;
 /// `LocaleName` of every index row.
 pub const LOCALE_NAME: &str = "en-US";
 
+/// Longest object name (`JET_cbNameMost`).
+pub const NAME_MOST: usize = 64;
+
 /// Catalog row type (`Type`, fid 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RowKind {
@@ -296,8 +299,8 @@ pub fn catalog_entries(rows: &[CatalogRow], size: PageSize) -> Result<CatalogEnt
     let mut root_objects = Vec::new();
     let mut unused = LongValues::default();
     for row in sorted {
-        if !row.name.is_ascii() || row.name.is_empty() {
-            return Err("catalog names must be non-empty ASCII");
+        if !row.name.is_ascii() || row.name.is_empty() || row.name.len() > NAME_MOST {
+            return Err("names must be 1 to 64 ASCII characters");
         }
         let record = encode_record(&columns, &row.values(), size, &mut unused)?;
         if records.last().is_some_and(|n: &NodeImage| n.key == row.key()) {

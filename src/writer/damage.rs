@@ -104,8 +104,8 @@ fn leaf(written: &WrittenDatabase, tree: &str, index: usize) -> Result<PageNumbe
 fn page_image(bytes: &[u8], pgno: PageNumber, size: PageSize) -> Result<PageImage, WriteError> {
     let slice =
         bytes.get(page_range(pgno, size)).ok_or(WriteError::OutOfPages { need: pgno.0 as usize, have: 0 })?;
-    let page = Page::parse(slice, pgno, size).map_err(|_| WriteError::OutOfPages { need: 1, have: 0 })?;
-    PageImage::from_page(&page).map_err(|_| WriteError::OutOfPages { need: 1, have: 0 })
+    let page = Page::parse(slice, pgno, size).map_err(|source| WriteError::Decode { pgno, source })?;
+    PageImage::from_page(&page).map_err(|source| WriteError::Decode { pgno, source })
 }
 
 fn put_page(bytes: &mut [u8], pgno: PageNumber, size: PageSize, page: &[u8]) {

@@ -196,24 +196,18 @@ fn table_trees(table: &TableDef, ti: usize, size: PageSize) -> Result<TableTrees
 /// [`WriteError::Row`]), or a record too large for a page.
 pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError> {
     let size = spec.header.page_size;
+    if size.len() < 4096 {
+        return Err(WriteError::UnsupportedPageSize { bytes: size.bytes() });
+    }
     let mut dbtime = 0u64;
     // Plans of the user tables first: their sizes decide where they go.
     let mut planned = Vec::with_capacity(spec.tables.len());
     for (ti, table) in spec.tables.iter().enumerate() {
         planned.push(table_trees(table, ti, size)?);
     }
-    let bound: usize = 64
-        + planned
-            .iter()
-            .map(|t| {
-                let lv = t.long_values.iter().map(|n| n.stored_len() + 8).sum::<usize>();
-                let rest =
-                    t.records.iter().chain(t.indexes.iter().flat_map(|i| &i.1)).map(|n| n.stored_len() + 8);
-                (rest.sum::<usize>() + lv) * 2 / (size.len() - 100) + 8 + 4 * t.indexes.len()
-            })
-            .sum::<usize>();
-    let mut root =
-        FdpSpace::new(ObjectId(1), Extent { first: 1, count: bound as u32 * 2 + 64 }, PageNumber::NULL, true);
+    // The database root owns the whole file; it grows as space is taken
+    // and its size is settled at the end.
+    let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
     let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
     let shadow = FdpSpace::new(ObjectId(3), root.take_extent(SHADOW_PAGES)?, PageNumber(1), true);
     let by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
@@ -350,7 +344,7 @@ pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError
     system.extend(fdps);
 
     // The file ends after the last used page, or at min_pages.
-    let used_last = root.free_extents().first().map_or(bound as u32, |e| e.first - 1);
+    let used_last = root.owned.first().map_or(1, |e| e.last());
     let last = used_last.max(spec.min_pages);
     root.set_primary_count(last);
 

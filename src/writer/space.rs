@@ -50,6 +50,9 @@ pub struct FdpSpace {
     pub owned: Vec<Extent>,
     /// Pages not yet handed out, in order.
     free: Vec<u32>,
+    /// The primary extent grows when more pages are taken than it has
+    /// (the database root, whose size is the file's).
+    growable: bool,
 }
 
 impl FdpSpace {
@@ -66,7 +69,14 @@ impl FdpSpace {
             non_unique: false,
             owned: vec![primary],
             free: (primary.first + reserved..primary.first + primary.count).collect(),
+            growable: false,
         }
+    }
+
+    /// A multiple-extent FDP whose primary extent grows on demand: the
+    /// database root, which owns the file.
+    pub fn growable(objid: ObjectId, primary: Extent, parent: PageNumber) -> Self {
+        Self { growable: true, ..Self::new(objid, primary, parent, true) }
     }
 
     /// Pages still free.
@@ -80,6 +90,14 @@ impl FdpSpace {
     /// # Errors
     /// [`WriteError::OutOfPages`] when fewer are free.
     pub fn take(&mut self, count: usize) -> Result<Vec<PageNumber>, WriteError> {
+        if self.growable && count > self.free.len() {
+            if let Some(primary) = self.owned.first_mut() {
+                let end = primary.first + primary.count;
+                let missing = (count - self.free.len()) as u32;
+                self.free.extend(end..end + missing);
+                primary.count += missing;
+            }
+        }
         if count > self.free.len() {
             return Err(WriteError::OutOfPages { need: count, have: self.free.len() });
         }
