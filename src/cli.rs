@@ -3,6 +3,7 @@
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
 pub mod database;
+pub mod export;
 pub mod logs;
 pub mod output;
 pub mod sample;
@@ -76,6 +77,8 @@ pub enum Command {
     Tree(trees::TreeArgs),
     /// The catalog: columns, indexes and long-value trees of every table.
     Catalog(trees::TablesArgs),
+    /// The rows of a table (or every table) as CSV or JSON, values decoded.
+    Export(export::ExportArgs),
     /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
     Sample(sample::SampleArgs),
 }
@@ -107,6 +110,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Tables(args) => trees::tables(args, mode, out),
         Command::Tree(args) => trees::tree(args, mode, out),
         Command::Catalog(args) => trees::catalog(args, mode, out),
+        Command::Export(args) => export::export(args, mode, out),
         Command::Sample(args) => sample::sample(args, out),
     }
 }

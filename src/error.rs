@@ -75,4 +75,7 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
+    /// The arguments ask for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
 }

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod crosscheck;
 mod database;
 mod e2e;
+mod export;
 mod repair;
 mod report;
 mod robustness;
