@@ -12,11 +12,14 @@ use esescope::format::{PageNumber, PageSize};
 use esescope::scan::{self, verify};
 use esescope::store::catalog::Catalog;
 use esescope::store::cursor::walk;
+use esescope::store::table::Table;
 use esescope::store::Database;
 use esescope::writer::damage::{samples, Damage, Sample};
 use esescope::writer::database::{write_database, DatabaseSpec, WrittenDatabase};
+use esescope::writer::key::stored_bytes;
 use esescope::writer::sample::{sample_tables, teaching_database, SampleSize, CLEAN_32K, CLEAN_8K};
-use esescope::writer::schema::TableDef;
+use esescope::writer::schema::{Storage, TableDef, Value};
+use serde_json::json;
 
 fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs")
@@ -69,6 +72,33 @@ fn sample_command_writes_the_same_bytes_every_time() {
     }
 }
 
+/// What the writer meant, for `tests/readers/check_readers.py`: columns
+/// with type codes, key columns, indexes, and every cell as the hex of its
+/// stored bytes (null for NULL).
+fn expected_json(tables: &[TableDef]) -> serde_json::Value {
+    let tables: Vec<_> = tables
+        .iter()
+        .map(|t| {
+            let columns: Vec<_> = t
+                .columns
+                .iter()
+                .map(|c| json!({"name": c.name, "coltyp": c.coltyp.0, "code_page": c.code_page, "fixed": c.storage() == Storage::Fixed}))
+                .collect();
+            let indexes: Vec<_> = std::iter::once(&t.primary)
+                .chain(&t.indexes)
+                .map(|i| json!({"name": i.name, "columns": i.segments.iter().map(|s| &s.0).collect::<Vec<_>>(), "ascending": i.segments.iter().all(|s| !s.1)}))
+                .collect();
+            let rows: Vec<Vec<Option<String>>> = t
+                .rows
+                .iter()
+                .map(|row| row.iter().zip(&t.columns).map(|(v, c)| stored_bytes(c.coltyp, c.code_page, v).unwrap().map(hex::encode)).collect())
+                .collect();
+            json!({"name": t.name, "columns": columns, "primary": t.primary.segments.iter().map(|s| &s.0).collect::<Vec<_>>(), "indexes": indexes, "rows": rows})
+        })
+        .collect();
+    serde_json::Value::Array(tables)
+}
+
 /// Runs the reader check script on `db` with the definition `tables`.
 /// Without python3 or the readers the check is skipped, except under CI,
 /// where that is a failure.
@@ -76,7 +106,7 @@ pub fn check_with_readers(dir: &Path, name: &str, bytes: &[u8], tables: &[TableD
     let db = dir.join(name);
     std::fs::write(&db, bytes).unwrap();
     let expected = dir.join(format!("{name}.json"));
-    std::fs::write(&expected, serde_json::to_vec(tables).unwrap()).unwrap();
+    std::fs::write(&expected, serde_json::to_vec(&expected_json(tables)).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readers/check_readers.py");
     let ci = std::env::var_os("CI").is_some();
     let output = match Command::new("python3").arg(&script).arg(&expected).arg(&db).output() {
@@ -148,7 +178,7 @@ fn esescope_reads_back_what_the_writer_meant() {
                 catalog.table(&table.name).unwrap_or_else(|| panic!("{label}: no table {}", table.name));
             let columns: Vec<_> =
                 found.columns.iter().map(|c| (c.name.as_str(), c.coltyp_or_pgno_fdp)).collect();
-            let meant: Vec<_> = table.columns.iter().map(|c| (c.name.as_str(), c.coltyp.code())).collect();
+            let meant: Vec<_> = table.columns.iter().map(|c| (c.name.as_str(), c.coltyp.0)).collect();
             let mut columns_sorted = columns.clone();
             columns_sorted.sort();
             let mut meant_sorted = meant.clone();
@@ -160,6 +190,26 @@ fn esescope_reads_back_what_the_writer_meant() {
             let tree = walk(&db, found.pgno_fdp(), |_, _| {});
             assert!(tree.findings.is_empty(), "{label} {}: {:?}", table.name, tree.findings);
             assert_eq!(tree.entries, table.rows.len() as u64, "{label} {}", table.name);
+            // the record reader gives back every value written, row for row
+            let reader = Table::new(&db, &catalog, found);
+            let order: Vec<usize> = reader
+                .columns
+                .iter()
+                .map(|c| table.columns.iter().position(|d| d.name == c.name).unwrap())
+                .collect();
+            let mut read = Vec::new();
+            reader.rows(false, |row| read.push(row));
+            let mut meant: Vec<Vec<Value>> =
+                table.rows.iter().map(|r| order.iter().map(|&i| r[i].clone()).collect()).collect();
+            for row in read {
+                assert!(row.errors.is_empty(), "{label}: {:?}", row.errors);
+                let at = meant
+                    .iter()
+                    .position(|m| *m == row.values)
+                    .unwrap_or_else(|| panic!("{label}: read {:?}", row.values));
+                meant.remove(at);
+            }
+            assert!(meant.is_empty(), "{label} {}: {} rows not read back", table.name, meant.len());
             // every secondary index and the LV tree walk cleanly too
             for (what, root) in catalog.trees() {
                 let tree = walk(&db, root, |_, _| {});
