@@ -180,9 +180,11 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
         let pgno = leaf(&base, "people", 1)?;
         let old = bytes.get(page_range(pgno, size)).map(<[u8]>::to_vec).unwrap_or_default();
         // The newer version: the last record rewritten (its bytes lie in
-        // the second half of the page), with a later dbtime.
+        // the second half of the page) at the latest dbtime the header
+        // has handed out.
         let mut image = page_image(bytes, pgno, size)?;
-        image.dbtime = DbTime(image.dbtime.0 + 1000);
+        let latest = bytes.get(16..24).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        image.dbtime = DbTime(latest.max(image.dbtime.0 + 1));
         if let Some(last) = image.nodes.last_mut() {
             last.data.iter_mut().skip(8).take(8).zip(1u8..).for_each(|(b, k)| *b ^= k.wrapping_mul(0x25));
         }

@@ -210,8 +210,10 @@ pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError
     let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
     let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
     let shadow = FdpSpace::new(ObjectId(3), root.take_extent(SHADOW_PAGES)?, PageNumber(1), true);
-    let by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
-    let root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+    let mut by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
+    let mut root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+    by_name.tree_kind = PageFlags::INDEX;
+    root_objects.tree_kind = PageFlags::INDEX;
 
     // User tables: objids from 6; each table, then its indexes, then its LV tree.
     let mut objid = 5u32;
@@ -268,6 +270,7 @@ pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError
             let mut child =
                 FdpSpace::new(ObjectId(child_objid), space.take_extent(child_cpg)?, fdp_pgno, child_multiple);
             child.non_unique = index.as_ref().is_some_and(|i| !i.unique);
+            child.tree_kind = if index.is_some() { PageFlags::INDEX } else { PageFlags::LONG_VALUE };
             let mut child_pages = vec![child.pgno_fdp];
             child_pages.extend(child.take(child_plan.page_count() - 1)?);
             rows.push(match &index {
