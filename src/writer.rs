@@ -19,6 +19,14 @@
 //! - [`sample`] and [`damage`]: the teaching database and the damaged
 //!   samples of `sample-dbs/`, deterministic to the byte.
 //!
+//! For recovery and its tests: [`database::write_database`] with a
+//! [`header::HeaderSpec::dirty`] header writes a database left in dirty
+//! shutdown (state 2, no consistent position, the attach position, the log
+//! signature and the generations required that the caller chooses; every
+//! field of `HeaderSpec` can be set). [`database::WrittenDatabase::trees`]
+//! says which pages hold which tree, and [`page::PageImage`] rebuilds one
+//! of them after a node is inserted, replaced or deleted.
+//!
 //! Everything here is pure: values in, bytes out. Writing the bytes to a
 //! file is the caller's business. Nothing here ever writes to a file the
 //! user opened for inspection.

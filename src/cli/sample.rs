@@ -27,12 +27,13 @@ pub struct SampleArgs {
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let written = write_samples(&args.out)?;
     for (sample, path) in written {
-        let what = if sample.damage.is_empty() {
-            "clean".to_string()
-        } else {
-            format!("{} damaged page(s) or header(s)", sample.damage.len())
-        };
-        writeln!(out, "{}  {} bytes  {what}", path.display(), sample.bytes.len())?;
+        writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
+        if sample.damage.is_empty() {
+            writeln!(out, "  clean")?;
+        }
+        for damage in &sample.damage {
+            writeln!(out, "  {}", damage.describe())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

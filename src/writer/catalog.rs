@@ -317,7 +317,7 @@ pub fn catalog_entries(rows: &[CatalogRow], size: PageSize) -> Result<CatalogEnt
     if by_name.windows(2).any(|w| w[0].key == w[1].key)
         || root_objects.windows(2).any(|w| w[0].key == w[1].key)
     {
-        return Err("two objects of a table have the same name (names compare without case)");
+        return Err("two tables, or two columns or indexes of one table, have the same name (names compare without case)");
     }
     Ok(CatalogEntries { records, by_name, root_objects })
 }

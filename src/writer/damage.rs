@@ -70,6 +70,27 @@ pub enum Damage {
     },
 }
 
+impl Damage {
+    /// One line saying what was done.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::BitFlip { pgno, offset, bit, part } => {
+                format!("page {pgno}: bit {bit} of byte {offset:#x} flipped ({part})")
+            }
+            Self::MultiBit { pgno, bits } => format!("page {pgno}: {} bits flipped", bits.len()),
+            Self::Misplaced { from, at } => format!("page {from} also written at page {at}"),
+            Self::Zeroed { pgno } => format!("page {pgno} overwritten with zeros"),
+            Self::Torn { pgno } => format!("page {pgno} torn: first half newer than the second"),
+            Self::BrokenSibling { pgno, expected, now } => {
+                format!("leaf {pgno}: pgnoNext {now} instead of {expected}, page resealed")
+            }
+            Self::PrimaryHeader { offset, bit } => {
+                format!("primary header: bit {bit} of byte {offset} flipped, shadow intact")
+            }
+        }
+    }
+}
+
 /// One file of the sample set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
@@ -147,7 +168,7 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
         let flips = [
             (a, 1500, 4, "data area"),
             (b, 11, 2, "header field dbtimeDirtied"),
-            (c, 5, 6, "stored checksum (ECC half)"),
+            (c, 5, 6, "stored checksum, ECC half"),
         ];
         Ok(flips
             .into_iter()

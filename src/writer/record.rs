@@ -43,6 +43,9 @@ pub fn place_columns(columns: &[ColumnDef]) -> Result<Vec<PlacedColumn>, &'stati
         if !WRITABLE_TYPES.contains(&def.coltyp) {
             return Err("a column type the writer does not write");
         }
+        if def.coltyp.fixed_size().is_none() && !is_long(def.coltyp) && def.max_len > 255 {
+            return Err("Text and Binary columns hold at most 255 bytes (use LongText or LongBinary)");
+        }
         let (fid, record_offset) = match def.storage() {
             Storage::Fixed => {
                 let at = offset;
@@ -88,7 +91,7 @@ impl LongValues {
 ///
 /// # Errors
 /// A value that does not fit its column, a NULL in a NOT NULL column, a
-/// variable value longer than its column allows, or a record whose offsets
+/// Text or Binary value longer than its column allows, or a record whose offsets
 /// overflow.
 pub fn encode_record(
     columns: &[PlacedColumn],
@@ -104,6 +107,12 @@ pub fn encode_record(
         let bytes = stored_bytes(column.def.coltyp, column.def.code_page, value)?;
         if bytes.is_none() && column.def.not_null {
             return Err("NULL in a NOT NULL column");
+        }
+        // Text and Binary (not the long types) hold at most cbMaxLen, 255 by default.
+        let short = column.def.coltyp.fixed_size().is_none() && !is_long(column.def.coltyp);
+        let most = if column.def.max_len == 0 { 255 } else { column.def.max_len as usize };
+        if short && bytes.as_ref().is_some_and(|b| b.len() > most) {
+            return Err("a Text or Binary value is longer than its column allows");
         }
         cells.push((column, bytes));
     }
@@ -145,11 +154,6 @@ pub fn encode_record(
         let cell = cells.iter().find(|(c, _)| c.fid == fid && c.def.storage() == Storage::Variable);
         let entry = match cell.and_then(|(_, b)| b.as_ref()) {
             Some(bytes) => {
-                let most =
-                    cell.map_or(255, |(c, _)| if c.def.max_len == 0 { 255 } else { c.def.max_len as usize });
-                if bytes.len() > most {
-                    return Err("a variable value is longer than its column allows");
-                }
                 var_data.extend_from_slice(bytes);
                 var_data.len()
             }

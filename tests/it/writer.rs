@@ -346,3 +346,67 @@ fn a_dirty_database_carries_the_recovery_fields() {
     assert_eq!(h.sign_log.random(), 0xABCD);
     assert_eq!(Catalog::read(&db).tables.len(), 2);
 }
+
+#[test]
+fn bad_definitions_are_clear_errors_not_panics() {
+    use esescope::writer::schema::{ColumnDef, ColumnType, IndexDef};
+    use esescope::writer::WriteError;
+    let table = |rows: Vec<Vec<Value>>, index: &str| TableDef {
+        name: "t".into(),
+        columns: vec![
+            ColumnDef::new("Id", ColumnType::LONG).not_null(),
+            ColumnDef::new("Name", ColumnType::TEXT),
+        ],
+        primary: IndexDef::new("Primary", &[index], true),
+        indexes: vec![],
+        rows,
+    };
+    let write = |tables: Vec<TableDef>, size: PageSize| {
+        write_database(&DatabaseSpec {
+            header: esescope::writer::sample::sample_header(size),
+            tables,
+            min_pages: 0,
+        })
+    };
+    let row = |id: i32| vec![Value::Long(id), Value::Text("x".into())];
+    let cases: Vec<(Vec<TableDef>, PageSize, &str)> = vec![
+        (vec![table(vec![row(1), row(1)], "Id")], PageSize::K8, "same primary key"),
+        (vec![table(vec![row(1)], "Nope")], PageSize::K8, "column the table lacks"),
+        (
+            vec![table(vec![vec![Value::Short(1), Value::Null]], "Id")],
+            PageSize::K8,
+            "does not match the column type",
+        ),
+        (vec![table(vec![vec![Value::Null, Value::Null]], "Id")], PageSize::K8, "NOT NULL"),
+        (vec![table(vec![vec![Value::Long(1)]], "Id")], PageSize::K8, "one value per column"),
+        (vec![table(vec![], "Id"), table(vec![], "Id")], PageSize::K8, "same name"),
+        (
+            vec![TableDef {
+                columns: vec![
+                    ColumnDef::new("Id", ColumnType::LONG),
+                    ColumnDef::new("ID", ColumnType::SHORT),
+                ],
+                ..table(vec![], "Id")
+            }],
+            PageSize::K8,
+            "same name",
+        ),
+        (vec![TableDef { name: "x".repeat(65), ..table(vec![], "Id") }], PageSize::K8, "64 ASCII"),
+        (
+            vec![table(vec![vec![Value::Long(1), Value::Text("y".repeat(300))]], "Id")],
+            PageSize::K8,
+            "longer than its column",
+        ),
+        (vec![table(vec![], "Id")], PageSize::K2, "not written"),
+    ];
+    for (tables, size, message) in cases {
+        let error = write(tables, size).expect_err(message);
+        assert!(error.to_string().contains(message), "{error} (wanted {message:?})");
+    }
+    // A record larger than a page.
+    let mut big = table(vec![], "Id");
+    big.columns.extend((0..5).map(|i| ColumnDef::new(&format!("Notes{i}"), ColumnType::LONG_TEXT)));
+    let notes = Value::Text("n".repeat(1000)); // kept in the record: 5 KB on a 4 KiB page
+    big.rows = vec![[vec![Value::Long(1), Value::Null], vec![notes; 5]].concat()];
+    assert!(matches!(write(vec![big], PageSize::K4), Err(WriteError::NodeTooLarge { .. })));
+}
