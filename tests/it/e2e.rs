@@ -118,3 +118,27 @@ fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
     assert!(text.contains("correctable: single-bit error at byte 0x800 bit 4"), "{text}");
     tmux.keys(&["q"]);
 }
+
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn no_file_opens_the_bundled_sample_and_its_readme_keys_work() {
+    // `esescope` alone opens sample-dbs/clean-8k.edb
+    let binary = Path::new(env!("CARGO_BIN_EXE_esescope"));
+    let tmux = Tmux::start(binary, Path::new(""));
+    let screen = tmux.wait_for("Header copies");
+    assert!(screen.contains("clean-8k.edb") && screen.contains("Clean Shutdown"), "{screen}");
+    tmux.keys(&["7"]);
+    let screen = tmux.wait_for("readings");
+    assert!(screen.contains("people") && screen.contains("tags"), "{screen}");
+    tmux.keys(&["q"]);
+    drop(tmux);
+    // sample-dbs/README.md: in bitflip.edb, `g 30` then `4` shows the flipped data bit
+    let bitflip = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/bitflip.edb");
+    let tmux = Tmux::start(binary, &bitflip);
+    tmux.wait_for("Header copies");
+    tmux.keys(&["g", "3", "0", "Enter"]);
+    tmux.wait_for("Page 30 ");
+    tmux.keys(&["4"]);
+    tmux.wait_for("byte 0x5dc bit 4");
+    tmux.keys(&["q"]);
+}
