@@ -61,6 +61,9 @@ pub struct SampleSize {
     pub readings: u32,
     /// Bytes of each person's `Notes` (kept in the record).
     pub notes_len: usize,
+    /// Rows of the `files` table (long keys: enough rows give a tree with
+    /// internal pages below the root).
+    pub files: u32,
     /// The file has at least this many pages.
     pub min_pages: u32,
 }
@@ -76,7 +79,7 @@ pub fn sample_header(page_size: PageSize) -> HeaderSpec {
 /// The tables of the teaching database.
 pub fn sample_tables(size: SampleSize) -> Vec<TableDef> {
     let mut rng = SplitMix::new(0x0E5E_5C09E);
-    vec![people(size, &mut rng), readings(size, &mut rng), tags(&mut rng)]
+    vec![people(size, &mut rng), readings(size, &mut rng), tags(&mut rng), files(size, &mut rng)]
 }
 
 /// `people`: fixed, variable, tagged and long-value columns; a
@@ -217,6 +220,37 @@ fn tags(rng: &mut SplitMix) -> TableDef {
     }
 }
 
+/// `files`: keyed by long paths in one deep folder. Neighbouring keys
+/// share all but their last characters, so separators are long, few fit
+/// in a page, and the tree gets a level of internal pages below the root.
+fn files(size: SampleSize, rng: &mut SplitMix) -> TableDef {
+    use ColumnType as T;
+    const FOLDER: &str = "C:\\ProgramData\\Microsoft\\Windows\\WER\\ReportArchive\\\
+        AppCrash_esescope.exe_5ee5c09e10c51a7e0a1b2c3d4e5f6071_cab_8293a4b5\\teaching\\sample-dbs\\\
+        clean-8k\\the-folder-names-are-long-so-that-the-separator-keys-are-long-too\\files\\";
+    let columns = vec![
+        ColumnDef::new("Path", T::TEXT).not_null(),
+        ColumnDef::new("Size", T::LONG_LONG),
+        ColumnDef::new("Modified", T::DATE_TIME),
+    ];
+    let rows = (0..size.files)
+        .map(|i| {
+            vec![
+                Value::Text(format!("{FOLDER}{i:05}-{}.log", rng.word())),
+                Value::LongLong(rng.below(1 << 30) as i64),
+                Value::DateTime(45_000.0 + f64::from(i) / 64.0),
+            ]
+        })
+        .collect();
+    TableDef {
+        name: "files".into(),
+        columns,
+        primary: IndexDef::new("PrimaryKey", &["Path"], true),
+        indexes: vec![],
+        rows,
+    }
+}
+
 /// The teaching database of the given size.
 ///
 /// # Errors
@@ -230,11 +264,23 @@ pub fn teaching_database(size: SampleSize) -> Result<WrittenDatabase, WriteError
 }
 
 /// `clean-8k`: 8 KiB pages, a 1 MiB file.
-pub const CLEAN_8K: SampleSize =
-    SampleSize { page_size: PageSize::K8, people: 300, readings: 400, notes_len: 120, min_pages: 126 };
+pub const CLEAN_8K: SampleSize = SampleSize {
+    page_size: PageSize::K8,
+    people: 300,
+    readings: 400,
+    notes_len: 120,
+    files: 500,
+    min_pages: 126,
+};
 /// `clean-32k`: 32 KiB pages; long notes so the `people` tree has branch pages.
-pub const CLEAN_32K: SampleSize =
-    SampleSize { page_size: PageSize::K32, people: 120, readings: 300, notes_len: 900, min_pages: 0 };
+pub const CLEAN_32K: SampleSize = SampleSize {
+    page_size: PageSize::K32,
+    people: 120,
+    readings: 300,
+    notes_len: 900,
+    files: 60,
+    min_pages: 0,
+};
 /// The base of the damaged samples: 4 KiB pages, small.
 pub const DAMAGE_BASE: SampleSize =
-    SampleSize { page_size: PageSize::K4, people: 90, readings: 60, notes_len: 40, min_pages: 0 };
+    SampleSize { page_size: PageSize::K4, people: 90, readings: 60, notes_len: 40, files: 12, min_pages: 0 };

@@ -140,7 +140,14 @@ fn every_page_size() -> Vec<(SampleSize, WrittenDatabase)> {
     [PageSize::K4, PageSize::K8, PageSize::K16, PageSize::K32]
         .into_iter()
         .map(|page_size| {
-            let size = SampleSize { page_size, people: 150, readings: 200, notes_len: 300, min_pages: 0 };
+            let size = SampleSize {
+                page_size,
+                people: 150,
+                readings: 200,
+                notes_len: 300,
+                files: 200,
+                min_pages: 0,
+            };
             (size, teaching_database(size).unwrap())
         })
         .collect()
@@ -409,4 +416,21 @@ fn bad_definitions_are_clear_errors_not_panics() {
     let notes = Value::Text("n".repeat(1000)); // kept in the record: 5 KB on a 4 KiB page
     big.rows = vec![[vec![Value::Long(1), Value::Null], vec![notes; 5]].concat()];
     assert!(matches!(write(vec![big], PageSize::K4), Err(WriteError::NodeTooLarge { .. })));
+}
+
+#[test]
+fn clean_8k_has_a_tree_with_internal_pages_below_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = teaching_database(CLEAN_8K).unwrap();
+    let db = open(&dir, "clean-8k.edb", &written.bytes);
+    let files = written.tree("files").unwrap();
+    let tree = walk(&db, files.root, |_, _| {});
+    let levels = tree.levels();
+    assert_eq!(levels.len(), 3, "files: {} levels", levels.len());
+    for page in &levels[1] {
+        let flags = db.page(page.pgno).unwrap().header.flags;
+        assert!(flags.contains(PageFlags::PARENT_OF_LEAF) && !flags.contains(PageFlags::ROOT), "{flags:?}");
+    }
+    assert!(tree.findings.is_empty(), "{:?}", tree.findings);
+    assert_eq!(tree.entries, 500);
 }
