@@ -434,3 +434,83 @@ fn clean_8k_has_a_tree_with_internal_pages_below_the_root() {
     assert!(tree.findings.is_empty(), "{:?}", tree.findings);
     assert_eq!(tree.entries, 500);
 }
+
+/// Runs an esescope command line and returns its exit code and JSON output.
+fn esescope_json(args: &[&str]) -> (std::process::ExitCode, serde_json::Value) {
+    use clap::Parser;
+    let cli =
+        esescope::cli::Cli::try_parse_from(std::iter::once("esescope").chain(args.iter().copied())).unwrap();
+    let mut out = Vec::new();
+    let code = esescope::cli::run(cli.command.as_ref().unwrap(), &mut out).unwrap();
+    (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{args:?}: {e}")))
+}
+
+#[test]
+fn verify_tables_tree_and_catalog_commands_agree_with_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, size) in [("clean-8k.edb", CLEAN_8K), ("clean-32k.edb", CLEAN_32K)] {
+        let written = teaching_database(size).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &written.bytes).unwrap();
+        let file = path.to_str().unwrap();
+        let tables = sample_tables(size);
+
+        let (code, verify) = esescope_json(&["verify", file, "--trees", "--json"]);
+        assert_eq!(code, std::process::ExitCode::SUCCESS, "{verify}");
+        let counts = &verify["counts"];
+        assert_eq!(
+            counts["ok"].as_u64().unwrap() + counts["uninitialized"].as_u64().unwrap(),
+            counts["pages"].as_u64().unwrap()
+        );
+        assert_eq!(verify["bad_pages"], json!([]));
+
+        let (_, listed) = esescope_json(&["tables", file, "--json"]);
+        let listed = listed.as_array().unwrap();
+        let names: Vec<&str> = listed.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let mut meant = vec!["MSysObjects", "MSysObjectsShadow"];
+        meant.extend(tables.iter().map(|t| t.name.as_str()));
+        assert_eq!(names, meant);
+        for table in &tables {
+            let row = listed.iter().find(|t| t["name"] == table.name.as_str()).unwrap();
+            assert_eq!(row["records"], json!(table.rows.len()), "{name} {}", table.name);
+            assert_eq!(row["findings"], json!([]));
+            let (_, tree) = esescope_json(&["tree", file, &table.name, "--json"]);
+            assert_eq!(tree["entries"], json!(table.rows.len()));
+            assert_eq!(
+                tree["pages"].as_array().unwrap().len(),
+                written.tree(&table.name).unwrap().pages.len()
+            );
+            assert_eq!(tree["findings"], json!([]));
+        }
+
+        let (_, catalog) = esescope_json(&["catalog", file, "--json"]);
+        for table in &tables {
+            let found = catalog["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["table"]["name"] == table.name.as_str())
+                .unwrap();
+            let mut columns: Vec<(String, u64)> = found["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["name"].as_str().unwrap().to_string(), c["coltyp_or_pgno_fdp"].as_u64().unwrap()))
+                .collect();
+            let mut want: Vec<(String, u64)> =
+                table.columns.iter().map(|c| (c.name.clone(), u64::from(c.coltyp.0))).collect();
+            columns.sort();
+            want.sort();
+            assert_eq!(columns, want, "{name} {}", table.name);
+            let mut indexes: Vec<&str> =
+                found["indexes"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+            let mut want: Vec<&str> =
+                std::iter::once(&table.primary).chain(&table.indexes).map(|i| i.name.as_str()).collect();
+            indexes.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(indexes, want);
+            let has_lv = written.tree(&format!("{}/LV", table.name)).is_some();
+            assert_eq!(!found["long_value"].is_null(), has_lv, "{}", table.name);
+        }
+    }
+}
