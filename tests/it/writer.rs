@@ -514,3 +514,35 @@ fn verify_tables_tree_and_catalog_commands_agree_with_the_writer() {
         }
     }
 }
+
+#[test]
+fn verify_exit_codes_of_the_damaged_samples_are_as_the_readme_says() {
+    use std::process::ExitCode;
+    let dir = tempfile::tempdir().unwrap();
+    let failure = ExitCode::from(1);
+    for sample in all_samples().into_iter().filter(|s| !s.damage.is_empty()) {
+        let path = dir.path().join(sample.file_name);
+        std::fs::write(&path, &sample.bytes).unwrap();
+        let file = path.to_str().unwrap();
+        let (plain, report) = esescope_json(&["verify", file, "--json"]);
+        let (trees, with_trees) = esescope_json(&["verify", file, "--trees", "--json"]);
+        let bad = report["bad_pages"].as_array().unwrap().len();
+        let findings = with_trees["findings"].as_array().unwrap().len();
+        // (plain verify fails, bad pages, verify --trees fails)
+        let want = match sample.file_name {
+            "bitflip.edb" => (true, 3, true),
+            "multibit.edb" | "misplaced.edb" | "torn.edb" => (true, 1, true),
+            "zeroed.edb" | "broken-siblings.edb" => (false, 0, true),
+            "headers-disagree.edb" => (true, 0, true),
+            other => panic!("{other} is not described here"),
+        };
+        assert_eq!((plain == failure, bad, trees == failure), want, "{}", sample.file_name);
+        if sample.file_name == "broken-siblings.edb" {
+            assert_eq!(findings, 1, "{with_trees}");
+        }
+    }
+    let path = dir.path().join("headers-disagree.edb");
+    let (_, info) = esescope_json(&["info", path.to_str().unwrap(), "--json"]);
+    let text = info.to_string();
+    assert!(text.contains("shadow") && text.contains("le_dbstate"), "{text}");
+}
