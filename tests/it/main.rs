@@ -15,4 +15,5 @@ mod trees;
 mod tui;
 mod txlog;
 mod writer;
+mod writer_damage;
 mod writer_roundtrip;
