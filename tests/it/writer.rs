@@ -44,7 +44,7 @@ fn committed_samples_are_what_the_writer_produces() {
         });
         assert!(
             committed == sample.bytes,
-            "sample-dbs/{} differs from the writer's output",
+            "sample-dbs/{} differs from the writer's output; if the writer changed on purpose, run `esescope sample --out sample-dbs --force`",
             sample.file_name
         );
         total += committed.len();
