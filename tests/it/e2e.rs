@@ -16,7 +16,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(binary: &Path, file: &Path) -> Self {
-        let socket = format!("esescope-e2e-{}", std::process::id());
+        // One tmux server per session: the tests run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("esescope-e2e-{}-{n}", std::process::id());
         let tmux = Self { socket };
         let command = format!("{} {}", binary.display(), file.display());
         let status = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &command]);
