@@ -14,10 +14,13 @@ use crate::Error;
 /// `sample` arguments.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// The directory to write the samples into (created if missing;
-    /// existing sample files in it are replaced).
+    /// The directory to write the samples into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace sample files that exist with other content (identical ones
+    /// are always left as they are; without this, a different one is an error).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Writes every sample into `args.out` and lists them on `out`.
@@ -25,29 +28,43 @@ pub struct SampleArgs {
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let written = write_samples(&args.out)?;
+    let written = write_samples(&args.out, args.force)?;
     for (sample, path) in written {
-        let what = if sample.damage.is_empty() {
-            "clean".to_string()
-        } else {
-            format!("{} damaged page(s) or header(s)", sample.damage.len())
-        };
-        writeln!(out, "{}  {} bytes  {what}", path.display(), sample.bytes.len())?;
+        writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
+        if sample.damage.is_empty() {
+            writeln!(out, "  clean")?;
+        }
+        for damage in &sample.damage {
+            writeln!(out, "  {}", damage.describe())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Writes every sample into `dir` (created if missing) and returns them
-/// with their paths.
+/// with their paths. A file that is already there with the same bytes is
+/// left alone; one with other bytes is replaced only when `force` is set.
 ///
 /// # Errors
-/// The directory or a file cannot be written.
-pub fn write_samples(dir: &Path) -> Result<Vec<(Sample, PathBuf)>, Error> {
+/// [`Error::OutputExists`] for a different existing file without `force`;
+/// the directory or a file cannot be written.
+pub fn write_samples(dir: &Path, force: bool) -> Result<Vec<(Sample, PathBuf)>, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    let samples = samples()?;
     let mut written = Vec::new();
-    for sample in samples()? {
+    // Check every file before writing any, so a refusal changes nothing.
+    for sample in &samples {
         let path = dir.join(sample.file_name);
-        std::fs::write(&path, &sample.bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+        if !force && path.exists() && std::fs::read(&path).ok().as_deref() != Some(&sample.bytes[..]) {
+            return Err(Error::OutputExists { path });
+        }
+    }
+    for sample in samples {
+        let path = dir.join(sample.file_name);
+        if std::fs::read(&path).ok().as_deref() != Some(&sample.bytes[..]) {
+            std::fs::write(&path, &sample.bytes)
+                .map_err(|source| Error::Write { path: path.clone(), source })?;
+        }
         written.push((sample, path));
     }
     Ok(written)

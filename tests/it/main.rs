@@ -17,3 +17,5 @@ mod trees;
 mod tui;
 mod txlog;
 mod writer;
+mod writer_damage;
+mod writer_roundtrip;
