@@ -64,6 +64,8 @@ pub enum Prompt {
     SaveAs,
     /// Where to write a repaired copy.
     RepairTo,
+    /// Text to find in the rows of the open table.
+    FindRecord,
 }
 
 /// What the user asked for.
