@@ -248,9 +248,9 @@ fn long_values_over_a_mebibyte_match_both_readers() {
     let table = TableDef {
         name: "blobs".into(),
         columns: vec![
-            ColumnDef::new("Id", T::Long).not_null(),
-            ColumnDef::new("Data", T::LongBinary),
-            ColumnDef::new("Words", T::LongText),
+            ColumnDef::new("Id", T::LONG).not_null(),
+            ColumnDef::new("Data", T::LONG_BINARY),
+            ColumnDef::new("Words", T::LONG_TEXT),
         ],
         primary: IndexDef::new("PrimaryKey", &["Id"], true),
         indexes: Vec::new(),
