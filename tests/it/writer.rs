@@ -429,3 +429,14 @@ fn verify_tables_tree_and_catalog_commands_agree_with_the_writer() {
         }
     }
 }
+
+#[test]
+fn the_bundled_sample_is_the_committed_one_or_written_afresh() {
+    use esescope::cli::sample::{bundled_sample, bundled_sample_in};
+    assert_eq!(bundled_sample().unwrap(), sample_dir().join("clean-8k.edb"));
+    let cache = tempfile::tempdir().unwrap();
+    let missing = cache.path().join("no-such-checkout/clean-8k.edb");
+    let path = bundled_sample_in(&missing, &cache.path().join("cache")).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(sample_dir().join("clean-8k.edb")).unwrap());
+    assert!(Database::open(&path).unwrap().header().is_some());
+}
