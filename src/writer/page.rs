@@ -208,8 +208,7 @@ impl PageImage {
         self.expand_keys();
         let first = self.nodes.first().map(|n| n.key.clone()).unwrap_or_default();
         let shared = self.nodes.iter().map(|n| common_prefix_len(&first, &n.key)).min().unwrap_or(0);
-        // Each compressed node pays 2 bytes for cbPrefix; tag 0 pays the prefix once.
-        if self.nodes.len() * shared <= self.nodes.len() * 2 + shared {
+        if !prefix_pays(self.nodes.len(), shared) {
             return;
         }
         self.external_header = first[..shared].to_vec();
@@ -365,6 +364,26 @@ pub fn seal_page(page: &mut [u8], pgno: PageNumber, size: PageSize) {
     }
     let sum = page.get(..block).map_or(0, |b| xe_checksum(b, pgno.0, true).0);
     put(page, 0, &sum.to_le_bytes());
+}
+
+/// Whether `nodes` nodes sharing a `shared`-byte key prefix take less room
+/// compressed: each compressed node pays 2 bytes for `cbPrefix`, tag 0
+/// pays the prefix once.
+pub fn prefix_pays(nodes: usize, shared: usize) -> bool {
+    nodes * shared > nodes * 2 + shared
+}
+
+/// Bytes `nodes` take on a non-root page after [`PageImage::compress_keys`]:
+/// tag data plus 4 per tag, tag 0 included.
+pub fn compressed_cost(nodes: &[NodeImage]) -> usize {
+    let plain: usize = nodes.iter().map(|n| n.key.len() + 2 + n.data.len() + 4).sum::<usize>() + 4;
+    let first = nodes.first().map_or(&[][..], |n| n.key.as_slice());
+    let shared = nodes.iter().map(|n| common_prefix_len(first, &n.key)).min().unwrap_or(0);
+    if prefix_pays(nodes.len(), shared) {
+        plain - nodes.len() * shared + nodes.len() * 2 + shared
+    } else {
+        plain
+    }
 }
 
 /// The longest common prefix of two keys.

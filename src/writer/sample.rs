@@ -270,7 +270,7 @@ pub const CLEAN_8K: SampleSize = SampleSize {
     people: 300,
     readings: 400,
     notes_len: 120,
-    files: 500,
+    files: 800,
     min_pages: 126,
 };
 /// `clean-32k`: 32 KiB pages; long notes so the `people` tree has branch pages.

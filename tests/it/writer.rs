@@ -347,7 +347,7 @@ fn clean_8k_has_a_tree_with_internal_pages_below_the_root() {
         assert!(flags.contains(PageFlags::PARENT_OF_LEAF) && !flags.contains(PageFlags::ROOT), "{flags:?}");
     }
     assert!(tree.findings.is_empty(), "{:?}", tree.findings);
-    assert_eq!(tree.entries, 500);
+    assert_eq!(tree.entries, 800);
 }
 
 /// Runs an esescope command line and returns its exit code and JSON output.
