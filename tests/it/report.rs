@@ -227,3 +227,30 @@ fn the_incident_report_places_the_logs() {
     let (_, json) = run(Command::Report(args));
     assert_valid(&validator("incident_report"), &json, "incident report with logs");
 }
+
+#[test]
+fn export_and_record_dumps_validate_against_the_schema() {
+    use esescope::cli::export::{ExportArgs, ExportFormat};
+    let export = validator("export");
+    let record = validator("record_dump");
+    let mut files = real_databases();
+    files.push(Path::new("sample-dbs/clean-8k.edb").to_path_buf());
+    for file in files {
+        let args = ExportArgs { file: file.clone(), table: None, format: ExportFormat::Json, deleted: true };
+        let (_, text) = run(Command::Export(args));
+        assert_valid(&export, &text, &file.display().to_string());
+    }
+    // the record document the inspector copies
+    let db = esescope::store::Database::open("sample-dbs/clean-8k.edb").unwrap();
+    let catalog = esescope::store::catalog::Catalog::read(&db);
+    for def in &catalog.tables {
+        let table = esescope::store::table::Table::new(&db, &catalog, def);
+        let mut first = None;
+        table.rows(false, |row| {
+            first.get_or_insert(row);
+        });
+        let dump = esescope::report::record::RecordDump::new(&table, &first.unwrap());
+        let text = serde_json::to_string(&dump).unwrap();
+        assert_valid(&record, &text, &def.table.name);
+    }
+}
