@@ -69,6 +69,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Recovery refused to run or to go on; nothing was written.
+    #[error("{}: recovery refused: {source}", .path.display())]
+    Recovery {
+        /// The database being recovered.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::recovery::RecoveryError,
+    },
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

@@ -6,6 +6,7 @@
 mod common;
 mod database;
 mod e2e;
+mod recovery;
 mod repair;
 mod report;
 mod robustness;
