@@ -263,7 +263,15 @@ pub struct RecoveryReport {
     pub verify_after: Option<VerifyCounts>,
     /// True when stopped before the end (then no output exists).
     pub cancelled: bool,
+    /// What the output is and is not (it has no log records of its own).
+    pub note: String,
 }
+
+/// What a recovered file is: clean and consistent without its logs, but
+/// with no RecoveryUndo/Undo/RecoveryQuit records of its own (spec 6.8).
+pub const OUTPUT_NOTE: &str = "esescope writes no log records: the new file is in clean shutdown and needs no log to open, \
+     but ESE would not find the RecoveryUndo/Undo/RecoveryQuit records its own recovery appends, so do not replay these \
+     logs into it again";
 
 /// Recovers `db` from the logs of `set` into the new file `out`: redo by
 /// the dbtime rule, undo of open transactions, header set to clean shutdown
@@ -305,6 +313,7 @@ pub fn recover(
         output: None,
         verify_after: None,
         cancelled,
+        note: OUTPUT_NOTE.to_string(),
     };
     if cancelled {
         return Ok(report);

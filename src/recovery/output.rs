@@ -125,9 +125,9 @@ pub fn clean_header(
         f,
     );
     put(&mut page, "le_lgposDetach", &lgpos_bytes(end), header.lgpos_detach.to_string(), end.to_string(), f);
-    for name in ["logtimeConsistent", "logtimeDetach"] {
-        put(&mut page, name, &now.0, "(old)".into(), now.to_string(), f);
-    }
+    let consistent = header.logtime_consistent.to_string();
+    put(&mut page, "logtimeConsistent", &now.0, consistent, now.to_string(), f);
+    put(&mut page, "logtimeDetach", &now.0, header.logtime_detach.to_string(), now.to_string(), f);
     let zero_gen = |page: &mut Vec<u8>, name: &str, old: i32, f: &mut Vec<String>| {
         put(page, name, &0i32.to_le_bytes(), old.to_string(), "0".into(), f);
     };
@@ -141,7 +141,11 @@ pub fn clean_header(
         zero_gen(&mut page, name, old, f);
     }
     for name in ["logtimeGenMaxCreate", "logtimeGenMaxRequired"] {
-        put(&mut page, name, &[0; 8], "(set)".into(), "not set".into(), f);
+        let old = field_offset(name)
+            .and_then(|at| page.get(at..at + 8))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or_else(String::new, |b| LogTime(b).to_string());
+        put(&mut page, name, &[0; 8], old, "not set".into(), f);
     }
     let sum = legacy_xor(&page);
     page.get_mut(..4).ok_or(RecoveryError::NoHeader)?.copy_from_slice(&sum.to_le_bytes());

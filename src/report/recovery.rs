@@ -165,6 +165,7 @@ pub fn write_report(out: &mut dyn Write, report: &RecoveryReport) -> io::Result<
         (Some(output), Some(counts)) => {
             writeln!(out, "Wrote {} (clean shutdown)", output.path)?;
             writeln!(out, "  output SHA-256 {}", output.sha256)?;
+            writeln!(out, "  note: {}", report.note)?;
             writeln!(
                 out,
                 "  verify: {} pages, {} ok, {} uninitialized, {} damaged",

@@ -178,3 +178,211 @@ fn cli_plan_lists_every_page_record_as_json() {
     assert!(entries.iter().all(|e| e["decision"] == "skip" && e["reason"] == "dbtime_current"));
     assert_eq!(plan["unsupported"].as_array().unwrap().len(), 0);
 }
+
+/// Every catalog tree's live leaf nodes (flag-deleted ones left out), as
+/// (key, data) bytes, by tree name.
+fn tree_rows(db: &Database) -> std::collections::BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>> {
+    let catalog = esescope::store::catalog::Catalog::read(db);
+    let mut trees = std::collections::BTreeMap::new();
+    trees.insert("catalog MSysObjects".to_string(), esescope::store::catalog::CATALOG_ROOT);
+    for (name, root) in catalog.trees() {
+        trees.insert(name, root);
+    }
+    trees
+        .into_iter()
+        .map(|(name, root)| {
+            let mut rows = Vec::new();
+            esescope::store::cursor::walk(db, root, |_, node| {
+                if !node.is_deleted() {
+                    rows.push((node.key.clone(), node.data.to_vec()));
+                }
+            });
+            (name, rows)
+        })
+        .collect()
+}
+
+fn recover_win11(out: &Path) -> recovery::RecoveryReport {
+    let dir = real_samples().join("srum-win11-dirty-with-logs");
+    let db = Database::open(dir.join("SRUDB.dat")).unwrap();
+    let set = open_set(&dir, &db);
+    recovery::recover(&db, &set, out, esescope::format::LogTime::from_unix(1_700_000_000, 0), |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap()
+}
+
+fn header_fields(db: &Database) -> Vec<(&'static str, String, String)> {
+    db.header().unwrap().fields().into_iter().map(|f| (f.name, f.raw, format!("{:?}", f.value))).collect()
+}
+
+/// Recovery of the real dirty Windows 11 SRUM database against the copy
+/// esentutl made clean (`srum-win11-clean-repaired`). Every page and every
+/// live leaf node of every catalog tree is the same. The header differs in
+/// these fields only, each justified from the logs below.
+#[test]
+fn win11_dirty_recovers_to_what_esentutl_made_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("SRUDB.dat");
+    let report = recover_win11(&out);
+    assert!(report.pages.is_empty() && report.undone.is_empty());
+    let counts = report.verify_after.unwrap();
+    assert_eq!(counts.damaged(), 0);
+    let ours = Database::open(&out).unwrap();
+    let oracle = Database::open(real_samples().join("srum-win11-clean-repaired/SRUDB.dat")).unwrap();
+    let h = ours.header().unwrap();
+    assert_eq!(h.state, esescope::format::header::DbState::CLEAN_SHUTDOWN);
+    assert_eq!(h.lgpos_consistent, report.plan.end);
+    assert_eq!((h.gen_min_required, h.gen_max_required), (0, 0));
+
+    // 1. the same rows and values: every live leaf node, key and data bytes
+    let (rows, oracle_rows) = (tree_rows(&ours), tree_rows(&oracle));
+    assert_eq!(rows.len(), 35, "{:?}", rows.keys());
+    assert_eq!(rows, oracle_rows);
+    let total: usize = rows.iter().filter(|(n, _)| n.starts_with("table ")).map(|(_, r)| r.len()).sum();
+    assert!(total > 4000, "{total}");
+    // 2. and the same pages, byte for byte (esentutl's repair found nothing to change in them)
+    assert_eq!(ours.page_count(), oracle.page_count());
+    for pgno in ours.page_numbers() {
+        assert!(ours.page_bytes(pgno).unwrap() == oracle.page_bytes(pgno).unwrap(), "page {pgno}");
+    }
+
+    // 3. the header: the fields that differ, and why
+    let (a, b) = (header_fields(&ours), header_fields(&oracle));
+    let differing: Vec<&str> = a.iter().zip(&b).filter(|(x, y)| x.1 != y.1).map(|(x, _)| x.0).collect();
+    assert_eq!(
+        differing,
+        [
+            "le_ulChecksum",        // follows from the others
+            "le_dbtimeDirtied",     // (a) below
+            "signDb",               // (b)
+            "le_lgposConsistent",   // (c)
+            "logtimeConsistent",    // (d)
+            "logtimeAttach",        // (d)
+            "le_lgposAttach",       // (c)
+            "logtimeDetach",        // (d)
+            "le_lgposDetach",       // (c)
+            "signLog",              // (b)
+            "le_objidLast",         // (e)
+            "le_ulRepairCount",     // (b)
+            "logtimeRepair",        // (b)
+            "le_qwSortVersion",     // (f)
+            "signDbHdrFlush",       // (d)
+            "signFlushMapHdrFlush", // (d)
+            "le_lgposLastResize",   // (c)
+        ]
+    );
+    let oh = oracle.header().unwrap();
+    // (a) the highest dbtime the logs hand out is 0xab4b (the Insert at
+    // (0x5B,C,AB7)), and no page of either file is newer: esentutl's repair
+    // used one more dbtime for its own work, on no page
+    let plan =
+        plan_of(&real_samples().join("srum-win11-dirty-with-logs"), "SRUDB.dat", StartAt::Oldest).unwrap();
+    assert_eq!(plan.max_dbtime, 0xab4b);
+    assert_eq!(h.dbtime_dirtied.0, 0xab4b);
+    assert_eq!(oh.dbtime_dirtied.0, 0xab4c);
+    let newest_page = |db: &Database| {
+        db.page_numbers()
+            .map(|n| u64::from_le_bytes(db.page_bytes(n).unwrap()[8..16].try_into().unwrap()))
+            .max()
+            .unwrap()
+    };
+    assert_eq!((newest_page(&ours), newest_page(&oracle)), (0xab4b, 0xab4b));
+    // (b) esentutl /p gave the repaired file a new signDb (created at its
+    // repair time), cut it loose from its log stream (signLog zero) and
+    // counted its repair runs; recovery keeps the identity the logs name:
+    // the AttachDB at (0x5C,9,268) carries this database's signDb
+    let repair_time =
+        oracle.header().unwrap().fields().into_iter().find(|f| f.name == "logtimeRepair").unwrap();
+    let created = oh.sign_db.created().0;
+    assert_eq!(repair_time.raw, hex::encode(created));
+    assert!(oh.sign_log.is_zero() && !h.sign_log.is_zero());
+    assert_eq!((h.repair_count, oh.repair_count), (0, 2));
+    assert_eq!(plan.dbid, Some(1));
+    // (c) a database detached from its logs has no log positions; ours is
+    // consistent at the end of the log's data, still attached at the
+    // AttachDB record, as the engine leaves a database it detaches
+    assert!(oh.lgpos_consistent.is_zero() && oh.lgpos_attach.is_zero() && oh.lgpos_detach.is_zero());
+    assert_eq!(h.lgpos_consistent.to_string(), "(0x5C,A,0)");
+    assert_eq!(h.lgpos_detach, h.lgpos_consistent);
+    assert_eq!(h.lgpos_attach.to_string(), "(0x5C,9,268)");
+    // (d) times and flush signatures of the two runs
+    assert_eq!(h.logtime_consistent, esescope::format::LogTime::from_unix(1_700_000_000, 0));
+    // (e) no tree of the repaired copy has objid 38: repair allocated it
+    // for its own scratch work; the logs' highest objidFDP is at most 37
+    let catalog = esescope::store::catalog::Catalog::read(&oracle);
+    let highest = catalog
+        .tables
+        .iter()
+        .flat_map(|t| {
+            std::iter::once(t.table.id)
+                .chain(t.indexes.iter().map(|i| i.id))
+                .chain(t.long_value.iter().map(|l| l.id))
+        })
+        .max()
+        .unwrap();
+    assert!(highest <= 37, "{highest}");
+    assert!(plan.max_objid <= 37 && h.objid_last == 37 && oh.objid_last == 38);
+    // (f) qwSortVersion: the repair stamped the sort (NLS) version it
+    // checked the indexes with; no log record carries one
+}
+
+#[test]
+fn cancel_at_any_point_leaves_no_file_behind() {
+    let dir = real_samples().join("srum-win11-dirty-with-logs");
+    let db = Database::open(dir.join("SRUDB.dat")).unwrap();
+    let set = open_set(&dir, &db);
+    let mut finished = false;
+    for stop_at in 1..20 {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("new.dat");
+        let mut calls = 0;
+        let report = recovery::recover(&db, &set, &out, esescope::format::LogTime::default(), |_| {
+            calls += 1;
+            if calls == stop_at {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        if report.cancelled {
+            assert!(left.is_empty(), "stopped at call {stop_at}: {left:?}");
+            assert!(report.output.is_none());
+        } else {
+            assert_eq!(left, ["new.dat"], "stop at {stop_at} came after the rename");
+            finished = true;
+            break;
+        }
+    }
+    assert!(finished);
+}
+
+#[test]
+fn cli_recover_writes_the_database_and_its_report_and_leaves_the_input_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = real_samples().join("srum-win11-dirty-with-logs/SRUDB.dat");
+    let before = std::fs::read(&file).unwrap();
+    let out = tmp.path().join("clean.dat");
+    let mut args = recover_args(file.clone(), Some(out.clone()), false);
+    args.from = From::Start;
+    let mut stdout = Vec::new();
+    let code = cli::run(&Command::Recover(args), &mut stdout).unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(report["output"]["path"], out.display().to_string());
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("clean.dat.recovery.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["output"]["sha256"], report["output"]["sha256"]);
+    let text = std::fs::read_to_string(tmp.path().join("clean.dat.recovery.txt")).unwrap();
+    assert!(text.contains("le_dbstate Dirty Shutdown (2) -> Clean Shutdown (3)"), "{text}");
+    assert!(text.contains("le_lgposConsistent (0x5C,7,36) -> (0x5C,A,0)"), "{text}");
+    // never overwrites
+    let mut again = recover_args(file, Some(out), false);
+    again.from = From::Start;
+    let err = cli::run(&Command::Recover(again), &mut Vec::new()).unwrap_err();
+    assert!(matches!(err, esescope::Error::OutputExists { .. }), "{err}");
+}
