@@ -181,7 +181,10 @@ fn cli_plan_lists_every_page_record_as_json() {
 
 /// Every catalog tree's live leaf nodes (flag-deleted ones left out), as
 /// (key, data) bytes, by tree name.
-fn tree_rows(db: &Database) -> std::collections::BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>> {
+/// (key, data) of every live leaf node.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn tree_rows(db: &Database) -> std::collections::BTreeMap<String, Rows> {
     let catalog = esescope::store::catalog::Catalog::read(db);
     let mut trees = std::collections::BTreeMap::new();
     trees.insert("catalog MSysObjects".to_string(), esescope::store::catalog::CATALOG_ROOT);
