@@ -15,6 +15,8 @@
 //!   comparisons) with text and JSON renderers, shared by every front end.
 //! - [`cli`]: the command-line front end; each subcommand writes to any
 //!   `io::Write`, so tests capture output without a subprocess.
+//! - [`writer`]: esescope's own ESE writer (pages, headers, whole sample
+//!   databases); pure, bytes out.
 //!
 //! Nothing in this crate writes to a file the user opened.
 
@@ -29,5 +31,6 @@ pub mod store;
 pub mod tui;
 pub mod txlog;
 pub mod worker;
+pub mod writer;
 
 pub use error::Error;

@@ -1,0 +1,57 @@
+//! Writing ESE databases: esescope's own writer, for the sample databases
+//! in `sample-dbs/` and for tests and recovery that need to build pages.
+//! Spec section 13 (and 3–11 for every structure written).
+//!
+//! The layers, bottom up:
+//!
+//! - [`page`]: the pure page builder. A [`page::PageImage`] (tag 0, nodes,
+//!   header fields) becomes page bytes with the tag array, `cbFree`,
+//!   `ibMicFree`, `itagState` and sealed checksums; an existing page decodes
+//!   back into one for editing.
+//! - [`header`]: the database header from the fields a writer chooses,
+//!   clean or in dirty shutdown, sealed.
+//!
+//! Everything here is pure: values in, bytes out. Writing the bytes to a
+//! file is the caller's business. Nothing here ever writes to a file the
+//! user opened for inspection.
+
+pub mod header;
+pub mod page;
+
+use crate::format::PageNumber;
+
+/// Why something could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A page's content is larger than the page.
+    #[error("page {pgno} overflows: needs {need} bytes, the page has {have}")]
+    PageFull {
+        /// The page.
+        pgno: PageNumber,
+        /// Bytes the content needs, header and tag array included.
+        need: usize,
+        /// The page size.
+        have: usize,
+    },
+    /// A compressed key does not start with the page's common prefix.
+    #[error("node {line}: its key does not start with the page prefix it claims")]
+    PrefixMismatch {
+        /// Line number of the node.
+        line: usize,
+    },
+    /// A key longer than a node can hold.
+    #[error("key of {len} bytes is longer than {most}")]
+    KeyTooLong {
+        /// The key's length.
+        len: usize,
+        /// The limit.
+        most: usize,
+    },
+    /// More tags than the 12-bit tag count (or 3-bit reserved count) holds.
+    #[error("{count} tags do not fit in a page's tag array")]
+    TooManyTags {
+        /// Tags wanted.
+        count: usize,
+    },
+}
