@@ -9,6 +9,7 @@
 //! handling is in [`support`], the pages a record touches in [`pages`],
 //! page redo in [`redo`], the header and the output file in [`output`].
 
+pub mod node_op;
 pub mod output;
 pub mod pages;
 pub mod plan;
@@ -273,7 +274,9 @@ pub const OUTPUT_NOTE: &str = "esescope writes no log records: the new file is i
      but ESE would not find the RecoveryUndo/Undo/RecoveryQuit records its own recovery appends, so do not replay these \
      logs into it again";
 
-/// Recovers `db` from the logs of `set` into the new file `out`: redo by
+/// Recovers `db` from the logs of `set`, replaying from `from` (where
+/// recovery starts, or the oldest generation: the dbtime rule makes an
+/// earlier start safe), into the new file `out`: redo by
 /// the dbtime rule, undo of open transactions, header set to clean shutdown
 /// with lgposConsistent at the end of the log. `out` is written through a
 /// temporary file, synced and renamed; a `Break` from `on_progress` stops
@@ -285,6 +288,7 @@ pub const OUTPUT_NOTE: &str = "esescope writes no log records: the new file is i
 pub fn recover(
     db: &Database,
     set: &LogSet,
+    from: StartAt,
     out: &Path,
     now: LogTime,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
@@ -294,7 +298,7 @@ pub fn recover(
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
     let mut cancelled = false;
-    let plan = plan(db, set, StartAt::Recovery, |p| {
+    let plan = plan(db, set, from, |p| {
         let flow = on_progress(Progress { done: p.done, total: 3 * p.total.max(1) });
         cancelled |= flow.is_break();
         flow
@@ -337,10 +341,10 @@ pub fn recover(
         }));
     }
     let records: Vec<&Record> = chain(set).flat_map(|(_, l)| l.records.records.iter()).collect();
-    let pages = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
-    let (pages, undone) = redo::undo_all(db, &report.plan, &records, pages).map_err(refuse)?;
+    let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
+    let (pages, undone, dbtime) = redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
     report.undone = undone;
-    let (header, fields) = output::clean_header(db, &report.plan, now).map_err(refuse)?;
+    let (header, fields) = output::clean_header(db, &report.plan, dbtime, now).map_err(refuse)?;
     report.header_fields = fields;
     report.pages = output::page_changes(db, &pages);
     let total = 3 * report.plan.entries.len().max(1) as u64;

@@ -44,8 +44,8 @@ pub struct RecoverArgs {
     /// Only plan: list every page record with apply or skip and why; write nothing.
     #[arg(long, conflicts_with = "out")]
     pub plan: bool,
-    /// Where the plan starts.
-    #[arg(long, value_enum, default_value = "start", requires = "plan")]
+    /// Where the replay (or the plan) starts.
+    #[arg(long, value_enum, default_value = "start")]
     pub from: From,
     /// Output format of the plan or report on stdout.
     #[command(flatten)]
@@ -104,9 +104,9 @@ fn log_set(args: &RecoverArgs, db: &Database) -> Result<LogSet, Error> {
 pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
     let refuse = |source| Error::Recovery { path: args.file.clone(), source };
+    let from = if args.from == From::Oldest { StartAt::Oldest } else { StartAt::Recovery };
     let Some(new) = args.out.as_ref().filter(|_| !args.plan) else {
         let set = log_set(args, &db)?;
-        let from = if args.from == From::Oldest { StartAt::Oldest } else { StartAt::Recovery };
         let plan = recovery::plan(&db, &set, from, stderr_progress("planning")).map_err(refuse)?;
         emit(
             out,
@@ -126,7 +126,8 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
         }
     }
     let set = log_set(args, &db)?;
-    let report = recovery::recover(&db, &set, new, crate::repair::now(), stderr_progress("recovering"))?;
+    let report =
+        recovery::recover(&db, &set, from, new, crate::repair::now(), stderr_progress("recovering"))?;
     let mut text = Vec::new();
     write_report(&mut text, &report)?;
     let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;

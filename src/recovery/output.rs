@@ -82,7 +82,7 @@ fn lgpos_bytes(p: crate::format::Lgpos) -> [u8; 8] {
 /// The elected header page set to clean shutdown as the engine leaves a
 /// database it detaches: state 3, lgposConsistent = lgposDetach = the end
 /// of the log, their times `now`, no generations required, dbtimeDirtied and
-/// objidLast raised to the highest the log used. Sealed; with the fields
+/// objidLast raised to the highest the log (and undo) used. Sealed; with the fields
 /// changed, in words.
 ///
 /// # Errors
@@ -90,6 +90,7 @@ fn lgpos_bytes(p: crate::format::Lgpos) -> [u8; 8] {
 pub fn clean_header(
     db: &Database,
     plan: &Plan,
+    max_dbtime: u64,
     now: LogTime,
 ) -> Result<(Vec<u8>, Vec<String>), RecoveryError> {
     let header = db.header().ok_or(RecoveryError::NoHeader)?;
@@ -104,7 +105,7 @@ pub fn clean_header(
     let f = &mut fields;
     let clean = DbState::CLEAN_SHUTDOWN;
     put(&mut page, "le_dbstate", &clean.0.to_le_bytes(), header.state.to_string(), clean.to_string(), f);
-    let dbtime = header.dbtime_dirtied.0.max(plan.max_dbtime);
+    let dbtime = header.dbtime_dirtied.0.max(max_dbtime);
     put(
         &mut page,
         "le_dbtimeDirtied",

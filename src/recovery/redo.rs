@@ -1,64 +1,219 @@
-//! Redo of page records on page images, and undo of open transactions.
+//! Redo of the page records a plan applies, on copies of the pages, and
+//! undo of the transactions left open at the end of the log (spec 6.5,
+//! 6.7). Pages are edited through the writer's page builder
+//! ([`crate::writer::page::PageImage`]) and resealed.
 //!
-//! Page redo is not implemented yet: [`implements`] says so for every type,
-//! so the plan stops (and names the type) at the first page record the
-//! dbtime rule says must be redone, and nothing is written. Recovery of a
-//! database whose pages already hold every logged change (every page record
-//! a skip) needs no page redo.
+//! Redo is implemented for the single-page node records (Insert,
+//! FlagInsert, FlagInsertAndReplaceData, FlagDelete, Delete, Replace,
+//! ReplaceD, Delta, Delta64), SetExternalHeader and NewPage. Structural
+//! records (Split2, Merge2, FDP creation) are not: when one of their pages
+//! needs redo the plan stops there and nothing is written (spec 6.6 allows
+//! exactly this). Undo needs the version of each open operation: the data
+//! it replaced, taken while redoing it, or from its UndoInfo record when the
+//! page was flushed with the change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::plan::{Decision, OpenTransaction, Plan};
+use super::node_op;
+use super::plan::{Decision, OpenTransaction, Plan, PlanEntry};
 use super::RecoveryError;
+use crate::format::page::Page;
+use crate::format::tag::NodeFlags;
 use crate::format::txlog::record::{Record, RecordType};
+use crate::format::types::{le_u16, le_u32};
+use crate::format::{DbTime, Lgpos, PageNumber};
 use crate::store::Database;
+use crate::writer::page::PageImage;
 
 /// New page images by page number.
 pub type Pages = BTreeMap<u32, Vec<u8>>;
 
 /// True when the redo of page records of type `t` is implemented.
-pub fn implements(_t: RecordType) -> bool {
-    false
+pub fn implements(t: RecordType) -> bool {
+    matches!(t.0, 29..=35 | 37 | 38 | 93 | 95)
 }
 
-/// Redoes every record the plan says to apply, in log order, on copies of
-/// the pages.
+/// What undo needs to roll one operation back.
+#[derive(Debug, Clone)]
+struct Version {
+    key: Vec<u8>,
+    before: Option<Vec<u8>>,
+}
+
+fn stop(entry: &PlanEntry, pgno: u32, reason: String) -> RecoveryError {
+    RecoveryError::Stop { name: entry.name, lgpos: entry.lgpos, pgno, reason }
+}
+
+fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage, String> {
+    let size = db.page_size();
+    let bytes = match pages.get(&pgno) {
+        Some(bytes) => bytes.as_slice(),
+        None => db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?,
+    };
+    let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
+    PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
+}
+
+/// The result of redo: the new pages and the versions undo will need.
+pub struct Redone {
+    /// New page images.
+    pub pages: Pages,
+    versions: HashMap<Lgpos, Version>,
+}
+
+/// Redoes every record the plan applies, in log order.
 ///
 /// # Errors
-/// [`RecoveryError::Stop`] for a record the plan says to apply whose redo
-/// is not implemented.
-pub fn redo_all(_db: &Database, plan: &Plan, _records: &[&Record]) -> Result<Pages, RecoveryError> {
-    match plan.entries.iter().find(|e| e.decision == Decision::Apply) {
-        Some(entry) => Err(RecoveryError::Stop {
-            name: entry.name,
-            lgpos: entry.lgpos,
-            pgno: entry.pages.first().map_or(0, |p| p.touch.pgno),
-            reason: "page redo is not implemented".into(),
-        }),
-        None => Ok(Pages::new()),
+/// [`RecoveryError::Stop`] when a record does not fit its page (a line not
+/// there, old data of the wrong length) or the page does not build.
+pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redone, RecoveryError> {
+    let by_lgpos: HashMap<Lgpos, &Record> = records.iter().map(|r| (r.lgpos, *r)).collect();
+    let open: std::collections::HashSet<Lgpos> =
+        plan.open_transactions.iter().flat_map(|t| t.operations.iter().map(|o| o.lgpos)).collect();
+    let mut pages = Pages::new();
+    let mut versions = HashMap::new();
+    for entry in plan.entries.iter().filter(|e| e.decision == Decision::Apply) {
+        let record =
+            by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;
+        let pgno = le_u32(&record.bytes, 4).unwrap_or(0);
+        let mut page = if entry.record_type.0 == 95 {
+            node_op::new_page(record, db.page_size())
+        } else {
+            image(db, &pages, pgno).map_err(|e| stop(entry, pgno, e))?
+        };
+        if entry.record_type.0 != 95 {
+            let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
+            let key_before = page.nodes.get(iline).map(|n| n.key.clone());
+            let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
+            if open.contains(&entry.lgpos) {
+                let key = page.nodes.get(iline).map(|n| n.key.clone()).or(key_before).unwrap_or_default();
+                versions.insert(entry.lgpos, Version { key, before: replaced });
+            }
+        }
+        page.dbtime = DbTime(entry.dbtime_after);
+        let bytes = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
+        pages.insert(pgno, bytes);
     }
-}
-
-/// Rolls back the transactions open at the end of the log. A transaction
-/// with no logged operation on this database needs nothing.
-///
-/// # Errors
-/// [`RecoveryError::Undo`] for an open transaction that changed this database.
-pub fn undo_all(
-    _db: &Database,
-    plan: &Plan,
-    _records: &[&Record],
-    pages: Pages,
-) -> Result<(Pages, Vec<OpenTransaction>), RecoveryError> {
-    if let Some(open) = plan.open_transactions.iter().find(|t| !t.operations.is_empty()) {
-        return Err(RecoveryError::Undo {
-            procid: open.procid,
-            begin: open.begin,
-            why: format!(
-                "it changed this database in {} operation(s) and undo is not implemented",
-                open.operations.len()
-            ),
+    // operations whose page was flushed with the change: their UndoInfo
+    // carries the bookmark and the before image (spec 4.5.3)
+    for record in records.iter().filter(|r| r.record_type.0 == 36) {
+        let b = &record.bytes;
+        let rceid = le_u32(b, 32);
+        let (Some(cb_key), Some(cb_bm_data), Some(cb_data)) = (le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
+        else {
+            continue;
+        };
+        let (k, d) = (usize::from(cb_key), usize::from(cb_bm_data));
+        let key = b.get(56..56 + k).map(<[u8]>::to_vec).unwrap_or_default();
+        let before = b.get(56 + k + d..56 + k + d + usize::from(cb_data)).map(<[u8]>::to_vec);
+        let op = records.iter().find(|r| {
+            open.contains(&r.lgpos)
+                && !versions.contains_key(&r.lgpos)
+                && le_u32(&r.bytes, 32) == rceid
+                && r.lgpos < record.lgpos
         });
+        if let Some(op) = op {
+            versions.insert(op.lgpos, Version { key, before });
+        }
     }
-    Ok((pages, plan.open_transactions.clone()))
+    Ok(Redone { pages, versions })
+}
+
+/// Rolls back the transactions open at the end of the log, newest
+/// operation first, each inverse on the page that holds the node's key
+/// (spec 6.7). Returns the pages, the transactions rolled back, and the
+/// highest dbtime used (each undone operation takes a new one).
+///
+/// # Errors
+/// [`RecoveryError::Undo`] when an operation's version is unknown (its page
+/// was not redone and no UndoInfo carries its before image) or its node is
+/// no longer on its page.
+pub fn undo_all(
+    db: &Database,
+    plan: &Plan,
+    records: &[&Record],
+    redone: Redone,
+) -> Result<(Pages, Vec<OpenTransaction>, u64), RecoveryError> {
+    let Redone { mut pages, versions } = redone;
+    let by_lgpos: HashMap<Lgpos, &Record> = records.iter().map(|r| (r.lgpos, *r)).collect();
+    let mut dbtime = plan.max_dbtime;
+    for t in &plan.open_transactions {
+        let fail = |why: String| RecoveryError::Undo { procid: t.procid, begin: t.begin, why };
+        for op in t.operations.iter().rev() {
+            let record = by_lgpos
+                .get(&op.lgpos)
+                .ok_or_else(|| fail(format!("{} at {} not found again", op.name, op.lgpos)))?;
+            let version = versions.get(&op.lgpos).cloned().or_else(|| {
+                // Insert and FlagInsert carry their key; nothing else is needed to undo them
+                let b = &record.bytes;
+                match record.record_type.0 {
+                    29 => {
+                        let (s, p) = (usize::from(le_u16(b, 44)?), usize::from(le_u16(b, 46)?));
+                        b.get(50..50 + p + s).map(|k| Version { key: k.to_vec(), before: None })
+                    }
+                    30 => {
+                        let k = usize::from(le_u16(b, 44)?);
+                        b.get(48..48 + k).map(|k| Version { key: k.to_vec(), before: None })
+                    }
+                    _ => None,
+                }
+            });
+            let version = version.ok_or_else(|| {
+                fail(format!(
+                    "{} at {} on page {}: its page already held the change and no UndoInfo record gives its before image",
+                    op.name, op.lgpos, op.pgno
+                ))
+            })?;
+            let mut page = image(db, &pages, op.pgno).map_err(|e| fail(format!("page {}: {e}", op.pgno)))?;
+            let at = page.find(&version.key).map_err(|_| {
+                fail(format!(
+                    "{} at {}: its node is no longer on page {} (moved by a later split?)",
+                    op.name, op.lgpos, op.pgno
+                ))
+            })?;
+            let node = page.nodes.get_mut(at).ok_or_else(|| fail("node index".into()))?;
+            let with = |flags: NodeFlags, bit: NodeFlags, on: bool| {
+                NodeFlags(if on { flags.0 | bit.0 } else { flags.0 & !bit.0 })
+            };
+            match record.record_type.0 {
+                29 | 30 => node.flags = with(node.flags, NodeFlags::DELETED, true),
+                32 => node.flags = with(node.flags, NodeFlags::DELETED, false),
+                31 | 33 | 34 => {
+                    let before = version.before.clone().ok_or_else(|| {
+                        fail(format!("{} at {}: no before image of the data it replaced", op.name, op.lgpos))
+                    })?;
+                    node.data = before;
+                    if record.record_type.0 == 31 {
+                        node.flags = with(node.flags, NodeFlags::DELETED, true);
+                    }
+                }
+                37 | 93 => {
+                    let wide = record.record_type.0 == 93;
+                    let b = &record.bytes;
+                    let offset = usize::from(le_u16(b, if wide { 56 } else { 52 }).unwrap_or(0));
+                    let width = if wide { 8 } else { 4 };
+                    let slot = node
+                        .data
+                        .get_mut(offset..offset + width)
+                        .ok_or_else(|| fail("delta offset".into()))?;
+                    if wide {
+                        let delta = crate::format::types::le_u64(b, 48).unwrap_or(0) as i64;
+                        let old = i64::from_le_bytes(slot.try_into().map_err(|_| fail("delta slot".into()))?);
+                        slot.copy_from_slice(&old.wrapping_sub(delta).to_le_bytes());
+                    } else {
+                        let delta = le_u32(b, 48).unwrap_or(0) as i32;
+                        let old = i32::from_le_bytes(slot.try_into().map_err(|_| fail("delta slot".into()))?);
+                        slot.copy_from_slice(&old.wrapping_sub(delta).to_le_bytes());
+                    }
+                }
+                _ => return Err(fail(format!("{} cannot be undone", op.name))),
+            }
+            node.flags = with(node.flags, NodeFlags::VERSION, false);
+            dbtime += 1;
+            page.dbtime = DbTime(dbtime);
+            let bytes = page.build().map_err(|e| fail(format!("page {}: {e}", op.pgno)))?;
+            pages.insert(op.pgno, bytes);
+        }
+    }
+    Ok((pages, plan.open_transactions.clone(), dbtime))
 }
