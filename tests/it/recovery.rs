@@ -496,3 +496,52 @@ fn redo_of_real_inserts_rebuilds_the_pages_they_made() {
     // and every tree holds the original rows again
     assert_eq!(tree_rows(&recovered), tree_rows(&original));
 }
+
+#[test]
+fn recovery_runs_on_the_worker_and_a_cancel_leaves_no_file() {
+    use esescope::worker::{spawn, JobId, JobOutput, WorkerEvent};
+    for cancel in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("new.dat");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let target = out.clone();
+        let handle = spawn(
+            JobId(1),
+            move |e| {
+                let _ = tx.send(e);
+            },
+            move |progress| {
+                let _ = go_rx.recv();
+                let dir = real_samples().join("srum-win11-dirty-with-logs");
+                let db = Database::open(dir.join("SRUDB.dat")).unwrap();
+                let set = open_set(&dir, &db);
+                let result = recovery::recover(
+                    &db,
+                    &set,
+                    StartAt::Recovery,
+                    &target,
+                    esescope::format::LogTime::default(),
+                    progress,
+                );
+                JobOutput::Recovery(Box::new(result.map_err(|e| e.to_string())))
+            },
+        );
+        if cancel {
+            handle.cancel();
+        }
+        go_tx.send(()).unwrap();
+        let events: Vec<WorkerEvent> = rx.iter().collect();
+        let Some(WorkerEvent::Finished { output: JobOutput::Recovery(result), cancelled, .. }) =
+            events.last()
+        else {
+            panic!("{events:?}")
+        };
+        let report = result.as_ref().as_ref().unwrap();
+        assert_eq!(*cancelled, cancel);
+        assert_eq!(report.cancelled, cancel);
+        assert_eq!(out.exists(), !cancel);
+        let left = std::fs::read_dir(tmp.path()).unwrap().count();
+        assert_eq!(left, usize::from(!cancel));
+    }
+}
