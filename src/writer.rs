@@ -10,6 +10,8 @@
 //!   back into one for editing.
 //! - [`header`]: the database header from the fields a writer chooses,
 //!   clean or in dirty shutdown, sealed.
+//! - [`record`] and [`txlog`]: log records from their fields, log files
+//!   (header, checksummed segments, fragments) and the checkpoint file.
 //!
 //! Everything here is pure: values in, bytes out. Writing the bytes to a
 //! file is the caller's business. Nothing here ever writes to a file the
@@ -17,6 +19,8 @@
 
 pub mod header;
 pub mod page;
+pub mod record;
+pub mod txlog;
 
 use crate::format::PageNumber;
 
