@@ -20,6 +20,7 @@
 pub mod header;
 pub mod page;
 pub mod record;
+pub mod scenario;
 pub mod txlog;
 
 use crate::format::PageNumber;

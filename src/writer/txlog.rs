@@ -91,6 +91,12 @@ impl LogBuilder {
         }
     }
 
+    /// Sets the previous generation's accumulated segment checksum (known
+    /// only once that generation is finished).
+    pub fn set_previous_checksum(&mut self, checksum: u64) {
+        self.spec.previous_checksum = checksum;
+    }
+
     /// The LGPOS the next record will get.
     pub fn position(&self) -> Lgpos {
         self.lgpos_of(self.entry)

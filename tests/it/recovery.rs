@@ -545,3 +545,114 @@ fn recovery_runs_on_the_worker_and_a_cancel_leaves_no_file() {
         assert_eq!(left, usize::from(!cancel));
     }
 }
+
+/// The scenario of esescope's log writer (issue 7) on a copy of a real
+/// clean database, written to `dir`.
+fn write_scenario(dir: &Path) -> esescope::writer::scenario::Scenario {
+    let base = Database::open(real_samples().join("srum-win10-clean-with-logs/SRUDB.dat")).unwrap();
+    let scenario = esescope::writer::scenario::dirty_with_logs(&base).unwrap();
+    std::fs::write(dir.join("database.edb"), &scenario.database).unwrap();
+    for (name, bytes) in &scenario.logs {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    std::fs::write(dir.join("edb.chk"), &scenario.checkpoint).unwrap();
+    scenario
+}
+
+fn live_nodes(db: &Database, pgno: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use esescope::format::page::Page;
+    use esescope::format::PageNumber;
+    let n = PageNumber(pgno);
+    let image = esescope::writer::page::PageImage::from_page(
+        &Page::parse(db.page_bytes(n).unwrap(), n, db.page_size()).unwrap(),
+    )
+    .unwrap();
+    let mut rows: Vec<_> = image
+        .nodes
+        .iter()
+        .filter(|n| !n.flags.contains(esescope::format::tag::NodeFlags::DELETED))
+        .map(|n| (n.key.clone(), n.data.clone()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn writer_scenario_recovers_to_the_state_the_writer_meant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(tmp.path());
+    assert_eq!(
+        scenario.logs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["edb00001.log", "edb00002.log", "edb.log"]
+    );
+    let db = Database::open(tmp.path().join("database.edb")).unwrap();
+    assert_eq!(db.header().unwrap().state, esescope::format::header::DbState::DIRTY_SHUTDOWN);
+    let set = open_set(tmp.path(), &db);
+    assert!(set.chain_ok, "{:?}", set.findings);
+    let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
+    assert!(plan.unsupported.is_empty(), "{:?}", plan.unsupported);
+    // a record is skipped when the file holds its page at or past it, redone otherwise
+    for entry in &plan.entries {
+        let page = entry.pages[0];
+        let flushed = scenario.flushed_at[&page.touch.pgno];
+        let want = if entry.name == "UndoInfo" {
+            (Decision::Skip, Reason::NeverModifiesPage)
+        } else if entry.dbtime_after <= flushed {
+            (Decision::Skip, Reason::DbtimeCurrent)
+        } else {
+            (Decision::Apply, Reason::DbtimeOlder)
+        };
+        assert_eq!((entry.decision, entry.reason), want, "{entry:?}");
+    }
+    let names = |d: Decision| {
+        let mut v: Vec<&str> = plan.entries.iter().filter(|e| e.decision == d).map(|e| e.name).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(
+        names(Decision::Apply),
+        ["Delete", "FlagDelete", "Insert", "NewPage", "Replace", "ReplaceD", "SetExternalHeader"]
+    );
+    assert_eq!(names(Decision::Skip), ["Delete", "Insert", "Replace", "SetExternalHeader", "UndoInfo"]);
+    for needed in ["Begin", "Commit", "Begin0", "Commit0"] {
+        assert!(plan.types.iter().any(|t| t.name == needed), "{needed}");
+    }
+    assert_eq!(plan.open_transactions.len(), 1);
+    assert_eq!(plan.open_transactions[0].operations.len(), 4);
+
+    let out = tmp.path().join("recovered.edb");
+    let report =
+        recovery::recover(&db, &set, StartAt::Recovery, &out, esescope::format::LogTime::default(), |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(report.undone.len(), 1);
+    assert_eq!(report.verify_after.unwrap().damaged(), 0);
+    let recovered = Database::open(&out).unwrap();
+    assert_eq!(recovered.header().unwrap().state, esescope::format::header::DbState::CLEAN_SHUTDOWN);
+    for (pgno, rows) in &scenario.expected {
+        assert_eq!(&live_nodes(&recovered, *pgno), rows, "page {pgno}");
+    }
+    let (new_page, objid) = scenario.new_page;
+    let page = recovered.page(esescope::format::PageNumber(new_page)).unwrap();
+    assert_eq!(page.header.objid_fdp.0, objid);
+    // every other tree is untouched
+    let before =
+        tree_rows(&Database::open(real_samples().join("srum-win10-clean-with-logs/SRUDB.dat")).unwrap());
+    let after = tree_rows(&recovered);
+    let touched: Vec<_> =
+        before.iter().filter(|(name, rows)| after.get(*name) != Some(rows)).map(|(n, _)| n.clone()).collect();
+    assert!(!touched.is_empty() && touched.len() <= 4, "{touched:?}");
+}
+
+#[test]
+fn writer_scenario_without_a_generation_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_scenario(tmp.path());
+    std::fs::remove_file(tmp.path().join("edb00002.log")).unwrap();
+    let db = Database::open(tmp.path().join("database.edb")).unwrap();
+    let set = open_set(tmp.path(), &db);
+    let err = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap_err();
+    assert!(matches!(err, RecoveryError::MissingGeneration { generation: 2, .. }), "{err:?}");
+}
