@@ -3,9 +3,11 @@
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
 pub mod database;
+pub mod export;
 pub mod logs;
 pub mod output;
 pub mod recovery;
+pub mod sample;
 pub mod trees;
 
 use std::io::Write;
@@ -25,7 +27,8 @@ pub struct Cli {
     /// What to do; without a subcommand, FILE opens in the interactive inspector.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// A database to open in the interactive inspector.
+    /// A database to open in the interactive inspector (none: the bundled
+    /// sample-dbs/clean-8k.edb).
     pub file: Option<PathBuf>,
     /// The directory of its transaction logs (default: its own directory,
     /// when the logs there have its log signature).
@@ -77,6 +80,10 @@ pub enum Command {
     Tree(trees::TreeArgs),
     /// The catalog: columns, indexes and long-value trees of every table.
     Catalog(trees::TablesArgs),
+    /// The rows of a table (or every table) as CSV or JSON, values decoded.
+    Export(export::ExportArgs),
+    /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
+    Sample(sample::SampleArgs),
 }
 
 /// Runs `command`, writing its output to `out`.
@@ -107,6 +114,8 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Tables(args) => trees::tables(args, mode, out),
         Command::Tree(args) => trees::tree(args, mode, out),
         Command::Catalog(args) => trees::catalog(args, mode, out),
+        Command::Export(args) => export::export(args, mode, out),
+        Command::Sample(args) => sample::sample(args, out),
     }
 }
 

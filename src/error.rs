@@ -78,7 +78,13 @@ pub enum Error {
         #[source]
         source: crate::recovery::RecoveryError,
     },
+    /// The writer could not build a database.
+    #[error("cannot build the database: {0}")]
+    Build(#[from] crate::writer::WriteError),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
+    /// The arguments ask for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
 }

@@ -10,14 +10,18 @@
 pub mod catalog;
 pub mod checkpoint;
 pub mod checksum;
+pub mod compression;
 pub mod error;
 pub mod field;
 pub mod header;
 pub mod node;
 pub mod page;
+pub mod record;
+pub mod space;
 pub mod tag;
 pub mod txlog;
 pub mod types;
+pub mod value;
 pub mod verdict;
 
 pub use error::FormatError;

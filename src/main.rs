@@ -21,10 +21,10 @@ fn main() -> ExitCode {
         (None, Some(file)) => {
             esescope::tui::run(file, cli.logs.as_deref(), cli.read_mode()).map(|()| ExitCode::SUCCESS)
         }
-        (None, None) => {
-            eprintln!("esescope: no file given; try `esescope FILE` or `esescope --help`");
-            return ExitCode::from(2);
-        }
+        // No file: the bundled teaching database (sample-dbs/clean-8k.edb).
+        (None, None) => cli::sample::bundled_sample()
+            .and_then(|path| esescope::tui::run(&path, cli.logs.as_deref(), cli.read_mode()))
+            .map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,9 @@ pub mod catalog;
 pub mod cursor;
 pub mod database;
 pub mod file;
+pub mod long_value;
+pub mod space;
+pub mod table;
 
 pub use database::{Database, HeaderCopy, HeaderSource};
 pub use file::ReadMode;

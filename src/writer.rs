@@ -10,17 +10,35 @@
 //!   back into one for editing.
 //! - [`header`]: the database header from the fields a writer chooses,
 //!   clean or in dirty shutdown, sealed.
-//! - [`record`] and [`txlog`]: log records from their fields, log files
-//!   (header, checksummed segments, fragments) and the checkpoint file.
+//! - [`schema`], [`key`], [`record`]: table definitions and typed values,
+//!   their normalized keys and their record encoding.
+//! - [`tree`] and [`space`]: bulk-loaded B+-trees and the extents, space
+//!   headers and OE/AE trees of each FDP.
+//! - [`catalog`]: `MSysObjects` rows, its indexes and its shadow.
+//! - [`database`]: a whole file from a [`database::DatabaseSpec`].
+//! - [`sample`] and [`damage`]: the teaching database and the damaged
+//!   samples of `sample-dbs/`, deterministic to the byte.
+//! - [`log_record`] and [`txlog`]: log records from their fields, log files
+//!   (header, checksummed segments, fragments) and the checkpoint file;
+//!   [`scenario`]: a dirty database with the logs that recover it.
 //!
 //! Everything here is pure: values in, bytes out. Writing the bytes to a
 //! file is the caller's business. Nothing here ever writes to a file the
 //! user opened for inspection.
 
+pub mod catalog;
+pub mod damage;
+pub mod database;
 pub mod header;
+pub mod key;
+pub mod log_record;
 pub mod page;
 pub mod record;
+pub mod sample;
 pub mod scenario;
+pub mod schema;
+pub mod space;
+pub mod tree;
 pub mod txlog;
 
 use crate::format::PageNumber;
@@ -52,6 +70,40 @@ pub enum WriteError {
         len: usize,
         /// The limit.
         most: usize,
+    },
+    /// A tree was given fewer pages than it needs.
+    #[error("a tree needs {need} pages, {have} were allocated")]
+    OutOfPages {
+        /// Pages needed.
+        need: usize,
+        /// Pages given.
+        have: usize,
+    },
+    /// One entry (a record, say) is larger than a page can hold.
+    #[error("an entry of {len} bytes does not fit in a page (at most {most})")]
+    NodeTooLarge {
+        /// The entry's size.
+        len: usize,
+        /// The most a page holds.
+        most: usize,
+    },
+    /// A value, row or definition the writer cannot encode.
+    #[error("table {table}: {reason}")]
+    Schema {
+        /// Index of the table in the database definition.
+        table: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A row the writer cannot encode.
+    #[error("table {table}, row {row}: {reason}")]
+    Row {
+        /// Index of the table in the database definition.
+        table: usize,
+        /// Index of the row in the table definition.
+        row: usize,
+        /// What is wrong.
+        reason: &'static str,
     },
     /// More tags than the 12-bit tag count (or 3-bit reserved count) holds.
     #[error("{count} tags do not fit in a page's tag array")]

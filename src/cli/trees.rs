@@ -9,10 +9,12 @@ use serde::Serialize;
 use super::output::{emit, OutputArgs};
 use super::FilePath;
 use crate::format::catalog::coltyp_name;
+use crate::format::space::Extent;
 use crate::format::PageNumber;
 use crate::report::Finding;
 use crate::store::catalog::Catalog;
 use crate::store::cursor::{walk, TreeWalk};
+use crate::store::space::{self, Space};
 use crate::store::{Database, ReadMode};
 use crate::Error;
 
@@ -162,23 +164,63 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
         }
     };
     let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
-    let tree: TreeWalk = walk(&db, root, |_, _| {});
-    let text = |w: &mut dyn Write| write_tree(w, &name, &tree);
+    let mut tree: TreeWalk = walk(&db, root, |_, _| {});
+    let space = space::read(&db, root);
+    tree.findings.extend(space.findings.iter().cloned());
+    tree.findings.extend(space.check(&tree, &db));
+    let document = TreeDocument { tree: &tree, space: &space };
+    let text = |w: &mut dyn Write| write_tree(w, &name, &tree, &space);
     let md = |w: &mut dyn Write| -> io::Result<()> {
         writeln!(w, "```text")?;
-        write_tree(w, &name, &tree)?;
+        write_tree(w, &name, &tree, &space)?;
         writeln!(w, "```")
     };
-    emit(out, &args.output, "tree", &tree, text, md)?;
+    emit(out, &args.output, "tree", &document, text, md)?;
     Ok(damage(tree.findings.len()))
 }
 
-fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk) -> io::Result<()> {
+/// `tree --json`: the walk (pages, levels, findings) and the space the tree owns.
+#[derive(Serialize)]
+struct TreeDocument<'a> {
+    #[serde(flatten)]
+    tree: &'a TreeWalk,
+    space: &'a Space,
+}
+
+fn write_extents(w: &mut dyn Write, label: &str, extents: &[Extent]) -> io::Result<()> {
+    let list: Vec<String> = extents
+        .iter()
+        .map(|e| if e.first == e.last { e.first.to_string() } else { format!("{}-{}", e.first, e.last) })
+        .collect();
+    let pages: u32 = extents.iter().map(Extent::len).sum();
+    writeln!(w, "  {label}: {pages} pages{}{}", if list.is_empty() { "" } else { ": " }, list.join(", "))
+}
+
+fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk, space: &Space) -> io::Result<()> {
     writeln!(
         w,
         "{name}: root page {}, objidFDP {}, {} records, {} flag-deleted",
         tree.root, tree.objid, tree.entries, tree.deleted
     )?;
+    match &space.header {
+        Some(h) if h.is_multiple_extent() => writeln!(
+            w,
+            "space: multiple extents (OE tree {}, AE tree {}), parent FDP {}",
+            h.avail_or_pgno_oe,
+            h.avail_or_pgno_oe.wrapping_add(1),
+            h.pgno_parent
+        )?,
+        Some(h) => writeln!(
+            w,
+            "space: single extent of {} pages, parent FDP {}, rgbitAvail {:#010x}",
+            h.cpg_primary, h.pgno_parent, h.avail_or_pgno_oe
+        )?,
+        None => writeln!(w, "space: no space header in tag 0")?,
+    }
+    if space.header.is_some() {
+        write_extents(w, "owned", &space.owned)?;
+        write_extents(w, "available", &space.available)?;
+    }
     for (depth, level) in tree.levels().iter().enumerate() {
         let kind = if level.iter().all(|p| p.leaf) { "leaf" } else { "internal" };
         writeln!(w, "level {depth} ({kind}, {} pages)", level.len())?;
@@ -239,10 +281,23 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                 )?;
             }
             for i in &t.indexes {
+                let key: Vec<String> = i
+                    .key_segments
+                    .iter()
+                    .map(|k| {
+                        let name =
+                            t.columns.iter().find(|c| c.id == k.column).map_or("?", |c| c.name.as_str());
+                        format!("{}{name}", if k.descending { '-' } else { '+' })
+                    })
+                    .collect();
                 writeln!(
                     w,
-                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}",
-                    i.name, i.id, i.coltyp_or_pgno_fdp, i.flags
+                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}  key {}",
+                    i.name,
+                    i.id,
+                    i.coltyp_or_pgno_fdp,
+                    i.flags,
+                    key.join(" ")
                 )?;
             }
             if let Some(lv) = &t.long_value {

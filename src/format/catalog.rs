@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
+use super::record::{Cell, Record, Stored, TaggedLayout};
 use super::types::{le_u16, le_u32};
+use super::value::decode_text;
 
 /// What a catalog row describes (`Type`, fid 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -55,55 +57,122 @@ pub struct CatalogEntry {
     pub flags: u32,
     /// `PagesOrLocale`: a column's code page, a table's initial pages.
     pub pages_or_locale: u32,
+    /// `RecordOffset`: where a fixed column starts in a record.
+    pub record_offset: Option<u16>,
+    /// `LVChunkMax`: a table's long-value chunk size, when not the default.
+    pub lv_chunk_max: Option<u32>,
     /// `Name`.
     pub name: String,
+    /// `TemplateTable`: a derived table's template.
+    pub template_table: Option<String>,
+    /// `DefaultValue`: a column's default, as stored.
+    #[serde(serialize_with = "hex_opt")]
+    pub default_value: Option<Vec<u8>>,
+    /// `KeyFldIDs`: an index's key segments.
+    pub key_segments: Vec<KeySegment>,
 }
 
-/// Offsets of the catalog's fixed columns 1–7, each 4 bytes except `Type` (2).
-const FIXED: [(usize, usize); 7] = [(4, 4), (8, 2), (10, 4), (14, 4), (18, 4), (22, 4), (26, 4)];
+/// One segment of an index key (`KeyFldIDs`, spec 9.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KeySegment {
+    /// The column id.
+    pub column: u32,
+    /// Sorted descending.
+    pub descending: bool,
+}
+
+fn hex_opt<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match b {
+        Some(b) => s.serialize_str(&hex::encode(b)),
+        None => s.serialize_none(),
+    }
+}
+
+/// FIELDFLAG bit: the column has a default value.
+pub const FIELD_DEFAULT: u32 = 0x0010;
+/// FIELDFLAG bit: multi-valued.
+pub const FIELD_MULTIVALUED: u32 = 0x0008;
+/// IDX flag (high u16 of an index row's Flags): 4-byte key segments.
+const IDX_EXTENDED_COLUMNS: u32 = 0x0001_0000;
+
+/// The catalog's own fixed columns 1–13: (size, record offset). Their stored
+/// `RecordOffset`s are all 4; the real offsets run back to back (spec 9.2).
+pub const CATALOG_FIXED: [(usize, usize); 13] = [
+    (4, 4),
+    (2, 8),
+    (4, 10),
+    (4, 14),
+    (4, 18),
+    (4, 22),
+    (4, 26),
+    (1, 30),
+    (2, 31),
+    (4, 33),
+    (2, 37),
+    (4, 39),
+    (8, 43),
+];
 
 /// Decodes a catalog row from a record. `None` when the record is too
 /// damaged to read the id columns.
-pub fn parse_row(record: &[u8]) -> Option<CatalogEntry> {
-    let fixed_last = usize::from(*record.first()?);
-    let var_last = usize::from(*record.get(1)?);
-    let end_of_fixed = usize::from(le_u16(record, 2)?);
-    let bitmap = end_of_fixed.checked_sub(fixed_last.div_ceil(8))?;
-    let value = |fid: usize| -> Option<u32> {
-        if fid > fixed_last {
-            return None;
-        }
-        let null = record.get(bitmap + (fid - 1) / 8)? & (1 << ((fid - 1) % 8)) != 0;
-        let (offset, size) = *FIXED.get(fid - 1)?;
-        match (null, size) {
-            (true, _) => None,
-            (false, 2) => le_u16(record, offset).map(u32::from),
-            (false, _) => le_u32(record, offset),
+pub fn parse_row(record: &[u8], layout: TaggedLayout) -> Option<CatalogEntry> {
+    let rec = Record::parse(record, layout).ok()?;
+    let fixed = |fid: u32| -> Option<&[u8]> {
+        let (size, offset) = *CATALOG_FIXED.get(fid as usize - 1)?;
+        match rec.fixed(fid, offset, size).ok()? {
+            Cell::Single(Stored::Intrinsic(bytes)) => Some(bytes),
+            _ => None,
         }
     };
-    let name = if var_last >= 128 {
-        let entry = le_u16(record, end_of_fixed)?;
-        let count = var_last - 127;
-        let data = end_of_fixed + 2 * count;
-        if entry & 0x8000 != 0 {
-            String::new()
-        } else {
-            let bytes = record.get(data..data + usize::from(entry & 0x7FFF))?;
-            bytes.iter().map(|&b| char::from(b)).collect()
-        }
-    } else {
-        String::new()
+    let u32_of = |fid| fixed(fid).and_then(|b| le_u32(b, 0));
+    let u16_of = |fid| fixed(fid).and_then(|b| le_u16(b, 0));
+    let variable = |fid: u32| match rec.variable(fid).ok()? {
+        Cell::Single(Stored::Intrinsic(bytes)) => Some(bytes),
+        _ => None,
+    };
+    let flags = u32_of(6).unwrap_or(0);
+    let kind = ObjectKind::from_code(u16_of(2)?);
+    let key_segments = match (kind, variable(132)) {
+        (ObjectKind::Index, Some(bytes)) => key_segments(bytes, flags & IDX_EXTENDED_COLUMNS != 0),
+        _ => Vec::new(),
     };
     Some(CatalogEntry {
-        objid_table: value(1)?,
-        kind: ObjectKind::from_code(value(2)? as u16),
-        id: value(3)?,
-        coltyp_or_pgno_fdp: value(4).unwrap_or(0),
-        space_usage: value(5).unwrap_or(0),
-        flags: value(6).unwrap_or(0),
-        pages_or_locale: value(7).unwrap_or(0),
-        name,
+        objid_table: u32_of(1)?,
+        kind,
+        id: u32_of(3)?,
+        coltyp_or_pgno_fdp: u32_of(4).unwrap_or(0),
+        space_usage: u32_of(5).unwrap_or(0),
+        flags,
+        pages_or_locale: u32_of(7).unwrap_or(0),
+        record_offset: u16_of(9),
+        lv_chunk_max: u32_of(12),
+        name: variable(128).map(|b| decode_text(1252, b)).unwrap_or_default(),
+        template_table: variable(130).map(|b| decode_text(1252, b)),
+        default_value: variable(131).map(<[u8]>::to_vec),
+        key_segments,
     })
+}
+
+/// `KeyFldIDs` (spec 9.5): 4-byte segments (flags, 0, u16 fid) in the
+/// extended format, else 2-byte signed fids, negative for descending.
+fn key_segments(bytes: &[u8], extended: bool) -> Vec<KeySegment> {
+    if extended {
+        bytes
+            .chunks_exact(4)
+            .filter_map(|c| {
+                let flags = *c.first()?;
+                Some(KeySegment { column: u32::from(le_u16(c, 2)?), descending: flags & 0x40 != 0 })
+            })
+            .collect()
+    } else {
+        bytes
+            .chunks_exact(2)
+            .filter_map(|c| {
+                let fid = le_u16(c, 0)? as i16;
+                Some(KeySegment { column: u32::from(fid.unsigned_abs()), descending: fid < 0 })
+            })
+            .collect()
+    }
 }
 
 /// The name of a column type (`JET_coltyp`).

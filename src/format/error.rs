@@ -70,4 +70,50 @@ pub enum FormatError {
         /// Tag count claimed by the page header.
         count: u16,
     },
+    /// A record header field points past the record.
+    #[error("record field {field} points to offset {offset}, past the {len} bytes it may use")]
+    RecordField {
+        /// The field (`ibEndOfFixedData`, a variable offset…).
+        field: &'static str,
+        /// The offset it gives.
+        offset: usize,
+        /// The bytes available.
+        len: usize,
+    },
+    /// A tagged field's offsets or flags do not fit its record.
+    #[error("tagged field of column {id} at record offset {offset} does not fit the record ({len} bytes)")]
+    TaggedField {
+        /// Column id.
+        id: u16,
+        /// Its offset in the record.
+        offset: usize,
+        /// The record's length.
+        len: usize,
+    },
+    /// A multi-valued field's offset array is damaged.
+    #[error("multi-value of column {id} at record offset {offset} has a damaged offset array")]
+    MultiValue {
+        /// Column id.
+        id: u16,
+        /// Offset of the value in the record.
+        offset: usize,
+    },
+    /// Compressed data that does not decompress.
+    #[error("{scheme} data does not decompress: {reason} (at compressed byte {offset})")]
+    Decompress {
+        /// The scheme's name.
+        scheme: &'static str,
+        /// What went wrong.
+        reason: &'static str,
+        /// Where in the compressed bytes.
+        offset: usize,
+    },
+    /// A compression scheme esescope does not decode.
+    #[error("compression scheme {scheme} ({name}) is not supported; the compressed bytes are shown instead")]
+    UnsupportedCompression {
+        /// The scheme number (first byte >> 3).
+        scheme: u8,
+        /// Its name.
+        name: &'static str,
+    },
 }

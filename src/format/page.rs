@@ -142,6 +142,15 @@ impl PageFlags {
     }
 }
 
+impl core::ops::BitOr for PageFlags {
+    type Output = Self;
+
+    /// Both sets of flags.
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
 fn named_value(kind: FieldKind, code: u64) -> FieldValue {
     match kind {
         FieldKind::PageFlags => FieldValue::Flags { value: code, names: PageFlags(code as u32).names() },

@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::cursor::{walk, TreeWalk};
 use super::Database;
 use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
+use crate::format::page::PageFlags;
+use crate::format::record::TaggedLayout;
 use crate::format::PageNumber;
 
 /// Root page of `MSysObjects`.
@@ -65,11 +67,14 @@ impl Catalog {
     fn read_tree(db: &Database, root: PageNumber) -> Self {
         let mut entries = Vec::new();
         let mut unreadable = 0;
-        let walk = walk(db, root, |_, node| {
+        let large = db.page_size().is_large();
+        let walk = walk(db, root, |page, node| {
             if node.is_deleted() {
                 return;
             }
-            match parse_row(node.data) {
+            let layout =
+                TaggedLayout::for_page(large, page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+            match parse_row(node.data, layout) {
                 Some(entry) => entries.push(entry),
                 None => unreadable += 1,
             }

@@ -1,362 +1,267 @@
-//! Log records encoded from their fields (spec 4.5): the transaction and
-//! macro boundaries, Init2/Term2/AttachDB, the page records recovery
-//! replays (LRPAGE_/LRNODE_ headers with the node operation's tail and
-//! payload), NewPage and UndoInfo. Pure: fields in, record bytes out.
+//! Encoding records (spec 10.1–10.4 and 10.7): fixed columns at their
+//! record offsets with the null bitmap, variable columns behind their
+//! offset array, tagged columns behind their `TAGFLD` array; long values
+//! above [`SEPARATE_ABOVE`] bytes are separated into the table's long-value
+//! tree and the record keeps their LID.
 
-use crate::format::txlog::attach::AttachInfo;
-use crate::format::{Lgpos, LogTime, Signature};
-use crate::writer::header::lgpos_bytes;
+use crate::format::PageSize;
 
-/// `dbtimeNil`.
-pub const DBTIME_NIL: u64 = u64::MAX;
+use super::key::stored_bytes;
+use super::schema::{ColumnDef, Storage, Value};
 
-/// The LRPAGE_ and LRNODE_ fields of a node record (spec 4.5.1, 4.5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NodeHeader {
-    /// Session.
-    pub procid: u16,
-    /// Database.
-    pub dbid: u8,
-    /// The page changed.
-    pub pgno: u32,
-    /// The page's dbtime after the change.
-    pub dbtime_after: u64,
-    /// The page's dbtime before ([`DBTIME_NIL`] inside macros and for new pages).
-    pub dbtime_before: u64,
-    /// Transaction (`trxBegin0`).
-    pub trx_begin0: u32,
-    /// Transaction level.
-    pub level: u8,
-    /// Line in the page.
-    pub iline: u16,
-    /// Flags: 0x01 versioned, 0x04 unique keys, 0x08 space tree.
-    pub flags: u8,
-    /// Version-store id.
-    pub rceid: u32,
-    /// Root page of the tree.
-    pub pgno_fdp: u32,
-    /// Object id of the tree.
-    pub objid_fdp: u32,
-}
+/// Long values longer than this are stored in the long-value tree (the
+/// record holds a 4-byte LID); shorter ones stay in the record.
+pub const SEPARATE_ABOVE: usize = 1024;
 
-impl NodeHeader {
-    fn encode(&self, record_type: u8) -> Vec<u8> {
-        let mut b = Vec::with_capacity(64);
-        b.push(record_type);
-        b.extend_from_slice(&self.procid.to_le_bytes());
-        b.push(self.dbid);
-        b.extend_from_slice(&self.pgno.to_le_bytes());
-        b.extend_from_slice(&self.dbtime_after.to_le_bytes());
-        b.extend_from_slice(&self.dbtime_before.to_le_bytes());
-        b.extend_from_slice(&self.trx_begin0.to_le_bytes());
-        b.push(self.level);
-        b.extend_from_slice(&self.iline.to_le_bytes());
-        b.push(self.flags);
-        b.extend_from_slice(&self.rceid.to_le_bytes());
-        b.extend_from_slice(&self.pgno_fdp.to_le_bytes());
-        b.extend_from_slice(&self.objid_fdp.to_le_bytes());
-        b
-    }
-}
+/// `TAGFLD` offset bit: a 1-byte `TAGFLD_HEADER` precedes the value (small pages).
+const EXTENDED_INFO: u16 = 0x4000;
+/// `TAGFLD_HEADER`: the column is a long-value column.
+const HEADER_LONG_VALUE: u8 = 0x01;
+/// `TAGFLD_HEADER`: the value is separated (a LID).
+const HEADER_SEPARATED: u8 = 0x04;
 
-fn u16_len(n: usize) -> [u8; 2] {
-    (n.min(usize::from(u16::MAX)) as u16).to_le_bytes()
-}
-
-/// `Insert` (29): key `prefix ‖ suffix` (the first `prefix_len` bytes shared
-/// with the page prefix) and data, inserted at `h.iline`.
-pub fn insert(h: &NodeHeader, key: &[u8], prefix_len: usize, data: &[u8]) -> Vec<u8> {
-    let mut b = h.encode(29);
-    let prefix_len = prefix_len.min(key.len());
-    b.extend_from_slice(&u16_len(key.len() - prefix_len));
-    b.extend_from_slice(&u16_len(prefix_len));
-    b.extend_from_slice(&u16_len(data.len()));
-    b.extend_from_slice(key);
-    b.extend_from_slice(data);
-    b
-}
-
-/// `FlagInsert` (30): the flag-deleted node with `key` at `h.iline` comes back.
-pub fn flag_insert(h: &NodeHeader, key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut b = h.encode(30);
-    b.extend_from_slice(&u16_len(key.len()));
-    b.extend_from_slice(&u16_len(data.len()));
-    b.extend_from_slice(key);
-    b.extend_from_slice(data);
-    b
-}
-
-/// `FlagDelete` (32) of the node at `h.iline`.
-pub fn flag_delete(h: &NodeHeader) -> Vec<u8> {
-    h.encode(32)
-}
-
-/// `Delete` (35): the node at `h.iline` is removed.
-pub fn delete(h: &NodeHeader) -> Vec<u8> {
-    h.encode(35)
-}
-
-/// `Replace` (33): the node's data becomes `new` (it was `old_len` bytes).
-pub fn replace(h: &NodeHeader, old_len: usize, new: &[u8]) -> Vec<u8> {
-    let mut b = h.encode(33);
-    b.extend_from_slice(&u16_len(new.len()));
-    b.extend_from_slice(&u16_len(old_len));
-    b.extend_from_slice(&u16_len(new.len()));
-    b.extend_from_slice(new);
-    b
-}
-
-/// One edit of a ReplaceD diff: at `offset` of the old data, `old_len`
-/// bytes become `new`.
+/// A column of a table with its id and, for fixed columns, record offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    /// Offset in the old data.
-    pub offset: u16,
-    /// Old bytes replaced (0 = insert).
-    pub old_len: u16,
-    /// The new bytes.
-    pub new: Vec<u8>,
+pub struct PlacedColumn {
+    /// The definition.
+    pub def: ColumnDef,
+    /// The column id (FID).
+    pub fid: u32,
+    /// Record offset of a fixed column (0 for others).
+    pub record_offset: u16,
 }
 
-/// `ReplaceD` (34) with DIFFHDR2 edits (spec 6.5.1), turning `old_len`
-/// bytes of data into `new_len`.
-pub fn replace_d(h: &NodeHeader, old_len: usize, new_len: usize, edits: &[Edit]) -> Vec<u8> {
-    let mut diff = Vec::new();
-    for e in edits {
-        diff.extend_from_slice(&e.offset.to_le_bytes());
-        let same = usize::from(e.old_len) == e.new.len();
-        let insert = e.old_len == 0 && !e.new.is_empty();
-        let wide = e.new.len() > 255 || e.old_len > 255;
-        let flags = if same { 0x20 } else { 0 }
-            | if insert && !same { 0x40 } else { 0 }
-            | if wide { 0x80 } else { 0 };
-        diff.push(flags);
-        let mut length = |n: usize| {
-            if wide {
-                diff.extend_from_slice(&u16_len(n));
-            } else {
-                diff.push(n.min(255) as u8);
+/// Gives the table's columns their ids and fixed columns their offsets:
+/// fixed 1.., variable 128.., tagged 256.., each in definition order.
+///
+/// # Errors
+/// More than 127 fixed or 128 variable columns.
+pub fn place_columns(columns: &[ColumnDef]) -> Result<Vec<PlacedColumn>, &'static str> {
+    let (mut fixed, mut variable, mut tagged, mut offset) = (1u32, 128u32, 256u32, 4usize);
+    let mut placed = Vec::with_capacity(columns.len());
+    for def in columns {
+        let (fid, record_offset) = match def.storage() {
+            Storage::Fixed => {
+                let at = offset;
+                offset += def.coltyp.fixed_size().unwrap_or(0);
+                fixed += 1;
+                (fixed - 1, at as u16)
+            }
+            Storage::Variable => {
+                variable += 1;
+                (variable - 1, 0)
+            }
+            Storage::Tagged => {
+                tagged += 1;
+                (tagged - 1, 0)
             }
         };
-        length(e.new.len());
-        if !same && !insert {
-            length(usize::from(e.old_len));
+        if fixed > 128 || variable > 256 || offset > 4000 {
+            return Err("too many fixed or variable columns");
         }
-        diff.extend_from_slice(&e.new);
+        placed.push(PlacedColumn { def: def.clone(), fid, record_offset });
     }
-    let mut b = h.encode(34);
-    // bit 15 of cb marks DIFFHDR2
-    let cb = (diff.len().min(0x7FFF) as u16) | 0x8000;
-    b.extend_from_slice(&cb.to_le_bytes());
-    b.extend_from_slice(&u16_len(old_len));
-    b.extend_from_slice(&u16_len(new_len));
-    b.extend_from_slice(&diff);
-    b
+    Ok(placed)
 }
 
-/// `SetExternalHeader` (38): tag 0 of the page becomes `data`.
-pub fn set_external_header(h: &NodeHeader, data: &[u8]) -> Vec<u8> {
-    let mut b = h.encode(38);
-    b.extend_from_slice(&u16_len(data.len()));
-    b.extend_from_slice(data);
-    b
+/// The separated long values of one table: LIDs from 1, in the order the
+/// records asked for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LongValues {
+    /// `(lid, value)`.
+    pub values: Vec<(u32, Vec<u8>)>,
 }
 
-/// `UndoInfo` (36): the before image of the versioned operation `h.rceid`
-/// (operation `oper`: 2 replace), written when its page is flushed.
-pub fn undo_info(h: &NodeHeader, bookmark_key: &[u8], oper: u16, before: &[u8]) -> Vec<u8> {
-    let mut b = h.encode(36);
-    b.extend_from_slice(&u16_len(bookmark_key.len()));
-    b.extend_from_slice(&0u16.to_le_bytes());
-    b.extend_from_slice(&oper.to_le_bytes());
-    b.extend_from_slice(&(before.len() as i16).to_le_bytes());
-    b.extend_from_slice(&0i16.to_le_bytes());
-    b.extend_from_slice(&u16_len(before.len()));
-    b.extend_from_slice(bookmark_key);
-    b.extend_from_slice(before);
-    b
+impl LongValues {
+    fn separate(&mut self, bytes: Vec<u8>) -> u32 {
+        let lid = self.values.len() as u32 + 1;
+        self.values.push((lid, bytes));
+        lid
+    }
 }
 
-/// `NewPage` (95): page `pgno` of tree `objid` is formatted at `dbtime`.
-pub fn new_page(procid: u16, dbid: u8, pgno: u32, objid: u32, dbtime: u64) -> Vec<u8> {
-    let mut b = vec![95];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(dbid);
-    b.extend_from_slice(&pgno.to_le_bytes());
-    b.extend_from_slice(&objid.to_le_bytes());
-    b.extend_from_slice(&dbtime.to_le_bytes());
-    b
-}
-
-/// `Begin0` (8): session `procid` begins transaction `trx` from level 0 to 1.
-pub fn begin0(procid: u16, trx: u32) -> Vec<u8> {
-    let mut b = vec![8];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(0x10);
-    b.extend_from_slice(&trx.to_le_bytes());
-    b
-}
-
-/// `Begin` (5): one more level, from `from`.
-pub fn begin(procid: u16, from: u8) -> Vec<u8> {
-    let mut b = vec![5];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(0x10 | (from & 0x0F));
-    b
-}
-
-/// `Commit0` (9): transaction `trx` commits to level 0.
-pub fn commit0(procid: u16, trx: u32) -> Vec<u8> {
-    let mut b = vec![9];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(0);
-    b.extend_from_slice(&trx.to_le_bytes());
-    b
-}
-
-/// `Commit` (6): commit to level `to`.
-pub fn commit(procid: u16, to: u8) -> Vec<u8> {
-    let mut b = vec![6];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(to);
-    b
-}
-
-/// `MacroBegin` (11) / `MacroCommit` (12) of the macro `dbtime`.
-pub fn macro_record(commit: bool, procid: u16, dbtime: u64) -> Vec<u8> {
-    let mut b = vec![if commit { 12 } else { 11 }];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.extend_from_slice(&dbtime.to_le_bytes());
-    b
-}
-
-/// `Init2` (49): the engine started at `time` (DBMS_PARAM left zero).
-pub fn init2(time: LogTime) -> Vec<u8> {
-    let mut b = vec![0u8; 576];
-    b[0] = 49;
-    b[568..576].copy_from_slice(&time.0);
-    b
-}
-
-/// `Term2` (50): clean end of the run; `redo_from` is where a recovery would start.
-pub fn term2(last_undo: Lgpos, redo_from: Lgpos, time: LogTime) -> Vec<u8> {
-    let mut b = vec![50];
-    b.extend_from_slice(&lgpos_bytes(last_undo));
-    b.extend_from_slice(&lgpos_bytes(redo_from));
-    b.push(0);
-    b.extend_from_slice(&time.0);
-    b
-}
-
-/// `AttachDB` (15) of database `dbid` at `path` (UTF-16).
-pub fn attach_db(
-    procid: u16,
-    dbid: u8,
-    lgpos_consistent: Lgpos,
-    sign_db: Signature,
-    sign_log: Signature,
-    path: &str,
-) -> Vec<u8> {
-    let mut name: Vec<u8> = path.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    name.extend_from_slice(&[0, 0]);
-    let mut b = vec![15];
-    b.extend_from_slice(&procid.to_le_bytes());
-    b.push(dbid);
-    b.extend_from_slice(&0u32.to_le_bytes());
-    b.extend_from_slice(&lgpos_bytes(lgpos_consistent));
-    b.extend_from_slice(&sign_db.0);
-    b.extend_from_slice(&sign_log.0);
-    b.extend_from_slice(&u16_len(name.len()));
-    b.push(0x08);
-    b.extend_from_slice(&name);
-    b
-}
-
-/// The ATTACHINFO list (spec 2.5) of a log header or checkpoint, 2048 bytes.
-pub fn attach_list(entries: &[AttachInfo]) -> Vec<u8> {
-    let mut area = Vec::with_capacity(2048);
-    for a in entries {
-        let mut name: Vec<u8> = a.path.encode_utf16().flat_map(u16::to_le_bytes).collect();
-        name.extend_from_slice(&[0, 0]);
-        if area.len() + 64 + name.len() >= 2048 {
-            break;
+/// Encodes one record. `values` holds one value per column, in the order
+/// of `columns`.
+///
+/// # Errors
+/// A value that does not fit its column, a NULL in a NOT NULL column, a
+/// variable value longer than its column allows, or a record whose offsets
+/// overflow.
+pub fn encode_record(
+    columns: &[PlacedColumn],
+    values: &[Value],
+    size: PageSize,
+    long_values: &mut LongValues,
+) -> Result<Vec<u8>, &'static str> {
+    if values.len() != columns.len() {
+        return Err("the row does not have one value per column");
+    }
+    let mut cells = Vec::with_capacity(columns.len());
+    for (column, value) in columns.iter().zip(values) {
+        let bytes = stored_bytes(column.def.coltyp, column.def.code_page, value)?;
+        if bytes.is_none() && column.def.not_null {
+            return Err("NULL in a NOT NULL column");
         }
-        area.push(a.dbid);
-        area.push(a.flags | 0x20);
-        area.extend_from_slice(&u16_len(name.len()));
-        area.extend_from_slice(&a.dbtime.to_le_bytes());
-        area.extend_from_slice(&a.objid_last.to_le_bytes());
-        area.extend_from_slice(&a.max_pages.to_le_bytes());
-        area.extend_from_slice(&lgpos_bytes(a.lgpos_attach));
-        area.extend_from_slice(&lgpos_bytes(a.lgpos_consistent));
-        area.extend_from_slice(&a.sign_db.0);
-        area.extend_from_slice(&name);
+        cells.push((column, bytes));
     }
-    area.resize(2048, 0);
-    area
+    let present = |storage: Storage| {
+        cells.iter().filter(move |(c, b)| c.def.storage() == storage && b.is_some()).map(|(c, _)| c.fid).max()
+    };
+    let fixed_last = present(Storage::Fixed).unwrap_or(0);
+    let var_last = present(Storage::Variable).unwrap_or(127);
+
+    // Fixed data up to the end of the last present column, then the null bitmap.
+    let mut record = vec![fixed_last as u8, var_last as u8, 0, 0];
+    let mut nulls = vec![0u8; (fixed_last as usize).div_ceil(8)];
+    for (column, bytes) in
+        cells.iter().filter(|(c, _)| c.def.storage() == Storage::Fixed && c.fid <= fixed_last)
+    {
+        let at = usize::from(column.record_offset);
+        let width = column.def.coltyp.fixed_size().unwrap_or(0);
+        if record.len() < at + width {
+            record.resize(at + width, 0);
+        }
+        match bytes {
+            Some(b) => record[at..at + width].copy_from_slice(b),
+            None => nulls[(column.fid as usize - 1) / 8] |= 1 << ((column.fid - 1) % 8),
+        }
+    }
+    if fixed_last % 8 != 0 {
+        // Unused high bits of the last bitmap byte are written as 1.
+        if let Some(last) = nulls.last_mut() {
+            *last |= 0xFFu8 << (fixed_last % 8);
+        }
+    }
+    record.extend_from_slice(&nulls);
+    let end_of_fixed = u16::try_from(record.len()).map_err(|_| "fixed data too long")?;
+    record[2..4].copy_from_slice(&end_of_fixed.to_le_bytes());
+
+    // Variable columns: an end offset (bit 15 = NULL) per fid 128..=var_last.
+    let mut var_data = Vec::new();
+    for fid in 128..=var_last {
+        let cell = cells.iter().find(|(c, _)| c.fid == fid && c.def.storage() == Storage::Variable);
+        let entry = match cell.and_then(|(_, b)| b.as_ref()) {
+            Some(bytes) => {
+                let most =
+                    cell.map_or(255, |(c, _)| if c.def.max_len == 0 { 255 } else { c.def.max_len as usize });
+                if bytes.len() > most {
+                    return Err("a variable value is longer than its column allows");
+                }
+                var_data.extend_from_slice(bytes);
+                var_data.len()
+            }
+            None => var_data.len() | 0x8000,
+        };
+        if var_data.len() > 0x7FFF {
+            return Err("variable data too long");
+        }
+        record.extend_from_slice(&(entry as u16).to_le_bytes());
+    }
+    record.extend_from_slice(&var_data);
+
+    // Tagged columns, by fid: TAGFLD array then the values.
+    let mut tagged: Vec<_> =
+        cells.iter().filter(|(c, b)| c.def.storage() == Storage::Tagged && b.is_some()).collect();
+    tagged.sort_by_key(|(c, _)| c.fid);
+    let mut array = Vec::new();
+    let mut data = Vec::new();
+    let base = 4 * tagged.len();
+    let mask: usize = if size.is_large() { 0x7FFF } else { 0x1FFF };
+    for (column, bytes) in tagged {
+        let Some(bytes) = bytes else { continue };
+        let offset = base + data.len();
+        if offset > mask {
+            return Err("tagged data too long");
+        }
+        let long = column.def.coltyp.is_long();
+        let header = match (long, bytes.len() > SEPARATE_ABOVE) {
+            (true, true) => Some(HEADER_LONG_VALUE | HEADER_SEPARATED),
+            (true, false) => Some(HEADER_LONG_VALUE),
+            (false, _) if size.is_large() => Some(0),
+            (false, _) => None,
+        };
+        let mut ibw = offset as u16;
+        if let Some(h) = header {
+            if !size.is_large() {
+                ibw |= EXTENDED_INFO;
+            }
+            data.push(h);
+        }
+        if long && bytes.len() > SEPARATE_ABOVE {
+            let lid = long_values.separate(bytes.clone());
+            data.extend_from_slice(&lid.to_le_bytes());
+        } else {
+            data.extend_from_slice(bytes);
+        }
+        array.extend_from_slice(&(column.fid as u16).to_le_bytes());
+        array.extend_from_slice(&ibw.to_le_bytes());
+    }
+    record.extend_from_slice(&array);
+    record.extend_from_slice(&data);
+    Ok(record)
+}
+
+/// The default long-value chunk size of a page size (spec 10.7).
+pub fn lv_chunk_size(size: PageSize) -> usize {
+    match size.bytes() {
+        16384 => 4050,
+        32768 => 8150,
+        other => other as usize - 82,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::txlog::record::{record_size, Details, Record, RecordType};
+    use crate::format::catalog::parse_row;
+    use crate::writer::schema::ColumnType;
 
-    fn header() -> NodeHeader {
-        NodeHeader {
-            procid: 3,
-            dbid: 1,
-            pgno: 9,
-            dbtime_after: 0x20,
-            dbtime_before: 0x10,
-            trx_begin0: 7,
-            level: 1,
-            iline: 2,
-            flags: 1,
-            rceid: 5,
-            pgno_fdp: 8,
-            objid_fdp: 6,
-        }
+    #[test]
+    fn ids_and_offsets_follow_the_storage() {
+        let columns = [
+            ColumnDef::new("a", ColumnType::Long),
+            ColumnDef::new("b", ColumnType::Text),
+            ColumnDef::new("c", ColumnType::Short),
+            ColumnDef::new("d", ColumnType::LongText),
+        ];
+        let placed = place_columns(&columns).unwrap();
+        let ids: Vec<_> = placed.iter().map(|c| (c.fid, c.record_offset)).collect();
+        assert_eq!(ids, vec![(1, 4), (128, 0), (2, 8), (256, 0)]);
     }
 
     #[test]
-    fn records_decode_with_the_readers_sizes_and_fields() {
-        let h = header();
-        let edits = [Edit { offset: 1, old_len: 2, new: b"xyz".to_vec() }];
-        for bytes in [
-            insert(&h, b"key", 1, b"data"),
-            flag_insert(&h, b"key", b"d"),
-            flag_delete(&h),
-            delete(&h),
-            replace(&h, 4, b"new"),
-            replace_d(&h, 4, 5, &edits),
-            set_external_header(&h, b"prefix"),
-            undo_info(&h, b"key", 2, b"old"),
-            new_page(3, 1, 9, 6, 0x20),
-            begin0(3, 7),
-            begin(3, 1),
-            commit0(3, 7),
-            commit(3, 1),
-            macro_record(false, 3, 0x20),
-            init2(LogTime::default()),
-            term2(Lgpos::default(), Lgpos::default(), LogTime::default()),
-            attach_db(3, 1, Lgpos::default(), Signature([1; 28]), Signature([2; 28]), "C:\\db.edb"),
-        ] {
-            assert_eq!(record_size(&bytes), Ok(bytes.len()), "{:?}", RecordType(bytes[0]).name());
-        }
-        let r = Record {
-            lgpos: Lgpos::default(),
-            file_offset: 0,
-            record_type: RecordType(29),
-            bytes: insert(&h, b"key", 0, b"data"),
-            fragmented: false,
-        };
-        let Details::Page { pgno, dbtime_after, dbtime_before, iline, objid_fdp, .. } = r.details() else {
-            panic!("not a page record")
-        };
-        assert_eq!((pgno, dbtime_after, dbtime_before, iline, objid_fdp), (9, 0x20, 0x10, 2, Some(6)));
-        // the ReplaceD diff applies as recovery reads it
-        let b = replace_d(&h, 4, 5, &edits);
-        let new = crate::recovery::node_op::apply_diff(b"abcd", &b[50..], true).unwrap();
-        assert_eq!(new, b"axyzd");
+    fn a_catalog_shaped_record_decodes_with_the_catalog_reader() {
+        // The catalog's first columns: ObjidTable, Type, Id, then Name.
+        let columns = place_columns(&[
+            ColumnDef::new("ObjidTable", ColumnType::Long),
+            ColumnDef::new("Type", ColumnType::Short),
+            ColumnDef::new("Id", ColumnType::Long),
+            ColumnDef::new("Name", ColumnType::Text),
+        ])
+        .unwrap();
+        let values = [Value::Long(8), Value::Short(1), Value::Long(8), Value::Text("people".into())];
+        let record = encode_record(&columns, &values, PageSize::K8, &mut LongValues::default()).unwrap();
+        assert_eq!(&record[..4], &[3, 128, 15, 0]); // 3 fixed, var 128, end of fixed 14 + 1 bitmap byte
+        assert_eq!(record[14], 0xF8); // fids 1-3 present, unused bits set
+        let row = parse_row(&record).unwrap();
+        assert_eq!((row.objid_table, row.id, row.name.as_str()), (8, 8, "people"));
+    }
+
+    #[test]
+    fn long_values_are_separated_above_the_threshold() {
+        let columns = place_columns(&[ColumnDef::new("blob", ColumnType::LongBinary)]).unwrap();
+        let mut lvs = LongValues::default();
+        let small = encode_record(&columns, &[Value::Binary(vec![7; 10])], PageSize::K4, &mut lvs).unwrap();
+        // 4 header bytes, no variable columns, TAGFLD (fid 256, offset 4 | extended info), header 0x01
+        assert_eq!(&small[4..9], &[0, 1, 4, 0x40, 0x01]);
+        let big = encode_record(&columns, &[Value::Binary(vec![7; 3000])], PageSize::K4, &mut lvs).unwrap();
+        assert_eq!(&big[8..], &[0x05, 1, 0, 0, 0]);
+        assert_eq!(lvs.values.len(), 1);
+    }
+
+    #[test]
+    fn null_in_not_null_column_is_refused() {
+        let columns = place_columns(&[ColumnDef::new("a", ColumnType::Long).not_null()]).unwrap();
+        assert!(encode_record(&columns, &[Value::Null], PageSize::K4, &mut LongValues::default()).is_err());
     }
 }

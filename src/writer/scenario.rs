@@ -22,7 +22,7 @@ use crate::store::cursor::walk;
 use crate::store::Database;
 use crate::writer::header::{lgpos_bytes, signature};
 use crate::writer::page::PageImage;
-use crate::writer::record::{self as lr, Edit, NodeHeader, DBTIME_NIL};
+use crate::writer::log_record::{self as lr, Edit, NodeHeader, DBTIME_NIL};
 use crate::writer::txlog::{checkpoint, GenerationSpec, LogBuilder, StreamSpec};
 
 /// Live (not flag-deleted) nodes of a page: (key, data).

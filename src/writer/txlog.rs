@@ -10,7 +10,7 @@ use crate::format::checksum::{legacy_xor, xe_checksum};
 use crate::format::txlog::attach::AttachInfo;
 use crate::format::{Lgpos, LogTime, Signature};
 use crate::writer::header::lgpos_bytes;
-use crate::writer::record::attach_list;
+use crate::writer::log_record::attach_list;
 
 /// Segment (and sector) size of the current log format.
 pub const SEGMENT: usize = 4096;

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod crosscheck;
 mod database;
 mod e2e;
+mod export;
 mod recovery;
 mod repair;
 mod report;
@@ -13,3 +15,4 @@ mod robustness;
 mod trees;
 mod tui;
 mod txlog;
+mod writer;

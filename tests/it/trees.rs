@@ -50,6 +50,13 @@ fn every_tree_walks_cleanly_and_counts_match_pyesedb() {
         for table in &catalog.tables {
             let tree = walk(&db, table.pgno_fdp(), |_, _| {});
             assert!(tree.findings.is_empty(), "{name} {}: {:?}", table.table.name, tree.findings);
+            // The pages of the tree are pages it owns and does not list as free.
+            let space = esescope::store::space::read(&db, table.pgno_fdp());
+            assert!(space.header.is_some(), "{name} {}: no space header", table.table.name);
+            assert!(space.findings.is_empty(), "{name} {}: {:?}", table.table.name, space.findings);
+            assert!(space.owned_pages() >= tree.pages.len() as u64, "{name} {}", table.table.name);
+            let misplaced = space.check(&tree, &db);
+            assert!(misplaced.is_empty(), "{name} {}: {misplaced:?}", table.table.name);
             records += tree.entries;
             for index in
                 table.indexes.iter().filter(|i| i.coltyp_or_pgno_fdp != table.table.coltyp_or_pgno_fdp)

@@ -1,0 +1,218 @@
+//! Long values: a separated value's bytes fetched from its table's
+//! long-value tree (spec 10.7). A seek finds the value's root node (key =
+//! LID big-endian; data = refcount, total size); the chunks follow it in
+//! key order (key = LID ‖ byte offset, both big-endian), possibly over
+//! several leaves, some of them compressed (spec 10.8).
+
+use super::Database;
+use crate::format::compression::{decompress, MAX_VALUE_LEN};
+use crate::format::node::{node, Node};
+use crate::format::page::PageFlags;
+use crate::format::record::Lid;
+use crate::format::verdict::page_matches;
+use crate::format::PageNumber;
+
+/// Real trees are a few levels deep; a deeper descent is a cycle.
+const MAX_DEPTH: usize = 16;
+
+/// Why a long value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LongValueError {
+    /// The table has no long-value tree.
+    #[error("{lid}: the table has no long-value tree")]
+    NoTree {
+        /// The value's id.
+        lid: Lid,
+    },
+    /// The tree has no root node for this id.
+    #[error("{lid}: not in the long-value tree (root page {root})")]
+    Missing {
+        /// The value's id.
+        lid: Lid,
+        /// The tree's root.
+        root: PageNumber,
+    },
+    /// A page on the way is damaged.
+    #[error("{lid}: page {pgno} of the long-value tree {why}")]
+    BadPage {
+        /// The value's id.
+        lid: Lid,
+        /// The page.
+        pgno: PageNumber,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The chunks do not add up to the value.
+    #[error("{lid}: {why}")]
+    Chunks {
+        /// The value's id.
+        lid: Lid,
+        /// What does not fit.
+        why: String,
+    },
+}
+
+/// The long-value tree of one table.
+#[derive(Debug, Clone, Copy)]
+pub struct LongValues<'d> {
+    db: &'d Database,
+    root: Option<PageNumber>,
+}
+
+/// A position in a leaf: page and line.
+struct Position<'d> {
+    db: &'d Database,
+    pgno: PageNumber,
+    line: u16,
+    steps: u32,
+}
+
+impl<'d> Position<'d> {
+    /// The node here, moving to the next leaf when this one is used up;
+    /// `None` at the end of the tree.
+    fn next(&mut self, lid: Lid) -> Result<Option<Node<'d>>, LongValueError> {
+        loop {
+            if self.pgno.is_null() {
+                return Ok(None);
+            }
+            let page = checked_page(self.db, self.pgno, lid)?;
+            let lines = page.header.tag_count.saturating_sub(page.header.ctag_reserved());
+            if self.line < lines {
+                let found = node(&page, self.line).map_err(|e| bad(lid, self.pgno, e.to_string()))?;
+                self.line += 1;
+                return Ok(Some(found));
+            }
+            self.steps += 1;
+            if self.steps > self.db.page_count() {
+                return Err(bad(lid, self.pgno, "links to a cycle of next pages".into()));
+            }
+            self.pgno = page.header.next;
+            self.line = 0;
+        }
+    }
+}
+
+fn bad(lid: Lid, pgno: PageNumber, why: String) -> LongValueError {
+    LongValueError::BadPage { lid, pgno, why }
+}
+
+fn checked_page(
+    db: &Database,
+    pgno: PageNumber,
+    lid: Lid,
+) -> Result<crate::format::page::Page<'_>, LongValueError> {
+    let page = db.page(pgno).map_err(|e| bad(lid, pgno, e.to_string()))?;
+    if !db.is_temporary() && !page_matches(page.bytes, pgno, db.page_size()) {
+        return Err(bad(lid, pgno, "fails its checksum".into()));
+    }
+    Ok(page)
+}
+
+impl<'d> LongValues<'d> {
+    /// The tree rooted at `root` (`None` for a table without one).
+    pub fn new(db: &'d Database, root: Option<PageNumber>) -> Self {
+        Self { db, root }
+    }
+
+    /// The leaf position of the first node whose key is ≥ `key`.
+    fn seek(&self, root: PageNumber, key: &[u8], lid: Lid) -> Result<Position<'d>, LongValueError> {
+        let mut pgno = root;
+        for _ in 0..MAX_DEPTH {
+            let page = checked_page(self.db, pgno, lid)?;
+            let lines = page.header.tag_count.saturating_sub(page.header.ctag_reserved());
+            if page.header.flags.contains(PageFlags::LEAF) {
+                for line in 0..lines {
+                    let n = node(&page, line).map_err(|e| bad(lid, pgno, e.to_string()))?;
+                    if n.key.as_slice() >= key {
+                        return Ok(Position { db: self.db, pgno, line, steps: 0 });
+                    }
+                }
+                return Ok(Position { db: self.db, pgno, line: lines, steps: 0 });
+            }
+            // The child covering `key`: the first separator greater than it
+            // (an empty separator is +infinity).
+            let mut child = None;
+            for line in 0..lines {
+                let n = node(&page, line).map_err(|e| bad(lid, pgno, e.to_string()))?;
+                if n.key.is_empty() || n.key.as_slice() > key {
+                    child = n.child();
+                    break;
+                }
+            }
+            pgno = child.ok_or_else(|| bad(lid, pgno, "has no child for the key".into()))?;
+        }
+        Err(bad(lid, pgno, format!("is deeper than {MAX_DEPTH} levels")))
+    }
+
+    /// The whole value of `lid`, chunks decompressed and joined.
+    ///
+    /// # Errors
+    /// The tree is missing or damaged on the way, or its chunks do not
+    /// cover the value's size.
+    pub fn read(&self, lid: Lid) -> Result<Vec<u8>, LongValueError> {
+        let root = self.root.ok_or(LongValueError::NoTree { lid })?;
+        let key = lid.key();
+        let mut at = self.seek(root, &key, lid)?;
+        let missing = LongValueError::Missing { lid, root };
+        let head = loop {
+            match at.next(lid)? {
+                Some(n) if n.is_deleted() && n.key == key => continue,
+                Some(n) if n.key == key => break n,
+                _ => return Err(missing),
+            }
+        };
+        let size = head.data.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+        let size = size.ok_or_else(|| LongValueError::Chunks {
+            lid,
+            why: format!("its root node has {} bytes of data, not 8 or 9", head.data.len()),
+        })? as usize;
+        if size > MAX_VALUE_LEN {
+            return Err(LongValueError::Chunks { lid, why: format!("its size {size} is beyond 2 GiB") });
+        }
+        let mut chunks: Vec<(usize, &[u8])> = Vec::new();
+        while let Some(n) = at.next(lid)? {
+            if !n.key.starts_with(&key) || n.key.len() != key.len() + 4 {
+                break;
+            }
+            if n.is_deleted() {
+                continue;
+            }
+            let offset = n.key.get(key.len()..).and_then(|b| <[u8; 4]>::try_from(b).ok());
+            let offset = offset.map(u32::from_be_bytes).unwrap_or(0) as usize;
+            if offset >= size {
+                break;
+            }
+            chunks.push((offset, n.data));
+        }
+        let mut value = Vec::with_capacity(size.min(1 << 24));
+        for (i, &(offset, stored)) in chunks.iter().enumerate() {
+            if offset != value.len() {
+                return Err(LongValueError::Chunks {
+                    lid,
+                    why: format!(
+                        "a chunk starts at byte {offset}, but {} bytes were read before it",
+                        value.len()
+                    ),
+                });
+            }
+            let logical = chunks.get(i + 1).map_or(size, |next| next.0).saturating_sub(offset);
+            if stored.len() < logical {
+                let plain = decompress(stored).map_err(|e| LongValueError::Chunks {
+                    lid,
+                    why: format!("the chunk at byte {offset}: {e}"),
+                })?;
+                value.extend_from_slice(&plain);
+            } else {
+                value.extend_from_slice(stored);
+            }
+        }
+        if value.len() < size {
+            return Err(LongValueError::Chunks {
+                lid,
+                why: format!("its chunks hold {} of its {size} bytes", value.len()),
+            });
+        }
+        value.truncate(size);
+        Ok(value)
+    }
+}

@@ -1,0 +1,227 @@
+//! The rows of a table: its tree walked in key order, each record split
+//! into columns as the catalog describes them, separated values fetched
+//! from the long-value tree, compressed ones decompressed, and every value
+//! typed. A value that cannot be decoded is reported with its row and
+//! column, and the row is still returned with what could be read.
+
+use serde::Serialize;
+
+use super::catalog::{Catalog, TableDef};
+use super::cursor::{walk, TreeWalk};
+use super::long_value::LongValues;
+use super::Database;
+use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_MULTIVALUED};
+use crate::format::compression::decompress;
+use crate::format::node::Node;
+use crate::format::page::{Page, PageFlags};
+use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
+use crate::format::value::{decode, ColumnType, Value};
+use crate::format::PageNumber;
+use crate::report::{Finding, Location};
+
+/// One column of a table, as records are decoded with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    /// Column id (`fid`).
+    pub id: u32,
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub coltyp: ColumnType,
+    /// Code page of text columns.
+    pub codepage: u32,
+    /// Fixed, variable or tagged.
+    pub class: ColumnClass,
+    /// Multi-valued (FIELDFLAG 0x0008).
+    pub multivalued: bool,
+    /// Inherited from the template table.
+    pub derived: bool,
+    #[serde(skip)]
+    offset: usize,
+    #[serde(skip)]
+    size: usize,
+    #[serde(skip)]
+    default: Option<Vec<u8>>,
+}
+
+impl Column {
+    fn from_entry(entry: &CatalogEntry, catalog_table: bool, derived: bool) -> Self {
+        let coltyp = ColumnType(entry.coltyp_or_pgno_fdp);
+        let class = ColumnClass::of(entry.id);
+        let (size, offset) = if catalog_table {
+            CATALOG_FIXED.get((entry.id as usize).wrapping_sub(1)).copied().unwrap_or((0, 0))
+        } else {
+            let size = coltyp.fixed_size().unwrap_or(entry.space_usage as usize);
+            (size, usize::from(entry.record_offset.unwrap_or(0)))
+        };
+        Self {
+            id: entry.id,
+            name: entry.name.clone(),
+            coltyp,
+            codepage: entry.pages_or_locale,
+            class,
+            multivalued: entry.flags & FIELD_MULTIVALUED != 0,
+            derived,
+            offset,
+            size,
+            default: entry.default_value.clone(),
+        }
+    }
+}
+
+/// One row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Leaf page of the record.
+    pub pgno: PageNumber,
+    /// Its tag index on that page.
+    pub tag: u16,
+    /// The node is flag-deleted (shown only when asked for).
+    pub deleted: bool,
+    /// One value per column of the table, in column order.
+    pub values: Vec<Value>,
+    /// Values that could not be decoded: (column index, why).
+    pub errors: Vec<(usize, String)>,
+}
+
+/// A table ready to be read.
+#[derive(Debug, Clone)]
+pub struct Table<'d> {
+    db: &'d Database,
+    /// What the catalog says of it.
+    pub def: TableDef,
+    /// Its columns, template columns first.
+    pub columns: Vec<Column>,
+    long_values: LongValues<'d>,
+}
+
+impl<'d> Table<'d> {
+    /// The table `def` of `catalog`'s database `db`.
+    pub fn new(db: &'d Database, catalog: &Catalog, def: &TableDef) -> Self {
+        let catalog_table = matches!(def.table.id, 2 | 3);
+        let mut columns = Vec::new();
+        if let Some(template) = def.table.template_table.as_deref().and_then(|name| catalog.table(name)) {
+            columns.extend(template.columns.iter().map(|c| Column::from_entry(c, false, true)));
+        }
+        columns.extend(def.columns.iter().map(|c| Column::from_entry(c, catalog_table, false)));
+        let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
+        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root) }
+    }
+
+    /// Walks the table in key order and calls `on_row` for each row;
+    /// flag-deleted records only when `deleted` is true. Returns the walk
+    /// with its structural findings.
+    pub fn rows(&self, deleted: bool, mut on_row: impl FnMut(Row)) -> TreeWalk {
+        walk(self.db, self.def.pgno_fdp(), |page, node| {
+            if deleted || !node.is_deleted() {
+                on_row(self.row(page, node));
+            }
+        })
+    }
+
+    /// Decodes the record of leaf node `node` on `page`.
+    pub fn row(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
+        let layout = TaggedLayout::for_page(
+            self.db.page_size().is_large(),
+            page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT),
+        );
+        let mut row = Row {
+            pgno: page.pgno,
+            tag: node.tag.index,
+            deleted: node.is_deleted(),
+            values: Vec::with_capacity(self.columns.len()),
+            errors: Vec::new(),
+        };
+        let record = match Record::parse(node.data, layout) {
+            Ok(record) => record,
+            Err(e) => {
+                row.values = vec![Value::Null; self.columns.len()];
+                row.errors.push((usize::MAX, e.to_string()));
+                return row;
+            }
+        };
+        let tagged: Vec<_> = record.tagged();
+        for (index, column) in self.columns.iter().enumerate() {
+            let cell = match column.class {
+                ColumnClass::Fixed => record.fixed(column.id, column.offset, column.size),
+                ColumnClass::Variable => record.variable(column.id),
+                ColumnClass::Tagged => Ok(tagged
+                    .iter()
+                    .flatten()
+                    .find(|f| f.id == column.id && f.derived == column.derived)
+                    .map_or(Cell::Absent, |f| f.cell.clone())),
+            };
+            let value = match cell {
+                Ok(cell) => self.value(column, cell, index, &mut row.errors),
+                Err(e) => {
+                    row.errors.push((index, e.to_string()));
+                    Value::Null
+                }
+            };
+            row.values.push(value);
+        }
+        for e in tagged.iter().filter_map(|f| f.as_ref().err()) {
+            row.errors.push((usize::MAX, e.to_string()));
+        }
+        row
+    }
+
+    fn value(
+        &self,
+        column: &Column,
+        cell: Cell<'_>,
+        index: usize,
+        errors: &mut Vec<(usize, String)>,
+    ) -> Value {
+        match cell {
+            Cell::Absent => match &column.default {
+                Some(bytes) => decode(column.coltyp, column.codepage, bytes),
+                None => Value::Null,
+            },
+            Cell::Null => Value::Null,
+            Cell::Single(stored) => self.instance(column, stored, index, errors),
+            Cell::Multi(instances) => {
+                Value::Multi(instances.into_iter().map(|s| self.instance(column, s, index, errors)).collect())
+            }
+        }
+    }
+
+    fn instance(
+        &self,
+        column: &Column,
+        stored: Stored<'_>,
+        index: usize,
+        errors: &mut Vec<(usize, String)>,
+    ) -> Value {
+        let bytes = match stored {
+            Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
+            Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
+            Stored::Separated(lid) => self.long_values.read(lid).map_err(|e| (e.to_string(), Vec::new())),
+        };
+        match bytes {
+            Ok(bytes) => decode(column.coltyp, column.codepage, &bytes),
+            Err((why, raw)) => {
+                errors.push((index, why));
+                if raw.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Binary(raw)
+                }
+            }
+        }
+    }
+
+    /// The findings for a row's undecodable values.
+    pub fn row_findings(&self, row: &Row) -> Vec<Finding> {
+        row.errors
+            .iter()
+            .map(|(index, why)| {
+                let column = self.columns.get(*index).map_or("record", |c| c.name.as_str());
+                Finding::error(
+                    Location::Tag { pgno: row.pgno, index: row.tag },
+                    format!("table {}, column {column}: {why}", self.def.table.name),
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,400 @@
+//! A whole database file from a definition (spec 13): the header and its
+//! shadow, the fixed initial layout (database root with OE/AE at 1–3, the
+//! catalog with its `Name` and `RootObjects` indexes at 4–23, the shadow
+//! catalog at 24–28), then every user table from page 29 with its
+//! secondary indexes and long-value tree, each an FDP with its own space.
+//!
+//! The system tables `MSysObjids` and `MSysLocales` that Windows creates at
+//! 29 and 30 are not written; readers do not need them.
+
+use crate::format::page::PageFlags;
+use crate::format::{ObjectId, PageNumber, PageSize};
+
+use super::catalog::{catalog_entries, catalog_table_rows, CatalogRow};
+use super::header::HeaderSpec;
+use super::key::segment;
+use super::page::{NodeImage, PageImage};
+use super::record::{encode_record, lv_chunk_size, place_columns, LongValues, PlacedColumn};
+use super::schema::{IndexDef, TableDef};
+use super::space::{Extent, FdpSpace, SINGLE_EXTENT_MOST};
+use super::tree::{plan, TreePlan, TreeSpec};
+use super::WriteError;
+
+/// Pages of the catalog's primary extent (4–23).
+const CATALOG_PAGES: u32 = 20;
+/// Pages of the shadow catalog's primary extent (24–28).
+const SHADOW_PAGES: u32 = 5;
+/// Longest index key written (the legacy `KeyMost`, the catalog default).
+const KEY_MOST: usize = 255;
+
+/// What to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseSpec {
+    /// The header fields (page size, state, signatures, log positions…);
+    /// `dbtime_dirtied` and `objid_last` are filled in by the writer.
+    pub header: HeaderSpec,
+    /// The user tables.
+    pub tables: Vec<TableDef>,
+    /// The file has at least this many pages after the two header pages;
+    /// pages nothing uses stay all zero and are listed as free.
+    pub min_pages: u32,
+}
+
+/// One tree the writer wrote, for tests and for damaging samples on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLayout {
+    /// `table`, `table/index` or `table/LV`.
+    pub name: String,
+    /// Its objid.
+    pub objid: ObjectId,
+    /// Its root page.
+    pub root: PageNumber,
+    /// Every page of the tree (space-tree pages excluded), root first.
+    pub pages: Vec<PageNumber>,
+    /// Its leaves in key order.
+    pub leaves: Vec<PageNumber>,
+}
+
+/// A written database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenDatabase {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// The trees in it.
+    pub trees: Vec<TreeLayout>,
+}
+
+impl WrittenDatabase {
+    /// The tree named `name`.
+    pub fn tree(&self, name: &str) -> Option<&TreeLayout> {
+        self.trees.iter().find(|t| t.name == name)
+    }
+}
+
+/// A tree with the space it lives in.
+struct Fdp {
+    name: String,
+    space: FdpSpace,
+    plan: TreePlan,
+    pages: Vec<PageNumber>,
+}
+
+impl Fdp {
+    /// Pages the tree takes beyond its root.
+    fn extra(&self) -> usize {
+        self.plan.page_count().saturating_sub(1)
+    }
+}
+
+/// Pages a child FDP of `tree_pages` pages needs: single extent when small.
+fn extent_size(tree_pages: usize) -> (u32, bool) {
+    let pages = tree_pages as u32;
+    if pages <= SINGLE_EXTENT_MOST {
+        (pages, false)
+    } else {
+        (pages + 2, true)
+    }
+}
+
+/// Gives `space` at least `need` free pages, taking a new extent from `parent`.
+fn ensure(space: &mut FdpSpace, need: usize, parent: &mut FdpSpace) -> Result<(), WriteError> {
+    if space.free_count() < need {
+        let missing = (need - space.free_count()) as u32;
+        space.add_extent(parent.take_extent(missing)?);
+    }
+    Ok(())
+}
+
+fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
+    TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density }
+}
+
+/// One table turned into tree entries.
+struct TableTrees {
+    columns: Vec<PlacedColumn>,
+    records: Vec<NodeImage>,
+    indexes: Vec<(IndexDef, Vec<NodeImage>)>,
+    long_values: Vec<NodeImage>,
+}
+
+fn key_of(
+    columns: &[PlacedColumn],
+    index: &IndexDef,
+    row: &[super::schema::Value],
+) -> Result<Vec<u8>, &'static str> {
+    let mut key = Vec::new();
+    for (name, descending) in &index.segments {
+        let at = columns
+            .iter()
+            .position(|c| &c.def.name == name)
+            .ok_or("an index names a column the table lacks")?;
+        let column = &columns[at];
+        let value = row.get(at).ok_or("the row does not have one value per column")?;
+        key.extend(segment(column.def.coltyp, column.def.code_page, value, *descending)?);
+    }
+    if key.len() > KEY_MOST {
+        return Err("an index key is longer than 255 bytes");
+    }
+    Ok(key)
+}
+
+fn table_trees(table: &TableDef, ti: usize, size: PageSize) -> Result<TableTrees, WriteError> {
+    let schema = |reason| WriteError::Schema { table: ti, reason };
+    let columns = place_columns(&table.columns).map_err(schema)?;
+    if table.primary.segments.is_empty() {
+        return Err(schema("the primary index has no columns"));
+    }
+    let mut long_values = LongValues::default();
+    let mut records = Vec::with_capacity(table.rows.len());
+    for (ri, row) in table.rows.iter().enumerate() {
+        let fail = |reason| WriteError::Row { table: ti, row: ri, reason };
+        let key = key_of(&columns, &table.primary, row).map_err(fail)?;
+        let record = encode_record(&columns, row, size, &mut long_values).map_err(fail)?;
+        records.push((key, record, ri));
+    }
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = records.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(WriteError::Row { table: ti, row: w[1].2, reason: "two rows have the same primary key" });
+    }
+    let mut indexes = Vec::new();
+    for index in &table.indexes {
+        let mut entries = Vec::with_capacity(records.len());
+        for (pkey, _, ri) in &records {
+            let row = &table.rows[*ri];
+            let key = key_of(&columns, index, row).map_err(|reason| WriteError::Row {
+                table: ti,
+                row: *ri,
+                reason,
+            })?;
+            entries.push(NodeImage::new(key, pkey.clone()));
+        }
+        entries.sort_by(|a, b| (&a.key, &a.data).cmp(&(&b.key, &b.data)));
+        if index.unique && entries.windows(2).any(|w| w[0].key == w[1].key) {
+            return Err(schema("a unique index has two rows with the same key"));
+        }
+        indexes.push((index.clone(), entries));
+    }
+    let chunk = lv_chunk_size(size);
+    let mut lv_entries = Vec::new();
+    for (lid, bytes) in &long_values.values {
+        let mut root = 1u32.to_le_bytes().to_vec(); // reference count
+        root.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        lv_entries.push(NodeImage::new(lid.to_be_bytes().to_vec(), root));
+        for (i, piece) in bytes.chunks(chunk).enumerate() {
+            let key = [lid.to_be_bytes(), ((i * chunk) as u32).to_be_bytes()].concat();
+            lv_entries.push(NodeImage::new(key, piece.to_vec()));
+        }
+    }
+    let records = records.into_iter().map(|(key, record, _)| NodeImage::new(key, record)).collect();
+    Ok(TableTrees { columns, records, indexes, long_values: lv_entries })
+}
+
+/// Writes the database `spec` describes.
+///
+/// # Errors
+/// A definition or row the writer cannot encode ([`WriteError::Schema`],
+/// [`WriteError::Row`]), or a record too large for a page.
+pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError> {
+    let size = spec.header.page_size;
+    let mut dbtime = 0u64;
+    // Plans of the user tables first: their sizes decide where they go.
+    let mut planned = Vec::with_capacity(spec.tables.len());
+    for (ti, table) in spec.tables.iter().enumerate() {
+        planned.push(table_trees(table, ti, size)?);
+    }
+    let bound: usize = 64
+        + planned
+            .iter()
+            .map(|t| {
+                let lv = t.long_values.iter().map(|n| n.stored_len() + 8).sum::<usize>();
+                let rest =
+                    t.records.iter().chain(t.indexes.iter().flat_map(|i| &i.1)).map(|n| n.stored_len() + 8);
+                (rest.sum::<usize>() + lv) * 2 / (size.len() - 100) + 8 + 4 * t.indexes.len()
+            })
+            .sum::<usize>();
+    let mut root =
+        FdpSpace::new(ObjectId(1), Extent { first: 1, count: bound as u32 * 2 + 64 }, PageNumber::NULL, true);
+    let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
+    let shadow = FdpSpace::new(ObjectId(3), root.take_extent(SHADOW_PAGES)?, PageNumber(1), true);
+    let by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
+    let root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+
+    // User tables: objids from 6; each table, then its indexes, then its LV tree.
+    let mut objid = 5u32;
+    let mut fdps: Vec<Fdp> = Vec::new();
+    let mut rows: Vec<CatalogRow> = catalog_table_rows(2, 4, CATALOG_PAGES, "MSysObjects");
+    rows.extend(catalog_table_rows(3, 24, SHADOW_PAGES, "MSysObjectsShadow"));
+    for (table, trees) in spec.tables.iter().zip(planned) {
+        objid += 1;
+        let table_objid = objid;
+        let table_plan = plan(tree_spec(table_objid, PageFlags(0), trees.records, 80), size)?;
+        let mut children = Vec::new();
+        for (index, entries) in trees.indexes {
+            objid += 1;
+            let kind =
+                if index.unique { PageFlags::INDEX } else { PageFlags::INDEX | PageFlags::NON_UNIQUE_KEYS };
+            children.push((
+                format!("{}/{}", table.name, index.name),
+                objid,
+                Some(index),
+                plan(tree_spec(objid, kind, entries, 80), size)?,
+            ));
+        }
+        if !trees.long_values.is_empty() {
+            objid += 1;
+            let lv_plan = plan(tree_spec(objid, PageFlags::LONG_VALUE, trees.long_values, 100), size)?;
+            children.push((format!("{}/LV", table.name), objid, None, lv_plan));
+        }
+        let child_pages: u32 = children.iter().map(|c| extent_size(c.3.page_count()).0).sum();
+        let (cpg, multiple) = extent_size(table_plan.page_count() + child_pages as usize);
+        let mut space = FdpSpace::new(ObjectId(table_objid), root.take_extent(cpg)?, PageNumber(1), multiple);
+        let fdp_pgno = space.pgno_fdp;
+        let mut pages = vec![fdp_pgno];
+        pages.extend(space.take(table_plan.page_count() - 1)?);
+        rows.push(CatalogRow::table(table_objid, fdp_pgno.0, cpg, 0, &table.name));
+        for column in &trees.columns {
+            let offset = (column.record_offset != 0).then_some(column.record_offset);
+            rows.push(CatalogRow::column(table_objid, column.fid, &column.def, offset));
+        }
+        let fid_of = |name: &str| trees.columns.iter().find(|c| c.def.name == name).map_or(0, |c| c.fid);
+        let segments = |index: &IndexDef| -> Vec<(u32, bool)> {
+            index.segments.iter().map(|(n, d)| (fid_of(n), *d)).collect()
+        };
+        rows.push(CatalogRow::index(
+            table_objid,
+            table_objid,
+            fdp_pgno.0,
+            0x0001_002F,
+            &table.primary.name,
+            &segments(&table.primary),
+        ));
+        let mut child_fdps = Vec::new();
+        for (name, child_objid, index, child_plan) in children {
+            let (child_cpg, child_multiple) = extent_size(child_plan.page_count());
+            let mut child =
+                FdpSpace::new(ObjectId(child_objid), space.take_extent(child_cpg)?, fdp_pgno, child_multiple);
+            child.non_unique = index.as_ref().is_some_and(|i| !i.unique);
+            let mut child_pages = vec![child.pgno_fdp];
+            child_pages.extend(child.take(child_plan.page_count() - 1)?);
+            rows.push(match &index {
+                Some(index) => {
+                    let flags = if index.unique { 0x0001_000F } else { 0x0001_000E };
+                    CatalogRow::index(
+                        table_objid,
+                        child_objid,
+                        child.pgno_fdp.0,
+                        flags,
+                        &index.name,
+                        &segments(index),
+                    )
+                }
+                None => CatalogRow::long_value(table_objid, child_objid, child.pgno_fdp.0, child_cpg),
+            });
+            child_fdps.push(Fdp { name, space: child, plan: child_plan, pages: child_pages });
+        }
+        fdps.push(Fdp { name: table.name.clone(), space, plan: table_plan, pages });
+        fdps.extend(child_fdps);
+    }
+
+    // The catalog, its indexes and its shadow, now that every row is known.
+    let entries =
+        catalog_entries(&rows, size).map_err(|reason| WriteError::Schema { table: usize::MAX, reason })?;
+    let mut system = vec![
+        Fdp {
+            name: "MSysObjects".into(),
+            space: catalog,
+            plan: plan(tree_spec(2, PageFlags(0), entries.records.clone(), 80), size)?,
+            pages: vec![PageNumber(4)],
+        },
+        Fdp {
+            name: "MSysObjects/Name".into(),
+            space: by_name,
+            plan: plan(tree_spec(4, PageFlags::INDEX, entries.by_name, 80), size)?,
+            pages: vec![PageNumber(7)],
+        },
+        Fdp {
+            name: "MSysObjects/RootObjects".into(),
+            space: root_objects,
+            plan: plan(tree_spec(5, PageFlags::INDEX, entries.root_objects, 80), size)?,
+            pages: vec![PageNumber(10)],
+        },
+        Fdp {
+            name: "MSysObjectsShadow".into(),
+            space: shadow,
+            plan: plan(tree_spec(3, PageFlags(0), entries.records, 80), size)?,
+            pages: vec![PageNumber(24)],
+        },
+    ];
+    // The catalog's own pages, then its indexes' (from the catalog's space).
+    let [cat, name_index, ro_index, shadow_fdp] = &mut system[..] else {
+        return Err(WriteError::OutOfPages { need: 4, have: 0 });
+    };
+    let extra = cat.extra();
+    ensure(&mut cat.space, extra, &mut root)?;
+    let taken = cat.space.take(cat.extra())?;
+    cat.pages.extend(taken);
+    for index in [name_index, ro_index] {
+        if index.space.free_count() < index.extra() {
+            let missing = index.extra() - index.space.free_count();
+            ensure(&mut cat.space, missing, &mut root)?;
+            let extra = index.extra();
+            ensure(&mut index.space, extra, &mut cat.space)?;
+        }
+        let taken = index.space.take(index.extra())?;
+        index.pages.extend(taken);
+    }
+    let extra = shadow_fdp.extra();
+    ensure(&mut shadow_fdp.space, extra, &mut root)?;
+    let taken = shadow_fdp.space.take(shadow_fdp.extra())?;
+    shadow_fdp.pages.extend(taken);
+    system.extend(fdps);
+
+    // The file ends after the last used page, or at min_pages.
+    let used_last = root.free_extents().first().map_or(bound as u32, |e| e.first - 1);
+    let last = used_last.max(spec.min_pages);
+    root.set_primary_count(last);
+
+    let mut images: Vec<PageImage> = Vec::new();
+    let mut trees = Vec::new();
+    for fdp in &system {
+        let built = fdp.plan.build(&fdp.space.space_header()?, &fdp.pages, size, &mut dbtime)?;
+        let leaves = built.iter().filter(|p| p.flags.contains(PageFlags::LEAF)).map(|p| p.pgno).collect();
+        trees.push(TreeLayout {
+            name: fdp.name.clone(),
+            objid: fdp.space.objid,
+            root: fdp.space.pgno_fdp,
+            pages: fdp.pages.clone(),
+            leaves,
+        });
+        images.extend(built);
+        images.extend(fdp.space.space_tree_pages(size, &mut dbtime));
+    }
+    let mut db_root = PageImage::new(
+        PageNumber(1),
+        size,
+        ObjectId(1),
+        PageFlags::ROOT | PageFlags::LEAF | PageFlags::NEW_RECORD_FORMAT,
+    );
+    db_root.external_header = root.space_header()?;
+    dbtime += 1;
+    db_root.dbtime = crate::format::DbTime(dbtime);
+    images.push(db_root);
+    images.extend(root.space_tree_pages(size, &mut dbtime));
+
+    let mut header = spec.header.clone();
+    header.dbtime_dirtied = crate::format::DbTime(dbtime);
+    header.objid_last = objid;
+    let header_page = header.build();
+    let mut bytes = vec![0u8; (last as usize + 2) * size.len()];
+    bytes[..size.len()].copy_from_slice(&header_page);
+    bytes[size.len()..2 * size.len()].copy_from_slice(&header_page);
+    for image in images {
+        let at = (image.pgno.0 as usize + 1) * size.len();
+        let page = image.build()?;
+        bytes
+            .get_mut(at..at + size.len())
+            .ok_or(WriteError::OutOfPages { need: image.pgno.0 as usize, have: last as usize })?
+            .copy_from_slice(&page);
+    }
+    Ok(WrittenDatabase { bytes, trees })
+}

@@ -1,0 +1,279 @@
+//! Bulk-loading a B+-tree (spec 7.2): sorted entries in, pages out. Leaves
+//! are filled up to the tree's density and doubly linked; internal levels
+//! hold shortened separator keys (the shortest prefix of the next page's
+//! first key that sorts after the previous page's last key) and child page
+//! numbers; the last node of each level's rightmost page has the empty
+//! key (+∞). The root sits at `pgnoFDP` and carries the FDP's tag 0.
+//!
+//! Planning ([`plan`]) and building ([`TreePlan::build`]) are separate so
+//! the caller can allocate the pages between the two: how many pages a
+//! tree needs depends only on the entries and the root's tag-0 length.
+
+use crate::format::page::PageFlags;
+use crate::format::{DbTime, ObjectId, PageNumber, PageSize};
+
+use super::page::{NodeImage, PageImage};
+use super::WriteError;
+
+/// One tree to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeSpec {
+    /// `objidFDP` of every page.
+    pub objid: ObjectId,
+    /// Tree-type bits added to every page (`Index`, `LongValue`,
+    /// `SpaceTree`, `NonUniqueKeys`); leaf/root/parent bits are the builder's.
+    pub kind: PageFlags,
+    /// Length of the root's tag 0 (the space header: 16 bytes); the bytes
+    /// are given to [`TreePlan::build`], once the space is allocated.
+    pub root_header_len: usize,
+    /// Leaf entries, sorted by key (by key then data in a non-unique tree).
+    pub entries: Vec<NodeImage>,
+    /// Percentage of a leaf to fill before starting the next one.
+    pub density: u8,
+}
+
+/// The pages of a tree before they have page numbers: `levels[0]` are the
+/// leaves, the last level is the root alone. Internal nodes' data holds the
+/// child's index in the level below until [`TreePlan::build`] replaces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreePlan {
+    spec: TreeSpec,
+    levels: Vec<Vec<Vec<NodeImage>>>,
+}
+
+impl TreePlan {
+    /// Pages the tree takes.
+    pub fn page_count(&self) -> usize {
+        self.levels.iter().map(Vec::len).sum()
+    }
+
+    /// Builds the pages. `pages[0]` is the root (`pgnoFDP`); the others are
+    /// used leaves first, left to right, then each internal level upward.
+    /// Each page gets the next value of `dbtime`. `root_header` is the
+    /// root's tag 0, as long as planned.
+    ///
+    /// # Errors
+    /// Fewer pages than [`TreePlan::page_count`], or a root header of
+    /// another length than planned.
+    pub fn build(
+        &self,
+        root_header: &[u8],
+        pages: &[PageNumber],
+        size: PageSize,
+        dbtime: &mut u64,
+    ) -> Result<Vec<PageImage>, WriteError> {
+        if root_header.len() != self.spec.root_header_len {
+            return Err(WriteError::PageFull {
+                pgno: PageNumber::NULL,
+                need: root_header.len(),
+                have: self.spec.root_header_len,
+            });
+        }
+        if pages.len() < self.page_count() {
+            return Err(WriteError::OutOfPages { need: self.page_count(), have: pages.len() });
+        }
+        let (root, rest) = pages.split_first().ok_or(WriteError::OutOfPages { need: 1, have: 0 })?;
+        // Page numbers per level: the root level gets `root`, the others
+        // are handed out from `rest` leaves first.
+        let mut numbers: Vec<Vec<PageNumber>> = Vec::with_capacity(self.levels.len());
+        let mut next = rest.iter().copied();
+        for (depth, level) in self.levels.iter().enumerate() {
+            if depth + 1 == self.levels.len() {
+                numbers.push(vec![*root]);
+            } else {
+                numbers.push(next.by_ref().take(level.len()).collect());
+            }
+        }
+        let mut out = Vec::with_capacity(self.page_count());
+        for (depth, level) in self.levels.iter().enumerate() {
+            let leaf = depth == 0;
+            let is_root_level = depth + 1 == self.levels.len();
+            for (i, nodes) in level.iter().enumerate() {
+                let pgno = numbers[depth][i];
+                let mut flags = self.spec.kind | PageFlags::NEW_RECORD_FORMAT;
+                if leaf {
+                    flags = flags | PageFlags::LEAF;
+                } else if depth == 1 {
+                    flags = flags | PageFlags::PARENT_OF_LEAF;
+                }
+                let mut image = PageImage::new(pgno, size, self.spec.objid, flags);
+                if is_root_level {
+                    image.flags = image.flags | PageFlags::ROOT;
+                    image.external_header = root_header.to_vec();
+                }
+                if leaf && level.len() > 1 {
+                    image.prev = i.checked_sub(1).map_or(PageNumber::NULL, |j| numbers[0][j]);
+                    image.next = numbers[0].get(i + 1).copied().unwrap_or(PageNumber::NULL);
+                }
+                image.nodes = nodes.clone();
+                if !leaf {
+                    for node in &mut image.nodes {
+                        let child =
+                            u32::from_le_bytes(node.data[..4].try_into().unwrap_or_default()) as usize;
+                        let child_pgno = numbers[depth - 1].get(child).copied().unwrap_or(PageNumber::NULL);
+                        node.data = child_pgno.0.to_le_bytes().to_vec();
+                    }
+                }
+                *dbtime += 1;
+                image.dbtime = DbTime(*dbtime);
+                out.push(image);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The key a node sorts by: its key, or key then data in a non-unique tree.
+fn sort_key(node: &NodeImage, non_unique: bool) -> Vec<u8> {
+    if non_unique {
+        [node.key.as_slice(), &node.data].concat()
+    } else {
+        node.key.clone()
+    }
+}
+
+/// The shortest prefix of `next` that sorts after `prev` (`next > prev`).
+fn separator(prev: &[u8], next: &[u8]) -> Vec<u8> {
+    (1..=next.len()).map(|len| &next[..len]).find(|p| *p > prev).unwrap_or(next).to_vec()
+}
+
+/// Bytes a page offers to tag data and tags (everything but the header).
+fn usable(size: PageSize) -> usize {
+    size.len() - size.header_len()
+}
+
+/// Splits `nodes` into pages, each at most `limit` bytes of nodes and tags
+/// (at least one node per page, which must fit `usable - 4` with tag 0).
+fn pack(nodes: Vec<NodeImage>, limit: usize, most: usize) -> Result<Vec<Vec<NodeImage>>, WriteError> {
+    let mut pages: Vec<Vec<NodeImage>> = Vec::new();
+    let mut current: Vec<NodeImage> = Vec::new();
+    let mut used = 4; // tag 0
+    for node in nodes {
+        let cost = node.stored_len() + 4;
+        if cost + 4 > most {
+            return Err(WriteError::NodeTooLarge { len: node.stored_len(), most: most - 8 });
+        }
+        if !current.is_empty() && used + cost > limit {
+            pages.push(std::mem::take(&mut current));
+            used = 4;
+        }
+        used += cost;
+        current.push(node);
+    }
+    if !current.is_empty() || pages.is_empty() {
+        pages.push(current);
+    }
+    Ok(pages)
+}
+
+/// Plans the pages of a tree.
+///
+/// # Errors
+/// An entry too large for a page.
+pub fn plan(spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> {
+    let non_unique = spec.kind.contains(PageFlags::NON_UNIQUE_KEYS);
+    let most = usable(size);
+    let root_most = most - spec.root_header_len;
+    let cost: usize = spec.entries.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
+    if cost <= root_most {
+        let levels = vec![vec![spec.entries.clone()]];
+        return Ok(TreePlan { spec, levels });
+    }
+    let limit = (most * usize::from(spec.density.clamp(20, 100)) / 100).max(1);
+    let leaves = pack(spec.entries.clone(), limit, most)?;
+    // Parent entries of the leaves: separators between neighbours.
+    let mut children: Vec<NodeImage> = leaves
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let key = match (page.last(), leaves.get(i + 1).and_then(|p| p.first())) {
+                (Some(last), Some(first)) => {
+                    separator(&sort_key(last, non_unique), &sort_key(first, non_unique))
+                }
+                _ => Vec::new(),
+            };
+            NodeImage::new(key, (i as u32).to_le_bytes().to_vec())
+        })
+        .collect();
+    let mut levels = vec![leaves];
+    loop {
+        let cost: usize = children.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
+        if cost <= root_most {
+            levels.push(vec![children]);
+            return Ok(TreePlan { spec, levels });
+        }
+        let pages = pack(children, most, most)?;
+        // A page's parent entry carries the key of its last node.
+        children = pages
+            .iter()
+            .enumerate()
+            .map(|(i, page)| {
+                let key = page.last().map(|n| n.key.clone()).unwrap_or_default();
+                NodeImage::new(key, (i as u32).to_le_bytes().to_vec())
+            })
+            .collect();
+        levels.push(pages);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::node::nodes;
+    use crate::format::page::Page;
+
+    fn spec(count: u32, value_len: usize) -> TreeSpec {
+        TreeSpec {
+            objid: ObjectId(9),
+            kind: PageFlags(0),
+            root_header_len: 16,
+            entries: (0..count)
+                .map(|i| NodeImage::new(i.to_be_bytes().to_vec(), vec![1; value_len]))
+                .collect(),
+            density: 90,
+        }
+    }
+
+    #[test]
+    fn few_entries_make_a_single_root_leaf() {
+        let plan = plan(spec(3, 10), PageSize::K4).unwrap();
+        assert_eq!(plan.page_count(), 1);
+        let pages = plan.build(&[0; 16], &[PageNumber(30)], PageSize::K4, &mut 0).unwrap();
+        assert_eq!(pages[0].flags, PageFlags(0x803));
+    }
+
+    #[test]
+    fn many_entries_make_three_levels_with_linked_leaves() {
+        let plan = plan(spec(3000, 1000), PageSize::K4).unwrap();
+        assert!(plan.levels.len() == 3, "{} levels", plan.levels.len());
+        let numbers: Vec<PageNumber> = (100..100 + plan.page_count() as u32).map(PageNumber).collect();
+        let mut dbtime = 0;
+        let pages = plan.build(&[0; 16], &numbers, PageSize::K4, &mut dbtime).unwrap();
+        let leaves: Vec<_> = pages.iter().filter(|p| p.flags.contains(PageFlags::LEAF)).collect();
+        assert_eq!(leaves.first().unwrap().prev, PageNumber::NULL);
+        assert_eq!(leaves.last().unwrap().next, PageNumber::NULL);
+        assert!(leaves.windows(2).all(|w| w[0].next == w[1].pgno && w[1].prev == w[0].pgno));
+        let root = pages.last().unwrap();
+        assert_eq!((root.pgno, root.flags), (PageNumber(100), PageFlags(0x801)));
+        assert!(root.nodes.last().unwrap().key.is_empty());
+        // every page builds and every internal separator bounds its child
+        for image in &pages {
+            let bytes = image.build().unwrap();
+            let page = Page::parse(&bytes, image.pgno, PageSize::K4).unwrap();
+            assert_eq!(nodes(&page).count(), image.nodes.len());
+        }
+        assert_eq!(dbtime, pages.len() as u64);
+    }
+
+    #[test]
+    fn separators_are_short() {
+        assert_eq!(separator(b"abc", b"abd"), b"abd");
+        assert_eq!(separator(b"abc", b"b123"), b"b");
+        assert_eq!(separator(b"ab", b"ab\x00"), b"ab\x00");
+    }
+
+    #[test]
+    fn an_entry_larger_than_a_page_is_an_error() {
+        assert!(matches!(plan(spec(2, 5000), PageSize::K4), Err(WriteError::NodeTooLarge { .. })));
+    }
+}
