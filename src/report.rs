@@ -10,6 +10,7 @@ pub mod hexdump;
 pub mod incident;
 pub mod markdown;
 pub mod page;
+pub mod record;
 pub mod recovery;
 pub mod txlog;
 pub mod verify;

@@ -119,6 +119,26 @@ impl<'d> Table<'d> {
         })
     }
 
+    /// Where every record is, in key order: (leaf page, tag), at most
+    /// `limit` of them; flag-deleted ones only when `deleted` is true.
+    pub fn locations(&self, deleted: bool, limit: usize) -> (Vec<(PageNumber, u16)>, TreeWalk) {
+        let mut found = Vec::new();
+        let walk = walk(self.db, self.def.pgno_fdp(), |page, node| {
+            if found.len() < limit && (deleted || !node.is_deleted()) {
+                found.push((page.pgno, node.tag.index));
+            }
+        });
+        (found, walk)
+    }
+
+    /// The record at tag `tag` of leaf page `pgno`, when that is a node.
+    pub fn row_at(&self, pgno: PageNumber, tag: u16) -> Option<Row> {
+        let page = self.db.page(pgno).ok()?;
+        let line = tag.checked_sub(page.header.ctag_reserved())?;
+        let node = crate::format::node::node(&page, line).ok()?;
+        Some(self.row(&page, &node))
+    }
+
     /// Decodes the record of leaf node `node` on `page`.
     pub fn row(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
         let layout = TaggedLayout::for_page(

@@ -21,12 +21,22 @@ pub enum ViewId {
     Logs,
     /// The catalog's tables, the way into the trees.
     Tables,
+    /// The rows of one table, decoded.
+    Records,
 }
 
 impl ViewId {
     /// Tab order.
-    pub const ALL: [Self; 7] =
-        [Self::Overview, Self::PageMap, Self::Page, Self::Checksum, Self::Jobs, Self::Logs, Self::Tables];
+    pub const ALL: [Self; 8] = [
+        Self::Overview,
+        Self::PageMap,
+        Self::Page,
+        Self::Checksum,
+        Self::Jobs,
+        Self::Logs,
+        Self::Tables,
+        Self::Records,
+    ];
 
     /// The tab title.
     pub fn title(self) -> &'static str {
@@ -38,6 +48,7 @@ impl ViewId {
             Self::Jobs => "Jobs",
             Self::Logs => "Logs",
             Self::Tables => "Tables",
+            Self::Records => "Records",
         }
     }
 }
@@ -118,6 +129,8 @@ pub enum Action {
     Copy,
     /// Start a verify job.
     StartVerify,
+    /// Open the rows of the selected table.
+    Records,
     /// Cancel the selected job.
     CancelJob,
     /// A mouse click at a terminal cell.

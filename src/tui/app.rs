@@ -61,6 +61,8 @@ pub struct App {
     pub logs: Option<super::views::logs::LogsState>,
     /// The catalog's tables.
     pub tables: super::views::tables::TablesState,
+    /// The rows of the table opened from the tables view.
+    pub records: Option<super::views::records::RecordsState>,
     /// The pages walked down through to the open page (tree breadcrumbs).
     pub crumbs: Vec<PageNumber>,
     /// True while a tree move (child, parent, sibling, table root) opens a
@@ -101,6 +103,7 @@ impl App {
             jobs: JobsState::default(),
             logs: None,
             tables,
+            records: None,
             crumbs: Vec::new(),
             walking: false,
             prompt: None,
@@ -275,6 +278,13 @@ impl App {
                 }
                 "log set".to_string()
             }
+            (ViewId::Records, _) if self.records.as_ref().is_some_and(|r| r.dump.is_some()) => {
+                let dump = self.records.as_ref().and_then(|r| r.dump.as_ref());
+                if let Some(dump) = dump {
+                    let _ = dump.write_text(&mut out);
+                }
+                format!("record of table {}", dump.map_or("", |d| d.table.as_str()))
+            }
             (ViewId::PageMap, _) => {
                 match crate::report::page::PageDump::build(&self.db, self.map.cursor_page()) {
                     Ok(dump) => {
@@ -300,6 +310,7 @@ impl App {
             (ViewId::PageMap, _) => format!("esescope-page-{}.txt", self.map.cursor_page()),
             (ViewId::Jobs, _) => "esescope-verify.txt".into(),
             (ViewId::Logs, _) => "esescope-logs.txt".into(),
+            (ViewId::Records, _) => "esescope-record.txt".into(),
             _ => "esescope-header.txt".into(),
         }
     }
@@ -334,6 +345,15 @@ impl App {
             Action::Help => self.help = true,
             Action::Escape
                 if self.view == ViewId::Logs && self.logs.as_ref().is_some_and(|l| l.record.is_some()) =>
+            {
+                return self.view_action(action, self.body());
+            }
+            Action::Escape
+                if self.view == ViewId::Records
+                    && self
+                        .records
+                        .as_ref()
+                        .is_some_and(|r| r.focus != super::views::records::RecordsFocus::Rows) =>
             {
                 return self.view_action(action, self.body());
             }
@@ -492,6 +512,25 @@ impl App {
                 None
             }
             ViewId::Jobs => self.jobs.handle(action),
+            ViewId::Tables if action == Action::Records => {
+                let rows = super::views::records::RecordsState::list_rows(body);
+                if let Some(def) = self.tables.catalog.tables.get(self.tables.selected) {
+                    let state =
+                        super::views::records::RecordsState::open(&self.db, &self.tables.catalog, def, rows);
+                    self.records = Some(state);
+                    self.back.push(self.place());
+                    self.forward.clear();
+                    self.view = ViewId::Records;
+                }
+                None
+            }
+            ViewId::Records => {
+                let rows = super::views::records::RecordsState::list_rows(body);
+                if let Some(records) = self.records.as_mut() {
+                    records.handle(action, &self.db, &self.tables.catalog, rows);
+                }
+                None
+            }
             ViewId::Tables => {
                 let root = self.tables.handle(action);
                 if root.is_some() {
@@ -692,5 +731,12 @@ pub fn tabs_prefix(app: &App) -> String {
         .path()
         .file_name()
         .map_or_else(|| app.db.path().display().to_string(), |n| n.to_string_lossy().into_owned());
-    format!(" esescope · {name} ·")
+    let full = format!(" esescope · {name} ·");
+    let tabs: usize = ViewId::ALL.iter().map(|v| tab_label(*v).chars().count()).sum();
+    // On a narrow terminal the tabs win; the overview names the file.
+    if full.chars().count() + tabs > usize::from(app.size.width) {
+        String::new()
+    } else {
+        full
+    }
 }

@@ -37,6 +37,8 @@ use Scope::Global;
 const MAP: Scope = Scope::View(ViewId::PageMap);
 const PAGE: Scope = Scope::View(ViewId::Page);
 const JOBS: Scope = Scope::View(ViewId::Jobs);
+const TABLES: Scope = Scope::View(ViewId::Tables);
+const RECORDS: Scope = Scope::View(ViewId::Records);
 
 /// Every binding.
 pub const BINDINGS: &[Binding] = &[
@@ -49,6 +51,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('5'), Global, Action::Show(ViewId::Jobs), "jobs"),
     bind(Char('6'), Global, Action::Show(ViewId::Logs), "logs"),
     bind(Char('7'), Global, Action::Show(ViewId::Tables), "tables"),
+    bind(Char('8'), Global, Action::Show(ViewId::Records), "records"),
     bind(Char('g'), Global, Action::Prompt(Prompt::GoTo), "go to page or @offset"),
     bind(Char('/'), Global, Action::Prompt(Prompt::Search), "search hex or text"),
     bind(Char('['), Global, Action::Back, "back"),
@@ -80,6 +83,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('m'), MAP, Action::MapMode, "colour by kind / health / dbtime"),
     bind(Char('+'), MAP, Action::ZoomIn, "zoom in / out"),
     bind(Char('-'), MAP, Action::ZoomOut, "zoom in / out"),
+    bind(Char('r'), TABLES, Action::Records, "rows of the table"),
+    bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
     bind(Tab, Global, Action::NextView, "next view"),
@@ -162,7 +167,8 @@ pub fn footer(view: ViewId) -> String {
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
         ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
         ViewId::Logs => &["open", "close", "move", "copy"],
-        ViewId::Tables => &["open", "move", "page map", "copy"],
+        ViewId::Tables => &["open", "rows of the table", "move", "copy"],
+        ViewId::Records => &["move", "rows / columns", "open", "close", "copy"],
         ViewId::Overview => {
             &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
         }

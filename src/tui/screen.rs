@@ -33,6 +33,11 @@ impl Widget for &App {
             }
             (ViewId::Jobs, _) => self.jobs.render(bands.body, buf, theme),
             (ViewId::Tables, _) => self.tables.render(bands.body, buf, theme),
+            (ViewId::Records, _) => match &self.records {
+                Some(records) => records.render(bands.body, buf, theme),
+                None => Paragraph::new("No table open: pick one in the tables view (7) and press r for its rows.")
+                    .render(bands.body, buf),
+            },
             (ViewId::Logs, _) => match &self.logs {
                 Some(logs) => logs.render(bands.body, buf, theme),
                 None => Paragraph::new(

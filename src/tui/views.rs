@@ -7,4 +7,5 @@ pub mod logs;
 pub mod overview;
 pub mod page;
 pub mod pagemap;
+pub mod records;
 pub mod tables;

@@ -329,7 +329,7 @@ mod tests {
         let rows = catalog_table_rows(2, 4, 20, "MSysObjects");
         assert_eq!(rows.iter().filter(|r| r.kind == RowKind::Column).count(), 28);
         let entries = catalog_entries(&rows, PageSize::K8).unwrap();
-        let first = parse_row(&entries.records[0].data).unwrap();
+        let first = parse_row(&entries.records[0].data, crate::format::record::TaggedLayout::Small).unwrap();
         assert_eq!((first.kind, first.id, first.name.as_str()), (ObjectKind::Table, 2, "MSysObjects"));
         assert_eq!(first.flags, 0xC000_0000);
         // spec 9.3: the Name index entry of the table row

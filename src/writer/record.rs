@@ -243,7 +243,7 @@ mod tests {
         let record = encode_record(&columns, &values, PageSize::K8, &mut LongValues::default()).unwrap();
         assert_eq!(&record[..4], &[3, 128, 15, 0]); // 3 fixed, var 128, end of fixed 14 + 1 bitmap byte
         assert_eq!(record[14], 0xF8); // fids 1-3 present, unused bits set
-        let row = parse_row(&record).unwrap();
+        let row = parse_row(&record, crate::format::record::TaggedLayout::Small).unwrap();
         assert_eq!((row.objid_table, row.id, row.name.as_str()), (8, 8, "people"));
     }
 

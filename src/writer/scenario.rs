@@ -21,8 +21,8 @@ use crate::store::catalog::Catalog;
 use crate::store::cursor::walk;
 use crate::store::Database;
 use crate::writer::header::{lgpos_bytes, signature};
-use crate::writer::page::PageImage;
 use crate::writer::log_record::{self as lr, Edit, NodeHeader, DBTIME_NIL};
+use crate::writer::page::PageImage;
 use crate::writer::txlog::{checkpoint, GenerationSpec, LogBuilder, StreamSpec};
 
 /// Live (not flag-deleted) nodes of a page: (key, data).

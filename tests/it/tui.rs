@@ -280,3 +280,39 @@ fn walk_a_tree_from_the_tables_view() {
     app.update(Action::Enter);
     assert!(app.crumbs.is_empty());
 }
+
+#[test]
+fn records_view_decodes_rows_and_shows_a_whole_long_value() {
+    let path = real_samples().join("foxit-synthetic-esent/text.edb");
+    let mut app = app(&path, false);
+    app.update(Action::Show(ViewId::Tables));
+    let index = app.tables.catalog.tables.iter().position(|t| t.table.name == "text").unwrap();
+    for _ in 0..index {
+        app.update(Action::Down);
+    }
+    app.update(Action::Records);
+    assert_eq!(app.view, ViewId::Records);
+    let records = app.records.as_ref().unwrap();
+    assert_eq!(records.locations.len(), 1, "the text table has one record");
+    let screen = screen_text(&render(&app));
+    assert!(screen.contains("Records of text"), "{screen}");
+    assert!(screen.contains("Fixed ASCII text"), "the row's values are on screen:\n{screen}");
+    // Tab to the columns, down to LongASCII, Enter shows all of it
+    app.update(Action::Focus);
+    let long = app.records.as_ref().unwrap().columns.iter().position(|c| c.0 == "LongASCII").unwrap();
+    for _ in 0..long {
+        app.update(Action::Down);
+    }
+    app.update(Action::Enter);
+    let screen = screen_text(&render(&app));
+    assert!(screen.contains("LongASCII (LongText)"), "{screen}");
+    assert!(screen.contains("Long ASCII text") && screen.contains("1040 characters"), "{screen}");
+    // what y copies is the record document's text
+    let (text, what) = app.selection_text();
+    assert_eq!(what, "record of table text");
+    assert!(text.starts_with("record of table text at page"), "{text}");
+    assert!(text.contains("LongASCII") && text.contains("NULL"), "{text}");
+    app.update(Action::Escape);
+    app.update(Action::Escape);
+    assert_eq!(app.records.as_ref().unwrap().focus, esescope::tui::views::records::RecordsFocus::Rows);
+}

@@ -1,0 +1,266 @@
+//! The records view: the rows of one table, decoded. The upper pane lists
+//! rows (the first columns that fit), the lower one shows every column of
+//! the selected row; `Tab` moves between them, and `Enter` on a column
+//! shows its whole value (long values too) as text or a hex dump, scrolled
+//! with the arrow keys. Only the rows on screen are decoded; the view keeps
+//! just where each record is (page and tag).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+use crate::format::value::Value;
+use crate::format::PageNumber;
+use crate::report::hexdump;
+use crate::report::record::RecordDump;
+use crate::store::catalog::{Catalog, TableDef};
+use crate::store::table::{Row, Table};
+use crate::store::Database;
+use crate::tui::action::Action;
+use crate::tui::theme::Theme;
+
+/// Tables larger than this show their first rows only (the view says so).
+pub const MAX_ROWS: usize = 1_000_000;
+
+/// Which pane has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordsFocus {
+    /// The row list.
+    Rows,
+    /// The selected row's columns.
+    Columns,
+    /// One value, whole.
+    Value,
+}
+
+/// The state of the records view.
+#[derive(Debug, Clone)]
+pub struct RecordsState {
+    /// The table.
+    pub def: TableDef,
+    /// Column names and types, for the headings.
+    pub columns: Vec<(String, &'static str)>,
+    /// Where each record is.
+    pub locations: Vec<(PageNumber, u16)>,
+    /// The table has more rows than [`MAX_ROWS`].
+    pub truncated: bool,
+    /// Selected row.
+    pub selected: usize,
+    /// First row on screen.
+    pub top: usize,
+    /// Selected column of the selected row.
+    pub column: usize,
+    /// First line of the value pane.
+    pub scroll: usize,
+    /// Which pane has the keys.
+    pub focus: RecordsFocus,
+    /// The rows on screen, decoded: (row index, row).
+    pub window: Vec<(usize, Row)>,
+    /// The selected row, as a document (what `y` copies).
+    pub dump: Option<RecordDump>,
+}
+
+impl RecordsState {
+    /// Opens table `def`: finds where its records are and decodes the first screen.
+    pub fn open(db: &Database, catalog: &Catalog, def: &TableDef, rows: usize) -> Self {
+        let table = Table::new(db, catalog, def);
+        let (locations, _) = table.locations(false, MAX_ROWS + 1);
+        let truncated = locations.len() > MAX_ROWS;
+        let mut locations = locations;
+        locations.truncate(MAX_ROWS);
+        let columns = table
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), crate::format::catalog::coltyp_name(c.coltyp.0)))
+            .collect();
+        let mut state = Self {
+            def: def.clone(),
+            columns,
+            locations,
+            truncated,
+            selected: 0,
+            top: 0,
+            column: 0,
+            scroll: 0,
+            focus: RecordsFocus::Rows,
+            window: Vec::new(),
+            dump: None,
+        };
+        state.decode(&table, rows);
+        state
+    }
+
+    fn decode(&mut self, table: &Table<'_>, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.top {
+            self.top = self.selected;
+        } else if self.selected >= self.top + rows {
+            self.top = self.selected + 1 - rows;
+        }
+        let end = (self.top + rows).min(self.locations.len());
+        self.window = (self.top..end)
+            .filter_map(|i| {
+                let (pgno, tag) = *self.locations.get(i)?;
+                table.row_at(pgno, tag).map(|row| (i, row))
+            })
+            .collect();
+        self.dump =
+            self.window.iter().find(|(i, _)| *i == self.selected).map(|(_, row)| RecordDump::new(table, row));
+    }
+
+    /// Handles an action; `rows` is how many rows the list pane shows.
+    pub fn handle(&mut self, action: Action, db: &Database, catalog: &Catalog, rows: usize) {
+        let last_row = self.locations.len().saturating_sub(1);
+        let last_column = self.columns.len().saturating_sub(1);
+        match (self.focus, action) {
+            (_, Action::Focus) => {
+                self.focus = match self.focus {
+                    RecordsFocus::Rows => RecordsFocus::Columns,
+                    _ => RecordsFocus::Rows,
+                }
+            }
+            (RecordsFocus::Value, Action::Escape | Action::Enter) => self.focus = RecordsFocus::Columns,
+            (RecordsFocus::Value, Action::Up) => self.scroll = self.scroll.saturating_sub(1),
+            (RecordsFocus::Value, Action::Down) => self.scroll += 1,
+            (RecordsFocus::Value, Action::PageUp) => self.scroll = self.scroll.saturating_sub(20),
+            (RecordsFocus::Value, Action::PageDown) => self.scroll += 20,
+            (RecordsFocus::Columns, Action::Up) => self.column = self.column.saturating_sub(1),
+            (RecordsFocus::Columns, Action::Down) => self.column = (self.column + 1).min(last_column),
+            (RecordsFocus::Columns, Action::Enter) => {
+                self.focus = RecordsFocus::Value;
+                self.scroll = 0;
+            }
+            (RecordsFocus::Columns, Action::Escape) => self.focus = RecordsFocus::Rows,
+            (RecordsFocus::Rows, Action::Up) => self.selected = self.selected.saturating_sub(1),
+            (RecordsFocus::Rows, Action::Down) => self.selected = (self.selected + 1).min(last_row),
+            (RecordsFocus::Rows, Action::PageUp) => self.selected = self.selected.saturating_sub(rows),
+            (RecordsFocus::Rows, Action::PageDown) => self.selected = (self.selected + rows).min(last_row),
+            (RecordsFocus::Rows, Action::Home) => self.selected = 0,
+            (RecordsFocus::Rows, Action::End) => self.selected = last_row,
+            (RecordsFocus::Rows, Action::Enter) => self.focus = RecordsFocus::Columns,
+            _ => return,
+        }
+        self.decode(&Table::new(db, catalog, &self.def), rows);
+    }
+
+    /// The row list pane's height for a body of `body` rows.
+    pub fn list_rows(body: Rect) -> usize {
+        usize::from(body.height.saturating_sub(2) / 2).saturating_sub(2).max(1)
+    }
+
+    /// Draws the view.
+    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+        let [list, detail] = Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
+        let width = usize::from(list.width.saturating_sub(2));
+        let cell_width = 18;
+        let shown = (width / (cell_width + 1)).max(1);
+        let mut lines = vec![Line::styled(
+            self.columns.iter().take(shown).map(|(n, _)| fit(n, cell_width)).collect::<Vec<_>>().join(" "),
+            theme.dim(),
+        )];
+        for (i, row) in &self.window {
+            let text: Vec<String> =
+                row.values.iter().take(shown).map(|v| fit(&short(v), cell_width)).collect();
+            let style = if *i == self.selected { theme.selected() } else { theme.text() };
+            lines.push(Line::styled(text.join(" "), style));
+        }
+        if self.locations.is_empty() {
+            lines.push(Line::styled("The table has no records.", theme.dim()));
+        }
+        let more = if self.truncated { format!(", first {MAX_ROWS} shown") } else { String::new() };
+        let title = format!(
+            " Records of {} · row {} of {}{more} · Tab columns · Enter value ",
+            self.def.table.name,
+            if self.locations.is_empty() { 0 } else { self.selected + 1 },
+            self.locations.len()
+        );
+        Paragraph::new(lines)
+            .block(Block::bordered().title(title).border_style(theme.dim()))
+            .render(list, buf);
+        self.render_detail(detail, buf, theme);
+    }
+
+    fn render_detail(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
+        let Some(dump) = &self.dump else {
+            Paragraph::new("").block(Block::bordered().border_style(theme.dim())).render(area, buf);
+            return;
+        };
+        if self.focus == RecordsFocus::Value {
+            let Some(c) = dump.columns.get(self.column) else { return };
+            let body: Vec<Line> = match &c.value {
+                Value::Binary(bytes) => {
+                    hexdump::hex_dump(bytes, 0, &[]).lines().map(|l| Line::raw(l.to_string())).collect()
+                }
+                other => other.to_text().lines().map(|l| Line::raw(l.to_string())).collect(),
+            };
+            let title = format!(" {} ({}) · {} · Esc back ", c.name, c.coltyp, describe(&c.value));
+            Paragraph::new(body.into_iter().skip(self.scroll).collect::<Vec<_>>())
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(title).border_style(theme.title()))
+                .render(area, buf);
+            return;
+        }
+        let rows = usize::from(area.height.saturating_sub(2));
+        let first = self.column.saturating_sub(rows.saturating_sub(1));
+        let name_width = dump.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).min(32);
+        let mut lines: Vec<Line> = dump
+            .columns
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(i, c)| {
+                let value = if c.value.is_null() { "NULL".to_string() } else { short(&c.value) };
+                let style = if i == self.column && self.focus == RecordsFocus::Columns {
+                    theme.selected()
+                } else {
+                    theme.text()
+                };
+                Line::styled(
+                    format!("{:<name_width$}  {:<14} {value}", fit(&c.name, name_width), c.coltyp),
+                    style,
+                )
+            })
+            .collect();
+        for e in &dump.errors {
+            lines.push(Line::styled(format!("error: {e}"), theme.error()));
+        }
+        let title = format!(" page {} tag {} ", dump.pgno, dump.tag);
+        let border = if self.focus == RecordsFocus::Columns { theme.title() } else { theme.dim() };
+        Paragraph::new(lines).block(Block::bordered().title(title).border_style(border)).render(area, buf);
+    }
+}
+
+/// A value in one line, long ones cut with their size.
+fn short(value: &Value) -> String {
+    let text = value.to_text();
+    if text.chars().count() > 80 {
+        format!("{}… ({})", text.chars().take(60).collect::<String>(), describe(value))
+    } else {
+        text
+    }
+}
+
+/// The size of a value, in words.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Binary(b) => format!("{} bytes", b.len()),
+        Value::Text(t) => format!("{} characters", t.chars().count()),
+        Value::Multi(v) => format!("{} values", v.len()),
+        Value::Null => "NULL".into(),
+        _ => "fixed size".into(),
+    }
+}
+
+/// `text` cut or padded to `width` characters.
+fn fit(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count > width {
+        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        format!("{text:<width$}")
+    }
+}
