@@ -85,7 +85,7 @@ impl Reason {
     pub fn describe(self) -> &'static str {
         match self {
             Self::DbtimeCurrent => "dbtime rule: page already at or past dbtimeAfter",
-            Self::DbtimeOlder => "dbtime rule: page older, at dbtimeBefore",
+            Self::DbtimeOlder => "dbtime rule: page older than dbtimeAfter (at dbtimeBefore, or a new page)",
             Self::NeverModifiesPage => "UndoInfo never changes a page",
             Self::OtherDatabase => "record for another database",
             Self::BeforeAttach => "before the database's lgposAttach",

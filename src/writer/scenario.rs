@@ -111,17 +111,40 @@ struct Tracked {
     logged: PageImage,
 }
 
+/// How long the log runs past the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Three generations; the checkpoint at the start of the first.
+    DirtyWithLogs,
+    /// The open transaction holds the checkpoint at generation 1 while
+    /// `n` more generations of committed work pile up behind it.
+    CheckpointExhaustion(u16),
+}
+
 /// Builds the scenario on `base`, a clean database: four leaf pages of its
-/// tables with room for a few more nodes, and one page never used.
+/// user tables with room for a few more nodes, and one page never used.
+/// New and replaced node data are copies of other rows' record bytes, so
+/// every row still decodes.
 ///
 /// # Errors
 /// The database has no such pages, or a page does not decode or rebuild.
 pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
+    build(base, Kind::DirtyWithLogs)
+}
+
+/// Builds the scenario of `kind` on `base` (see [`dirty_with_logs`]).
+///
+/// # Errors
+/// As [`dirty_with_logs`].
+pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let header = base.header().ok_or("the base database has no valid header")?;
     let size = base.page_size();
     let catalog = Catalog::read(base);
     let mut leaves: Vec<(u32, u32)> = Vec::new();
-    for (_, root) in catalog.trees() {
+    for (name, root) in catalog.trees() {
+        if name.contains("MSys") {
+            continue;
+        }
         let w = walk(base, root, |_, _| {});
         for page in w.pages.iter().filter(|p| p.leaf && p.entries >= 8) {
             leaves.push((page.pgno.0, root.0));
@@ -142,8 +165,10 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
             leaves.len()
         ));
     }
-    let blank = base
-        .page_numbers()
+    // the last never-used page: past every tree's pages in a file the writer made
+    let blank = (1..=base.page_count())
+        .rev()
+        .map(PageNumber)
         .find(|&n| base.page_bytes(n).is_ok_and(|b| b.iter().all(|&x| x == 0)))
         .ok_or("the base database has no unused page for NewPage")?;
     let mut tracked: Vec<Tracked> = Vec::new();
@@ -221,24 +246,26 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
     w.log(&lr::begin0(1, 1));
     let i = insert_point(&a.logged).ok_or("page A has no room between two keys")?;
     let key = new_key(&a.logged, i);
+    let row = a.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, a, 1, 1, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, b"esescope: inserted by T1"));
-    a.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, b"esescope: inserted by T1".to_vec()));
+    w.log(&lr::insert(&h, &key, 0, &row));
+    a.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
     let j = (i + 2) % a.logged.nodes.len();
     let old = a.logged.nodes[j].data.clone();
-    let mut new = old.clone();
-    if let Some(last) = new.last_mut() {
-        *last ^= 0x5A;
-    }
+    let new = a.logged.nodes[(j + 1) % a.logged.nodes.len()].data.clone();
     let h = node(&mut w, a, 1, 1, 1, j, true);
     w.log(&lr::replace(&h, old.len(), &new));
     a.logged.nodes[j].data = new;
     let k = (i + 3) % a.logged.nodes.len();
     let old = a.logged.nodes[k].data.clone();
-    let at = old.len().saturating_sub(2) as u16;
-    let edit = Edit { offset: at, old_len: 1, new: b"RD".to_vec() };
+    // one byte inside the first fixed column (after the 4-byte record header)
+    let at = 5u16.min(old.len().saturating_sub(1) as u16);
+    let byte = old.get(usize::from(at)).map_or(0, |b| b ^ 0x01);
+    let edit = Edit { offset: at, old_len: 1, new: vec![byte] };
     let mut new = old.clone();
-    new.splice(usize::from(at)..usize::from(at) + 1, b"RD".iter().copied());
+    if let Some(slot) = new.get_mut(usize::from(at)) {
+        *slot = byte;
+    }
     let h = node(&mut w, a, 1, 1, 1, k, true);
     w.log(&lr::replace_d(&h, old.len(), new.len(), &[edit]));
     a.logged.nodes[k].data = new;
@@ -279,14 +306,12 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
     w.log(&lr::begin0(1, 3));
     let i = insert_point(&c.logged).ok_or("page C has no room between two keys")?;
     let key = new_key(&c.logged, i);
+    let row = c.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, c, 1, 3, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, b"esescope: inserted by T3, flushed"));
-    c.logged
-        .nodes
-        .insert(i, crate::writer::page::NodeImage::new(key, b"esescope: inserted by T3, flushed".to_vec()));
-    let j = (i + 1) % c.logged.nodes.len();
-    let mut new = c.logged.nodes[j].data.clone();
-    new.extend_from_slice(b"+T3");
+    w.log(&lr::insert(&h, &key, 0, &row));
+    c.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
+    let j = (i + 2) % c.logged.nodes.len();
+    let new = c.logged.nodes[(j + 1) % c.logged.nodes.len()].data.clone();
     let h = node(&mut w, c, 1, 3, 1, j, true);
     w.log(&lr::replace(&h, c.logged.nodes[j].data.len(), &new));
     c.logged.nodes[j].data = new;
@@ -300,24 +325,21 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
     let expected_d = live(&d.logged);
     w.log(&lr::begin0(3, 4));
     let r = 1;
-    let mut new = a.logged.nodes[r].data.clone();
-    new.extend_from_slice(b" (T4, undone)");
+    let new = a.logged.nodes[r + 1].data.clone();
     let h = node(&mut w, a, 3, 4, 1, r, true);
     w.log(&lr::replace(&h, a.logged.nodes[r].data.len(), &new));
     a.logged.nodes[r].data = new;
     let i = insert_point(&a.logged).ok_or("page A has no second insert point")?;
     let key = new_key(&a.logged, i);
+    let row = a.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, a, 3, 4, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, b"esescope: inserted by T4, undone"));
-    a.logged
-        .nodes
-        .insert(i, crate::writer::page::NodeImage::new(key, b"esescope: inserted by T4, undone".to_vec()));
+    w.log(&lr::insert(&h, &key, 0, &row));
+    a.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
     let h = node(&mut w, b, 3, 4, 1, 0, true);
     w.log(&lr::flag_delete(&h));
     b.logged.nodes[0].flags = NodeFlags(b.logged.nodes[0].flags.0 | NodeFlags::DELETED.0);
     let old = d.logged.nodes[0].data.clone();
-    let mut new = old.clone();
-    new.extend_from_slice(b" (T4, flushed, undone)");
+    let new = d.logged.nodes[1].data.clone();
     let h = node(&mut w, d, 3, 4, 1, 0, true);
     w.log(&lr::replace(&h, old.len(), &new));
     d.logged.nodes[0].data = new;
@@ -331,12 +353,26 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
     w.log(&lr::begin0(2, 5));
     let i = insert_point(&b.logged).ok_or("page B has no insert point")?;
     let key = new_key(&b.logged, i);
+    let t5_row = b.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, b, 2, 5, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, b"esescope: inserted by T5"));
-    b.logged
-        .nodes
-        .insert(i, crate::writer::page::NodeImage::new(key.clone(), b"esescope: inserted by T5".to_vec()));
+    w.log(&lr::insert(&h, &key, 0, &t5_row));
+    b.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key.clone(), t5_row.clone()));
     w.log(&lr::commit0(2, 5));
+    // checkpoint exhaustion: T4 stays open while generations of committed
+    // work on C pile up; C is flushed at the end, so all of it is skipped
+    if let Kind::CheckpointExhaustion(extra) = kind {
+        for n in 0..u32::from(extra) {
+            w.roll();
+            w.log(&lr::begin0(1, 100 + n));
+            let line = (n as usize) % c.logged.nodes.len();
+            let new = c.logged.nodes[(line + 1) % c.logged.nodes.len()].data.clone();
+            let h = node(&mut w, c, 1, 100 + n, 1, line, true);
+            w.log(&lr::replace(&h, c.logged.nodes[line].data.len(), &new));
+            c.logged.nodes[line].data = new;
+            w.log(&lr::commit0(1, 100 + n));
+        }
+        flushed.insert(c.pgno, snapshot(c));
+    }
     // the crash: no Term; the current generation is edb.log
     let last_gen = w.current.generation();
     let created = LogTime::from_unix(time + last_gen as u64, 0);
@@ -361,7 +397,7 @@ pub fn dirty_with_logs(base: &Database) -> Result<Scenario, ScenarioError> {
     let mut expected = BTreeMap::new();
     expected.insert(a.pgno, expected_a);
     let mut final_b = expected_b;
-    final_b.insert(i.min(final_b.len()), (key, b"esescope: inserted by T5".to_vec()));
+    final_b.push((key, t5_row));
     final_b.sort();
     expected.insert(b.pgno, final_b);
     expected.insert(c.pgno, live(&c.logged));
