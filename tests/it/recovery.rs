@@ -760,3 +760,42 @@ fn checkpoint_exhaustion_sample_replays_fifteen_generations() {
     assert_eq!(late.len(), 12);
     assert!(late.iter().all(|e| e.decision == Decision::Skip && e.reason == Reason::DbtimeCurrent));
 }
+
+#[test]
+fn explore_split_model() {
+    use esescope::format::page::Page;
+    use esescope::format::PageNumber;
+    use esescope::writer::page::PageImage;
+    for folder in ["srum-server2022-clean-with-logs", "srum-win10-clean-with-logs", "srum-win11-dirty-with-logs"] {
+    let dir = real_samples().join(folder);
+    let db = Database::open(dir.join("SRUDB.dat")).unwrap();
+    let set = open_set(&dir, &db);
+    let records: Vec<_> = set.logs.iter().filter(|e| e.in_chain).filter_map(|e| e.log.as_ref()).flat_map(|l| &l.records.records).collect();
+    let img = |pgno: u32| PageImage::from_page(&Page::parse(db.page_bytes(PageNumber(pgno)).unwrap(), PageNumber(pgno), db.page_size()).unwrap()).unwrap();
+    let u16_ = |b: &[u8], o: usize| u16::from_le_bytes(b[o..o + 2].try_into().unwrap());
+    let u32_ = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+    let u64_ = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    for (i, r) in records.iter().enumerate() {
+        let b = &r.bytes;
+        if r.record_type.0 != 62 || u32_(b, 32) == 0 { continue; }
+        let (pg, new, parent, after) = (u32_(b, 4), u32_(b, 32), u32_(b, 48), u64_(b, 8));
+        let (split, newp) = (img(pg), img(new));
+        let untouched = split.dbtime.0 == after && newp.dbtime.0 == after;
+        let kp = u16_(b, 100) as usize;
+        let key_parent = &b[110..110 + kp];
+        let prev = records[i - 1];
+        let parent_iline = if prev.record_type.0 == 62 && u32_(&prev.bytes, 4) == parent { Some(u16_(&prev.bytes, 70)) } else { None };
+        let pimg = if parent != 0 { Some(img(parent)) } else { None };
+        let ptouch = pimg.as_ref().map(|p| p.dbtime.0 == after).unwrap_or(false);
+        println!("{} {} type {} pg {pg} new {new} parent {parent} untouched {untouched} ptouch {ptouch} ilineSplit {} clines {} split lines {} new lines {} splitflags {:x} pageflags {:x} newflags {:x} newpageflags {:x} prefix split {} new {} cbPrefNew {}",
+          folder, r.lgpos, b[68], u16_(b,72), u16_(b,74), split.nodes.len(), newp.nodes.len(), u32_(b,80), split.flags.0, u32_(b,76), newp.flags.0, hex::encode(&split.external_header), hex::encode(&newp.external_header), u16_(b,98));
+        if untouched {
+            println!("   keyParent {} newfirst {} splitlast {} split.next {} new.prev {} new.next {}", hex::encode(key_parent), hex::encode(&newp.nodes[0].key), hex::encode(&split.nodes.last().unwrap().key), split.next.0, newp.prev.0, newp.next.0);
+        }
+        if let (Some(p), Some(il), true) = (&pimg, parent_iline, ptouch) {
+            let il = il as usize;
+            println!("   parent iline {il}: {} -> {:?} ; next {} -> {:?}", hex::encode(&p.nodes[il].key), p.nodes[il].data, p.nodes.get(il+1).map(|n| hex::encode(&n.key)).unwrap_or_default(), p.nodes.get(il+1).map(|n| n.data.clone()));
+        }
+    }
+    }
+}
