@@ -15,6 +15,7 @@ pub mod pages;
 pub mod plan;
 mod planner;
 pub mod redo;
+pub mod split;
 pub mod support;
 
 use std::ops::ControlFlow;

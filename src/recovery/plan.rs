@@ -78,6 +78,8 @@ pub enum Reason {
     PageBeyondEnd,
     /// The record would have to be redone, and its redo is not implemented.
     RedoNotImplemented,
+    /// The operation of a structural change (a split): redone with its macro.
+    MacroPart,
 }
 
 impl Reason {
@@ -93,6 +95,7 @@ impl Reason {
             Self::DbtimeMismatch => "page dbtime does not fit the record",
             Self::PageBeyondEnd => "page past the end of the file",
             Self::RedoNotImplemented => "redo of this record type is not implemented",
+            Self::MacroPart => "the operation of a split, redone with its macro",
         }
     }
 }

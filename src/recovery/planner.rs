@@ -36,6 +36,8 @@ pub(crate) struct Planner<'a> {
     lgpos_attach: Lgpos,
     dbid: Option<u8>,
     dbtimes: HashMap<u32, Option<u64>>,
+    /// Pages a planned redo inside a macro brought to that macro's dbtime.
+    macro_pages: std::collections::HashSet<(u64, u32)>,
     sessions: BTreeMap<u16, Session>,
     pub(crate) plan: Plan,
     types: BTreeMap<u8, TypeCount>,
@@ -57,6 +59,7 @@ impl<'a> Planner<'a> {
             lgpos_attach,
             dbid,
             dbtimes: HashMap::new(),
+            macro_pages: std::collections::HashSet::new(),
             sessions: BTreeMap::new(),
             plan: Plan {
                 database: db.path().display().to_string(),
@@ -271,9 +274,25 @@ impl<'a> Planner<'a> {
         } else {
             (Decision::Apply, Reason::DbtimeOlder)
         };
+        // the operation inside a split macro: its page is current only because the split was planned
+        let (decision, reason) = match (decision, reason, macro_dbtime) {
+            (Decision::Skip, Reason::DbtimeCurrent, Some(d))
+                if matches!(t.0, 29 | 31 | 33 | 34)
+                    && !pages.is_empty()
+                    && pages.iter().all(|p| {
+                        p.touch.dbtime_before.is_none() && self.macro_pages.contains(&(d, p.touch.pgno))
+                    }) =>
+            {
+                (Decision::Apply, Reason::MacroPart)
+            }
+            other => (other.0, other.1),
+        };
         if decision == Decision::Apply {
             for page in pages.iter().filter(|p| p.verdict == DbtimeVerdict::NeedsRedo) {
                 self.dbtimes.insert(page.touch.pgno, Some(after));
+                if let Some(d) = macro_dbtime {
+                    self.macro_pages.insert((d, page.touch.pgno));
+                }
             }
         }
         if reason == Reason::RedoNotImplemented {

@@ -5,17 +5,19 @@
 //!
 //! Redo is implemented for the single-page node records (Insert,
 //! FlagInsert, FlagInsertAndReplaceData, FlagDelete, Delete, Replace,
-//! ReplaceD, Delta, Delta64), SetExternalHeader and NewPage. Structural
-//! records (Split2, Merge2, FDP creation) are not: when one of their pages
-//! needs redo the plan stops there and nothing is written (spec 6.6 allows
-//! exactly this). Undo needs the version of each open operation: the data
+//! ReplaceD, Delta, Delta64), SetExternalHeader, NewPage, and Split2
+//! macros ([`super::split`]; not a new page that needs the logged before
+//! image). Merge2, PageMove and FDP creation are not: when one of their
+//! pages needs redo the plan stops there and nothing is written (spec 6.6
+//! allows exactly this). Undo needs the version of each open operation: the data
 //! it replaced, taken while redoing it, or from its UndoInfo record when the
 //! page was flushed with the change.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::node_op;
-use super::plan::{Decision, OpenTransaction, Plan, PlanEntry};
+use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
+use super::split::{split_pages, update_parent, Split};
 use super::RecoveryError;
 use crate::format::page::Page;
 use crate::format::tag::NodeFlags;
@@ -30,7 +32,7 @@ pub type Pages = BTreeMap<u32, Vec<u8>>;
 
 /// True when the redo of page records of type `t` is implemented.
 pub fn implements(t: RecordType) -> bool {
-    matches!(t.0, 29..=35 | 37 | 38 | 93 | 95)
+    matches!(t.0, 29..=35 | 37 | 38 | 62 | 93 | 95)
 }
 
 /// What undo needs to roll one operation back.
@@ -72,10 +74,36 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
         plan.open_transactions.iter().flat_map(|t| t.operations.iter().map(|o| o.lgpos)).collect();
     let mut pages = Pages::new();
     let mut versions = HashMap::new();
+    // path pages of split macros: (macro dbtime, page) -> line the separator goes in at
+    let mut path_lines: HashMap<(u64, u32), u16> = HashMap::new();
+    let mut consumed: std::collections::HashSet<Lgpos> = std::collections::HashSet::new();
     for entry in plan.entries.iter().filter(|e| e.decision == Decision::Apply) {
         let record =
             by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;
         let pgno = le_u32(&record.bytes, 4).unwrap_or(0);
+        if entry.record_type.0 == 62 {
+            let split = Split::parse(record).map_err(|e| stop(entry, pgno, e))?;
+            if split.pgno_new == 0 {
+                path_lines.insert((entry.dbtime_after, pgno), split.iline_oper);
+                continue;
+            }
+            let oper = oper_of(plan, entry, &split, &by_lgpos);
+            redo_split(db, &mut pages, entry, &split, oper, &path_lines)?;
+            if let Some(op) = oper {
+                consumed.insert(op.lgpos);
+            }
+            continue;
+        }
+        if entry.reason == super::plan::Reason::MacroPart {
+            if consumed.contains(&entry.lgpos) {
+                continue;
+            }
+            return Err(stop(
+                entry,
+                pgno,
+                "an operation logged inside a macro that no Split2 of the macro takes".into(),
+            ));
+        }
         let mut page = if entry.record_type.0 == 95 {
             node_op::new_page(record, db.page_size())
         } else {
@@ -117,6 +145,94 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
         }
     }
     Ok(Redone { pages, versions })
+}
+
+/// The operation of the split `entry`: the record of the same macro and
+/// session after it on the split page with dbtimeBefore nil.
+fn oper_of<'r>(
+    plan: &Plan,
+    entry: &PlanEntry,
+    split: &Split,
+    by_lgpos: &HashMap<Lgpos, &'r Record>,
+) -> Option<&'r Record> {
+    if split.oper == 0 {
+        return None;
+    }
+    plan.entries
+        .iter()
+        .filter(|e| e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime)
+        .find(|e| {
+            matches!(e.record_type.0, 29 | 31 | 33 | 34)
+                && e.pages.first().is_some_and(|p| p.touch.pgno == split.pgno)
+        })
+        .and_then(|e| by_lgpos.get(&e.lgpos).copied())
+}
+
+fn needs(entry: &PlanEntry, role: &str) -> bool {
+    entry.pages.iter().any(|p| p.touch.role == role && p.verdict == DbtimeVerdict::NeedsRedo)
+}
+
+/// Redoes one Split2 (with its operation) on the pages that need it.
+fn redo_split(
+    db: &Database,
+    pages: &mut Pages,
+    entry: &PlanEntry,
+    split: &Split,
+    oper: Option<&Record>,
+    path_lines: &HashMap<(u64, u32), u16>,
+) -> Result<(), RecoveryError> {
+    let dbtime = entry.dbtime_after;
+    let (split_redo, new_redo) = (needs(entry, "page"), needs(entry, "new"));
+    if new_redo && !split_redo {
+        return Err(stop(
+            entry,
+            split.pgno_new,
+            "the new page needs redo but the split page already holds the split: that takes the logged page before image, which is not implemented".into(),
+        ));
+    }
+    if split_redo {
+        let before = image(db, pages, split.pgno).map_err(|e| stop(entry, split.pgno, e))?;
+        let fresh = match pages.get(&split.pgno_new) {
+            Some(_) => image(db, pages, split.pgno_new).map_err(|e| stop(entry, split.pgno_new, e))?,
+            None => PageImage::new(PageNumber(split.pgno_new), db.page_size(), before.objid, before.flags),
+        };
+        let done = split_pages(split, before, fresh, oper, dbtime).map_err(|e| stop(entry, split.pgno, e))?;
+        let built = done.split.build().map_err(|e| stop(entry, split.pgno, e.to_string()))?;
+        pages.insert(split.pgno, built);
+        if new_redo {
+            let built = done.new.build().map_err(|e| stop(entry, split.pgno_new, e.to_string()))?;
+            pages.insert(split.pgno_new, built);
+        }
+    }
+    if split.pgno_right != 0 && needs(entry, "right") {
+        let mut right = image(db, pages, split.pgno_right).map_err(|e| stop(entry, split.pgno_right, e))?;
+        right.prev = PageNumber(split.pgno_new);
+        right.dbtime = DbTime(dbtime);
+        let built = right.build().map_err(|e| stop(entry, split.pgno_right, e.to_string()))?;
+        pages.insert(split.pgno_right, built);
+    }
+    if split.pgno_parent != 0 && split.split_type != 0 {
+        match path_lines.get(&(dbtime, split.pgno_parent)).copied() {
+            // the parent's own Split2 came first in the macro and needs redo
+            Some(iline) => {
+                let mut parent =
+                    image(db, pages, split.pgno_parent).map_err(|e| stop(entry, split.pgno_parent, e))?;
+                update_parent(&mut parent, iline, &split.key_parent, split.pgno, split.pgno_new, dbtime)
+                    .map_err(|e| stop(entry, split.pgno_parent, e))?;
+                let built = parent.build().map_err(|e| stop(entry, split.pgno_parent, e.to_string()))?;
+                pages.insert(split.pgno_parent, built);
+            }
+            None if needs(entry, "parent") => {
+                return Err(stop(
+                    entry,
+                    split.pgno_parent,
+                    "the parent needs redo but its Split2 path record is not in the macro".into(),
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// Rolls back the transactions open at the end of the log, newest

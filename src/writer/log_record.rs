@@ -162,6 +162,71 @@ pub fn set_external_header(h: &NodeHeader, data: &[u8]) -> Vec<u8> {
     b
 }
 
+/// The fields of a `Split2` record (spec 4.5.4) besides its LRPAGE_ header
+/// (`h`: the split page, or a path page receiving a separator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split2 {
+    /// The new page (0 for a path page).
+    pub pgno_new: u32,
+    /// The split page's right sibling and its dbtime before.
+    pub right: (u32, u64),
+    /// The parent and its dbtime before.
+    pub parent: (u32, u64),
+    /// Root of the tree and its objid.
+    pub fdp: (u32, u32),
+    /// 0 vertical, 1 right, 2 append.
+    pub split_type: u8,
+    /// 0 none, 1 insert, 2 replace, 3 flag-insert-and-replace-data.
+    pub oper: u8,
+    /// Line of the operation (path page: where the separator goes).
+    pub iline_oper: u16,
+    /// First line moving to the new page.
+    pub iline_split: u16,
+    /// Lines of the split page with the operation.
+    pub clines: u16,
+    /// Flags of the new page and of the split page.
+    pub flags: (u32, u32),
+    /// Prefix lines of the split page and of the new page (-1: none / unchanged).
+    pub prefix_lines: (i32, i32),
+    /// The separator key for the parent.
+    pub key_parent: Vec<u8>,
+    /// The split page's prefix before and after.
+    pub prefixes: (Vec<u8>, Vec<u8>),
+}
+
+/// `Split2` (62) without a page before image.
+pub fn split2(h: &NodeHeader, s: &Split2) -> Vec<u8> {
+    let mut b = h.encode(62);
+    b.truncate(32);
+    b.extend_from_slice(&s.pgno_new.to_le_bytes());
+    b.extend_from_slice(&s.right.0.to_le_bytes());
+    b.extend_from_slice(&s.right.1.to_le_bytes());
+    b.extend_from_slice(&s.parent.0.to_le_bytes());
+    b.extend_from_slice(&s.parent.1.to_le_bytes());
+    b.extend_from_slice(&s.fdp.0.to_le_bytes());
+    b.extend_from_slice(&s.fdp.1.to_le_bytes());
+    b.push(s.split_type);
+    b.push(s.oper);
+    b.extend_from_slice(&s.iline_oper.to_le_bytes());
+    b.extend_from_slice(&s.iline_split.to_le_bytes());
+    b.extend_from_slice(&s.clines.to_le_bytes());
+    b.extend_from_slice(&s.flags.0.to_le_bytes());
+    b.extend_from_slice(&s.flags.1.to_le_bytes());
+    b.extend_from_slice(&0i16.to_le_bytes());
+    b.extend_from_slice(&0i16.to_le_bytes());
+    b.extend_from_slice(&s.prefix_lines.0.to_le_bytes());
+    b.extend_from_slice(&s.prefix_lines.1.to_le_bytes());
+    b.extend_from_slice(&u16_len(s.prefixes.0.len()));
+    b.extend_from_slice(&u16_len(s.prefixes.1.len()));
+    b.extend_from_slice(&u16_len(s.key_parent.len()));
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&s.key_parent);
+    b.extend_from_slice(&s.prefixes.0);
+    b.extend_from_slice(&s.prefixes.1);
+    b
+}
+
 /// `UndoInfo` (36): the before image of the versioned operation `h.rceid`
 /// (operation `oper`: 2 replace), written when its page is flushed.
 pub fn undo_info(h: &NodeHeader, bookmark_key: &[u8], oper: u16, before: &[u8]) -> Vec<u8> {
@@ -332,6 +397,24 @@ mod tests {
             set_external_header(&h, b"prefix"),
             undo_info(&h, b"key", 2, b"old"),
             new_page(3, 1, 9, 6, 0x20),
+            split2(
+                &h,
+                &Split2 {
+                    pgno_new: 10,
+                    right: (11, 5),
+                    parent: (8, 4),
+                    fdp: (8, 6),
+                    split_type: 1,
+                    oper: 1,
+                    iline_oper: 3,
+                    iline_split: 2,
+                    clines: 5,
+                    flags: (2, 2),
+                    prefix_lines: (-1, -1),
+                    key_parent: b"sep".to_vec(),
+                    prefixes: (b"pre".to_vec(), Vec::new()),
+                },
+            ),
             begin0(3, 7),
             begin(3, 1),
             commit0(3, 7),

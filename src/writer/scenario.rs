@@ -2,10 +2,12 @@
 //! shutdown, with the log generations and checkpoint whose records bring
 //! it to a final state this module knows (issue 7, log part). The logged
 //! work covers Begin/Commit and Begin0/Commit0, Insert, Replace, ReplaceD,
-//! Delete, FlagDelete, SetExternalHeader, NewPage and UndoInfo, one
-//! transaction left open at the crash, and pages flushed at different
-//! points: some records must be redone, others skipped by the dbtime rule.
-//! Split2/Merge2 are not logged: recovery does not redo them yet.
+//! Delete, FlagDelete, SetExternalHeader, NewPage and UndoInfo, a leaf
+//! split (NewPage, then Split2 of the parent and of the leaf with the Insert
+//! inside MacroBegin/MacroCommit), one transaction left open at the crash,
+//! and pages flushed at different points: some records must be redone,
+//! others skipped by the dbtime rule. Merge2 is not logged: recovery does
+//! not redo it yet.
 //!
 //! Pure over the base database's bytes: the files come back as bytes.
 
@@ -141,10 +143,13 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let size = base.page_size();
     let catalog = Catalog::read(base);
     let mut leaves: Vec<(u32, u32)> = Vec::new();
+    let mut table_roots: Vec<u32> = Vec::new();
     for (name, root) in catalog.trees() {
-        if name.contains("MSys") {
+        // user tables' own trees: not the catalog, not indexes or long values
+        if name.contains("MSys") || !name.starts_with("table ") {
             continue;
         }
+        table_roots.push(root.0);
         let w = walk(base, root, |_, _| {});
         for page in w.pages.iter().filter(|p| p.leaf && p.entries >= 8) {
             leaves.push((page.pgno.0, root.0));
@@ -358,6 +363,115 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     w.log(&lr::insert(&h, &key, 0, &t5_row));
     b.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key.clone(), t5_row.clone()));
     w.log(&lr::commit0(2, 5));
+    // T6 (session 4): an Insert that splits a leaf S of A's tree: NewPage,
+    // then the macro: Split2 of the parent (the root, receiving the
+    // separator), Split2 of S into S and the new page N, the Insert itself
+    let (root6, s_pgno, r_pgno) = table_roots
+        .iter()
+        .find_map(|&root| {
+            split_leaf(base, root, &[a.pgno, b.pgno, c.pgno, d.pgno]).ok().map(|(s, r)| (root, s, r))
+        })
+        .ok_or("no table has a two-level tree with a leaf to split")?;
+    let n_pgno = (1..blank.0)
+        .rev()
+        .map(PageNumber)
+        .find(|&n| base.page_bytes(n).is_ok_and(|x| x.iter().all(|&v| v == 0)))
+        .ok_or("no second unused page for the split")?
+        .0;
+    let image_of = |pgno: u32| -> Result<PageImage, ScenarioError> {
+        let page = base.page(PageNumber(pgno)).map_err(|e| e.to_string())?;
+        PageImage::from_page(&page).map_err(|e| format!("page {pgno}: {e}"))
+    };
+    let (mut sp, mut rp, mut pp) = (image_of(s_pgno)?, image_of(r_pgno)?, image_of(root6)?);
+    w.log(&lr::begin0(4, 6));
+    let new_dbtime = w.tick();
+    w.log(&lr::new_page(4, 1, n_pgno, sp.objid.0, new_dbtime));
+    let d6 = w.tick();
+    w.log(&lr::macro_record(false, 4, d6));
+    let parent_line = pp
+        .nodes
+        .iter()
+        .position(|n| n.data.len() >= 4 && n.data[n.data.len() - 4..] == s_pgno.to_le_bytes())
+        .ok_or("the root does not point to the leaf to split")?;
+    let k = insert_point(&sp).ok_or("the leaf to split has no insert point")?;
+    let key6 = new_key(&sp, k);
+    let row6 = sp.nodes[k - 1].data.clone();
+    let mut lines = sp.nodes.clone();
+    lines.insert(k, crate::writer::page::NodeImage::new(key6.clone(), row6.clone()));
+    let cut = lines.len() / 2;
+    let key_parent = lines[cut].key.clone();
+    let header6 = |pgno: u32, before: u64, iline: usize| NodeHeader {
+        procid: 4,
+        dbid: 1,
+        pgno,
+        dbtime_after: d6,
+        dbtime_before: before,
+        trx_begin0: 6,
+        level: 1,
+        iline: iline as u16,
+        flags: 0,
+        rceid: 0,
+        pgno_fdp: root6,
+        objid_fdp: sp.objid.0,
+    };
+    let path = lr::Split2 {
+        pgno_new: 0,
+        right: (0, DBTIME_NIL),
+        parent: (0, DBTIME_NIL),
+        fdp: (root6, sp.objid.0),
+        split_type: 0,
+        oper: 0,
+        iline_oper: parent_line as u16,
+        iline_split: 0,
+        clines: 0,
+        flags: (0, 0),
+        prefix_lines: (0, 0),
+        key_parent: Vec::new(),
+        prefixes: (Vec::new(), Vec::new()),
+    };
+    w.log(&lr::split2(&header6(root6, pp.dbtime.0, 0), &path));
+    let leaf = lr::Split2 {
+        pgno_new: n_pgno,
+        right: (r_pgno, rp.dbtime.0),
+        parent: (root6, pp.dbtime.0),
+        fdp: (root6, sp.objid.0),
+        split_type: 1,
+        oper: 1,
+        iline_oper: k as u16,
+        iline_split: cut as u16,
+        clines: lines.len() as u16,
+        flags: (sp.flags.0, sp.flags.0),
+        prefix_lines: (-1, -1),
+        key_parent: key_parent.clone(),
+        prefixes: (sp.external_header.clone(), Vec::new()),
+    };
+    w.log(&lr::split2(&header6(s_pgno, sp.dbtime.0, 0), &leaf));
+    let mut oper = header6(s_pgno, DBTIME_NIL, k);
+    oper.flags = 1;
+    w.log(&lr::insert(&oper, &key6, 0, &row6));
+    w.log(&lr::macro_record(true, 4, d6));
+    w.log(&lr::commit0(4, 6));
+    // what the split means: S keeps the lines before the cut, N has the
+    // rest, the root gets the separator, R links back to N
+    let n_rows: Rows = lines[cut..]
+        .iter()
+        .filter(|n| !n.flags.contains(NodeFlags::DELETED))
+        .map(|n| (n.key.clone(), n.data.clone()))
+        .collect();
+    sp.nodes = lines[..cut].to_vec();
+    let mut parent_rows = live(&pp);
+    parent_rows.push((key_parent, s_pgno.to_le_bytes().to_vec()));
+    for row in parent_rows
+        .iter_mut()
+        .filter(|r| r.1.len() >= 4 && r.1[r.1.len() - 4..] == s_pgno.to_le_bytes() && r.0 != leaf.key_parent)
+    {
+        let at = row.1.len() - 4;
+        row.1[at..].copy_from_slice(&n_pgno.to_le_bytes());
+    }
+    rp.prev = PageNumber(n_pgno);
+    pp.dbtime = DbTime(d6);
+    let leaf_root = root6;
+    let split_expected = [(s_pgno, live(&sp)), (n_pgno, n_rows), (root6, parent_rows), (r_pgno, live(&rp))];
     // checkpoint exhaustion: T4 stays open while generations of committed
     // work on C pile up; C is flushed at the end, so all of it is skipped
     if let Kind::CheckpointExhaustion(extra) = kind {
@@ -402,6 +516,9 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     expected.insert(b.pgno, final_b);
     expected.insert(c.pgno, live(&c.logged));
     expected.insert(d.pgno, expected_d);
+    for (pgno, rows) in split_expected {
+        expected.insert(pgno, rows);
+    }
     for rows in expected.values_mut() {
         rows.sort();
     }
@@ -410,6 +527,12 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let mut database = base.bytes().to_vec();
     let mut flushed_at: BTreeMap<u32, u64> = tracked_dbtimes;
     flushed_at.insert(blank.0, 0);
+    flushed_at.insert(n_pgno, 0);
+    for pgno in [s_pgno, r_pgno, leaf_root] {
+        if let Ok(page) = base.page(PageNumber(pgno)) {
+            flushed_at.insert(pgno, page.header.dbtime_dirtied.0);
+        }
+    }
     for (pgno, image) in &flushed {
         flushed_at.insert(*pgno, image.dbtime.0);
         let bytes = image.build().map_err(|e| e.to_string())?;
@@ -451,6 +574,24 @@ fn max_page_dbtime(db: &Database) -> u64 {
         .filter_map(|n| db.page(n).ok().map(|p: Page<'_>| p.header.dbtime_dirtied.0))
         .max()
         .unwrap_or(0)
+}
+
+/// A leaf of the two-level tree `root` (not one of `taken`) with a right
+/// sibling, to split: (leaf, its right sibling).
+fn split_leaf(base: &Database, root: u32, taken: &[u32]) -> Result<(u32, u32), ScenarioError> {
+    let tree = walk(base, PageNumber(root), |_, _| {});
+    if tree.pages.iter().any(|p| p.depth > 1) {
+        return Err(format!("the tree at page {root} has more than two levels"));
+    }
+    tree.pages
+        .iter()
+        .filter(|p| p.leaf && p.depth == 1 && p.entries >= 8 && !taken.contains(&p.pgno.0))
+        .find_map(|p| {
+            let page = base.page(p.pgno).ok()?;
+            let next = page.header.next.0;
+            (next != 0 && !taken.contains(&next)).then_some((p.pgno.0, next))
+        })
+        .ok_or_else(|| format!("the tree at page {root} has no leaf to split"))
 }
 
 /// A line at which a new key fits strictly between its neighbours.
