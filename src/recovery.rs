@@ -9,6 +9,7 @@
 //! handling is in [`support`], the pages a record touches in [`pages`],
 //! page redo in [`redo`], the header and the output file in [`output`].
 
+pub mod merge;
 pub mod node_op;
 pub mod output;
 pub mod pages;

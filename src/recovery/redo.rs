@@ -5,16 +5,17 @@
 //!
 //! Redo is implemented for the single-page node records (Insert,
 //! FlagInsert, FlagInsertAndReplaceData, FlagDelete, Delete, Replace,
-//! ReplaceD, Delta, Delta64), SetExternalHeader, NewPage, and Split2
-//! macros ([`super::split`]; not a new page that needs the logged before
-//! image). Merge2, PageMove and FDP creation are not: when one of their
-//! pages needs redo the plan stops there and nothing is written (spec 6.6
-//! allows exactly this). Undo needs the version of each open operation: the data
+//! ReplaceD, Delta, Delta64), SetExternalHeader, NewPage, and Split2 and
+//! Merge2 macros ([`super::split`], [`super::merge`]; not a page that can
+//! only be rebuilt from the logged before image). PageMove, EmptyTree and
+//! FDP creation are not: when one of their pages needs redo the plan stops
+//! there and nothing is written (spec 6.6 allows exactly this). Undo needs the version of each open operation: the data
 //! it replaced, taken while redoing it, or from its UndoInfo record when the
 //! page was flushed with the change.
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::merge::{merge_leaf, merge_path, Merge};
 use super::node_op;
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
 use super::split::{split_pages, update_parent, Split};
@@ -32,7 +33,7 @@ pub type Pages = BTreeMap<u32, Vec<u8>>;
 
 /// True when the redo of page records of type `t` is implemented.
 pub fn implements(t: RecordType) -> bool {
-    matches!(t.0, 29..=35 | 37 | 38 | 62 | 93 | 95)
+    matches!(t.0, 29..=35 | 37 | 38 | 62 | 63 | 93 | 95)
 }
 
 /// What undo needs to roll one operation back.
@@ -92,6 +93,10 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
             if let Some(op) = oper {
                 consumed.insert(op.lgpos);
             }
+            continue;
+        }
+        if entry.record_type.0 == 63 {
+            redo_merge(db, &mut pages, plan, entry, record, &by_lgpos)?;
             continue;
         }
         if entry.reason == super::plan::Reason::MacroPart {
@@ -231,6 +236,57 @@ fn redo_split(
             }
             None => {}
         }
+    }
+    Ok(())
+}
+
+/// Redoes one Merge2 record: a path page's change (with the leaf record of
+/// its macro, for the separator and merge type), or the leaf's merge.
+fn redo_merge(
+    db: &Database,
+    pages: &mut Pages,
+    plan: &Plan,
+    entry: &PlanEntry,
+    record: &Record,
+    by_lgpos: &HashMap<Lgpos, &Record>,
+) -> Result<(), RecoveryError> {
+    let m = Merge::parse(record).map_err(|e| stop(entry, 0, e))?;
+    let dbtime = entry.dbtime_after;
+    let load = |pgno: u32, pages: &Pages| image(db, pages, pgno).map_err(|e| stop(entry, pgno, e));
+    if m.merge_type == super::merge::kind::NONE {
+        let leaf = plan
+            .entries
+            .iter()
+            .filter(|e| {
+                e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime
+            })
+            .filter(|e| e.record_type.0 == 63)
+            .filter_map(|e| by_lgpos.get(&e.lgpos).and_then(|r| Merge::parse(r).ok()))
+            .find(|l| l.merge_type != super::merge::kind::NONE)
+            .ok_or_else(|| {
+                stop(entry, m.pgno, "a Merge2 path record without the leaf's Merge2 in its macro".into())
+            })?;
+        let mut page = load(m.pgno, pages)?;
+        merge_path(&mut page, &m, &leaf, dbtime).map_err(|e| stop(entry, m.pgno, e))?;
+        let built = page.build().map_err(|e| stop(entry, m.pgno, e.to_string()))?;
+        pages.insert(m.pgno, built);
+        return Ok(());
+    }
+    let mut merged = if needs(entry, "page") { Some(load(m.pgno, pages)?) } else { None };
+    // a partial merge leaves the left sibling alone (its links do not change)
+    let partial =
+        matches!(m.merge_type, super::merge::kind::PARTIAL_RIGHT | super::merge::kind::PARTIAL_LEFT);
+    let left_changes = m.left != 0
+        && needs(entry, "left")
+        && !(partial && m.merge_type == super::merge::kind::PARTIAL_RIGHT);
+    let mut left = if left_changes { Some(load(m.left, pages)?) } else { None };
+    let mut right = if m.right != 0 && needs(entry, "right") { Some(load(m.right, pages)?) } else { None };
+    merge_leaf(&m, merged.as_mut(), left.as_mut(), right.as_mut(), dbtime)
+        .map_err(|e| stop(entry, m.pgno, e))?;
+    for page in [merged, left, right].into_iter().flatten() {
+        let pgno = page.pgno.0;
+        let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
+        pages.insert(pgno, built);
     }
     Ok(())
 }

@@ -227,6 +227,51 @@ pub fn split2(h: &NodeHeader, s: &Split2) -> Vec<u8> {
     b
 }
 
+/// The fields of a `Merge2` record (spec 4.5.4) besides its LRPAGE_ header
+/// (`h`: the merged page, or a path page with its `iline`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge2 {
+    /// Right sibling and its dbtime before.
+    pub right: (u32, u64),
+    /// Left sibling and its dbtime before.
+    pub left: (u32, u64),
+    /// Parent and its dbtime before.
+    pub parent: (u32, u64),
+    /// Root of the tree and its objid.
+    pub fdp: (u32, u32),
+    /// `ilineMerge`.
+    pub iline_merge: u16,
+    /// 0x1 key change, 0x2 delete node, 0x4 empty page.
+    pub flags: u8,
+    /// The merge type (0 on a path page).
+    pub merge_type: u8,
+    /// The new separator key.
+    pub separator: Vec<u8>,
+}
+
+/// `Merge2` (63) without a page before image.
+pub fn merge2(h: &NodeHeader, m: &Merge2) -> Vec<u8> {
+    let mut b = h.encode(63);
+    b.truncate(32);
+    b.extend_from_slice(&m.right.0.to_le_bytes());
+    b.extend_from_slice(&m.right.1.to_le_bytes());
+    b.extend_from_slice(&m.left.0.to_le_bytes());
+    b.extend_from_slice(&m.left.1.to_le_bytes());
+    b.extend_from_slice(&m.parent.0.to_le_bytes());
+    b.extend_from_slice(&m.parent.1.to_le_bytes());
+    b.extend_from_slice(&m.fdp.0.to_le_bytes());
+    b.extend_from_slice(&m.fdp.1.to_le_bytes());
+    b.extend_from_slice(&[0u8; 6]); // cbSizeTotal, cbSizeMaxTotal, cbUncFreeDest
+    b.extend_from_slice(&m.iline_merge.to_le_bytes());
+    b.push(m.flags);
+    b.push(m.merge_type);
+    b.extend_from_slice(&u16_len(m.separator.len()));
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&m.separator);
+    b
+}
+
 /// `UndoInfo` (36): the before image of the versioned operation `h.rceid`
 /// (operation `oper`: 2 replace), written when its page is flushed.
 pub fn undo_info(h: &NodeHeader, bookmark_key: &[u8], oper: u16, before: &[u8]) -> Vec<u8> {
@@ -413,6 +458,19 @@ mod tests {
                     prefix_lines: (-1, -1),
                     key_parent: b"sep".to_vec(),
                     prefixes: (b"pre".to_vec(), Vec::new()),
+                },
+            ),
+            merge2(
+                &h,
+                &Merge2 {
+                    right: (11, 5),
+                    left: (8, 4),
+                    parent: (7, 3),
+                    fdp: (7, 6),
+                    iline_merge: 2,
+                    flags: 0,
+                    merge_type: 3,
+                    separator: b"sep".to_vec(),
                 },
             ),
             begin0(3, 7),

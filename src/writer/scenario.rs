@@ -5,9 +5,9 @@
 //! Delete, FlagDelete, SetExternalHeader, NewPage and UndoInfo, a leaf
 //! split (NewPage, then Split2 of the parent and of the leaf with the Insert
 //! inside MacroBegin/MacroCommit), one transaction left open at the crash,
-//! and pages flushed at different points: some records must be redone,
-//! others skipped by the dbtime rule. Merge2 is not logged: recovery does
-//! not redo it yet.
+//! a partial right merge (Merge2 of the parent and of the leaf inside a
+//! macro), and pages flushed at different points: some records must be
+//! redone, others skipped by the dbtime rule.
 //!
 //! Pure over the base database's bytes: the files come back as bytes.
 
@@ -472,6 +472,68 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     pp.dbtime = DbTime(d6);
     let leaf_root = root6;
     let split_expected = [(s_pgno, live(&sp)), (n_pgno, n_rows), (root6, parent_rows), (r_pgno, live(&rp))];
+    // T7 (session 4): a partial right merge in another tree: the last two
+    // nodes of a leaf L move to the front of its right sibling; the parent's
+    // pointer to L gets the first moved key as its separator
+    let taken7 = [a.pgno, b.pgno, c.pgno, d.pgno, s_pgno, n_pgno, r_pgno];
+    let (root7, l_pgno, rt_pgno) = table_roots
+        .iter()
+        .filter(|&&root| root != root6)
+        .find_map(|&root| merge_pair(base, root, &taken7).map(|(l, r)| (root, l, r)))
+        .ok_or("no second table has a two-level tree with two leaves to merge")?;
+    let (mut lp, mut rtp, mut p7) = (image_of(l_pgno)?, image_of(rt_pgno)?, image_of(root7)?);
+    w.log(&lr::begin0(4, 7));
+    let d7 = w.tick();
+    w.log(&lr::macro_record(false, 4, d7));
+    let pointer = p7
+        .nodes
+        .iter()
+        .position(|n| n.data.len() >= 4 && n.data[n.data.len() - 4..] == l_pgno.to_le_bytes())
+        .ok_or("the root does not point to the leaf to merge")?;
+    let cut7 = lp.nodes.len() - 2;
+    let separator = lp.nodes[cut7].key.clone();
+    let header7 = |pgno: u32, before: u64, iline: usize| NodeHeader {
+        procid: 4,
+        dbid: 1,
+        pgno,
+        dbtime_after: d7,
+        dbtime_before: before,
+        trx_begin0: 7,
+        level: 1,
+        iline: iline as u16,
+        flags: 0,
+        rceid: 0,
+        pgno_fdp: root7,
+        objid_fdp: lp.objid.0,
+    };
+    let path7 = lr::Merge2 {
+        right: (0, DBTIME_NIL),
+        left: (0, DBTIME_NIL),
+        parent: (0, DBTIME_NIL),
+        fdp: (root7, lp.objid.0),
+        iline_merge: 0,
+        flags: 0x1,
+        merge_type: 0,
+        separator: Vec::new(),
+    };
+    w.log(&lr::merge2(&header7(root7, p7.dbtime.0, pointer), &path7));
+    let leaf7 = lr::Merge2 {
+        right: (rt_pgno, rtp.dbtime.0),
+        left: (lp.prev.0, DBTIME_NIL),
+        parent: (root7, p7.dbtime.0),
+        fdp: (root7, lp.objid.0),
+        iline_merge: cut7 as u16,
+        flags: 0,
+        merge_type: 3,
+        separator: separator.clone(),
+    };
+    w.log(&lr::merge2(&header7(l_pgno, lp.dbtime.0, 0), &leaf7));
+    w.log(&lr::macro_record(true, 4, d7));
+    w.log(&lr::commit0(4, 7));
+    let moved: Vec<_> = lp.nodes.drain(cut7..).collect();
+    rtp.nodes.splice(0..0, moved);
+    p7.nodes[pointer].key = separator;
+    let merge_expected = [(l_pgno, live(&lp)), (rt_pgno, live(&rtp)), (root7, live(&p7))];
     // checkpoint exhaustion: T4 stays open while generations of committed
     // work on C pile up; C is flushed at the end, so all of it is skipped
     if let Kind::CheckpointExhaustion(extra) = kind {
@@ -516,7 +578,7 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     expected.insert(b.pgno, final_b);
     expected.insert(c.pgno, live(&c.logged));
     expected.insert(d.pgno, expected_d);
-    for (pgno, rows) in split_expected {
+    for (pgno, rows) in split_expected.into_iter().chain(merge_expected) {
         expected.insert(pgno, rows);
     }
     for rows in expected.values_mut() {
@@ -528,7 +590,7 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let mut flushed_at: BTreeMap<u32, u64> = tracked_dbtimes;
     flushed_at.insert(blank.0, 0);
     flushed_at.insert(n_pgno, 0);
-    for pgno in [s_pgno, r_pgno, leaf_root] {
+    for pgno in [s_pgno, r_pgno, leaf_root, l_pgno, rt_pgno, root7] {
         if let Ok(page) = base.page(PageNumber(pgno)) {
             flushed_at.insert(pgno, page.header.dbtime_dirtied.0);
         }
@@ -592,6 +654,29 @@ fn split_leaf(base: &Database, root: u32, taken: &[u32]) -> Result<(u32, u32), S
             (next != 0 && !taken.contains(&next)).then_some((p.pgno.0, next))
         })
         .ok_or_else(|| format!("the tree at page {root} has no leaf to split"))
+}
+
+/// Two neighbouring leaves of the two-level tree `root` (neither in
+/// `taken`) where the last two nodes of the first fit, uncompressed, in the second.
+fn merge_pair(base: &Database, root: u32, taken: &[u32]) -> Option<(u32, u32)> {
+    let tree = walk(base, PageNumber(root), |_, _| {});
+    if tree.pages.iter().any(|p| p.depth > 1) {
+        return None;
+    }
+    let image = |pgno: PageNumber| base.page(pgno).ok().and_then(|p| PageImage::from_page(&p).ok());
+    tree.pages
+        .iter()
+        .filter(|p| p.leaf && p.depth == 1 && p.entries >= 8 && !taken.contains(&p.pgno.0))
+        .find_map(|p| {
+            let left = image(p.pgno)?;
+            let next = left.next;
+            if next.is_null() || taken.contains(&next.0) {
+                return None;
+            }
+            let right = image(next)?;
+            let need: usize = left.nodes.iter().rev().take(2).map(|n| n.key.len() + n.data.len() + 8).sum();
+            (right.free_len()? > need + 64).then_some((p.pgno.0, next.0))
+        })
 }
 
 /// A line at which a new key fits strictly between its neighbours.

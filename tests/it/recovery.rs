@@ -631,7 +631,17 @@ fn writer_scenario_recovers_to_the_state_the_writer_meant() {
     };
     assert_eq!(
         names(Decision::Apply),
-        ["Delete", "FlagDelete", "Insert", "NewPage", "Replace", "ReplaceD", "SetExternalHeader", "Split2"]
+        [
+            "Delete",
+            "FlagDelete",
+            "Insert",
+            "Merge2",
+            "NewPage",
+            "Replace",
+            "ReplaceD",
+            "SetExternalHeader",
+            "Split2"
+        ]
     );
     assert_eq!(names(Decision::Skip), ["Delete", "Insert", "Replace", "SetExternalHeader", "UndoInfo"]);
     for needed in ["Begin", "Commit", "Begin0", "Commit0"] {
@@ -744,7 +754,7 @@ fn dirty_with_logs_sample_recovers_to_the_writers_state() {
         assert_eq!(&live_nodes(&recovered, *pgno), rows, "page {pgno}");
     }
     assert_eq!(tree_findings(&recovered), Vec::<String>::new());
-    assert!(applied.contains("Split2"), "{applied:?}");
+    assert!(applied.contains("Split2") && applied.contains("Merge2"), "{applied:?}");
     // every row still decodes with the record reader: the tables list them
     let mut stdout = Vec::new();
     let args = esescope::cli::trees::TablesArgs { file: out.clone(), output: OutputArgs::json() };
