@@ -10,6 +10,7 @@ mod e2e;
 mod export;
 mod recovery;
 mod repair;
+mod replay;
 mod report;
 mod robustness;
 mod trees;

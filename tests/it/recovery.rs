@@ -1,6 +1,8 @@
-//! Issue 8 (recovery): the replay plan over every real log set, refusals
-//! for missing and foreign generations, and recovery of the real Windows 11
-//! dirty SRUM database compared with the copy esentutl made clean.
+//! Issue 8 (recovery) on the real samples: the replay plan over every real
+//! log set, refusals for missing and foreign generations, recovery of the
+//! real Windows 11 dirty SRUM database compared with the copy esentutl made
+//! clean, real Inserts redone, cancellation. The writer's own logs are
+//! tested in `replay.rs`.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ const SETS: &[(&str, &str)] = &[
     ("windowslivemail-win7-8k-with-logs", "WindowsMail.MSMessageStore"),
 ];
 
-fn open_set(dir: &Path, db: &Database) -> txlog::LogSet {
+pub(crate) fn open_set(dir: &Path, db: &Database) -> txlog::LogSet {
     let base = txlog::bases(dir).unwrap().into_iter().next().unwrap();
     txlog::open(dir, &base, db.header().map(|h| (db.path(), h))).unwrap()
 }
@@ -183,7 +185,7 @@ fn cli_plan_lists_every_page_record_as_json() {
 /// (key, data) bytes, by tree name.
 /// Structural findings of every catalog tree (keys in order, separators,
 /// sibling links), by tree.
-fn tree_findings(db: &Database) -> Vec<String> {
+pub(crate) fn tree_findings(db: &Database) -> Vec<String> {
     let catalog = esescope::store::catalog::Catalog::read(db);
     catalog
         .trees()
@@ -200,7 +202,7 @@ fn tree_findings(db: &Database) -> Vec<String> {
 /// (key, data) of every live leaf node.
 type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
-fn tree_rows(db: &Database) -> std::collections::BTreeMap<String, Rows> {
+pub(crate) fn tree_rows(db: &Database) -> std::collections::BTreeMap<String, Rows> {
     let catalog = esescope::store::catalog::Catalog::read(db);
     let mut trees = std::collections::BTreeMap::new();
     trees.insert("catalog MSysObjects".to_string(), esescope::store::catalog::CATALOG_ROOT);
@@ -560,238 +562,4 @@ fn recovery_runs_on_the_worker_and_a_cancel_leaves_no_file() {
         let left = std::fs::read_dir(tmp.path()).unwrap().count();
         assert_eq!(left, usize::from(!cancel));
     }
-}
-
-/// The scenario of esescope's log writer (issue 7) on a copy of a real
-/// clean database, written to `dir`.
-fn write_scenario(dir: &Path) -> esescope::writer::scenario::Scenario {
-    let base = Database::open(real_samples().join("srum-win10-clean-with-logs/SRUDB.dat")).unwrap();
-    let scenario = esescope::writer::scenario::dirty_with_logs(&base).unwrap();
-    std::fs::write(dir.join("database.edb"), &scenario.database).unwrap();
-    for (name, bytes) in &scenario.logs {
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
-    std::fs::write(dir.join("edb.chk"), &scenario.checkpoint).unwrap();
-    scenario
-}
-
-fn live_nodes(db: &Database, pgno: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
-    use esescope::format::page::Page;
-    use esescope::format::PageNumber;
-    let n = PageNumber(pgno);
-    let image = esescope::writer::page::PageImage::from_page(
-        &Page::parse(db.page_bytes(n).unwrap(), n, db.page_size()).unwrap(),
-    )
-    .unwrap();
-    let mut rows: Vec<_> = image
-        .nodes
-        .iter()
-        .filter(|n| !n.flags.contains(esescope::format::tag::NodeFlags::DELETED))
-        .map(|n| (n.key.clone(), n.data.clone()))
-        .collect();
-    rows.sort();
-    rows
-}
-
-#[test]
-fn writer_scenario_recovers_to_the_state_the_writer_meant() {
-    let tmp = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(tmp.path());
-    assert_eq!(
-        scenario.logs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["edb00001.log", "edb00002.log", "edb.log"]
-    );
-    let db = Database::open(tmp.path().join("database.edb")).unwrap();
-    assert_eq!(db.header().unwrap().state, esescope::format::header::DbState::DIRTY_SHUTDOWN);
-    let set = open_set(tmp.path(), &db);
-    assert!(set.chain_ok, "{:?}", set.findings);
-    let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
-    assert!(plan.unsupported.is_empty(), "{:?}", plan.unsupported);
-    // a record is skipped when the file holds its page at or past it, redone otherwise
-    for entry in &plan.entries {
-        let page = entry.pages[0];
-        let flushed = scenario.flushed_at[&page.touch.pgno];
-        let want = if entry.name == "UndoInfo" {
-            (Decision::Skip, Reason::NeverModifiesPage)
-        } else if entry.macro_dbtime.is_some() && entry.name == "Insert" {
-            // the split's own Insert is redone with its macro
-            (Decision::Apply, Reason::MacroPart)
-        } else if entry.dbtime_after <= flushed {
-            (Decision::Skip, Reason::DbtimeCurrent)
-        } else {
-            (Decision::Apply, Reason::DbtimeOlder)
-        };
-        assert_eq!((entry.decision, entry.reason), want, "{entry:?}");
-    }
-    let names = |d: Decision| {
-        let mut v: Vec<&str> = plan.entries.iter().filter(|e| e.decision == d).map(|e| e.name).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    assert_eq!(
-        names(Decision::Apply),
-        [
-            "Delete",
-            "FlagDelete",
-            "Insert",
-            "Merge2",
-            "NewPage",
-            "Replace",
-            "ReplaceD",
-            "SetExternalHeader",
-            "Split2"
-        ]
-    );
-    assert_eq!(names(Decision::Skip), ["Delete", "Insert", "Replace", "SetExternalHeader", "UndoInfo"]);
-    for needed in ["Begin", "Commit", "Begin0", "Commit0"] {
-        assert!(plan.types.iter().any(|t| t.name == needed), "{needed}");
-    }
-    assert_eq!(plan.open_transactions.len(), 1);
-    assert_eq!(plan.open_transactions[0].operations.len(), 4);
-
-    let out = tmp.path().join("recovered.edb");
-    let report =
-        recovery::recover(&db, &set, StartAt::Recovery, &out, esescope::format::LogTime::default(), |_| {
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    assert_eq!(report.undone.len(), 1);
-    assert_eq!(report.verify_after.unwrap().damaged(), 0);
-    let recovered = Database::open(&out).unwrap();
-    assert_eq!(recovered.header().unwrap().state, esescope::format::header::DbState::CLEAN_SHUTDOWN);
-    for (pgno, rows) in &scenario.expected {
-        assert_eq!(&live_nodes(&recovered, *pgno), rows, "page {pgno}");
-    }
-    let (new_page, objid) = scenario.new_page;
-    let page = recovered.page(esescope::format::PageNumber(new_page)).unwrap();
-    assert_eq!(page.header.objid_fdp.0, objid);
-    // the split left well-formed trees: keys in order, separators and sibling
-    // links right (the base's own findings, in an index it orders its way, stay)
-    let base = Database::open(real_samples().join("srum-win10-clean-with-logs/SRUDB.dat")).unwrap();
-    assert_eq!(tree_findings(&recovered), tree_findings(&base));
-    // every other tree is untouched
-    let before =
-        tree_rows(&Database::open(real_samples().join("srum-win10-clean-with-logs/SRUDB.dat")).unwrap());
-    let after = tree_rows(&recovered);
-    let touched: Vec<_> =
-        before.iter().filter(|(name, rows)| after.get(*name) != Some(rows)).map(|(n, _)| n.clone()).collect();
-    assert!(!touched.is_empty() && touched.len() <= 4, "{touched:?}");
-}
-
-#[test]
-fn writer_scenario_without_a_generation_is_refused_naming_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_scenario(tmp.path());
-    std::fs::remove_file(tmp.path().join("edb00002.log")).unwrap();
-    let db = Database::open(tmp.path().join("database.edb")).unwrap();
-    let set = open_set(tmp.path(), &db);
-    let err = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap_err();
-    assert!(matches!(err, RecoveryError::MissingGeneration { generation: 2, .. }), "{err:?}");
-}
-
-fn sample_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs").join(name)
-}
-
-/// The committed log samples are what `esescope sample` writes today.
-#[test]
-fn committed_log_samples_are_what_the_writer_writes() {
-    let tmp = tempfile::tempdir().unwrap();
-    esescope::cli::sample::write_samples(tmp.path()).unwrap();
-    let written = esescope::cli::sample::write_log_samples(tmp.path()).unwrap();
-    assert_eq!(written.len(), 3);
-    for (dir, files, _) in written {
-        let name = dir.file_name().unwrap().to_owned();
-        let mut listed: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
-        listed.sort();
-        assert_eq!(listed.len(), files);
-        let mut committed: Vec<_> = std::fs::read_dir(sample_dir(name.to_str().unwrap()))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        committed.sort();
-        assert_eq!(listed, committed, "{name:?}");
-        for file in listed {
-            let a = std::fs::read(dir.join(&file)).unwrap();
-            let b = std::fs::read(sample_dir(name.to_str().unwrap()).join(&file)).unwrap();
-            assert!(a == b, "{name:?}/{file:?} differs from what the writer writes");
-        }
-    }
-}
-
-/// `sample-dbs/dirty-with-logs`, made by esescope's own writer on its
-/// teaching database: recovery gives exactly the rows the writer meant.
-#[test]
-fn dirty_with_logs_sample_recovers_to_the_writers_state() {
-    let base = Database::open(sample_dir("clean-8k.edb")).unwrap();
-    let scenario = esescope::writer::scenario::dirty_with_logs(&base).unwrap();
-    let db = Database::open(sample_dir("dirty-with-logs").join("database.edb")).unwrap();
-    assert_eq!(db.bytes(), &scenario.database[..]);
-    let set = open_set(&sample_dir("dirty-with-logs"), &db);
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("recovered.edb");
-    let report =
-        recovery::recover(&db, &set, StartAt::Recovery, &out, esescope::format::LogTime::default(), |_| {
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    let applied: std::collections::BTreeSet<&str> =
-        report.plan.entries.iter().filter(|e| e.decision == Decision::Apply).map(|e| e.name).collect();
-    for name in ["Insert", "Replace", "ReplaceD", "Delete", "FlagDelete", "SetExternalHeader", "NewPage"] {
-        assert!(applied.contains(name), "{name} is redone: {applied:?}");
-    }
-    assert!(report
-        .plan
-        .entries
-        .iter()
-        .any(|e| e.decision == Decision::Skip && e.reason == Reason::DbtimeCurrent));
-    assert_eq!(report.undone.len(), 1);
-    assert_eq!(report.verify_after.unwrap().damaged(), 0);
-    let recovered = Database::open(&out).unwrap();
-    for (pgno, rows) in &scenario.expected {
-        assert_eq!(&live_nodes(&recovered, *pgno), rows, "page {pgno}");
-    }
-    assert_eq!(tree_findings(&recovered), Vec::<String>::new());
-    assert!(applied.contains("Split2") && applied.contains("Merge2"), "{applied:?}");
-    // every row still decodes with the record reader: the tables list them
-    let mut stdout = Vec::new();
-    let args = esescope::cli::trees::TablesArgs { file: out.clone(), output: OutputArgs::json() };
-    cli::run(&Command::Tables(args), &mut stdout).unwrap();
-    let tables: Value = serde_json::from_slice(&stdout).unwrap();
-    assert!(tables.to_string().contains("people"), "{tables}");
-}
-
-#[test]
-fn missing_log_sample_is_refused_naming_the_generation() {
-    let db = Database::open(sample_dir("missing-log").join("database.edb")).unwrap();
-    let set = open_set(&sample_dir("missing-log"), &db);
-    let tmp = tempfile::tempdir().unwrap();
-    let err = recovery::recover(
-        &db,
-        &set,
-        StartAt::Recovery,
-        &tmp.path().join("x.edb"),
-        esescope::format::LogTime::default(),
-        |_| ControlFlow::Continue(()),
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("log generation 0x2 is needed"), "{err}");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
-}
-
-#[test]
-fn checkpoint_exhaustion_sample_replays_fifteen_generations() {
-    let dir = sample_dir("checkpoint-exhaustion");
-    let db = Database::open(dir.join("database.edb")).unwrap();
-    let set = open_set(&dir, &db);
-    let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
-    assert_eq!(plan.start.generation, 1);
-    assert_eq!(plan.end.generation, 15);
-    assert_eq!(plan.open_transactions.len(), 1);
-    assert_eq!(plan.open_transactions[0].begin.generation, 2);
-    let late: Vec<_> = plan.entries.iter().filter(|e| e.lgpos.generation > 3).collect();
-    assert_eq!(late.len(), 12);
-    assert!(late.iter().all(|e| e.decision == Decision::Skip && e.reason == Reason::DbtimeCurrent));
 }
