@@ -110,6 +110,12 @@ pub enum RecoveryError {
         /// Why.
         reason: String,
     },
+    /// No record in the replayed range attaches this database.
+    #[error("no AttachDB, CreateDB or attach list in the replayed logs names this database (its signDb {sign_db}): these logs are of another database of the instance")]
+    NotAttached {
+        /// The database's signDb.
+        sign_db: String,
+    },
     /// Open transactions changed this database and their undo is not possible.
     #[error("transaction of session {procid:#x} (begun at {begin}) is open at the end of the log: {why}; nothing was written")]
     Undo {
@@ -323,6 +329,10 @@ pub fn recover(
     };
     if cancelled {
         return Ok(report);
+    }
+    if report.plan.dbid.is_none() {
+        let sign_db = db.header().map(|h| h.sign_db.to_string()).unwrap_or_default();
+        return Err(refuse(RecoveryError::NotAttached { sign_db }));
     }
     if let Some(u) = report.plan.unsupported.first() {
         return Err(refuse(RecoveryError::Unsupported {

@@ -70,7 +70,8 @@ pub enum Reason {
     OtherDatabase,
     /// The record is before the database's lgposAttach (an earlier life of the file).
     BeforeAttach,
-    /// The session's transaction began before the start position (spec 6.3).
+    /// The session's transaction began before the start position (spec 6.3),
+    /// so the checkpoint promises the change is on disk, yet the page lacks it.
     SessionNotBegun,
     /// A page's dbtime does not fit the record (too old or too new).
     DbtimeMismatch,
@@ -91,7 +92,9 @@ impl Reason {
             Self::NeverModifiesPage => "UndoInfo never changes a page",
             Self::OtherDatabase => "record for another database",
             Self::BeforeAttach => "before the database's lgposAttach",
-            Self::SessionNotBegun => "session's transaction began before the start",
+            Self::SessionNotBegun => {
+                "page lacks a change of a transaction begun before the start (start earlier: --from oldest)"
+            }
             Self::DbtimeMismatch => "page dbtime does not fit the record",
             Self::PageBeyondEnd => "page past the end of the file",
             Self::RedoNotImplemented => "redo of this record type is not implemented",

@@ -264,7 +264,8 @@ impl<'a> Planner<'a> {
         } else if record.lgpos < self.lgpos_attach {
             (Decision::Skip, Reason::BeforeAttach)
         } else if !begun && t.0 != 95 {
-            (Decision::Skip, Reason::SessionNotBegun)
+            // the checkpoint promises such changes are on disk; this page lacks one
+            (Decision::Stop, Reason::SessionNotBegun)
         } else if pages.iter().any(|p| matches!(p.verdict, DbtimeVerdict::TooOld | DbtimeVerdict::TooNew)) {
             (Decision::Stop, Reason::DbtimeMismatch)
         } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::BeyondEnd) {

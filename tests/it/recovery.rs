@@ -563,3 +563,35 @@ fn recovery_runs_on_the_worker_and_a_cancel_leaves_no_file() {
         assert_eq!(left, usize::from(!cancel));
     }
 }
+
+/// A database of the same log stream that no record in the replayed range
+/// attaches (its signDb changed in a copy): recovery refuses instead of
+/// marking it clean without its changes.
+#[test]
+fn a_database_the_logs_never_attach_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&real_samples().join("srum-win11-dirty-with-logs"), tmp.path());
+    writable(tmp.path());
+    let path = tmp.path().join("SRUDB.dat");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let off = esescope::format::header::field_offset("signDb").unwrap();
+    bytes[off] ^= 0xFF;
+    let sum = esescope::format::checksum::legacy_xor(&bytes[..4096]);
+    bytes[..4].copy_from_slice(&sum.to_le_bytes());
+    let first = bytes[..4096].to_vec();
+    bytes[4096..8192].copy_from_slice(&first);
+    std::fs::write(&path, &bytes).unwrap();
+    let db = Database::open(&path).unwrap();
+    let set = open_set(tmp.path(), &db);
+    let out = tmp.path().join("new.dat");
+    let err =
+        recovery::recover(&db, &set, StartAt::Recovery, &out, esescope::format::LogTime::default(), |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, esescope::Error::Recovery { source: RecoveryError::NotAttached { .. }, .. }),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
