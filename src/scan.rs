@@ -5,6 +5,7 @@
 //! evidence ([`check_page`]), so `verify`, `page` and the TUI agree.
 
 pub mod classify;
+pub mod trees;
 
 use std::ops::ControlFlow;
 

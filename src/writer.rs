@@ -22,6 +22,14 @@
 //!   (header, checksummed segments, fragments) and the checkpoint file;
 //!   [`scenario`]: a dirty database with the logs that recover it.
 //!
+//! For recovery and its tests: [`database::write_database`] with a
+//! [`header::HeaderSpec::dirty`] header writes a database left in dirty
+//! shutdown (state 2, no consistent position, the attach position, the log
+//! signature and the generations required that the caller chooses; every
+//! field of `HeaderSpec` can be set). [`database::WrittenDatabase::trees`]
+//! says which pages hold which tree, and [`page::PageImage`] rebuilds one
+//! of them after a node is inserted, replaced or deleted.
+//!
 //! Everything here is pure: values in, bytes out. Writing the bytes to a
 //! file is the caller's business. Nothing here ever writes to a file the
 //! user opened for inspection.
@@ -104,6 +112,34 @@ pub enum WriteError {
         row: usize,
         /// What is wrong.
         reason: &'static str,
+    },
+    /// A catalog row the writer cannot encode (a name too long, say).
+    #[error("catalog: {reason}")]
+    Catalog {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A page size the writer does not write (2 KiB).
+    #[error("{bytes}-byte pages are not written; use 4, 8, 16 or 32 KiB")]
+    UnsupportedPageSize {
+        /// The page size asked for.
+        bytes: u32,
+    },
+    /// A tree's root was given a tag 0 of another length than planned.
+    #[error("root tag 0 of {given} bytes, {planned} were planned")]
+    RootHeaderLength {
+        /// The length the plan was made for.
+        planned: usize,
+        /// The length given.
+        given: usize,
+    },
+    /// An existing page could not be decoded for editing.
+    #[error("page {pgno}: {source}")]
+    Decode {
+        /// The page.
+        pgno: PageNumber,
+        /// What was wrong.
+        source: crate::format::FormatError,
     },
     /// More tags than the 12-bit tag count (or 3-bit reserved count) holds.
     #[error("{count} tags do not fit in a page's tag array")]

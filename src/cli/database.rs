@@ -185,18 +185,7 @@ pub fn verify(args: &VerifyArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
     let db = Database::open_with(&args.file, mode)?;
     let mut report = scan::verify(&db, stderr_progress("verifying"));
     if args.trees {
-        let catalog = crate::store::catalog::Catalog::read(&db);
-        report.findings.extend(catalog.walk.findings.iter().cloned().map(|mut f| {
-            f.message = format!("catalog MSysObjects: {}", f.message);
-            f
-        }));
-        for (name, root) in catalog.trees() {
-            let tree = crate::store::cursor::walk(&db, root, |_, _| {});
-            report.findings.extend(tree.findings.into_iter().map(|mut f| {
-                f.message = format!("{name}: {}", f.message);
-                f
-            }));
-        }
+        report.findings.extend(scan::trees::check_trees(&db));
     }
     emit(
         out,

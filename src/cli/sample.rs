@@ -15,10 +15,13 @@ use crate::Error;
 /// `sample` arguments.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// The directory to write the samples into (created if missing;
-    /// existing sample files in it are replaced).
+    /// The directory to write the samples into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace sample files that exist with other content (identical ones
+    /// are always left as they are; without this, a different one is an error).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Writes every sample into `args.out` and lists them on `out`.
@@ -26,18 +29,20 @@ pub struct SampleArgs {
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let written = write_samples(&args.out)?;
-    let logs = write_log_samples(&args.out)?;
+    let written = write_samples(&args.out, args.force)?;
+    let logs = write_log_samples(&args.out, args.force)?;
     for (sample, path) in written {
-        let what = if sample.damage.is_empty() {
-            "clean".to_string()
-        } else {
-            format!("{} damaged page(s) or header(s)", sample.damage.len())
-        };
-        writeln!(out, "{}  {} bytes  {what}", path.display(), sample.bytes.len())?;
+        writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
+        if sample.damage.is_empty() {
+            writeln!(out, "  clean")?;
+        }
+        for damage in &sample.damage {
+            writeln!(out, "  {}", damage.describe())?;
+        }
     }
     for (dir, files, what) in logs {
-        writeln!(out, "{}/  {files} files  {what}", dir.display())?;
+        writeln!(out, "{}/  {files} files", dir.display())?;
+        writeln!(out, "  {what}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -64,34 +69,54 @@ const LOG_SAMPLES: &[(&str, Kind, Option<&str>, &str)] = &[
     ),
 ];
 
+/// One log sample directory to write: its path, its files with their
+/// bytes, the file it must not have, and what it shows.
+type PlannedDir = (PathBuf, Vec<(PathBuf, Vec<u8>)>, Option<PathBuf>, &'static str);
+
 /// Writes the log samples (issue 7) into subdirectories of `dir`, built on
 /// the `clean-8k.edb` written there by [`write_samples`]: each holds
-/// `database.edb` in dirty shutdown, its `edb*.log` generations and `edb.chk`.
-/// Returns (directory, number of files, what it shows).
+/// `database.edb` in dirty shutdown, its `edb*.log` generations and
+/// `edb.chk`. Files already there with the same bytes are left alone; other
+/// ones are replaced only with `force`. Returns (directory, number of files,
+/// what it shows).
 ///
 /// # Errors
-/// `clean-8k.edb` is not in `dir`, the scenario cannot be built on it, or a file cannot be written.
-pub fn write_log_samples(dir: &Path) -> Result<Vec<(PathBuf, usize, &'static str)>, Error> {
+/// `clean-8k.edb` is not in `dir`, the scenario cannot be built on it, a
+/// different file exists without `force`, or a file cannot be written.
+pub fn write_log_samples(dir: &Path, force: bool) -> Result<Vec<(PathBuf, usize, &'static str)>, Error> {
     let base = crate::store::Database::open(dir.join("clean-8k.edb"))?;
-    let mut written = Vec::new();
+    let mut planned: Vec<PlannedDir> = Vec::new();
     for &(name, kind, left_out, what) in LOG_SAMPLES {
         let scenario = build(&base, kind)
             .map_err(|reason| Error::NotDatabase { path: base.path().to_path_buf(), reason })?;
         let sub = dir.join(name);
-        std::fs::create_dir_all(&sub).map_err(|source| Error::Write { path: sub.clone(), source })?;
-        let mut files: Vec<(String, &[u8])> =
-            vec![("database.edb".into(), &scenario.database), ("edb.chk".into(), &scenario.checkpoint)];
-        files.extend(scenario.logs.iter().map(|(n, b)| (n.clone(), b.as_slice())));
-        files.retain(|(n, _)| Some(n.as_str()) != left_out);
-        for (file, bytes) in &files {
-            let path = sub.join(file);
-            std::fs::write(&path, bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+        let mut files =
+            vec![(sub.join("database.edb"), scenario.database), (sub.join("edb.chk"), scenario.checkpoint)];
+        files.extend(scenario.logs.into_iter().map(|(n, b)| (sub.join(n), b)));
+        files.retain(|(p, _)| left_out.is_none_or(|gone| p.file_name().is_none_or(|n| n != gone)));
+        planned.push((sub.clone(), files, left_out.map(|gone| sub.join(gone)), what));
+    }
+    // check every file before writing any, so a refusal changes nothing
+    for (_, files, gone, _) in &planned {
+        if let Some(gone) = gone.as_ref().filter(|g| !force && g.exists()) {
+            return Err(Error::OutputExists { path: gone.clone() });
         }
-        if let Some(gone) = left_out {
-            let path = sub.join(gone);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|source| Error::Write { path: path.clone(), source })?;
+        for (path, bytes) in files {
+            if !force && path.exists() && std::fs::read(path).ok().as_deref() != Some(&bytes[..]) {
+                return Err(Error::OutputExists { path: path.clone() });
             }
+        }
+    }
+    let mut written = Vec::new();
+    for (sub, files, gone, what) in planned {
+        std::fs::create_dir_all(&sub).map_err(|source| Error::Write { path: sub.clone(), source })?;
+        for (path, bytes) in &files {
+            if std::fs::read(path).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(path, bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+            }
+        }
+        if let Some(gone) = gone.filter(|g| g.exists()) {
+            std::fs::remove_file(&gone).map_err(|source| Error::Write { path: gone.clone(), source })?;
         }
         written.push((sub, files.len(), what));
     }
@@ -99,16 +124,29 @@ pub fn write_log_samples(dir: &Path) -> Result<Vec<(PathBuf, usize, &'static str
 }
 
 /// Writes every sample into `dir` (created if missing) and returns them
-/// with their paths.
+/// with their paths. A file that is already there with the same bytes is
+/// left alone; one with other bytes is replaced only when `force` is set.
 ///
 /// # Errors
-/// The directory or a file cannot be written.
-pub fn write_samples(dir: &Path) -> Result<Vec<(Sample, PathBuf)>, Error> {
+/// [`Error::OutputExists`] for a different existing file without `force`;
+/// the directory or a file cannot be written.
+pub fn write_samples(dir: &Path, force: bool) -> Result<Vec<(Sample, PathBuf)>, Error> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Write { path: dir.to_path_buf(), source })?;
+    let samples = samples()?;
     let mut written = Vec::new();
-    for sample in samples()? {
+    // Check every file before writing any, so a refusal changes nothing.
+    for sample in &samples {
         let path = dir.join(sample.file_name);
-        std::fs::write(&path, &sample.bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+        if !force && path.exists() && std::fs::read(&path).ok().as_deref() != Some(&sample.bytes[..]) {
+            return Err(Error::OutputExists { path });
+        }
+    }
+    for sample in samples {
+        let path = dir.join(sample.file_name);
+        if std::fs::read(&path).ok().as_deref() != Some(&sample.bytes[..]) {
+            std::fs::write(&path, &sample.bytes)
+                .map_err(|source| Error::Write { path: path.clone(), source })?;
+        }
         written.push((sample, path));
     }
     Ok(written)

@@ -129,7 +129,13 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
             self.page_finding(pgno, format!("root page {pgno} does not have the Root flag"));
         }
         if depth > 0 && h.flags.contains(PageFlags::ROOT) {
-            self.page_finding(pgno, format!("page {pgno} ({from}) has the Root flag below the root"));
+            // Seen in a database Windows Search wrote and closed cleanly (a
+            // long-value root's only child): unusual, but the tree reads.
+            let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+            self.walk.findings.push(Finding::info(
+                location,
+                format!("page {pgno} ({from}) has the Root flag below the root; its keys and tree id fit, so the tree still reads"),
+            ));
         }
         if h.flags.contains(PageFlags::EMPTY) {
             self.page_finding(pgno, format!("emptied page {pgno} is still linked into the tree ({from})"));

@@ -23,6 +23,8 @@ pub struct Space {
     pub available: Vec<Extent>,
     /// What is wrong with the space trees.
     pub findings: Vec<Finding>,
+    /// The pages of the OE and AE trees themselves.
+    pub tree_pages: Vec<PageNumber>,
 }
 
 impl Space {
@@ -76,7 +78,13 @@ impl Space {
     }
 }
 
-fn extents(db: &Database, root: PageNumber, findings: &mut Vec<Finding>, what: &str) -> Vec<Extent> {
+fn extents(
+    db: &Database,
+    root: PageNumber,
+    findings: &mut Vec<Finding>,
+    pages: &mut Vec<PageNumber>,
+    what: &str,
+) -> Vec<Extent> {
     let mut extents = Vec::new();
     let tree = walk(db, root, |page, node| {
         if node.is_deleted() {
@@ -94,6 +102,7 @@ fn extents(db: &Database, root: PageNumber, findings: &mut Vec<Finding>, what: &
             )),
         }
     });
+    pages.extend(tree.pages.iter().map(|p| p.pgno));
     findings.extend(tree.findings.into_iter().map(|mut f| {
         f.message = format!("{what} tree at page {root}: {}", f.message);
         f
@@ -109,6 +118,7 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
         owned: Vec::new(),
         available: Vec::new(),
         findings: Vec::new(),
+        tree_pages: Vec::new(),
     };
     let location = Location::Page { pgno: root, file_offset: root.file_offset(db.page_size()) };
     let tag0 = db.page(root).ok().and_then(|p| p.tag(0).ok().and_then(|t| p.tag_data(&t).ok()));
@@ -124,8 +134,8 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
     let Some(h) = header else { return space };
     match (h.pgno_oe(), h.pgno_ae()) {
         (Some(oe), Some(ae)) => {
-            space.owned = extents(db, oe, &mut space.findings, "owned-extent");
-            space.available = extents(db, ae, &mut space.findings, "available-extent");
+            space.owned = extents(db, oe, &mut space.findings, &mut space.tree_pages, "owned-extent");
+            space.available = extents(db, ae, &mut space.findings, &mut space.tree_pages, "available-extent");
         }
         _ => {
             let last = root.0.saturating_add(h.cpg_primary.saturating_sub(1));

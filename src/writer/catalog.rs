@@ -10,12 +10,15 @@ use crate::format::PageSize;
 use super::key::normalized;
 use super::page::NodeImage;
 use super::record::{encode_record, place_columns, LongValues, PlacedColumn};
-use super::schema::{ColumnDef, ColumnType, Value};
+use super::schema::{is_long, ColumnDef, ColumnType, Value};
 
 /// `LCMapFlags` of every index row (spec 13 step 4).
 pub const LCMAP_FLAGS: u32 = 0x0003_0401;
 /// `LocaleName` of every index row.
 pub const LOCALE_NAME: &str = "en-US";
+
+/// Longest object name (`JET_cbNameMost`).
+pub const NAME_MOST: usize = 64;
 
 /// Catalog row type (`Type`, fid 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -116,7 +119,7 @@ impl CatalogRow {
     pub fn column(objid_table: u32, fid: u32, def: &ColumnDef, record_offset: Option<u16>) -> Self {
         let space_usage = match def.coltyp.fixed_size() {
             Some(size) => size as u32,
-            None if def.coltyp.is_long() => def.max_len,
+            None if is_long(def.coltyp) => def.max_len,
             None => {
                 if def.max_len == 0 {
                     255
@@ -126,7 +129,7 @@ impl CatalogRow {
             }
         };
         let flags = u32::from(def.not_null);
-        let code = def.coltyp.code();
+        let code = def.coltyp.0;
         let mut row =
             Self::new(objid_table, RowKind::Column, fid, code, space_usage, flags, def.code_page, &def.name);
         row.record_offset = record_offset;
@@ -135,8 +138,8 @@ impl CatalogRow {
 
     /// The primary key: `ObjidTable`, `Type`, `Id` normalized (spec 9.3).
     pub fn key(&self) -> Vec<u8> {
-        let long = |v: u32| normalized(ColumnType::Long, 0, &Value::Long(v as i32)).unwrap_or_default();
-        let short = normalized(ColumnType::Short, 0, &Value::Short(self.kind as i16)).unwrap_or_default();
+        let long = |v: u32| normalized(ColumnType::LONG, 0, &Value::Long(v as i32)).unwrap_or_default();
+        let short = normalized(ColumnType::SHORT, 0, &Value::Short(self.kind as i16)).unwrap_or_default();
         [long(self.objid_table), short, long(self.id)].concat()
     }
 
@@ -196,30 +199,30 @@ fn utf16(text: &str) -> Vec<u8> {
 pub fn catalog_columns() -> Vec<ColumnDef> {
     use ColumnType as T;
     let fixed = [
-        ("ObjidTable", T::Long),
-        ("Type", T::Short),
-        ("Id", T::Long),
-        ("ColtypOrPgnoFDP", T::Long),
-        ("SpaceUsage", T::Long),
-        ("Flags", T::Long),
-        ("PagesOrLocale", T::Long),
-        ("RootFlag", T::Bit),
-        ("RecordOffset", T::Short),
-        ("LCMapFlags", T::Long),
-        ("KeyMost", T::UnsignedShort),
-        ("LVChunkMax", T::Long),
+        ("ObjidTable", T::LONG),
+        ("Type", T::SHORT),
+        ("Id", T::LONG),
+        ("ColtypOrPgnoFDP", T::LONG),
+        ("SpaceUsage", T::LONG),
+        ("Flags", T::LONG),
+        ("PagesOrLocale", T::LONG),
+        ("RootFlag", T::BIT),
+        ("RecordOffset", T::SHORT),
+        ("LCMapFlags", T::LONG),
+        ("KeyMost", T::UNSIGNED_SHORT),
+        ("LVChunkMax", T::LONG),
     ];
     let variable = [
-        ("Name", T::Text),
-        ("Stats", T::Binary),
-        ("TemplateTable", T::Text),
-        ("DefaultValue", T::Binary),
-        ("KeyFldIDs", T::Binary),
-        ("VarSegMac", T::Binary),
-        ("ConditionalColumns", T::Binary),
-        ("TupleLimits", T::Binary),
-        ("Version", T::Binary),
-        ("SortID", T::Binary),
+        ("Name", T::TEXT),
+        ("Stats", T::BINARY),
+        ("TemplateTable", T::TEXT),
+        ("DefaultValue", T::BINARY),
+        ("KeyFldIDs", T::BINARY),
+        ("VarSegMac", T::BINARY),
+        ("ConditionalColumns", T::BINARY),
+        ("TupleLimits", T::BINARY),
+        ("Version", T::BINARY),
+        ("SortID", T::BINARY),
     ];
     let tagged = [
         "CallbackData",
@@ -242,7 +245,7 @@ pub fn catalog_columns() -> Vec<ColumnDef> {
             }
         })
         .collect();
-    columns.extend(tagged.iter().map(|name| ColumnDef::new(name, T::LongBinary).code_page(1252)));
+    columns.extend(tagged.iter().map(|name| ColumnDef::new(name, T::LONG_BINARY).code_page(1252)));
     columns
 }
 
@@ -296,8 +299,8 @@ pub fn catalog_entries(rows: &[CatalogRow], size: PageSize) -> Result<CatalogEnt
     let mut root_objects = Vec::new();
     let mut unused = LongValues::default();
     for row in sorted {
-        if !row.name.is_ascii() || row.name.is_empty() {
-            return Err("catalog names must be non-empty ASCII");
+        if !row.name.is_ascii() || row.name.is_empty() || row.name.len() > NAME_MOST {
+            return Err("names must be 1 to 64 ASCII characters");
         }
         let record = encode_record(&columns, &row.values(), size, &mut unused)?;
         if records.last().is_some_and(|n: &NodeImage| n.key == row.key()) {
@@ -314,7 +317,7 @@ pub fn catalog_entries(rows: &[CatalogRow], size: PageSize) -> Result<CatalogEnt
     if by_name.windows(2).any(|w| w[0].key == w[1].key)
         || root_objects.windows(2).any(|w| w[0].key == w[1].key)
     {
-        return Err("two objects of a table have the same name (names compare without case)");
+        return Err("two tables, or two columns or indexes of one table, have the same name (names compare without case)");
     }
     Ok(CatalogEntries { records, by_name, root_objects })
 }
@@ -323,13 +326,14 @@ pub fn catalog_entries(rows: &[CatalogRow], size: PageSize) -> Result<CatalogEnt
 mod tests {
     use super::*;
     use crate::format::catalog::{parse_row, ObjectKind};
+    use crate::format::record::TaggedLayout;
 
     #[test]
     fn catalog_describes_itself_with_28_columns() {
         let rows = catalog_table_rows(2, 4, 20, "MSysObjects");
         assert_eq!(rows.iter().filter(|r| r.kind == RowKind::Column).count(), 28);
         let entries = catalog_entries(&rows, PageSize::K8).unwrap();
-        let first = parse_row(&entries.records[0].data, crate::format::record::TaggedLayout::Small).unwrap();
+        let first = parse_row(&entries.records[0].data, TaggedLayout::Small).unwrap();
         assert_eq!((first.kind, first.id, first.name.as_str()), (ObjectKind::Table, 2, "MSysObjects"));
         assert_eq!(first.flags, 0xC000_0000);
         // spec 9.3: the Name index entry of the table row

@@ -70,6 +70,27 @@ pub enum Damage {
     },
 }
 
+impl Damage {
+    /// One line saying what was done.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::BitFlip { pgno, offset, bit, part } => {
+                format!("page {pgno}: bit {bit} of byte {offset:#x} flipped ({part})")
+            }
+            Self::MultiBit { pgno, bits } => format!("page {pgno}: {} bits flipped", bits.len()),
+            Self::Misplaced { from, at } => format!("page {from} also written at page {at}"),
+            Self::Zeroed { pgno } => format!("page {pgno} overwritten with zeros"),
+            Self::Torn { pgno } => format!("page {pgno} torn: first half newer than the second"),
+            Self::BrokenSibling { pgno, expected, now } => {
+                format!("leaf {pgno}: pgnoNext {now} instead of {expected}, page resealed")
+            }
+            Self::PrimaryHeader { offset, bit } => {
+                format!("primary header: bit {bit} of byte {offset} flipped, shadow intact")
+            }
+        }
+    }
+}
+
 /// One file of the sample set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
@@ -104,8 +125,8 @@ fn leaf(written: &WrittenDatabase, tree: &str, index: usize) -> Result<PageNumbe
 fn page_image(bytes: &[u8], pgno: PageNumber, size: PageSize) -> Result<PageImage, WriteError> {
     let slice =
         bytes.get(page_range(pgno, size)).ok_or(WriteError::OutOfPages { need: pgno.0 as usize, have: 0 })?;
-    let page = Page::parse(slice, pgno, size).map_err(|_| WriteError::OutOfPages { need: 1, have: 0 })?;
-    PageImage::from_page(&page).map_err(|_| WriteError::OutOfPages { need: 1, have: 0 })
+    let page = Page::parse(slice, pgno, size).map_err(|source| WriteError::Decode { pgno, source })?;
+    PageImage::from_page(&page).map_err(|source| WriteError::Decode { pgno, source })
 }
 
 fn put_page(bytes: &mut [u8], pgno: PageNumber, size: PageSize, page: &[u8]) {
@@ -147,7 +168,7 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
         let flips = [
             (a, 1500, 4, "data area"),
             (b, 11, 2, "header field dbtimeDirtied"),
-            (c, 5, 6, "stored checksum (ECC half)"),
+            (c, 5, 6, "stored checksum, ECC half"),
         ];
         Ok(flips
             .into_iter()
@@ -180,9 +201,11 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
         let pgno = leaf(&base, "people", 1)?;
         let old = bytes.get(page_range(pgno, size)).map(<[u8]>::to_vec).unwrap_or_default();
         // The newer version: the last record rewritten (its bytes lie in
-        // the second half of the page), with a later dbtime.
+        // the second half of the page) at the latest dbtime the header
+        // has handed out.
         let mut image = page_image(bytes, pgno, size)?;
-        image.dbtime = DbTime(image.dbtime.0 + 1000);
+        let latest = bytes.get(16..24).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        image.dbtime = DbTime(latest.max(image.dbtime.0 + 1));
         if let Some(last) = image.nodes.last_mut() {
             last.data.iter_mut().skip(8).take(8).zip(1u8..).for_each(|(b, k)| *b ^= k.wrapping_mul(0x25));
         }

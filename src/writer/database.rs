@@ -8,7 +8,7 @@
 //! 29 and 30 are not written; readers do not need them.
 
 use crate::format::page::PageFlags;
-use crate::format::{ObjectId, PageNumber, PageSize};
+use crate::format::{DbTime, ObjectId, PageNumber, PageSize};
 
 use super::catalog::{catalog_entries, catalog_table_rows, CatalogRow};
 use super::header::HeaderSpec;
@@ -193,197 +193,196 @@ fn table_trees(table: &TableDef, ti: usize, size: PageSize) -> Result<TableTrees
 ///
 /// # Errors
 /// A definition or row the writer cannot encode ([`WriteError::Schema`],
-/// [`WriteError::Row`]), or a record too large for a page.
+/// [`WriteError::Row`], [`WriteError::Catalog`]), a record too large for a
+/// page, or a page size under 4 KiB.
 pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError> {
     let size = spec.header.page_size;
-    let mut dbtime = 0u64;
+    if size.len() < 4096 {
+        return Err(WriteError::UnsupportedPageSize { bytes: size.bytes() });
+    }
     // Plans of the user tables first: their sizes decide where they go.
     let mut planned = Vec::with_capacity(spec.tables.len());
     for (ti, table) in spec.tables.iter().enumerate() {
         planned.push(table_trees(table, ti, size)?);
     }
-    let bound: usize = 64
-        + planned
-            .iter()
-            .map(|t| {
-                let lv = t.long_values.iter().map(|n| n.stored_len() + 8).sum::<usize>();
-                let rest =
-                    t.records.iter().chain(t.indexes.iter().flat_map(|i| &i.1)).map(|n| n.stored_len() + 8);
-                (rest.sum::<usize>() + lv) * 2 / (size.len() - 100) + 8 + 4 * t.indexes.len()
-            })
-            .sum::<usize>();
-    let mut root =
-        FdpSpace::new(ObjectId(1), Extent { first: 1, count: bound as u32 * 2 + 64 }, PageNumber::NULL, true);
+    // The fixed layout (spec 8.5). The database root owns the whole file;
+    // it grows as space is taken and its size is settled at the end.
+    let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
     let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
     let shadow = FdpSpace::new(ObjectId(3), root.take_extent(SHADOW_PAGES)?, PageNumber(1), true);
-    let by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
-    let root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+    let mut by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
+    let mut root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+    by_name.tree_kind = PageFlags::INDEX;
+    root_objects.tree_kind = PageFlags::INDEX;
 
-    // User tables: objids from 6; each table, then its indexes, then its LV tree.
+    // User tables from page 29, objids from 6.
     let mut objid = 5u32;
-    let mut fdps: Vec<Fdp> = Vec::new();
+    let mut user = Vec::new();
     let mut rows: Vec<CatalogRow> = catalog_table_rows(2, 4, CATALOG_PAGES, "MSysObjects");
     rows.extend(catalog_table_rows(3, 24, SHADOW_PAGES, "MSysObjectsShadow"));
     for (table, trees) in spec.tables.iter().zip(planned) {
-        objid += 1;
-        let table_objid = objid;
-        let table_plan = plan(tree_spec(table_objid, PageFlags(0), trees.records, 80), size)?;
-        let mut children = Vec::new();
-        for (index, entries) in trees.indexes {
-            objid += 1;
-            let kind =
-                if index.unique { PageFlags::INDEX } else { PageFlags::INDEX | PageFlags::NON_UNIQUE_KEYS };
-            children.push((
-                format!("{}/{}", table.name, index.name),
-                objid,
-                Some(index),
-                plan(tree_spec(objid, kind, entries, 80), size)?,
-            ));
-        }
-        if !trees.long_values.is_empty() {
-            objid += 1;
-            let lv_plan = plan(tree_spec(objid, PageFlags::LONG_VALUE, trees.long_values, 100), size)?;
-            children.push((format!("{}/LV", table.name), objid, None, lv_plan));
-        }
-        let child_pages: u32 = children.iter().map(|c| extent_size(c.3.page_count()).0).sum();
-        let (cpg, multiple) = extent_size(table_plan.page_count() + child_pages as usize);
-        let mut space = FdpSpace::new(ObjectId(table_objid), root.take_extent(cpg)?, PageNumber(1), multiple);
-        let fdp_pgno = space.pgno_fdp;
-        let mut pages = vec![fdp_pgno];
-        pages.extend(space.take(table_plan.page_count() - 1)?);
-        rows.push(CatalogRow::table(table_objid, fdp_pgno.0, cpg, 0, &table.name));
-        for column in &trees.columns {
-            let offset = (column.record_offset != 0).then_some(column.record_offset);
-            rows.push(CatalogRow::column(table_objid, column.fid, &column.def, offset));
-        }
-        let fid_of = |name: &str| trees.columns.iter().find(|c| c.def.name == name).map_or(0, |c| c.fid);
-        let segments = |index: &IndexDef| -> Vec<(u32, bool)> {
-            index.segments.iter().map(|(n, d)| (fid_of(n), *d)).collect()
-        };
-        rows.push(CatalogRow::index(
-            table_objid,
-            table_objid,
-            fdp_pgno.0,
-            0x0001_002F,
-            &table.primary.name,
-            &segments(&table.primary),
-        ));
-        let mut child_fdps = Vec::new();
-        for (name, child_objid, index, child_plan) in children {
-            let (child_cpg, child_multiple) = extent_size(child_plan.page_count());
-            let mut child =
-                FdpSpace::new(ObjectId(child_objid), space.take_extent(child_cpg)?, fdp_pgno, child_multiple);
-            child.non_unique = index.as_ref().is_some_and(|i| !i.unique);
-            let mut child_pages = vec![child.pgno_fdp];
-            child_pages.extend(child.take(child_plan.page_count() - 1)?);
-            rows.push(match &index {
-                Some(index) => {
-                    let flags = if index.unique { 0x0001_000F } else { 0x0001_000E };
-                    CatalogRow::index(
-                        table_objid,
-                        child_objid,
-                        child.pgno_fdp.0,
-                        flags,
-                        &index.name,
-                        &segments(index),
-                    )
-                }
-                None => CatalogRow::long_value(table_objid, child_objid, child.pgno_fdp.0, child_cpg),
-            });
-            child_fdps.push(Fdp { name, space: child, plan: child_plan, pages: child_pages });
-        }
-        fdps.push(Fdp { name: table.name.clone(), space, plan: table_plan, pages });
-        fdps.extend(child_fdps);
+        user.extend(place_table(table, trees, &mut objid, &mut root, &mut rows, size)?);
     }
 
     // The catalog, its indexes and its shadow, now that every row is known.
-    let entries =
-        catalog_entries(&rows, size).map_err(|reason| WriteError::Schema { table: usize::MAX, reason })?;
-    let mut system = vec![
-        Fdp {
-            name: "MSysObjects".into(),
-            space: catalog,
-            plan: plan(tree_spec(2, PageFlags(0), entries.records.clone(), 80), size)?,
-            pages: vec![PageNumber(4)],
-        },
-        Fdp {
-            name: "MSysObjects/Name".into(),
-            space: by_name,
-            plan: plan(tree_spec(4, PageFlags::INDEX, entries.by_name, 80), size)?,
-            pages: vec![PageNumber(7)],
-        },
-        Fdp {
-            name: "MSysObjects/RootObjects".into(),
-            space: root_objects,
-            plan: plan(tree_spec(5, PageFlags::INDEX, entries.root_objects, 80), size)?,
-            pages: vec![PageNumber(10)],
-        },
-        Fdp {
-            name: "MSysObjectsShadow".into(),
-            space: shadow,
-            plan: plan(tree_spec(3, PageFlags(0), entries.records, 80), size)?,
-            pages: vec![PageNumber(24)],
-        },
+    let entries = catalog_entries(&rows, size).map_err(|reason| WriteError::Catalog { reason })?;
+    let system = [
+        ("MSysObjects", catalog, PageFlags(0), entries.records.clone()),
+        ("MSysObjects/Name", by_name, PageFlags::INDEX, entries.by_name),
+        ("MSysObjects/RootObjects", root_objects, PageFlags::INDEX, entries.root_objects),
+        ("MSysObjectsShadow", shadow, PageFlags(0), entries.records),
     ];
-    // The catalog's own pages, then its indexes' (from the catalog's space).
-    let [cat, name_index, ro_index, shadow_fdp] = &mut system[..] else {
-        return Err(WriteError::OutOfPages { need: 4, have: 0 });
-    };
-    let extra = cat.extra();
-    ensure(&mut cat.space, extra, &mut root)?;
-    let taken = cat.space.take(cat.extra())?;
-    cat.pages.extend(taken);
-    for index in [name_index, ro_index] {
-        if index.space.free_count() < index.extra() {
-            let missing = index.extra() - index.space.free_count();
-            ensure(&mut cat.space, missing, &mut root)?;
-            let extra = index.extra();
-            ensure(&mut index.space, extra, &mut cat.space)?;
-        }
-        let taken = index.space.take(index.extra())?;
-        index.pages.extend(taken);
+    let mut fdps = Vec::with_capacity(system.len() + user.len());
+    for (name, space, kind, entries) in system {
+        let plan = plan(tree_spec(space.objid.0, kind, entries, 80), size)?;
+        fdps.push(Fdp { name: name.into(), pages: vec![space.pgno_fdp], space, plan });
     }
-    let extra = shadow_fdp.extra();
-    ensure(&mut shadow_fdp.space, extra, &mut root)?;
-    let taken = shadow_fdp.space.take(shadow_fdp.extra())?;
-    shadow_fdp.pages.extend(taken);
-    system.extend(fdps);
+    place_catalog(&mut fdps, &mut root)?;
+    fdps.extend(user);
 
     // The file ends after the last used page, or at min_pages.
-    let used_last = root.free_extents().first().map_or(bound as u32, |e| e.first - 1);
+    let used_last = root.owned.first().map_or(1, |e| e.last());
     let last = used_last.max(spec.min_pages);
     root.set_primary_count(last);
+    let mut header = spec.header.clone();
+    header.objid_last = objid;
+    assemble(&fdps, &root, last, header)
+}
 
+/// Places one user table (its tree, then its indexes, then its LV tree,
+/// all in one extent taken from the database root) and adds its catalog rows.
+fn place_table(
+    table: &TableDef,
+    trees: TableTrees,
+    objid: &mut u32,
+    root: &mut FdpSpace,
+    rows: &mut Vec<CatalogRow>,
+    size: PageSize,
+) -> Result<Vec<Fdp>, WriteError> {
+    *objid += 1;
+    let table_objid = *objid;
+    let table_plan = plan(tree_spec(table_objid, PageFlags(0), trees.records, 80), size)?;
+    let mut children = Vec::new();
+    for (index, entries) in trees.indexes {
+        *objid += 1;
+        let kind =
+            if index.unique { PageFlags::INDEX } else { PageFlags::INDEX | PageFlags::NON_UNIQUE_KEYS };
+        let index_plan = plan(tree_spec(*objid, kind, entries, 80), size)?;
+        children.push((format!("{}/{}", table.name, index.name), *objid, Some(index), index_plan));
+    }
+    if !trees.long_values.is_empty() {
+        *objid += 1;
+        let lv_plan = plan(tree_spec(*objid, PageFlags::LONG_VALUE, trees.long_values, 100), size)?;
+        children.push((format!("{}/LV", table.name), *objid, None, lv_plan));
+    }
+    let child_pages: u32 = children.iter().map(|c| extent_size(c.3.page_count()).0).sum();
+    let (cpg, multiple) = extent_size(table_plan.page_count() + child_pages as usize);
+    let mut space = FdpSpace::new(ObjectId(table_objid), root.take_extent(cpg)?, PageNumber(1), multiple);
+    let fdp_pgno = space.pgno_fdp;
+    let mut pages = vec![fdp_pgno];
+    pages.extend(space.take(table_plan.page_count() - 1)?);
+
+    rows.push(CatalogRow::table(table_objid, fdp_pgno.0, cpg, 0, &table.name));
+    for column in &trees.columns {
+        let offset = (column.record_offset != 0).then_some(column.record_offset);
+        rows.push(CatalogRow::column(table_objid, column.fid, &column.def, offset));
+    }
+    let fid_of = |name: &str| trees.columns.iter().find(|c| c.def.name == name).map_or(0, |c| c.fid);
+    let segments = |index: &IndexDef| -> Vec<(u32, bool)> {
+        index.segments.iter().map(|(n, d)| (fid_of(n), *d)).collect()
+    };
+    let primary = &table.primary;
+    rows.push(CatalogRow::index(
+        table_objid,
+        table_objid,
+        fdp_pgno.0,
+        0x0001_002F,
+        &primary.name,
+        &segments(primary),
+    ));
+
+    let mut fdps = Vec::with_capacity(1 + children.len());
+    let mut child_fdps = Vec::with_capacity(children.len());
+    for (name, child_objid, index, child_plan) in children {
+        let (child_cpg, child_multiple) = extent_size(child_plan.page_count());
+        let extent = space.take_extent(child_cpg)?;
+        let mut child = FdpSpace::new(ObjectId(child_objid), extent, fdp_pgno, child_multiple);
+        child.non_unique = index.as_ref().is_some_and(|i| !i.unique);
+        child.tree_kind = if index.is_some() { PageFlags::INDEX } else { PageFlags::LONG_VALUE };
+        let mut child_pages = vec![child.pgno_fdp];
+        child_pages.extend(child.take(child_plan.page_count() - 1)?);
+        let pgno = child.pgno_fdp.0;
+        rows.push(match &index {
+            Some(index) => {
+                let flags = if index.unique { 0x0001_000F } else { 0x0001_000E };
+                CatalogRow::index(table_objid, child_objid, pgno, flags, &index.name, &segments(index))
+            }
+            None => CatalogRow::long_value(table_objid, child_objid, pgno, child_cpg),
+        });
+        child_fdps.push(Fdp { name, space: child, plan: child_plan, pages: child_pages });
+    }
+    fdps.push(Fdp { name: table.name.clone(), space, plan: table_plan, pages });
+    fdps.extend(child_fdps);
+    Ok(fdps)
+}
+
+/// Gives the catalog trees (`fdps[0..4]`: catalog, Name, RootObjects,
+/// shadow) their pages: the catalog's from its primary extent (then from
+/// the root), its indexes' from the catalog's free pages, the shadow's from
+/// its own extent (then from the root).
+fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
+    let [catalog, name_index, root_objects, shadow, ..] = fdps else {
+        return Err(WriteError::OutOfPages { need: 4, have: fdps.len() });
+    };
+    let extra = catalog.extra();
+    ensure(&mut catalog.space, extra, root)?;
+    let taken = catalog.space.take(extra)?;
+    catalog.pages.extend(taken);
+    for index in [name_index, root_objects] {
+        let extra = index.extra();
+        if index.space.free_count() < extra {
+            ensure(&mut catalog.space, extra - index.space.free_count(), root)?;
+            ensure(&mut index.space, extra, &mut catalog.space)?;
+        }
+        let taken = index.space.take(extra)?;
+        index.pages.extend(taken);
+    }
+    let extra = shadow.extra();
+    ensure(&mut shadow.space, extra, root)?;
+    let taken = shadow.space.take(extra)?;
+    shadow.pages.extend(taken);
+    Ok(())
+}
+
+/// Builds every page and lays out the file: the header twice, then pages
+/// 1..=`last` (unused ones all zero).
+fn assemble(
+    fdps: &[Fdp],
+    root: &FdpSpace,
+    last: u32,
+    mut header: HeaderSpec,
+) -> Result<WrittenDatabase, WriteError> {
+    let size = header.page_size;
+    let mut dbtime = 0u64;
     let mut images: Vec<PageImage> = Vec::new();
-    let mut trees = Vec::new();
-    for fdp in &system {
+    let mut trees = Vec::with_capacity(fdps.len());
+    for fdp in fdps {
         let built = fdp.plan.build(&fdp.space.space_header()?, &fdp.pages, size, &mut dbtime)?;
         let leaves = built.iter().filter(|p| p.flags.contains(PageFlags::LEAF)).map(|p| p.pgno).collect();
-        trees.push(TreeLayout {
-            name: fdp.name.clone(),
-            objid: fdp.space.objid,
-            root: fdp.space.pgno_fdp,
-            pages: fdp.pages.clone(),
-            leaves,
-        });
+        let (name, objid, root) = (fdp.name.clone(), fdp.space.objid, fdp.space.pgno_fdp);
+        trees.push(TreeLayout { name, objid, root, pages: fdp.pages.clone(), leaves });
         images.extend(built);
         images.extend(fdp.space.space_tree_pages(size, &mut dbtime));
     }
-    let mut db_root = PageImage::new(
-        PageNumber(1),
-        size,
-        ObjectId(1),
-        PageFlags::ROOT | PageFlags::LEAF | PageFlags::NEW_RECORD_FORMAT,
-    );
+    let flags = PageFlags::ROOT | PageFlags::LEAF | PageFlags::NEW_RECORD_FORMAT;
+    let mut db_root = PageImage::new(PageNumber(1), size, ObjectId(1), flags);
     db_root.external_header = root.space_header()?;
     dbtime += 1;
-    db_root.dbtime = crate::format::DbTime(dbtime);
+    db_root.dbtime = DbTime(dbtime);
     images.push(db_root);
     images.extend(root.space_tree_pages(size, &mut dbtime));
 
-    let mut header = spec.header.clone();
-    header.dbtime_dirtied = crate::format::DbTime(dbtime);
-    header.objid_last = objid;
+    header.dbtime_dirtied = DbTime(dbtime);
     let header_page = header.build();
     let mut bytes = vec![0u8; (last as usize + 2) * size.len()];
     bytes[..size.len()].copy_from_slice(&header_page);

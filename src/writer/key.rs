@@ -19,19 +19,20 @@ pub fn stored_bytes(coltyp: ColumnType, code_page: u32, value: &Value) -> Result
     use ColumnType as T;
     let bytes = match (coltyp, value) {
         (_, Value::Null) => return Ok(None),
-        (T::Bit, Value::Bit(b)) => vec![if *b { 0xFF } else { 0 }],
-        (T::UnsignedByte, Value::UnsignedByte(v)) => vec![*v],
-        (T::Short, Value::Short(v)) => v.to_le_bytes().to_vec(),
-        (T::Long, Value::Long(v)) => v.to_le_bytes().to_vec(),
-        (T::Currency, Value::Currency(v)) | (T::LongLong, Value::LongLong(v)) => v.to_le_bytes().to_vec(),
-        (T::IEEESingle, Value::IEEESingle(v)) => v.to_le_bytes().to_vec(),
-        (T::IEEEDouble, Value::IEEEDouble(v)) | (T::DateTime, Value::DateTime(v)) => v.to_le_bytes().to_vec(),
-        (T::UnsignedLong, Value::UnsignedLong(v)) => v.to_le_bytes().to_vec(),
-        (T::Guid, Value::Guid(v)) => v.to_vec(),
-        (T::UnsignedShort, Value::UnsignedShort(v)) => v.to_le_bytes().to_vec(),
-        (T::UnsignedLongLong, Value::UnsignedLongLong(v)) => v.to_le_bytes().to_vec(),
-        (T::Binary | T::LongBinary, Value::Binary(v)) => v.clone(),
-        (T::Text | T::LongText, Value::Text(text)) => encode_text(text, code_page)?,
+        (T::BIT, Value::Bit(b)) => vec![if *b { 0xFF } else { 0 }],
+        (T::UNSIGNED_BYTE, Value::UnsignedByte(v)) => vec![*v],
+        (T::SHORT, Value::Short(v)) => v.to_le_bytes().to_vec(),
+        (T::LONG, Value::Long(v)) => v.to_le_bytes().to_vec(),
+        (T::CURRENCY, Value::Currency(v)) | (T::LONG_LONG, Value::LongLong(v)) => v.to_le_bytes().to_vec(),
+        (T::IEEE_SINGLE, Value::Single(v)) => v.to_le_bytes().to_vec(),
+        (T::IEEE_DOUBLE, Value::Double(v)) | (T::DATE_TIME, Value::DateTime(v)) => v.to_le_bytes().to_vec(),
+        (T::UNSIGNED_LONG, Value::UnsignedLong(v)) => v.to_le_bytes().to_vec(),
+        (T::GUID, Value::Guid(v)) => v.to_vec(),
+        (T::UNSIGNED_SHORT, Value::UnsignedShort(v)) => v.to_le_bytes().to_vec(),
+        (T::UNSIGNED_LONG_LONG, Value::UnsignedLongLong(v)) => v.to_le_bytes().to_vec(),
+        (T::BINARY | T::LONG_BINARY, Value::Binary(v)) => v.clone(),
+        (T::TEXT | T::LONG_TEXT, Value::Text(text)) => encode_text(text, code_page)?,
+        (_, Value::Multi(_)) => return Err("multi-valued columns are not written"),
         _ => return Err("the value does not match the column type"),
     };
     Ok(Some(bytes))
@@ -63,16 +64,16 @@ pub fn normalized(coltyp: ColumnType, code_page: u32, value: &Value) -> Result<V
     let Some(raw) = stored_bytes(coltyp, code_page, value)? else { return Ok(vec![0x00]) };
     let mut out = vec![0x7F];
     match coltyp {
-        T::Bit | T::UnsignedByte => out.extend_from_slice(&raw),
-        T::Short | T::Long | T::Currency | T::LongLong => {
+        T::BIT | T::UNSIGNED_BYTE => out.extend_from_slice(&raw),
+        T::SHORT | T::LONG | T::CURRENCY | T::LONG_LONG => {
             let mut be: Vec<u8> = raw.iter().rev().copied().collect();
             if let Some(first) = be.first_mut() {
                 *first ^= 0x80;
             }
             out.extend_from_slice(&be);
         }
-        T::UnsignedShort | T::UnsignedLong | T::UnsignedLongLong => out.extend(raw.iter().rev()),
-        T::IEEESingle | T::IEEEDouble | T::DateTime => {
+        T::UNSIGNED_SHORT | T::UNSIGNED_LONG | T::UNSIGNED_LONG_LONG => out.extend(raw.iter().rev()),
+        T::IEEE_SINGLE | T::IEEE_DOUBLE | T::DATE_TIME => {
             let mut be: Vec<u8> = raw.iter().rev().copied().collect();
             if be.first().is_some_and(|b| b & 0x80 != 0) {
                 be.iter_mut().for_each(|b| *b = !*b);
@@ -81,12 +82,12 @@ pub fn normalized(coltyp: ColumnType, code_page: u32, value: &Value) -> Result<V
             }
             out.extend_from_slice(&be);
         }
-        T::Guid => {
+        T::GUID => {
             for i in [10, 11, 12, 13, 14, 15, 8, 9, 6, 7, 4, 5, 0, 1, 2, 3] {
                 out.push(raw.get(i).copied().unwrap_or(0));
             }
         }
-        T::Text | T::LongText => {
+        T::TEXT | T::LONG_TEXT => {
             if code_page == 1200 {
                 return Err("Unicode text cannot be normalized off Windows");
             }
@@ -96,7 +97,7 @@ pub fn normalized(coltyp: ColumnType, code_page: u32, value: &Value) -> Result<V
             out.extend(raw.iter().take_while(|&&b| b != 0).map(u8::to_ascii_uppercase));
             out.push(0x00);
         }
-        T::Binary | T::LongBinary => {
+        T::BINARY | T::LONG_BINARY => {
             if raw.is_empty() {
                 return Ok(vec![0x40]);
             }
@@ -109,6 +110,7 @@ pub fn normalized(coltyp: ColumnType, code_page: u32, value: &Value) -> Result<V
                 out.push(if i == last { chunk.len() as u8 } else { 9 });
             }
         }
+        _ => return Err("a column type the writer does not write"),
     }
     Ok(out)
 }
@@ -138,9 +140,9 @@ mod tests {
     fn catalog_key_example_of_the_spec() {
         // spec 9.3: (table 3, column, columnid 260) = 7f80000003 7f8002 7f80000104
         let key = [
-            normalized(ColumnType::Long, 0, &Value::Long(3)).unwrap(),
-            normalized(ColumnType::Short, 0, &Value::Short(2)).unwrap(),
-            normalized(ColumnType::Long, 0, &Value::Long(260)).unwrap(),
+            normalized(ColumnType::LONG, 0, &Value::Long(3)).unwrap(),
+            normalized(ColumnType::SHORT, 0, &Value::Short(2)).unwrap(),
+            normalized(ColumnType::LONG, 0, &Value::Long(260)).unwrap(),
         ]
         .concat();
         assert_eq!(hex::encode(key), "7f800000037f80027f80000104");
@@ -150,34 +152,34 @@ mod tests {
     fn keys_sort_as_values_do() {
         let longs = [-5i32, -1, 0, 1, 300];
         let keys: Vec<_> =
-            longs.iter().map(|v| normalized(ColumnType::Long, 0, &Value::Long(*v)).unwrap()).collect();
+            longs.iter().map(|v| normalized(ColumnType::LONG, 0, &Value::Long(*v)).unwrap()).collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         let doubles = [-2.5f64, -0.5, 0.0, 0.25, 1e9];
         let keys: Vec<_> = doubles
             .iter()
-            .map(|v| normalized(ColumnType::IEEEDouble, 0, &Value::IEEEDouble(*v)).unwrap())
+            .map(|v| normalized(ColumnType::IEEE_DOUBLE, 0, &Value::Double(*v)).unwrap())
             .collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         let texts = ["", "ab", "ABC", "b"];
         let keys: Vec<_> = texts
             .iter()
-            .map(|t| normalized(ColumnType::Text, 1252, &Value::Text((*t).into())).unwrap())
+            .map(|t| normalized(ColumnType::TEXT, 1252, &Value::Text((*t).into())).unwrap())
             .collect();
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
     }
 
     #[test]
     fn binary_chunks_end_with_their_length() {
-        let key = normalized(ColumnType::Binary, 0, &Value::Binary(b"0123456789".to_vec())).unwrap();
+        let key = normalized(ColumnType::BINARY, 0, &Value::Binary(b"0123456789".to_vec())).unwrap();
         assert_eq!(hex::encode(key), "7f303132333435363709383900000000000002");
-        assert_eq!(segment(ColumnType::Bit, 0, &Value::Bit(true), true).unwrap(), vec![0x80, 0x00]);
+        assert_eq!(segment(ColumnType::BIT, 0, &Value::Bit(true), true).unwrap(), vec![0x80, 0x00]);
     }
 
     #[test]
     fn refuses_what_it_cannot_encode() {
-        assert!(normalized(ColumnType::Text, 1200, &Value::Text("x".into())).is_err());
-        assert!(stored_bytes(ColumnType::Long, 0, &Value::Short(1)).is_err());
-        assert!(stored_bytes(ColumnType::Text, 1252, &Value::Text("€".into())).is_err());
-        assert_eq!(normalized(ColumnType::Long, 0, &Value::Null).unwrap(), vec![0]);
+        assert!(normalized(ColumnType::TEXT, 1200, &Value::Text("x".into())).is_err());
+        assert!(stored_bytes(ColumnType::LONG, 0, &Value::Short(1)).is_err());
+        assert!(stored_bytes(ColumnType::TEXT, 1252, &Value::Text("€".into())).is_err());
+        assert_eq!(normalized(ColumnType::LONG, 0, &Value::Null).unwrap(), vec![0]);
     }
 }

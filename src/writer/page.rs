@@ -10,6 +10,33 @@
 //!
 //! Nothing here knows about trees, space or records; the callers decide
 //! which nodes a page holds.
+//!
+//! Rebuilding a page after a change, as a log replay would:
+//!
+//! ```
+//! use esescope::format::page::{Page, PageFlags};
+//! use esescope::format::{DbTime, ObjectId, PageNumber, PageSize};
+//! use esescope::writer::page::{NodeImage, PageImage};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let size = PageSize::K8;
+//! let mut leaf = PageImage::new(PageNumber(40), size, ObjectId(6), PageFlags::LEAF);
+//! leaf.nodes.push(NodeImage::new(vec![0x7f, 0x80, 0, 0, 1], b"record one".to_vec()));
+//! let bytes = leaf.build()?; // tag array, cbFree, ibMicFree, itagState, checksum
+//!
+//! // Later: decode it, insert a node in key order, replace another, rebuild.
+//! let page = Page::parse(&bytes, PageNumber(40), size)?;
+//! let mut edit = PageImage::from_page(&page)?;
+//! let key = vec![0x7f, 0x80, 0, 0, 2];
+//! let at = edit.find(&key).unwrap_or_else(|at| at);
+//! edit.nodes.insert(at, NodeImage::new(key, b"record two".to_vec()));
+//! edit.nodes[0].data = b"record 1, updated".to_vec();
+//! edit.dbtime = DbTime(edit.dbtime.0 + 1);
+//! let rebuilt = edit.build()?;
+//! assert!(esescope::format::verdict::page_matches(&rebuilt, PageNumber(40), size));
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::format::checksum::xe_checksum;
 use crate::format::node::node;

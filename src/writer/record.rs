@@ -7,7 +7,7 @@
 use crate::format::PageSize;
 
 use super::key::stored_bytes;
-use super::schema::{ColumnDef, Storage, Value};
+use super::schema::{is_long, ColumnDef, Storage, Value, WRITABLE_TYPES};
 
 /// Long values longer than this are stored in the long-value tree (the
 /// record holds a 4-byte LID); shorter ones stay in the record.
@@ -40,6 +40,12 @@ pub fn place_columns(columns: &[ColumnDef]) -> Result<Vec<PlacedColumn>, &'stati
     let (mut fixed, mut variable, mut tagged, mut offset) = (1u32, 128u32, 256u32, 4usize);
     let mut placed = Vec::with_capacity(columns.len());
     for def in columns {
+        if !WRITABLE_TYPES.contains(&def.coltyp) {
+            return Err("a column type the writer does not write");
+        }
+        if def.coltyp.fixed_size().is_none() && !is_long(def.coltyp) && def.max_len > 255 {
+            return Err("Text and Binary columns hold at most 255 bytes (use LongText or LongBinary)");
+        }
         let (fid, record_offset) = match def.storage() {
             Storage::Fixed => {
                 let at = offset;
@@ -85,7 +91,7 @@ impl LongValues {
 ///
 /// # Errors
 /// A value that does not fit its column, a NULL in a NOT NULL column, a
-/// variable value longer than its column allows, or a record whose offsets
+/// Text or Binary value longer than its column allows, or a record whose offsets
 /// overflow.
 pub fn encode_record(
     columns: &[PlacedColumn],
@@ -101,6 +107,12 @@ pub fn encode_record(
         let bytes = stored_bytes(column.def.coltyp, column.def.code_page, value)?;
         if bytes.is_none() && column.def.not_null {
             return Err("NULL in a NOT NULL column");
+        }
+        // Text and Binary (not the long types) hold at most cbMaxLen, 255 by default.
+        let short = column.def.coltyp.fixed_size().is_none() && !is_long(column.def.coltyp);
+        let most = if column.def.max_len == 0 { 255 } else { column.def.max_len as usize };
+        if short && bytes.as_ref().is_some_and(|b| b.len() > most) {
+            return Err("a Text or Binary value is longer than its column allows");
         }
         cells.push((column, bytes));
     }
@@ -142,11 +154,6 @@ pub fn encode_record(
         let cell = cells.iter().find(|(c, _)| c.fid == fid && c.def.storage() == Storage::Variable);
         let entry = match cell.and_then(|(_, b)| b.as_ref()) {
             Some(bytes) => {
-                let most =
-                    cell.map_or(255, |(c, _)| if c.def.max_len == 0 { 255 } else { c.def.max_len as usize });
-                if bytes.len() > most {
-                    return Err("a variable value is longer than its column allows");
-                }
                 var_data.extend_from_slice(bytes);
                 var_data.len()
             }
@@ -173,7 +180,7 @@ pub fn encode_record(
         if offset > mask {
             return Err("tagged data too long");
         }
-        let long = column.def.coltyp.is_long();
+        let long = is_long(column.def.coltyp);
         let header = match (long, bytes.len() > SEPARATE_ABOVE) {
             (true, true) => Some(HEADER_LONG_VALUE | HEADER_SEPARATED),
             (true, false) => Some(HEADER_LONG_VALUE),
@@ -214,15 +221,16 @@ pub fn lv_chunk_size(size: PageSize) -> usize {
 mod tests {
     use super::*;
     use crate::format::catalog::parse_row;
+    use crate::format::record::TaggedLayout;
     use crate::writer::schema::ColumnType;
 
     #[test]
     fn ids_and_offsets_follow_the_storage() {
         let columns = [
-            ColumnDef::new("a", ColumnType::Long),
-            ColumnDef::new("b", ColumnType::Text),
-            ColumnDef::new("c", ColumnType::Short),
-            ColumnDef::new("d", ColumnType::LongText),
+            ColumnDef::new("a", ColumnType::LONG),
+            ColumnDef::new("b", ColumnType::TEXT),
+            ColumnDef::new("c", ColumnType::SHORT),
+            ColumnDef::new("d", ColumnType::LONG_TEXT),
         ];
         let placed = place_columns(&columns).unwrap();
         let ids: Vec<_> = placed.iter().map(|c| (c.fid, c.record_offset)).collect();
@@ -233,23 +241,23 @@ mod tests {
     fn a_catalog_shaped_record_decodes_with_the_catalog_reader() {
         // The catalog's first columns: ObjidTable, Type, Id, then Name.
         let columns = place_columns(&[
-            ColumnDef::new("ObjidTable", ColumnType::Long),
-            ColumnDef::new("Type", ColumnType::Short),
-            ColumnDef::new("Id", ColumnType::Long),
-            ColumnDef::new("Name", ColumnType::Text),
+            ColumnDef::new("ObjidTable", ColumnType::LONG),
+            ColumnDef::new("Type", ColumnType::SHORT),
+            ColumnDef::new("Id", ColumnType::LONG),
+            ColumnDef::new("Name", ColumnType::TEXT),
         ])
         .unwrap();
         let values = [Value::Long(8), Value::Short(1), Value::Long(8), Value::Text("people".into())];
         let record = encode_record(&columns, &values, PageSize::K8, &mut LongValues::default()).unwrap();
         assert_eq!(&record[..4], &[3, 128, 15, 0]); // 3 fixed, var 128, end of fixed 14 + 1 bitmap byte
         assert_eq!(record[14], 0xF8); // fids 1-3 present, unused bits set
-        let row = parse_row(&record, crate::format::record::TaggedLayout::Small).unwrap();
+        let row = parse_row(&record, TaggedLayout::Small).unwrap();
         assert_eq!((row.objid_table, row.id, row.name.as_str()), (8, 8, "people"));
     }
 
     #[test]
     fn long_values_are_separated_above_the_threshold() {
-        let columns = place_columns(&[ColumnDef::new("blob", ColumnType::LongBinary)]).unwrap();
+        let columns = place_columns(&[ColumnDef::new("blob", ColumnType::LONG_BINARY)]).unwrap();
         let mut lvs = LongValues::default();
         let small = encode_record(&columns, &[Value::Binary(vec![7; 10])], PageSize::K4, &mut lvs).unwrap();
         // 4 header bytes, no variable columns, TAGFLD (fid 256, offset 4 | extended info), header 0x01
@@ -261,7 +269,7 @@ mod tests {
 
     #[test]
     fn null_in_not_null_column_is_refused() {
-        let columns = place_columns(&[ColumnDef::new("a", ColumnType::Long).not_null()]).unwrap();
+        let columns = place_columns(&[ColumnDef::new("a", ColumnType::LONG).not_null()]).unwrap();
         assert!(encode_record(&columns, &[Value::Null], PageSize::K4, &mut LongValues::default()).is_err());
     }
 }

@@ -61,6 +61,9 @@ pub struct SampleSize {
     pub readings: u32,
     /// Bytes of each person's `Notes` (kept in the record).
     pub notes_len: usize,
+    /// Rows of the `files` table (long keys: enough rows give a tree with
+    /// internal pages below the root).
+    pub files: u32,
     /// The file has at least this many pages.
     pub min_pages: u32,
 }
@@ -76,7 +79,7 @@ pub fn sample_header(page_size: PageSize) -> HeaderSpec {
 /// The tables of the teaching database.
 pub fn sample_tables(size: SampleSize) -> Vec<TableDef> {
     let mut rng = SplitMix::new(0x0E5E_5C09E);
-    vec![people(size, &mut rng), readings(size, &mut rng), tags(&mut rng)]
+    vec![people(size, &mut rng), readings(size, &mut rng), tags(&mut rng), files(size, &mut rng)]
 }
 
 /// `people`: fixed, variable, tagged and long-value columns; a
@@ -85,15 +88,15 @@ pub fn sample_tables(size: SampleSize) -> Vec<TableDef> {
 fn people(size: SampleSize, rng: &mut SplitMix) -> TableDef {
     use ColumnType as T;
     let columns = vec![
-        ColumnDef::new("Id", T::Long).not_null(),
-        ColumnDef::new("Name", T::Text).not_null(),
-        ColumnDef::new("Born", T::DateTime),
-        ColumnDef::new("Active", T::Bit),
-        ColumnDef::new("Height", T::IEEESingle),
-        ColumnDef::new("Email", T::Text),
-        ColumnDef::new("Nickname", T::Text).tagged(),
-        ColumnDef::new("Notes", T::LongText),
-        ColumnDef::new("Photo", T::LongBinary),
+        ColumnDef::new("Id", T::LONG).not_null(),
+        ColumnDef::new("Name", T::TEXT).not_null(),
+        ColumnDef::new("Born", T::DATE_TIME),
+        ColumnDef::new("Active", T::BIT),
+        ColumnDef::new("Height", T::IEEE_SINGLE),
+        ColumnDef::new("Email", T::TEXT),
+        ColumnDef::new("Nickname", T::TEXT).tagged(),
+        ColumnDef::new("Notes", T::LONG_TEXT),
+        ColumnDef::new("Photo", T::LONG_BINARY),
     ];
     let rows = (1..=size.people)
         .map(|id| {
@@ -112,7 +115,7 @@ fn people(size: SampleSize, rng: &mut SplitMix) -> TableDef {
                 Value::Text(format!("{first} {last}")),
                 Value::DateTime(25_000.0 + rng.below(20_000) as f64 + 0.25),
                 if id % 5 == 0 { Value::Null } else { Value::Bit(id % 2 == 0) },
-                Value::IEEESingle(1.5 + (rng.below(60) as f32) / 100.0),
+                Value::Single(1.5 + (rng.below(60) as f32) / 100.0),
                 if id % 3 == 0 { Value::Null } else { Value::Text(format!("{first}.{id}@example.org")) },
                 if id % 4 == 0 { Value::Text(format!("{last}{id}")) } else { Value::Null },
                 if id % 6 == 0 { Value::Null } else { Value::Text(notes) },
@@ -142,16 +145,16 @@ fn people(size: SampleSize, rng: &mut SplitMix) -> TableDef {
 fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
     use ColumnType as T;
     let columns = vec![
-        ColumnDef::new("Id", T::LongLong).not_null(),
-        ColumnDef::new("Sensor", T::UnsignedShort).not_null(),
-        ColumnDef::new("Level", T::UnsignedByte),
-        ColumnDef::new("Delta", T::Short),
-        ColumnDef::new("Value", T::IEEEDouble),
-        ColumnDef::new("Counter", T::UnsignedLong),
-        ColumnDef::new("Price", T::Currency),
-        ColumnDef::new("Device", T::Guid),
-        ColumnDef::new("Raw", T::Binary),
-        ColumnDef::new("Label", T::Text).code_page(1200),
+        ColumnDef::new("Id", T::LONG_LONG).not_null(),
+        ColumnDef::new("Sensor", T::UNSIGNED_SHORT).not_null(),
+        ColumnDef::new("Level", T::UNSIGNED_BYTE),
+        ColumnDef::new("Delta", T::SHORT),
+        ColumnDef::new("Value", T::IEEE_DOUBLE),
+        ColumnDef::new("Counter", T::UNSIGNED_LONG),
+        ColumnDef::new("Price", T::CURRENCY),
+        ColumnDef::new("Device", T::GUID),
+        ColumnDef::new("Raw", T::BINARY),
+        ColumnDef::new("Label", T::TEXT).code_page(1200),
     ];
     let rows = (0..size.readings)
         .map(|i| {
@@ -162,7 +165,7 @@ fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
                 Value::UnsignedShort(rng.below(8) as u16),
                 Value::UnsignedByte(rng.below(256) as u8),
                 Value::Short(rng.below(2000) as i16 - 1000),
-                Value::IEEEDouble((rng.below(100_000) as f64) / 64.0 - 500.0),
+                Value::Double((rng.below(100_000) as f64) / 64.0 - 500.0),
                 Value::UnsignedLong(rng.next_u64() as u32),
                 Value::Currency(rng.below(10_000_000) as i64 - 5_000_000),
                 if i % 9 == 0 { Value::Null } else { Value::Guid(guid) },
@@ -188,10 +191,10 @@ fn readings(size: SampleSize, rng: &mut SplitMix) -> TableDef {
 fn tags(rng: &mut SplitMix) -> TableDef {
     use ColumnType as T;
     let columns = vec![
-        ColumnDef::new("Tag", T::Text).not_null(),
-        ColumnDef::new("Uses", T::Long).tagged(),
-        ColumnDef::new("Weight", T::IEEEDouble).tagged(),
-        ColumnDef::new("Hidden", T::Bit).tagged(),
+        ColumnDef::new("Tag", T::TEXT).not_null(),
+        ColumnDef::new("Uses", T::LONG).tagged(),
+        ColumnDef::new("Weight", T::IEEE_DOUBLE).tagged(),
+        ColumnDef::new("Hidden", T::BIT).tagged(),
     ];
     let mut names: Vec<&str> = (0..12).map(|_| rng.word()).collect();
     names.sort_unstable();
@@ -203,7 +206,7 @@ fn tags(rng: &mut SplitMix) -> TableDef {
             vec![
                 Value::Text((*name).to_string()),
                 Value::Long(rng.below(500) as i32),
-                if i % 3 == 0 { Value::Null } else { Value::IEEEDouble(i as f64 * 0.5) },
+                if i % 3 == 0 { Value::Null } else { Value::Double(i as f64 * 0.5) },
                 Value::Bit(i % 4 == 0),
             ]
         })
@@ -212,6 +215,37 @@ fn tags(rng: &mut SplitMix) -> TableDef {
         name: "tags".into(),
         columns,
         primary: IndexDef::new("PrimaryKey", &["Tag"], true),
+        indexes: vec![],
+        rows,
+    }
+}
+
+/// `files`: keyed by long paths in one deep folder. Neighbouring keys
+/// share all but their last characters, so separators are long, few fit
+/// in a page, and the tree gets a level of internal pages below the root.
+fn files(size: SampleSize, rng: &mut SplitMix) -> TableDef {
+    use ColumnType as T;
+    const FOLDER: &str = "C:\\ProgramData\\Microsoft\\Windows\\WER\\ReportArchive\\\
+        AppCrash_esescope.exe_5ee5c09e10c51a7e0a1b2c3d4e5f6071_cab_8293a4b5\\teaching\\sample-dbs\\\
+        clean-8k\\the-folder-names-are-long-so-that-the-separator-keys-are-long-too\\files\\";
+    let columns = vec![
+        ColumnDef::new("Path", T::TEXT).not_null(),
+        ColumnDef::new("Size", T::LONG_LONG),
+        ColumnDef::new("Modified", T::DATE_TIME),
+    ];
+    let rows = (0..size.files)
+        .map(|i| {
+            vec![
+                Value::Text(format!("{FOLDER}{i:05}-{}.log", rng.word())),
+                Value::LongLong(rng.below(1 << 30) as i64),
+                Value::DateTime(45_000.0 + f64::from(i) / 64.0),
+            ]
+        })
+        .collect();
+    TableDef {
+        name: "files".into(),
+        columns,
+        primary: IndexDef::new("PrimaryKey", &["Path"], true),
         indexes: vec![],
         rows,
     }
@@ -230,11 +264,23 @@ pub fn teaching_database(size: SampleSize) -> Result<WrittenDatabase, WriteError
 }
 
 /// `clean-8k`: 8 KiB pages, a 1 MiB file.
-pub const CLEAN_8K: SampleSize =
-    SampleSize { page_size: PageSize::K8, people: 300, readings: 400, notes_len: 120, min_pages: 126 };
+pub const CLEAN_8K: SampleSize = SampleSize {
+    page_size: PageSize::K8,
+    people: 300,
+    readings: 400,
+    notes_len: 120,
+    files: 500,
+    min_pages: 126,
+};
 /// `clean-32k`: 32 KiB pages; long notes so the `people` tree has branch pages.
-pub const CLEAN_32K: SampleSize =
-    SampleSize { page_size: PageSize::K32, people: 120, readings: 300, notes_len: 900, min_pages: 0 };
+pub const CLEAN_32K: SampleSize = SampleSize {
+    page_size: PageSize::K32,
+    people: 120,
+    readings: 300,
+    notes_len: 900,
+    files: 60,
+    min_pages: 0,
+};
 /// The base of the damaged samples: 4 KiB pages, small.
 pub const DAMAGE_BASE: SampleSize =
-    SampleSize { page_size: PageSize::K4, people: 90, readings: 60, notes_len: 40, min_pages: 0 };
+    SampleSize { page_size: PageSize::K4, people: 90, readings: 60, notes_len: 40, files: 12, min_pages: 0 };

@@ -2,123 +2,38 @@
 //! rows, as typed values. Column ids are given out the way the engine does
 //! (spec 9.2 and 10): fixed-size columns 1–127, variable Text/Binary
 //! 128–255, tagged (long values, or any column marked tagged) from 256.
+//! Types and values are the reader's ([`crate::format::value`]), so what is
+//! written and what is read back compare directly.
 
 use serde::Serialize;
 
-/// A column type (`JET_coltyp`, spec 10.6). The obsolete SLV type is left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[allow(missing_docs)] // the names are the JET_coltyp names
-pub enum ColumnType {
-    Bit,
-    UnsignedByte,
-    Short,
-    Long,
-    Currency,
-    IEEESingle,
-    IEEEDouble,
-    DateTime,
-    Binary,
-    Text,
-    LongBinary,
-    LongText,
-    UnsignedLong,
-    LongLong,
-    Guid,
-    UnsignedShort,
-    UnsignedLongLong,
-}
+pub use crate::format::value::{ColumnType, Value};
 
-impl ColumnType {
-    /// Every type, in `JET_coltyp` order.
-    pub const ALL: [Self; 17] = [
-        Self::Bit,
-        Self::UnsignedByte,
-        Self::Short,
-        Self::Long,
-        Self::Currency,
-        Self::IEEESingle,
-        Self::IEEEDouble,
-        Self::DateTime,
-        Self::Binary,
-        Self::Text,
-        Self::LongBinary,
-        Self::LongText,
-        Self::UnsignedLong,
-        Self::LongLong,
-        Self::Guid,
-        Self::UnsignedShort,
-        Self::UnsignedLongLong,
-    ];
+/// Every column type the writer writes (all of `JET_coltyp` but Nil and
+/// the obsolete SLV), in type-code order.
+pub const WRITABLE_TYPES: [ColumnType; 17] = [
+    ColumnType::BIT,
+    ColumnType::UNSIGNED_BYTE,
+    ColumnType::SHORT,
+    ColumnType::LONG,
+    ColumnType::CURRENCY,
+    ColumnType::IEEE_SINGLE,
+    ColumnType::IEEE_DOUBLE,
+    ColumnType::DATE_TIME,
+    ColumnType::BINARY,
+    ColumnType::TEXT,
+    ColumnType::LONG_BINARY,
+    ColumnType::LONG_TEXT,
+    ColumnType::UNSIGNED_LONG,
+    ColumnType::LONG_LONG,
+    ColumnType::GUID,
+    ColumnType::UNSIGNED_SHORT,
+    ColumnType::UNSIGNED_LONG_LONG,
+];
 
-    /// The `JET_coltyp` code stored in the catalog.
-    pub fn code(self) -> u32 {
-        match self {
-            Self::Bit => 1,
-            Self::UnsignedByte => 2,
-            Self::Short => 3,
-            Self::Long => 4,
-            Self::Currency => 5,
-            Self::IEEESingle => 6,
-            Self::IEEEDouble => 7,
-            Self::DateTime => 8,
-            Self::Binary => 9,
-            Self::Text => 10,
-            Self::LongBinary => 11,
-            Self::LongText => 12,
-            Self::UnsignedLong => 14,
-            Self::LongLong => 15,
-            Self::Guid => 16,
-            Self::UnsignedShort => 17,
-            Self::UnsignedLongLong => 18,
-        }
-    }
-
-    /// Size in bytes of a fixed-size type; `None` for Text, Binary and long values.
-    pub fn fixed_size(self) -> Option<usize> {
-        Some(match self {
-            Self::Bit | Self::UnsignedByte => 1,
-            Self::Short | Self::UnsignedShort => 2,
-            Self::Long | Self::UnsignedLong | Self::IEEESingle => 4,
-            Self::Currency | Self::IEEEDouble | Self::DateTime | Self::LongLong | Self::UnsignedLongLong => 8,
-            Self::Guid => 16,
-            Self::Binary | Self::Text | Self::LongBinary | Self::LongText => return None,
-        })
-    }
-
-    /// True for LongBinary and LongText: always tagged, may be separated.
-    pub fn is_long(self) -> bool {
-        matches!(self, Self::LongBinary | Self::LongText)
-    }
-
-    /// True for the text types.
-    pub fn is_text(self) -> bool {
-        matches!(self, Self::Text | Self::LongText)
-    }
-}
-
-/// One value of a column. `Text` is encoded in the column's code page
-/// (1252: characters up to U+00FF, stored as Latin-1; 1200: UTF-16LE).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", content = "value")]
-#[allow(missing_docs)] // one variant per column type, named as the type
-pub enum Value {
-    Null,
-    Bit(bool),
-    UnsignedByte(u8),
-    Short(i16),
-    Long(i32),
-    Currency(i64),
-    IEEESingle(f32),
-    IEEEDouble(f64),
-    /// OLE Automation date: days since 1899-12-30.
-    DateTime(f64),
-    Binary(Vec<u8>),
-    Text(String),
-    UnsignedLong(u32),
-    LongLong(i64),
-    Guid([u8; 16]),
-    UnsignedShort(u16),
-    UnsignedLongLong(u64),
+/// True for LongBinary and LongText: always tagged, may be separated.
+pub fn is_long(coltyp: ColumnType) -> bool {
+    matches!(coltyp, ColumnType::LONG_BINARY | ColumnType::LONG_TEXT)
 }
 
 /// A column to create. Its id follows from its type and `tagged`.
@@ -165,7 +80,7 @@ impl ColumnDef {
 
     /// Which of the three record areas holds the column.
     pub fn storage(&self) -> Storage {
-        if self.tagged || self.coltyp.is_long() {
+        if self.tagged || is_long(self.coltyp) {
             Storage::Tagged
         } else if self.coltyp.fixed_size().is_some() {
             Storage::Fixed
@@ -209,7 +124,7 @@ impl IndexDef {
 }
 
 /// A table to create, with its rows (values in column order).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TableDef {
     /// The table name (ASCII).
     pub name: String,

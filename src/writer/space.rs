@@ -46,10 +46,16 @@ pub struct FdpSpace {
     pub pgno_oe: Option<PageNumber>,
     /// Whether the tree allows duplicate keys.
     pub non_unique: bool,
+    /// The FDP's tree-type page flags (`Index`, `LongValue`), which its
+    /// OE/AE pages carry too, as the engine writes them.
+    pub tree_kind: PageFlags,
     /// Owned extents; the first is the primary extent.
     pub owned: Vec<Extent>,
     /// Pages not yet handed out, in order.
     free: Vec<u32>,
+    /// The primary extent grows when more pages are taken than it has
+    /// (the database root, whose size is the file's).
+    growable: bool,
 }
 
 impl FdpSpace {
@@ -64,9 +70,17 @@ impl FdpSpace {
             parent,
             pgno_oe: multiple.then_some(PageNumber(primary.first + 1)),
             non_unique: false,
+            tree_kind: PageFlags(0),
             owned: vec![primary],
             free: (primary.first + reserved..primary.first + primary.count).collect(),
+            growable: false,
         }
+    }
+
+    /// A multiple-extent FDP whose primary extent grows on demand: the
+    /// database root, which owns the file.
+    pub fn growable(objid: ObjectId, primary: Extent, parent: PageNumber) -> Self {
+        Self { growable: true, ..Self::new(objid, primary, parent, true) }
     }
 
     /// Pages still free.
@@ -80,6 +94,14 @@ impl FdpSpace {
     /// # Errors
     /// [`WriteError::OutOfPages`] when fewer are free.
     pub fn take(&mut self, count: usize) -> Result<Vec<PageNumber>, WriteError> {
+        if self.growable && count > self.free.len() {
+            if let Some(primary) = self.owned.first_mut() {
+                let end = primary.first + primary.count;
+                let missing = (count - self.free.len()) as u32;
+                self.free.extend(end..end + missing);
+                primary.count += missing;
+            }
+        }
         if count > self.free.len() {
             return Err(WriteError::OutOfPages { need: count, have: self.free.len() });
         }
@@ -162,7 +184,9 @@ impl FdpSpace {
     /// data = its page count (spec 8.3); tag 0 is the empty split buffer.
     pub fn space_tree_pages(&self, size: PageSize, dbtime: &mut u64) -> Vec<PageImage> {
         let Some(oe) = self.pgno_oe else { return Vec::new() };
-        let flags = PageFlags::ROOT | PageFlags::LEAF | PageFlags::SPACE_TREE | PageFlags::NEW_RECORD_FORMAT;
+        let kind = PageFlags(self.tree_kind.0 & (PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0));
+        let flags =
+            PageFlags::ROOT | PageFlags::LEAF | PageFlags::SPACE_TREE | PageFlags::NEW_RECORD_FORMAT | kind;
         let extent_nodes = |extents: &[Extent]| -> Vec<NodeImage> {
             extents
                 .iter()

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use esescope::format::value::{guid_string, ole_date_to_iso8601, Value};
+use esescope::format::PageSize;
 use esescope::store::catalog::Catalog;
 use esescope::store::table::Table;
 use esescope::store::Database;
@@ -97,100 +98,94 @@ fn run_readers(path: &Path) -> Option<Json> {
     Some(serde_json::from_slice(&output.stdout).expect("readers.py prints JSON"))
 }
 
-#[test]
-fn every_value_of_every_table_matches_dissect_and_libesedb() {
-    let mut explained: BTreeMap<String, usize> = BTreeMap::new();
-    let mut mismatches = Vec::new();
-    let mut compared = 0usize;
-    for path in real_databases() {
-        let file = path.strip_prefix(real_samples()).unwrap().to_string_lossy().into_owned();
-        let Some(readers) = run_readers(&path) else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have dissect.esedb and libesedb-python installed (.ci/run pip-installs them)"
-            );
-            eprintln!("skipping the cross-check: python3 with dissect.esedb and pyesedb is not installed");
-            return;
-        };
-        let db = Database::open(&path).unwrap();
-        let catalog = Catalog::read(&db);
-        for reader in ["dissect", "pyesedb"] {
-            let result = &readers[reader];
-            if let Some(error) = result.get("error") {
-                // Only the temporary database may be unreadable to a reader.
-                assert!(db.is_temporary(), "{file}: {reader} cannot open it: {error}");
-                *explained
-                    .entry(format!("{reader}: cannot open a temporary database (spec 4.3)"))
-                    .or_default() += 1;
+/// What comparing one file's tables with both readers found.
+#[derive(Default)]
+struct Comparison {
+    explained: BTreeMap<String, usize>,
+    mismatches: Vec<Mismatch>,
+    compared: usize,
+    /// The longest value (in canonical form) that matched.
+    longest: usize,
+}
+
+/// Compares every table of `path` with both readers; `None` when they are not installed.
+fn compare(path: &Path, file: &str, result: &mut Comparison) -> Option<()> {
+    let readers = run_readers(path)?;
+    let db = Database::open(path).unwrap();
+    let catalog = Catalog::read(&db);
+    for reader in ["dissect", "pyesedb"] {
+        let output = &readers[reader];
+        if let Some(error) = output.get("error") {
+            // Only the temporary database may be unreadable to a reader.
+            assert!(db.is_temporary(), "{file}: {reader} cannot open it: {error}");
+            *result
+                .explained
+                .entry(format!("{reader}: cannot open a temporary database (spec 4.3)"))
+                .or_default() += 1;
+            continue;
+        }
+        for (name, theirs) in output["tables"].as_object().unwrap() {
+            let Some(def) = catalog.table(name) else {
+                let reason = if db.is_temporary() {
+                    "reads a table from a temporary database's non-catalog page 4"
+                } else {
+                    // dissect lists tables whose catalog row is flag-deleted.
+                    assert!(reader == "dissect", "{file}: {reader} has table {name}, esescope does not");
+                    "lists a table whose catalog rows are flag-deleted (spec 7.2, 16.8)"
+                };
+                *result.explained.entry(format!("{reader}: {reason}")).or_default() += 1;
                 continue;
-            }
-            let tables = result["tables"].as_object().unwrap();
-            for (name, theirs) in tables {
-                let Some(def) = catalog.table(name) else {
-                    if db.is_temporary() {
-                        *explained
-                            .entry(format!(
-                                "{reader}: reads a table from a temporary database's non-catalog page 4"
-                            ))
-                            .or_default() += 1;
+            };
+            let table = Table::new(&db, &catalog, def);
+            // dissect returns flag-deleted records as rows (spec 16.8); libesedb does not.
+            let mut rows = Vec::new();
+            table.rows(reader == "dissect", |row| rows.push(row));
+            let their_rows = theirs["rows"].as_array().unwrap();
+            assert_eq!(theirs["error"], Json::Null, "{file} {name}: {reader} failed to read the table");
+            assert_eq!(rows.len(), their_rows.len(), "{file} {name}: row count against {reader}");
+            let columns: Vec<&str> =
+                theirs["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+            for (r, (row, their_row)) in rows.iter().zip(their_rows).enumerate() {
+                assert!(row.errors.is_empty(), "{file} {name} row {r}: {:?}", row.errors);
+                for (c, column) in columns.iter().enumerate() {
+                    let index =
+                        table.columns.iter().position(|col| col.name == *column).unwrap_or_else(|| {
+                            panic!("{file} {name}: {reader} has column {column}, esescope does not")
+                        });
+                    let mine = canonical(&row.values[index]);
+                    let their = &their_row[c];
+                    result.compared += 1;
+                    if mine == *their {
+                        result.longest = result.longest.max(mine.as_str().map_or(0, str::len));
                         continue;
                     }
-                    // dissect lists tables whose catalog row is flag-deleted.
-                    let deleted_row =
-                        reader == "dissect" && !catalog.tables.iter().any(|t| &t.table.name == name);
-                    assert!(deleted_row, "{file}: {reader} has table {name}, esescope does not");
-                    *explained
-                        .entry(
-                            "dissect: lists a table whose catalog rows are flag-deleted (spec 7.2, 16.8)"
-                                .into(),
-                        )
-                        .or_default() += 1;
-                    continue;
-                };
-                let table = Table::new(&db, &catalog, def);
-                // dissect returns flag-deleted records as rows (spec 16.8); libesedb does not.
-                let mut rows = Vec::new();
-                table.rows(reader == "dissect", |row| rows.push(row));
-                let their_rows = theirs["rows"].as_array().unwrap();
-                assert_eq!(theirs["error"], Json::Null, "{file} {name}: {reader} failed to read the table");
-                assert_eq!(rows.len(), their_rows.len(), "{file} {name}: row count against {reader}");
-                let columns: Vec<&str> =
-                    theirs["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-                for (r, (row, their_row)) in rows.iter().zip(their_rows).enumerate() {
-                    assert!(row.errors.is_empty(), "{file} {name} row {r}: {:?}", row.errors);
-                    for (c, column) in columns.iter().enumerate() {
-                        let index =
-                            table.columns.iter().position(|col| col.name == *column).unwrap_or_else(|| {
-                                panic!("{file} {name}: {reader} has column {column}, esescope does not")
-                            });
-                        let mine = canonical(&row.values[index]);
-                        let their = &their_row[c];
-                        compared += 1;
-                        if mine == *their {
-                            continue;
+                    let fixed = table.columns[index].id <= 127;
+                    match explain(reader, fixed, &mine, their) {
+                        Some(reason) => {
+                            *result.explained.entry(format!("{reader}: {reason}")).or_default() += 1
                         }
-                        let fixed = table.columns[index].id <= 127;
-                        match explain(reader, fixed, &mine, their) {
-                            Some(reason) => *explained.entry(format!("{reader}: {reason}")).or_default() += 1,
-                            None => mismatches.push(Mismatch {
-                                file: file.clone(),
-                                reader,
-                                table: name.clone(),
-                                row: r,
-                                column: column.to_string(),
-                                mine,
-                                theirs: their.clone(),
-                            }),
-                        }
+                        None => result.mismatches.push(Mismatch {
+                            file: file.to_string(),
+                            reader,
+                            table: name.clone(),
+                            row: r,
+                            column: column.to_string(),
+                            mine,
+                            theirs: their.clone(),
+                        }),
                     }
                 }
             }
         }
     }
-    for (reason, count) in &explained {
+    Some(())
+}
+
+fn report(result: &Comparison) {
+    for (reason, count) in &result.explained {
         eprintln!("explained difference ({count}x): {reason}");
     }
-    for m in mismatches.iter().take(40) {
+    for m in result.mismatches.iter().take(40) {
         eprintln!(
             "{} {} {} row {} column {}: esescope {} vs {}",
             m.file,
@@ -202,8 +197,80 @@ fn every_value_of_every_table_matches_dissect_and_libesedb() {
             truncate(&m.theirs)
         );
     }
-    assert!(compared > 100_000, "only {compared} values compared");
-    assert!(mismatches.is_empty(), "{} unexplained differences (first 40 above)", mismatches.len());
+    assert!(
+        result.mismatches.is_empty(),
+        "{} unexplained differences (first 40 above)",
+        result.mismatches.len()
+    );
+}
+
+fn readers_missing() {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have dissect.esedb and libesedb-python installed (.ci/run pip-installs them)"
+    );
+    eprintln!("skipping the cross-check: python3 with dissect.esedb and pyesedb is not installed");
+}
+
+#[test]
+fn every_value_of_every_table_matches_dissect_and_libesedb() {
+    let mut result = Comparison::default();
+    for path in real_databases() {
+        let file = path.strip_prefix(real_samples()).unwrap().to_string_lossy().into_owned();
+        if compare(&path, &file, &mut result).is_none() {
+            return readers_missing();
+        }
+    }
+    report(&result);
+    assert!(result.compared > 100_000, "only {} values compared", result.compared);
+}
+
+/// Long values of more than a mebibyte (many chunks over several LV
+/// leaves) come out of esescope byte for byte as both readers read them.
+#[test]
+fn long_values_over_a_mebibyte_match_both_readers() {
+    use esescope::writer::database::{write_database, DatabaseSpec};
+    use esescope::writer::sample::sample_header;
+    use esescope::writer::schema::{ColumnDef, ColumnType as T, IndexDef, TableDef, Value as W};
+
+    // Bytes 0x80-0xff only: libesedb guesses compression from a chunk's first byte.
+    let blob = |len: usize, seed: u64| -> Vec<u8> {
+        (0..len)
+            .map(|i| 0x80 | ((i as u64).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 7) as u8)
+            .collect()
+    };
+    let text: String = "long value text, ".chars().cycle().take(1_200_000).collect();
+    let rows = vec![
+        vec![W::Long(1), W::Binary(blob(1_572_864, 1)), W::Text(text)],
+        vec![W::Long(2), W::Binary(blob(2_100_000, 2)), W::Null],
+        vec![W::Long(3), W::Binary(blob(100, 3)), W::Text("short".into())],
+    ];
+    let table = TableDef {
+        name: "blobs".into(),
+        columns: vec![
+            ColumnDef::new("Id", T::LONG).not_null(),
+            ColumnDef::new("Data", T::LONG_BINARY),
+            ColumnDef::new("Words", T::LONG_TEXT),
+        ],
+        primary: IndexDef::new("PrimaryKey", &["Id"], true),
+        indexes: Vec::new(),
+        rows,
+    };
+    for page_size in [PageSize::K8, PageSize::K32] {
+        let spec =
+            DatabaseSpec { header: sample_header(page_size), tables: vec![table.clone()], min_pages: 0 };
+        let written = write_database(&spec).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blobs.edb");
+        std::fs::write(&path, &written.bytes).unwrap();
+        let mut result = Comparison::default();
+        if compare(&path, &format!("blobs {page_size:?}"), &mut result).is_none() {
+            return readers_missing();
+        }
+        report(&result);
+        // canonical binary is hex: two characters a byte
+        assert!(result.longest >= 2 * 2_100_000, "longest matching value: {} hex digits", result.longest);
+    }
 }
 
 fn truncate(v: &Json) -> String {

@@ -16,7 +16,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(binary: &Path, file: &Path) -> Self {
-        let socket = format!("esescope-e2e-{}", std::process::id());
+        // One tmux server per session: the tests run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("esescope-e2e-{}-{n}", std::process::id());
         let tmux = Self { socket };
         let command = format!("{} {}", binary.display(), file.display());
         let status = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &command]);
@@ -116,5 +119,29 @@ fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
     let text = std::fs::read_to_string(&dump).unwrap();
     assert!(text.starts_with(&format!("Page {pgno} of ")), "{text}");
     assert!(text.contains("correctable: single-bit error at byte 0x800 bit 4"), "{text}");
+    tmux.keys(&["q"]);
+}
+
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn no_file_opens_the_bundled_sample_and_its_readme_keys_work() {
+    // `esescope` alone opens sample-dbs/clean-8k.edb
+    let binary = Path::new(env!("CARGO_BIN_EXE_esescope"));
+    let tmux = Tmux::start(binary, Path::new(""));
+    let screen = tmux.wait_for("Header copies");
+    assert!(screen.contains("clean-8k.edb") && screen.contains("Clean Shutdown"), "{screen}");
+    tmux.keys(&["7"]);
+    let screen = tmux.wait_for("readings");
+    assert!(screen.contains("people") && screen.contains("tags"), "{screen}");
+    tmux.keys(&["q"]);
+    drop(tmux);
+    // sample-dbs/README.md: in bitflip.edb, `g 30` then `4` shows the flipped data bit
+    let bitflip = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/bitflip.edb");
+    let tmux = Tmux::start(binary, &bitflip);
+    tmux.wait_for("Header copies");
+    tmux.keys(&["g", "3", "0", "Enter"]);
+    tmux.wait_for("Page 30 ");
+    tmux.keys(&["4"]);
+    tmux.wait_for("byte 0x5dc bit 4");
     tmux.keys(&["q"]);
 }

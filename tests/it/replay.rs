@@ -152,8 +152,8 @@ fn sample_dir(name: &str) -> PathBuf {
 #[test]
 fn committed_log_samples_are_what_the_writer_writes() {
     let tmp = tempfile::tempdir().unwrap();
-    esescope::cli::sample::write_samples(tmp.path()).unwrap();
-    let written = esescope::cli::sample::write_log_samples(tmp.path()).unwrap();
+    esescope::cli::sample::write_samples(tmp.path(), false).unwrap();
+    let written = esescope::cli::sample::write_log_samples(tmp.path(), false).unwrap();
     assert_eq!(written.len(), 3);
     for (dir, files, _) in written {
         let name = dir.file_name().unwrap().to_owned();

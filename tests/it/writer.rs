@@ -1,34 +1,36 @@
 //! The writer (issue #7): the committed `sample-dbs/` are what the writer
 //! produces, byte for byte; clean samples read fully with esescope and with
-//! two independent readers (dissect.esedb, pyesedb); every damaged sample
-//! is reported as `sample-dbs/README.md` says; random tables round-trip.
+//! two independent readers (dissect.esedb, pyesedb). The damaged samples
+//! are in `writer_damage`, random tables in `writer_roundtrip`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use esescope::format::page::PageFlags;
-use esescope::format::verdict::{FlipKind, Verdict};
 use esescope::format::{PageNumber, PageSize};
-use esescope::scan::{self, verify};
+use esescope::scan::verify;
 use esescope::store::catalog::Catalog;
 use esescope::store::cursor::walk;
+use esescope::store::table::Table;
 use esescope::store::Database;
-use esescope::writer::damage::{samples, Damage, Sample};
+use esescope::writer::damage::{samples, Sample};
 use esescope::writer::database::{write_database, DatabaseSpec, WrittenDatabase};
+use esescope::writer::key::stored_bytes;
 use esescope::writer::sample::{sample_tables, teaching_database, SampleSize, CLEAN_32K, CLEAN_8K};
-use esescope::writer::schema::TableDef;
+use esescope::writer::schema::{Storage, TableDef, Value};
+use serde_json::json;
 
 fn sample_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs")
 }
 
-fn open(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> Database {
+pub fn open(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> Database {
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
     Database::open(&path).unwrap()
 }
 
-fn all_samples() -> Vec<Sample> {
+pub fn all_samples() -> Vec<Sample> {
     samples().expect("the sample definitions write")
 }
 
@@ -42,7 +44,7 @@ fn committed_samples_are_what_the_writer_produces() {
         });
         assert!(
             committed == sample.bytes,
-            "sample-dbs/{} differs from the writer's output",
+            "sample-dbs/{} differs from the writer's output; if the writer changed on purpose, run `esescope sample --out sample-dbs --force`",
             sample.file_name
         );
         total += committed.len();
@@ -57,7 +59,7 @@ fn committed_samples_are_what_the_writer_produces() {
 #[test]
 fn sample_command_writes_the_same_bytes_every_time() {
     let out = tempfile::tempdir().unwrap();
-    let args = esescope::cli::sample::SampleArgs { out: out.path().join("new") };
+    let args = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
     let mut text = Vec::new();
     let code = esescope::cli::run(&esescope::cli::Command::Sample(args), &mut text).unwrap();
     assert_eq!(code, std::process::ExitCode::SUCCESS);
@@ -67,16 +69,59 @@ fn sample_command_writes_the_same_bytes_every_time() {
         assert!(written == sample.bytes, "{} is not deterministic", sample.file_name);
         assert!(listing.contains(sample.file_name));
     }
+    // Again into the same directory: identical files are fine.
+    let again = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
+    esescope::cli::run(&esescope::cli::Command::Sample(again), &mut Vec::new()).unwrap();
+    // A different file of the same name is not overwritten without --force.
+    let torn = out.path().join("new").join("torn.edb");
+    std::fs::write(&torn, b"not a sample").unwrap();
+    let refuse = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
+    let error = esescope::cli::run(&esescope::cli::Command::Sample(refuse), &mut Vec::new()).unwrap_err();
+    assert!(error.to_string().contains("already exists"), "{error}");
+    assert_eq!(std::fs::read(&torn).unwrap(), b"not a sample");
+    let force = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: true };
+    esescope::cli::run(&esescope::cli::Command::Sample(force), &mut Vec::new()).unwrap();
+    assert!(
+        std::fs::read(&torn).unwrap()
+            == all_samples().iter().find(|s| s.file_name == "torn.edb").unwrap().bytes
+    );
+}
+
+/// What the writer meant, for `tests/readers/check_readers.py`: columns
+/// with type codes, key columns, indexes, and every cell as the hex of its
+/// stored bytes (null for NULL).
+fn expected_json(tables: &[TableDef]) -> serde_json::Value {
+    let tables: Vec<_> = tables
+        .iter()
+        .map(|t| {
+            let columns: Vec<_> = t
+                .columns
+                .iter()
+                .map(|c| json!({"name": c.name, "coltyp": c.coltyp.0, "code_page": c.code_page, "fixed": c.storage() == Storage::Fixed}))
+                .collect();
+            let indexes: Vec<_> = std::iter::once(&t.primary)
+                .chain(&t.indexes)
+                .map(|i| json!({"name": i.name, "columns": i.segments.iter().map(|s| &s.0).collect::<Vec<_>>(), "ascending": i.segments.iter().all(|s| !s.1)}))
+                .collect();
+            let rows: Vec<Vec<Option<String>>> = t
+                .rows
+                .iter()
+                .map(|row| row.iter().zip(&t.columns).map(|(v, c)| stored_bytes(c.coltyp, c.code_page, v).unwrap().map(hex::encode)).collect())
+                .collect();
+            json!({"name": t.name, "columns": columns, "primary": t.primary.segments.iter().map(|s| &s.0).collect::<Vec<_>>(), "indexes": indexes, "rows": rows})
+        })
+        .collect();
+    serde_json::Value::Array(tables)
 }
 
 /// Runs the reader check script on `db` with the definition `tables`.
 /// Without python3 or the readers the check is skipped, except under CI,
 /// where that is a failure.
-fn check_with_readers(dir: &Path, name: &str, bytes: &[u8], tables: &[TableDef]) {
+pub fn check_with_readers(dir: &Path, name: &str, bytes: &[u8], tables: &[TableDef]) {
     let db = dir.join(name);
     std::fs::write(&db, bytes).unwrap();
     let expected = dir.join(format!("{name}.json"));
-    std::fs::write(&expected, serde_json::to_vec(tables).unwrap()).unwrap();
+    std::fs::write(&expected, serde_json::to_vec(&expected_json(tables)).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readers/check_readers.py");
     let ci = std::env::var_os("CI").is_some();
     let output = match Command::new("python3").arg(&script).arg(&expected).arg(&db).output() {
@@ -110,7 +155,14 @@ fn every_page_size() -> Vec<(SampleSize, WrittenDatabase)> {
     [PageSize::K4, PageSize::K8, PageSize::K16, PageSize::K32]
         .into_iter()
         .map(|page_size| {
-            let size = SampleSize { page_size, people: 150, readings: 200, notes_len: 300, min_pages: 0 };
+            let size = SampleSize {
+                page_size,
+                people: 150,
+                readings: 200,
+                notes_len: 300,
+                files: 200,
+                min_pages: 0,
+            };
             (size, teaching_database(size).unwrap())
         })
         .collect()
@@ -148,7 +200,7 @@ fn esescope_reads_back_what_the_writer_meant() {
                 catalog.table(&table.name).unwrap_or_else(|| panic!("{label}: no table {}", table.name));
             let columns: Vec<_> =
                 found.columns.iter().map(|c| (c.name.as_str(), c.coltyp_or_pgno_fdp)).collect();
-            let meant: Vec<_> = table.columns.iter().map(|c| (c.name.as_str(), c.coltyp.code())).collect();
+            let meant: Vec<_> = table.columns.iter().map(|c| (c.name.as_str(), c.coltyp.0)).collect();
             let mut columns_sorted = columns.clone();
             columns_sorted.sort();
             let mut meant_sorted = meant.clone();
@@ -160,6 +212,26 @@ fn esescope_reads_back_what_the_writer_meant() {
             let tree = walk(&db, found.pgno_fdp(), |_, _| {});
             assert!(tree.findings.is_empty(), "{label} {}: {:?}", table.name, tree.findings);
             assert_eq!(tree.entries, table.rows.len() as u64, "{label} {}", table.name);
+            // the record reader gives back every value written, row for row
+            let reader = Table::new(&db, &catalog, found);
+            let order: Vec<usize> = reader
+                .columns
+                .iter()
+                .map(|c| table.columns.iter().position(|d| d.name == c.name).unwrap())
+                .collect();
+            let mut read = Vec::new();
+            reader.rows(false, |row| read.push(row));
+            let mut meant: Vec<Vec<Value>> =
+                table.rows.iter().map(|r| order.iter().map(|&i| r[i].clone()).collect()).collect();
+            for row in read {
+                assert!(row.errors.is_empty(), "{label}: {:?}", row.errors);
+                let at = meant
+                    .iter()
+                    .position(|m| *m == row.values)
+                    .unwrap_or_else(|| panic!("{label}: read {:?}", row.values));
+                meant.remove(at);
+            }
+            assert!(meant.is_empty(), "{label} {}: {} rows not read back", table.name, meant.len());
             // every secondary index and the LV tree walk cleanly too
             for (what, root) in catalog.trees() {
                 let tree = walk(&db, root, |_, _| {});
@@ -175,106 +247,6 @@ fn esescope_reads_back_what_the_writer_meant() {
         let main = walk(&db, PageNumber(4), |_, _| {});
         let shadow = walk(&db, PageNumber(24), |_, _| {});
         assert_eq!(main.entries, shadow.entries);
-    }
-}
-
-fn verdict_of(db: &Database, pgno: PageNumber) -> Verdict {
-    scan::check_page(db, pgno).unwrap().verdict
-}
-
-fn tree_findings(db: &Database, root: PageNumber) -> Vec<String> {
-    walk(db, root, |_, _| {}).findings.into_iter().map(|f| f.message).collect()
-}
-
-#[test]
-fn each_damaged_sample_is_reported_as_its_readme_says() {
-    let dir = tempfile::tempdir().unwrap();
-    for sample in all_samples().into_iter().filter(|s| !s.damage.is_empty()) {
-        let db = open(&dir, sample.file_name, &sample.bytes);
-        let report = verify(&db, |_| std::ops::ControlFlow::Continue(()));
-        let people = sample.written.tree("people").unwrap().root;
-        for damage in &sample.damage {
-            match damage {
-                Damage::BitFlip { pgno, offset, bit, part } => {
-                    let Verdict::Correctable { bits, .. } = verdict_of(&db, *pgno) else {
-                        panic!("{}: page {pgno} is not correctable", sample.file_name)
-                    };
-                    assert_eq!((bits[0].offset, bits[0].bit), (*offset, *bit), "{part}");
-                    let kind = if part.starts_with("stored checksum") {
-                        FlipKind::StoredChecksum
-                    } else {
-                        FlipKind::Data
-                    };
-                    assert_eq!(bits[0].kind, kind, "{part}");
-                }
-                Damage::MultiBit { pgno, .. } => {
-                    assert_eq!(verdict_of(&db, *pgno), Verdict::Uncorrectable);
-                    assert_eq!(report.counts.uncorrectable, 1);
-                }
-                Damage::Misplaced { from, at } => {
-                    let Verdict::WrongPageNumber { stored_pgno, perhaps_bit: None } = verdict_of(&db, *at)
-                    else {
-                        panic!("misplaced: page {at} is {:?}", verdict_of(&db, *at))
-                    };
-                    assert_eq!(stored_pgno, *from);
-                    assert_eq!(report.counts.wrong_page_number, 1);
-                }
-                Damage::Zeroed { pgno } => {
-                    assert_eq!(verdict_of(&db, *pgno), Verdict::Uninitialized);
-                    assert_eq!(Verdict::Uninitialized.jet_error().unwrap().0, -1019);
-                    let findings = tree_findings(&db, people);
-                    assert!(
-                        findings
-                            .iter()
-                            .any(|f| f.contains(&format!("page {pgno} (from page"))
-                                && f.contains("uninitialized")),
-                        "{findings:?}"
-                    );
-                }
-                Damage::Torn { pgno } => {
-                    assert_eq!(verdict_of(&db, *pgno), Verdict::Uncorrectable);
-                    let page = db.page(*pgno).unwrap();
-                    let clean = &sample.written.bytes[(pgno.0 as usize + 1) * 4096..][..4096];
-                    assert!(page.bytes[2048..] == clean[2048..], "the second half is the old page");
-                    assert!(page.bytes[..2048] != clean[..2048], "the first half is newer");
-                    assert!(
-                        page.header.dbtime_dirtied.0 > u64::from_le_bytes(clean[8..16].try_into().unwrap())
-                    );
-                }
-                Damage::BrokenSibling { pgno, expected, now } => {
-                    assert!(!report.has_damage(), "checksums are fine: {:?}", report.bad_pages);
-                    let findings = tree_findings(&db, people);
-                    let want = format!(
-                        "leaf {pgno}: pgnoNext is {now}, but the leaf after it in key order is {expected}"
-                    );
-                    assert_eq!(findings, vec![want]);
-                }
-                Damage::PrimaryHeader { .. } => {
-                    let copies = db.header_copies();
-                    assert!(!copies[0].valid && copies[1].valid);
-                    assert_eq!(db.header_source(), esescope::store::HeaderSource::Shadow);
-                    assert_eq!(db.header().unwrap().state.0, 3, "the shadow's state is used");
-                    assert!(report.findings.iter().any(|f| f.message.contains("using the shadow copy")));
-                    assert_eq!(report.counts.damaged(), 0);
-                }
-            }
-        }
-        // Checksum damage is on exactly the damaged pages; the other kinds
-        // leave every checksum intact.
-        let checksum_damage = sample
-            .damage
-            .iter()
-            .filter(|d| {
-                matches!(
-                    d,
-                    Damage::BitFlip { .. }
-                        | Damage::MultiBit { .. }
-                        | Damage::Misplaced { .. }
-                        | Damage::Torn { .. }
-                )
-            })
-            .count();
-        assert_eq!(report.bad_pages.len(), checksum_damage, "{}", sample.file_name);
     }
 }
 
@@ -295,4 +267,165 @@ fn a_dirty_database_carries_the_recovery_fields() {
     assert!(h.lgpos_consistent.is_zero());
     assert_eq!(h.sign_log.random(), 0xABCD);
     assert_eq!(Catalog::read(&db).tables.len(), 2);
+}
+
+#[test]
+fn bad_definitions_are_clear_errors_not_panics() {
+    use esescope::writer::schema::{ColumnDef, ColumnType, IndexDef};
+    use esescope::writer::WriteError;
+    let table = |rows: Vec<Vec<Value>>, index: &str| TableDef {
+        name: "t".into(),
+        columns: vec![
+            ColumnDef::new("Id", ColumnType::LONG).not_null(),
+            ColumnDef::new("Name", ColumnType::TEXT),
+        ],
+        primary: IndexDef::new("Primary", &[index], true),
+        indexes: vec![],
+        rows,
+    };
+    let write = |tables: Vec<TableDef>, size: PageSize| {
+        write_database(&DatabaseSpec {
+            header: esescope::writer::sample::sample_header(size),
+            tables,
+            min_pages: 0,
+        })
+    };
+    let row = |id: i32| vec![Value::Long(id), Value::Text("x".into())];
+    let cases: Vec<(Vec<TableDef>, PageSize, &str)> = vec![
+        (vec![table(vec![row(1), row(1)], "Id")], PageSize::K8, "same primary key"),
+        (vec![table(vec![row(1)], "Nope")], PageSize::K8, "column the table lacks"),
+        (
+            vec![table(vec![vec![Value::Short(1), Value::Null]], "Id")],
+            PageSize::K8,
+            "does not match the column type",
+        ),
+        (vec![table(vec![vec![Value::Null, Value::Null]], "Id")], PageSize::K8, "NOT NULL"),
+        (vec![table(vec![vec![Value::Long(1)]], "Id")], PageSize::K8, "one value per column"),
+        (vec![table(vec![], "Id"), table(vec![], "Id")], PageSize::K8, "same name"),
+        (
+            vec![TableDef {
+                columns: vec![
+                    ColumnDef::new("Id", ColumnType::LONG),
+                    ColumnDef::new("ID", ColumnType::SHORT),
+                ],
+                ..table(vec![], "Id")
+            }],
+            PageSize::K8,
+            "same name",
+        ),
+        (vec![TableDef { name: "x".repeat(65), ..table(vec![], "Id") }], PageSize::K8, "64 ASCII"),
+        (
+            vec![table(vec![vec![Value::Long(1), Value::Text("y".repeat(300))]], "Id")],
+            PageSize::K8,
+            "longer than its column",
+        ),
+        (vec![table(vec![], "Id")], PageSize::K2, "not written"),
+    ];
+    for (tables, size, message) in cases {
+        let error = write(tables, size).expect_err(message);
+        assert!(error.to_string().contains(message), "{error} (wanted {message:?})");
+    }
+    // A record larger than a page.
+    let mut big = table(vec![], "Id");
+    big.columns.extend((0..5).map(|i| ColumnDef::new(&format!("Notes{i}"), ColumnType::LONG_TEXT)));
+    let notes = Value::Text("n".repeat(1000)); // kept in the record: 5 KB on a 4 KiB page
+    big.rows = vec![[vec![Value::Long(1), Value::Null], vec![notes; 5]].concat()];
+    assert!(matches!(write(vec![big], PageSize::K4), Err(WriteError::NodeTooLarge { .. })));
+}
+
+#[test]
+fn clean_8k_has_a_tree_with_internal_pages_below_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = teaching_database(CLEAN_8K).unwrap();
+    let db = open(&dir, "clean-8k.edb", &written.bytes);
+    let files = written.tree("files").unwrap();
+    let tree = walk(&db, files.root, |_, _| {});
+    let levels = tree.levels();
+    assert_eq!(levels.len(), 3, "files: {} levels", levels.len());
+    for page in &levels[1] {
+        let flags = db.page(page.pgno).unwrap().header.flags;
+        assert!(flags.contains(PageFlags::PARENT_OF_LEAF) && !flags.contains(PageFlags::ROOT), "{flags:?}");
+    }
+    assert!(tree.findings.is_empty(), "{:?}", tree.findings);
+    assert_eq!(tree.entries, 500);
+}
+
+/// Runs an esescope command line and returns its exit code and JSON output.
+pub fn esescope_json(args: &[&str]) -> (std::process::ExitCode, serde_json::Value) {
+    use clap::Parser;
+    let cli =
+        esescope::cli::Cli::try_parse_from(std::iter::once("esescope").chain(args.iter().copied())).unwrap();
+    let mut out = Vec::new();
+    let code = esescope::cli::run(cli.command.as_ref().unwrap(), &mut out).unwrap();
+    (code, serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{args:?}: {e}")))
+}
+
+#[test]
+fn verify_tables_tree_and_catalog_commands_agree_with_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, size) in [("clean-8k.edb", CLEAN_8K), ("clean-32k.edb", CLEAN_32K)] {
+        let written = teaching_database(size).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, &written.bytes).unwrap();
+        let file = path.to_str().unwrap();
+        let tables = sample_tables(size);
+
+        let (code, verify) = esescope_json(&["verify", file, "--trees", "--json"]);
+        assert_eq!(code, std::process::ExitCode::SUCCESS, "{verify}");
+        let counts = &verify["counts"];
+        assert_eq!(
+            counts["ok"].as_u64().unwrap() + counts["uninitialized"].as_u64().unwrap(),
+            counts["pages"].as_u64().unwrap()
+        );
+        assert_eq!(verify["bad_pages"], json!([]));
+
+        let (_, listed) = esescope_json(&["tables", file, "--json"]);
+        let listed = listed.as_array().unwrap();
+        let names: Vec<&str> = listed.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let mut meant = vec!["MSysObjects", "MSysObjectsShadow"];
+        meant.extend(tables.iter().map(|t| t.name.as_str()));
+        assert_eq!(names, meant);
+        for table in &tables {
+            let row = listed.iter().find(|t| t["name"] == table.name.as_str()).unwrap();
+            assert_eq!(row["records"], json!(table.rows.len()), "{name} {}", table.name);
+            assert_eq!(row["findings"], json!([]));
+            let (_, tree) = esescope_json(&["tree", file, &table.name, "--json"]);
+            assert_eq!(tree["entries"], json!(table.rows.len()));
+            assert_eq!(
+                tree["pages"].as_array().unwrap().len(),
+                written.tree(&table.name).unwrap().pages.len()
+            );
+            assert_eq!(tree["findings"], json!([]));
+        }
+
+        let (_, catalog) = esescope_json(&["catalog", file, "--json"]);
+        for table in &tables {
+            let found = catalog["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["table"]["name"] == table.name.as_str())
+                .unwrap();
+            let mut columns: Vec<(String, u64)> = found["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["name"].as_str().unwrap().to_string(), c["coltyp_or_pgno_fdp"].as_u64().unwrap()))
+                .collect();
+            let mut want: Vec<(String, u64)> =
+                table.columns.iter().map(|c| (c.name.clone(), u64::from(c.coltyp.0))).collect();
+            columns.sort();
+            want.sort();
+            assert_eq!(columns, want, "{name} {}", table.name);
+            let mut indexes: Vec<&str> =
+                found["indexes"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+            let mut want: Vec<&str> =
+                std::iter::once(&table.primary).chain(&table.indexes).map(|i| i.name.as_str()).collect();
+            indexes.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(indexes, want);
+            let has_lv = written.tree(&format!("{}/LV", table.name)).is_some();
+            assert_eq!(!found["long_value"].is_null(), has_lv, "{}", table.name);
+        }
+    }
 }
