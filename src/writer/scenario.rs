@@ -43,6 +43,12 @@ pub struct Scenario {
     pub expected: BTreeMap<u32, Rows>,
     /// The page a NewPage record formats, and its tree.
     pub new_page: (u32, u32),
+    /// The split: (tree root, split page, new page). The new page is taken
+    /// from outside the tree's owned extents (the scenario logs no space-tree
+    /// change), so `verify --trees` on the recovered copy names it.
+    pub split: (u32, u32, u32),
+    /// The merge: (tree root, merged leaf, its right sibling).
+    pub merge: (u32, u32, u32),
     /// Every page the log touches, with the dbtime the file holds it at:
     /// its records up to that dbtime must be skipped, the later ones redone.
     pub flushed_at: BTreeMap<u32, u64>,
@@ -628,6 +634,8 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         expected,
         new_page: (blank.0, a.logged.objid.0),
         flushed_at,
+        split: (root6, s_pgno, n_pgno),
+        merge: (root7, l_pgno, rt_pgno),
     })
 }
 
