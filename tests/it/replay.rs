@@ -350,3 +350,46 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     let text = String::from_utf8(stdout).unwrap();
     assert!(text.contains("UNSUPPORTED: ShrinkDB (78)"), "{text}");
 }
+
+/// `recover --plan --json` and `recover --out NEW --json` validate against
+/// `schema/esescope.schema.json`, and the saved NEW.recovery.json is the same document.
+#[test]
+fn recovery_json_validates_against_the_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/esescope.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = |definition: &str| {
+        let mut s = schema.clone();
+        s["$ref"] = Value::String(format!("#/$defs/{definition}"));
+        jsonschema::validator_for(&s).expect("the schema compiles")
+    };
+    let check = |definition: &str, value: &Value| {
+        let v = validator(definition);
+        let errors: Vec<String> =
+            v.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{definition}: {errors:#?}");
+    };
+    let file = sample_dir("dirty-with-logs").join("database.edb");
+    let args = |out: Option<PathBuf>, plan: bool| esescope::cli::recovery::RecoverArgs {
+        file: file.clone(),
+        logs: None,
+        base: None,
+        out,
+        plan,
+        from: esescope::cli::recovery::From::Start,
+        output: OutputArgs::json(),
+    };
+    let mut stdout = Vec::new();
+    cli::run(&Command::Recover(args(None, true)), &mut stdout).unwrap();
+    let plan: Value = serde_json::from_slice(&stdout).unwrap();
+    check("recovery_plan", &plan);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("new.edb");
+    let mut stdout = Vec::new();
+    cli::run(&Command::Recover(args(Some(out.clone()), false)), &mut stdout).unwrap();
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    check("recovery_report", &report);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("new.edb.recovery.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved, report);
+}
