@@ -77,13 +77,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn log(&mut self, record: &[u8]) -> Lgpos {
-        // each generation gets a fixed share of the work; a full one rolls over
+    fn log(&mut self, record: &[u8]) -> Result<Lgpos, ScenarioError> {
+        // a full generation rolls over to the next
         match self.current.append(record) {
-            Ok(lgpos) => lgpos,
+            Ok(lgpos) => Ok(lgpos),
             Err(_) => {
                 self.roll();
-                self.current.append(record).unwrap_or_default()
+                self.current.append(record).map_err(|e| e.to_string())
             }
         }
     }
@@ -221,8 +221,9 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         rceid: 0,
         attached: Vec::new(),
     };
-    w.log(&lr::init2(LogTime::from_unix(time + 1, 0)));
-    let lgpos_attach = w.log(&lr::attach_db(0, 1, header.lgpos_consistent, header.sign_db, sign_log, &path));
+    w.log(&lr::init2(LogTime::from_unix(time + 1, 0)))?;
+    let lgpos_attach =
+        w.log(&lr::attach_db(0, 1, header.lgpos_consistent, header.sign_db, sign_log, &path))?;
     w.attached = vec![attach_info(lgpos_attach)];
     let objid_of = |t: &Tracked| t.logged.objid.0;
     let node =
@@ -254,18 +255,18 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let mut flushed: BTreeMap<u32, PageImage> = BTreeMap::new();
 
     // T1 (session 1): Begin0, Insert, Replace, ReplaceD, FlagDelete on A, Commit0
-    w.log(&lr::begin0(1, 1));
+    w.log(&lr::begin0(1, 1))?;
     let i = insert_point(&a.logged).ok_or("page A has no room between two keys")?;
     let key = new_key(&a.logged, i);
     let row = a.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, a, 1, 1, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, &row));
+    w.log(&lr::insert(&h, &key, 0, &row))?;
     a.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
     let j = (i + 2) % a.logged.nodes.len();
     let old = a.logged.nodes[j].data.clone();
     let new = a.logged.nodes[(j + 1) % a.logged.nodes.len()].data.clone();
     let h = node(&mut w, a, 1, 1, 1, j, true);
-    w.log(&lr::replace(&h, old.len(), &new));
+    w.log(&lr::replace(&h, old.len(), &new))?;
     a.logged.nodes[j].data = new;
     let k = (i + 3) % a.logged.nodes.len();
     let old = a.logged.nodes[k].data.clone();
@@ -278,55 +279,55 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         *slot = byte;
     }
     let h = node(&mut w, a, 1, 1, 1, k, true);
-    w.log(&lr::replace_d(&h, old.len(), new.len(), &[edit]));
+    w.log(&lr::replace_d(&h, old.len(), new.len(), &[edit]))?;
     a.logged.nodes[k].data = new;
     let m = (i + 5) % a.logged.nodes.len();
     let h = node(&mut w, a, 1, 1, 1, m, true);
-    w.log(&lr::flag_delete(&h));
+    w.log(&lr::flag_delete(&h))?;
     a.logged.nodes[m].flags = NodeFlags(a.logged.nodes[m].flags.0 | NodeFlags::DELETED.0);
     // version cleanup removes another node of A, and A's external header is rewritten
     let gone = (m + 1) % a.logged.nodes.len();
     let h = node(&mut w, a, 1, 1, 1, gone, false);
-    w.log(&lr::delete(&h));
+    w.log(&lr::delete(&h))?;
     a.logged.nodes.remove(gone);
     let ext = a.logged.external_header.clone();
     let h = node(&mut w, a, 1, 1, 1, 0, false);
-    w.log(&lr::set_external_header(&h, &ext));
-    w.log(&lr::commit0(1, 1));
+    w.log(&lr::set_external_header(&h, &ext))?;
+    w.log(&lr::commit0(1, 1))?;
 
     // T2 (session 2): nested Begin/Commit; Delete and SetExternalHeader on B
-    w.log(&lr::begin0(2, 2));
-    w.log(&lr::begin(2, 1));
+    w.log(&lr::begin0(2, 2))?;
+    w.log(&lr::begin(2, 1))?;
     let last = b.logged.nodes.len() - 1;
     let h = node(&mut w, b, 2, 2, 2, last, false);
-    w.log(&lr::delete(&h));
+    w.log(&lr::delete(&h))?;
     b.logged.nodes.remove(last);
-    w.log(&lr::commit(2, 1));
+    w.log(&lr::commit(2, 1))?;
     let ext = b.logged.external_header.clone();
     let h = node(&mut w, b, 2, 2, 1, 0, false);
-    w.log(&lr::set_external_header(&h, &ext));
-    w.log(&lr::commit0(2, 2));
+    w.log(&lr::set_external_header(&h, &ext))?;
+    w.log(&lr::commit0(2, 2))?;
     flushed.insert(b.pgno, snapshot(b)); // B is flushed here: T2 is on disk
 
     // NewPage: the unused page is formatted for A's tree
     let after = w.tick();
-    w.log(&lr::new_page(1, 1, blank.0, objid_of(a), after));
+    w.log(&lr::new_page(1, 1, blank.0, objid_of(a), after))?;
     w.roll();
 
     // T3 (session 1): Insert and Replace on C, which is flushed right after
-    w.log(&lr::begin0(1, 3));
+    w.log(&lr::begin0(1, 3))?;
     let i = insert_point(&c.logged).ok_or("page C has no room between two keys")?;
     let key = new_key(&c.logged, i);
     let row = c.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, c, 1, 3, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, &row));
+    w.log(&lr::insert(&h, &key, 0, &row))?;
     c.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
     let j = (i + 2) % c.logged.nodes.len();
     let new = c.logged.nodes[(j + 1) % c.logged.nodes.len()].data.clone();
     let h = node(&mut w, c, 1, 3, 1, j, true);
-    w.log(&lr::replace(&h, c.logged.nodes[j].data.len(), &new));
+    w.log(&lr::replace(&h, c.logged.nodes[j].data.len(), &new))?;
     c.logged.nodes[j].data = new;
-    w.log(&lr::commit0(1, 3));
+    w.log(&lr::commit0(1, 3))?;
     flushed.insert(c.pgno, snapshot(c));
 
     // T4 (session 3): never commits. Replace and Insert on A (not flushed),
@@ -334,41 +335,41 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     let expected_a = live(&a.logged);
     let expected_b = live(&b.logged);
     let expected_d = live(&d.logged);
-    w.log(&lr::begin0(3, 4));
+    w.log(&lr::begin0(3, 4))?;
     let r = 1;
     let new = a.logged.nodes[r + 1].data.clone();
     let h = node(&mut w, a, 3, 4, 1, r, true);
-    w.log(&lr::replace(&h, a.logged.nodes[r].data.len(), &new));
+    w.log(&lr::replace(&h, a.logged.nodes[r].data.len(), &new))?;
     a.logged.nodes[r].data = new;
     let i = insert_point(&a.logged).ok_or("page A has no second insert point")?;
     let key = new_key(&a.logged, i);
     let row = a.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, a, 3, 4, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, &row));
+    w.log(&lr::insert(&h, &key, 0, &row))?;
     a.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key, row));
     let h = node(&mut w, b, 3, 4, 1, 0, true);
-    w.log(&lr::flag_delete(&h));
+    w.log(&lr::flag_delete(&h))?;
     b.logged.nodes[0].flags = NodeFlags(b.logged.nodes[0].flags.0 | NodeFlags::DELETED.0);
     let old = d.logged.nodes[0].data.clone();
     let new = d.logged.nodes[1].data.clone();
     let h = node(&mut w, d, 3, 4, 1, 0, true);
-    w.log(&lr::replace(&h, old.len(), &new));
+    w.log(&lr::replace(&h, old.len(), &new))?;
     d.logged.nodes[0].data = new;
     w.roll();
     // D is flushed with T4's change: the engine logs its before image first
     let mut uh = h;
     uh.dbtime_before = DBTIME_NIL;
-    w.log(&lr::undo_info(&uh, &d.logged.nodes[0].key, 2, &old));
+    w.log(&lr::undo_info(&uh, &d.logged.nodes[0].key, 2, &old))?;
     flushed.insert(d.pgno, snapshot(d));
     // T5 (session 2) after T4's changes on B: Insert, committed
-    w.log(&lr::begin0(2, 5));
+    w.log(&lr::begin0(2, 5))?;
     let i = insert_point(&b.logged).ok_or("page B has no insert point")?;
     let key = new_key(&b.logged, i);
     let t5_row = b.logged.nodes[i - 1].data.clone();
     let h = node(&mut w, b, 2, 5, 1, i, true);
-    w.log(&lr::insert(&h, &key, 0, &t5_row));
+    w.log(&lr::insert(&h, &key, 0, &t5_row))?;
     b.logged.nodes.insert(i, crate::writer::page::NodeImage::new(key.clone(), t5_row.clone()));
-    w.log(&lr::commit0(2, 5));
+    w.log(&lr::commit0(2, 5))?;
     // T6 (session 4): an Insert that splits a leaf S of A's tree: NewPage,
     // then the macro: Split2 of the parent (the root, receiving the
     // separator), Split2 of S into S and the new page N, the Insert itself
@@ -389,11 +390,11 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         PageImage::from_page(&page).map_err(|e| format!("page {pgno}: {e}"))
     };
     let (mut sp, mut rp, mut pp) = (image_of(s_pgno)?, image_of(r_pgno)?, image_of(root6)?);
-    w.log(&lr::begin0(4, 6));
+    w.log(&lr::begin0(4, 6))?;
     let new_dbtime = w.tick();
-    w.log(&lr::new_page(4, 1, n_pgno, sp.objid.0, new_dbtime));
+    w.log(&lr::new_page(4, 1, n_pgno, sp.objid.0, new_dbtime))?;
     let d6 = w.tick();
-    w.log(&lr::macro_record(false, 4, d6));
+    w.log(&lr::macro_record(false, 4, d6))?;
     let parent_line = pp
         .nodes
         .iter()
@@ -435,7 +436,7 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         key_parent: Vec::new(),
         prefixes: (Vec::new(), Vec::new()),
     };
-    w.log(&lr::split2(&header6(root6, pp.dbtime.0, 0), &path));
+    w.log(&lr::split2(&header6(root6, pp.dbtime.0, 0), &path))?;
     let leaf = lr::Split2 {
         pgno_new: n_pgno,
         right: (r_pgno, rp.dbtime.0),
@@ -451,12 +452,12 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         key_parent: key_parent.clone(),
         prefixes: (sp.external_header.clone(), Vec::new()),
     };
-    w.log(&lr::split2(&header6(s_pgno, sp.dbtime.0, 0), &leaf));
+    w.log(&lr::split2(&header6(s_pgno, sp.dbtime.0, 0), &leaf))?;
     let mut oper = header6(s_pgno, DBTIME_NIL, k);
     oper.flags = 1;
-    w.log(&lr::insert(&oper, &key6, 0, &row6));
-    w.log(&lr::macro_record(true, 4, d6));
-    w.log(&lr::commit0(4, 6));
+    w.log(&lr::insert(&oper, &key6, 0, &row6))?;
+    w.log(&lr::macro_record(true, 4, d6))?;
+    w.log(&lr::commit0(4, 6))?;
     // what the split means: S keeps the lines before the cut, N has the
     // rest, the root gets the separator, R links back to N
     let n_rows: Rows = lines[cut..]
@@ -488,9 +489,9 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         .find_map(|&root| merge_pair(base, root, &taken7).map(|(l, r)| (root, l, r)))
         .ok_or("no second table has a two-level tree with two leaves to merge")?;
     let (mut lp, mut rtp, mut p7) = (image_of(l_pgno)?, image_of(rt_pgno)?, image_of(root7)?);
-    w.log(&lr::begin0(4, 7));
+    w.log(&lr::begin0(4, 7))?;
     let d7 = w.tick();
-    w.log(&lr::macro_record(false, 4, d7));
+    w.log(&lr::macro_record(false, 4, d7))?;
     let pointer = p7
         .nodes
         .iter()
@@ -522,7 +523,7 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         merge_type: 0,
         separator: Vec::new(),
     };
-    w.log(&lr::merge2(&header7(root7, p7.dbtime.0, pointer), &path7));
+    w.log(&lr::merge2(&header7(root7, p7.dbtime.0, pointer), &path7))?;
     let leaf7 = lr::Merge2 {
         right: (rt_pgno, rtp.dbtime.0),
         left: (lp.prev.0, DBTIME_NIL),
@@ -533,9 +534,9 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
         merge_type: 3,
         separator: separator.clone(),
     };
-    w.log(&lr::merge2(&header7(l_pgno, lp.dbtime.0, 0), &leaf7));
-    w.log(&lr::macro_record(true, 4, d7));
-    w.log(&lr::commit0(4, 7));
+    w.log(&lr::merge2(&header7(l_pgno, lp.dbtime.0, 0), &leaf7))?;
+    w.log(&lr::macro_record(true, 4, d7))?;
+    w.log(&lr::commit0(4, 7))?;
     let moved: Vec<_> = lp.nodes.drain(cut7..).collect();
     rtp.nodes.splice(0..0, moved);
     p7.nodes[pointer].key = separator;
@@ -545,13 +546,13 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     if let Kind::CheckpointExhaustion(extra) = kind {
         for n in 0..u32::from(extra) {
             w.roll();
-            w.log(&lr::begin0(1, 100 + n));
+            w.log(&lr::begin0(1, 100 + n))?;
             let line = (n as usize) % c.logged.nodes.len();
             let new = c.logged.nodes[(line + 1) % c.logged.nodes.len()].data.clone();
             let h = node(&mut w, c, 1, 100 + n, 1, line, true);
-            w.log(&lr::replace(&h, c.logged.nodes[line].data.len(), &new));
+            w.log(&lr::replace(&h, c.logged.nodes[line].data.len(), &new))?;
             c.logged.nodes[line].data = new;
-            w.log(&lr::commit0(1, 100 + n));
+            w.log(&lr::commit0(1, 100 + n))?;
         }
         flushed.insert(c.pgno, snapshot(c));
     }
