@@ -175,15 +175,9 @@ pub fn write_atomically(
         let mut file = File::create_new(&tmp).map_err(io)?;
         file.write_all(db.bytes()).map_err(io)?;
         let size = db.page_size();
-        let mut hash_input = db.bytes().to_vec();
         let mut place = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
-            file.write_all(bytes).map_err(io)?;
-            let start = usize::try_from(offset).unwrap_or(usize::MAX);
-            if let Some(slot) = hash_input.get_mut(start..start.saturating_add(bytes.len())) {
-                slot.copy_from_slice(bytes);
-            }
-            Ok(())
+            file.write_all(bytes).map_err(io)
         };
         for (&pgno, page) in pages {
             place(PageNumber(pgno).file_offset(size), page)?;
@@ -192,6 +186,10 @@ pub fn write_atomically(
         place(u64::from(size.bytes()), header)?;
         file.sync_all().map_err(io)?;
         drop(file);
+        // the digest of what is on disk, read back in a stream (no second copy in memory)
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut File::open(&tmp).map_err(io)?, &mut hasher).map_err(io)?;
+        let digest = hex::encode(hasher.finalize());
         if cancelled().is_break() {
             return Ok(None);
         }
@@ -202,7 +200,7 @@ pub fn write_atomically(
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(Some(sha256(&hash_input)))
+        Ok(Some(digest))
     })();
     if !matches!(result, Ok(Some(_))) {
         let _ = std::fs::remove_file(&tmp);
