@@ -393,3 +393,46 @@ fn recovery_json_validates_against_the_schema() {
             .unwrap();
     assert_eq!(saved, report);
 }
+
+/// The inspector runs recovery as a job: `R` in the jobs view asks where to
+/// write, the effect starts it, and the finished job's report is shown.
+#[test]
+fn the_inspector_recovers_as_a_job() {
+    use esescope::tui::action::{Action, Effect, Prompt};
+    use esescope::worker::{JobOutput, WorkerEvent};
+    let tmp = tempfile::tempdir().unwrap();
+    for file in std::fs::read_dir(sample_dir("dirty-with-logs")).unwrap().flatten() {
+        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+    }
+    let db = std::sync::Arc::new(Database::open(tmp.path().join("database.edb")).unwrap());
+    let mut app = esescope::tui::app::App::new(
+        std::sync::Arc::clone(&db),
+        esescope::tui::theme::Theme { no_color: true },
+        ratatui::layout::Rect::new(0, 0, 100, 30),
+    );
+    app.load_logs(None);
+    app.update(Action::Prompt(Prompt::RecoverTo));
+    let effect = app.update(Action::Enter);
+    let Some(Effect::StartRecovery { out }) = effect else { panic!("{effect:?}") };
+    assert_eq!(out, format!("{}.recovered", tmp.path().join("database.edb").display()));
+    let id = app.start_recovery();
+    let set = app.logs.as_ref().unwrap().set.clone();
+    let result = recovery::recover(
+        &db,
+        &set,
+        StartAt::Recovery,
+        Path::new(&out),
+        esescope::format::LogTime::default(),
+        |_| ControlFlow::Continue(()),
+    )
+    .map_err(|e| e.to_string());
+    assert!(Path::new(&out).exists());
+    app.on_worker(WorkerEvent::Finished {
+        id,
+        output: JobOutput::Recovery(Box::new(result)),
+        cancelled: false,
+    });
+    let (message, _) = app.message.clone().unwrap();
+    assert!(message.starts_with("recovery wrote"), "{message}");
+    assert!(message.contains("1 transaction(s) undone"), "{message}");
+}
