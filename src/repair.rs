@@ -319,6 +319,36 @@ pub fn repair(
             }
         }
     }
+    // All-zero pages are unused space to the checksum scan, but damage when
+    // a tree points at them (-1019 on a page the engine will read).
+    for (pgno, tree) in crate::scan::trees::reached_uninitialized(db) {
+        let file_offset = pgno.file_offset(db.page_size());
+        let verdict = format!("uninitialized (-1019) but reached by the {tree}");
+        let damaged = db.page_bytes(pgno)?;
+        match from.map(|copy| patch_evidence(db, copy, pgno, damaged)) {
+            None => report.not_repaired.push(Unrepaired {
+                pgno,
+                file_offset,
+                verdict,
+                reason: "an all-zero page has nothing to correct, and no copy was given (--from)".into(),
+            }),
+            Some(Err(reason)) => report.not_repaired.push(Unrepaired { pgno, file_offset, verdict, reason }),
+            Some(Ok((page, evidence, note))) => {
+                let copy_dbtime = PageHeader::parse(&page, db.page_size()).map_or(0, |h| h.dbtime_dirtied.0);
+                let (changes, changed_bytes) = byte_changes(damaged, &page);
+                report.repaired.push(PageRepair {
+                    pgno,
+                    file_offset,
+                    verdict,
+                    fix: Fix::Patch { copy_dbtime, evidence },
+                    changes,
+                    changed_bytes,
+                    note,
+                });
+                new_pages.push((pgno, page));
+            }
+        }
+    }
     let header = updated_header(db, &report, now);
     if let Some((_, fields)) = &header {
         report.header_fields = fields.clone();

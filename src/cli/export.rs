@@ -123,13 +123,22 @@ fn write_json_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool, first
     Ok(tally)
 }
 
+/// A CSV error as the I/O error it wraps, keeping its kind (a closed pipe
+/// is not a failure).
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 fn write_csv_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool) -> io::Result<Tally> {
     let mut csv = csv::WriterBuilder::new().from_writer(out);
     let mut header: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     if deleted {
         header.insert(0, "_deleted");
     }
-    csv.write_record(&header)?;
+    csv.write_record(&header).map_err(csv_io)?;
     let mut tally = Tally { findings: Vec::new(), rows: 0 };
     let mut failure = None;
     let walk = table.rows(deleted, |row: Row| {
@@ -147,7 +156,8 @@ fn write_csv_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool) -> io:
         }
     });
     if let Some(e) = failure {
-        return Err(io::Error::other(e));
+        // keep the I/O error's kind, so that a closed pipe is not a failure
+        return Err(csv_io(e));
     }
     csv.flush()?;
     tally.findings.extend(walk.findings);

@@ -161,12 +161,20 @@ pub fn write_samples(dir: &Path, force: bool) -> Result<Vec<(Sample, PathBuf)>, 
 /// The fallback file cannot be written.
 pub fn bundled_sample() -> Result<PathBuf, Error> {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs").join("clean-8k.edb");
+    bundled_sample_in(&committed, &std::env::temp_dir().join("esescope-samples"))
+}
+
+/// [`bundled_sample`] with its two places given: `committed` when it is a
+/// file, else `clean-8k.edb` in `cache` (written when missing or different).
+///
+/// # Errors
+/// The fallback file cannot be written.
+pub fn bundled_sample_in(committed: &Path, cache: &Path) -> Result<PathBuf, Error> {
     if committed.is_file() {
-        return Ok(committed);
+        return Ok(committed.to_path_buf());
     }
-    let dir = std::env::temp_dir().join("esescope-samples");
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir.clone(), source })?;
-    let path = dir.join("clean-8k.edb");
+    std::fs::create_dir_all(cache).map_err(|source| Error::Write { path: cache.to_path_buf(), source })?;
+    let path = cache.join("clean-8k.edb");
     let bytes = teaching_database(CLEAN_8K)?.bytes;
     if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
         std::fs::write(&path, &bytes).map_err(|source| Error::Write { path: path.clone(), source })?;

@@ -22,6 +22,34 @@ const CATALOG_INDEXES: [(&str, PageNumber); 2] = [
     ("index RootObjects of table MSysObjects", PageNumber(10)),
 ];
 
+/// The all-zero pages that a tree points at: to the engine they are
+/// uninitialized (-1019), which is normal for unused pages but damage for
+/// a page a tree needs. Returns (page, the tree that reaches it).
+pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
+    if db.is_temporary() {
+        return Vec::new();
+    }
+    let catalog = Catalog::read(db);
+    let mut trees = vec![
+        ("table MSysObjects".to_string(), CATALOG_ROOT),
+        ("table MSysObjectsShadow".into(), SHADOW_ROOT),
+    ];
+    trees.extend(CATALOG_INDEXES.iter().map(|(n, p)| (n.to_string(), *p)));
+    trees.extend(catalog.trees());
+    let mut found: Vec<(PageNumber, String)> = Vec::new();
+    for (name, root) in trees {
+        let tree = if root == CATALOG_ROOT { catalog.walk.clone() } else { walk(db, root, |_, _| {}) };
+        for pgno in tree.unreadable {
+            let zeroed = db.page(pgno).is_ok_and(|p| p.is_zeroed());
+            if zeroed && !found.iter().any(|(p, _)| *p == pgno) {
+                found.push((pgno, name.clone()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Walks every tree and returns the findings, each prefixed with the tree's name.
 pub fn check_trees(db: &Database) -> Vec<Finding> {
     let catalog = Catalog::read(db);

@@ -50,6 +50,9 @@ pub struct TreeWalk {
     pub deleted: u64,
     /// Everything wrong with the tree.
     pub findings: Vec<Finding>,
+    /// Pages the tree points at that could not be read (outside the file,
+    /// or failing their checksum, all-zero pages included).
+    pub unreadable: Vec<PageNumber>,
 }
 
 impl TreeWalk {
@@ -107,10 +110,12 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
         }
         let db = self.db;
         let Ok(page) = db.page(pgno) else {
+            self.walk.unreadable.push(pgno);
             return self.page_finding(pgno, format!("page {pgno} ({from}) is not in the file"));
         };
         let unchecksummed = self.temporary && page.bytes.get(..8).is_some_and(|b| b.iter().all(|&x| x == 0));
         if !unchecksummed && !page_matches(page.bytes, pgno, db.page_size()) {
+            self.walk.unreadable.push(pgno);
             let verdict =
                 crate::scan::check_page(db, pgno).map(|c| c.verdict.label()).unwrap_or("unreadable");
             return self.page_finding(
@@ -244,7 +249,15 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
 /// (deleted ones included; check [`Node::is_deleted`]).
 pub fn walk(db: &Database, root: PageNumber, on_leaf: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
     let objid = db.page(root).map(|p| p.header.objid_fdp).unwrap_or_default();
-    let walk = TreeWalk { root, objid, pages: Vec::new(), entries: 0, deleted: 0, findings: Vec::new() };
+    let walk = TreeWalk {
+        root,
+        objid,
+        pages: Vec::new(),
+        entries: 0,
+        deleted: 0,
+        findings: Vec::new(),
+        unreadable: Vec::new(),
+    };
     let mut walker = Walker {
         db,
         temporary: db.is_temporary(),

@@ -66,6 +66,8 @@ pub enum Prompt {
     RepairTo,
     /// Where to write the copy recovered from the logs.
     RecoverTo,
+    /// Text to find in the rows of the open table.
+    FindRecord,
 }
 
 /// What the user asked for.

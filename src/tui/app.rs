@@ -603,6 +603,18 @@ impl App {
                 Ok(PageSpec::Offset(offset)) => self.goto_offset(offset),
                 Err(e) => self.notify(e, Level::Error),
             },
+            Prompt::FindRecord => {
+                let rows = super::views::records::RecordsState::list_rows(self.body());
+                let found =
+                    self.records.as_mut().map(|r| r.find(input, &self.db, &self.tables.catalog, rows));
+                match found {
+                    Some(Some(row)) => {
+                        self.notify(format!("{input:?} found in row {}", row + 1), Level::Info)
+                    }
+                    Some(None) => self.notify(format!("no row holds {input:?}"), Level::Error),
+                    None => {}
+                }
+            }
             Prompt::Search => {
                 let needles = search::parse_query(input)?;
                 let from = match (self.view, &self.page) {

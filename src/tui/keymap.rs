@@ -85,6 +85,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('-'), MAP, Action::ZoomOut, "zoom in / out"),
     bind(Char('r'), TABLES, Action::Records, "rows of the table"),
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
+    bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
@@ -169,7 +170,7 @@ pub fn footer(view: ViewId) -> String {
         ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
         ViewId::Logs => &["open", "close", "move", "copy"],
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
-        ViewId::Records => &["move", "rows / columns", "open", "close", "copy"],
+        ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],
         ViewId::Overview => {
             &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
         }

@@ -55,6 +55,7 @@ impl Widget for &App {
                     Prompt::SaveAs => "Save to file: ",
                     Prompt::RepairTo => "Write the repaired copy to (a new file): ",
                     Prompt::RecoverTo => "Recover from the logs into (a new file): ",
+                    Prompt::FindRecord => "Find a row (text in any column): ",
                 };
                 Line::from(vec![Span::styled(label, theme.title()), Span::raw(format!("{input}▏"))])
             }

@@ -1,7 +1,8 @@
 //! The teaching database of `sample-dbs/`: a few small tables that use
-//! every column type, secondary indexes (unique and not, ascending and
-//! descending), long values kept in the record and separated into the
-//! long-value tree, and enough rows for multi-level trees.
+//! every column type but UnsignedLongLong (which libesedb cannot read),
+//! secondary indexes (unique and not, ascending and descending), long
+//! values kept in the record and separated into the long-value tree, and
+//! enough rows for trees of two and three levels.
 //!
 //! Everything is deterministic: values come from a fixed-seed generator and
 //! all times are fixed, so the same call always gives the same bytes.
@@ -269,7 +270,7 @@ pub const CLEAN_8K: SampleSize = SampleSize {
     people: 300,
     readings: 400,
     notes_len: 120,
-    files: 500,
+    files: 800,
     min_pages: 126,
 };
 /// `clean-32k`: 32 KiB pages; long notes so the `people` tree has branch pages.

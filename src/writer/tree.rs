@@ -12,7 +12,7 @@
 use crate::format::page::PageFlags;
 use crate::format::{DbTime, ObjectId, PageNumber, PageSize};
 
-use super::page::{NodeImage, PageImage};
+use super::page::{common_prefix_len, compressed_cost, prefix_pays, NodeImage, PageImage};
 use super::WriteError;
 
 /// One tree to write.
@@ -114,6 +114,8 @@ impl TreePlan {
                         node.data = child_pgno.0.to_le_bytes().to_vec();
                     }
                 }
+                // Below the root, keys share the page's prefix (tag 0), as the engine writes them.
+                image.compress_keys();
                 *dbtime += 1;
                 image.dbtime = DbTime(*dbtime);
                 out.push(image);
@@ -142,27 +144,42 @@ fn usable(size: PageSize) -> usize {
     size.len() - size.header_len()
 }
 
-/// Splits `nodes` into pages, each at most `limit` bytes of nodes and tags
-/// (at least one node per page, which must fit `usable - 4` with tag 0).
+/// Splits `nodes` into non-root pages, each at most `limit` bytes of
+/// nodes and tags once its keys are prefix-compressed (at least one node
+/// per page, which must fit `most` with tag 0).
 fn pack(nodes: Vec<NodeImage>, limit: usize, most: usize) -> Result<Vec<Vec<NodeImage>>, WriteError> {
     let mut pages: Vec<Vec<NodeImage>> = Vec::new();
     let mut current: Vec<NodeImage> = Vec::new();
-    let mut used = 4; // tag 0
+    // Running totals of the page being filled: plain cost and shared prefix.
+    let (mut plain, mut shared) = (4usize, 0usize);
+    let cost_of = |plain: usize, shared: usize, count: usize| {
+        if prefix_pays(count, shared) {
+            plain - count * shared + count * 2 + shared
+        } else {
+            plain
+        }
+    };
     for node in nodes {
         let cost = node.stored_len() + 4;
         if cost + 4 > most {
             return Err(WriteError::NodeTooLarge { len: node.stored_len(), most: most - 8 });
         }
-        if !current.is_empty() && used + cost > limit {
+        let with =
+            current.first().map_or(node.key.len(), |f| shared.min(common_prefix_len(&f.key, &node.key)));
+        if !current.is_empty() && cost_of(plain + cost, with, current.len() + 1) > limit {
             pages.push(std::mem::take(&mut current));
-            used = 4;
+            plain = 4;
+            shared = node.key.len();
+        } else {
+            shared = with;
         }
-        used += cost;
+        plain += cost;
         current.push(node);
     }
     if !current.is_empty() || pages.is_empty() {
         pages.push(current);
     }
+    debug_assert!(pages.iter().all(|p| p.len() == 1 || compressed_cost(p) <= limit));
     Ok(pages)
 }
 

@@ -316,3 +316,28 @@ fn records_view_decodes_rows_and_shows_a_whole_long_value() {
     app.update(Action::Escape);
     assert_eq!(app.records.as_ref().unwrap().focus, esescope::tui::views::records::RecordsFocus::Rows);
 }
+
+#[test]
+fn slash_in_the_records_view_finds_a_row_by_any_value() {
+    let mut app = app(Path::new("sample-dbs/clean-8k.edb"), false);
+    app.update(Action::Show(ViewId::Tables));
+    let index = app.tables.catalog.tables.iter().position(|t| t.table.name == "people").unwrap();
+    for _ in 0..index {
+        app.update(Action::Down);
+    }
+    app.update(Action::Records);
+    let email = |app: &App| {
+        let dump = app.records.as_ref().unwrap().dump.as_ref().unwrap();
+        dump.columns.iter().find(|c| c.name == "Email").unwrap().value.to_text()
+    };
+    app.update(Action::Prompt(Prompt::FindRecord));
+    type_text(&mut app, ".17@EXAMPLE");
+    app.update(Action::Enter);
+    assert!(email(&app).ends_with(".17@example.org"), "{}", email(&app));
+    assert_eq!(app.records.as_ref().unwrap().selected, 16);
+    app.update(Action::Prompt(Prompt::FindRecord));
+    type_text(&mut app, "no such text anywhere");
+    app.update(Action::Enter);
+    assert!(app.message.as_ref().unwrap().0.starts_with("no row holds"));
+    assert_eq!(app.records.as_ref().unwrap().selected, 16, "the selection stays");
+}

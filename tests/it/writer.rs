@@ -347,7 +347,7 @@ fn clean_8k_has_a_tree_with_internal_pages_below_the_root() {
         assert!(flags.contains(PageFlags::PARENT_OF_LEAF) && !flags.contains(PageFlags::ROOT), "{flags:?}");
     }
     assert!(tree.findings.is_empty(), "{:?}", tree.findings);
-    assert_eq!(tree.entries, 500);
+    assert_eq!(tree.entries, 800);
 }
 
 /// Runs an esescope command line and returns its exit code and JSON output.
@@ -428,4 +428,15 @@ fn verify_tables_tree_and_catalog_commands_agree_with_the_writer() {
             assert_eq!(!found["long_value"].is_null(), has_lv, "{}", table.name);
         }
     }
+}
+
+#[test]
+fn the_bundled_sample_is_the_committed_one_or_written_afresh() {
+    use esescope::cli::sample::{bundled_sample, bundled_sample_in};
+    assert_eq!(bundled_sample().unwrap(), sample_dir().join("clean-8k.edb"));
+    let cache = tempfile::tempdir().unwrap();
+    let missing = cache.path().join("no-such-checkout/clean-8k.edb");
+    let path = bundled_sample_in(&missing, &cache.path().join("cache")).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(sample_dir().join("clean-8k.edb")).unwrap());
+    assert!(Database::open(&path).unwrap().header().is_some());
 }

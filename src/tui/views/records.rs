@@ -144,6 +144,28 @@ impl RecordsState {
         self.decode(&Table::new(db, catalog, &self.def), rows);
     }
 
+    /// Selects the next row (after the selected one, wrapping around) in
+    /// which some value's text contains `query`, ignoring case; returns its
+    /// index, or `None` when no row has it.
+    pub fn find(&mut self, query: &str, db: &Database, catalog: &Catalog, rows: usize) -> Option<usize> {
+        let needle = query.to_lowercase();
+        if needle.is_empty() || self.locations.is_empty() {
+            return None;
+        }
+        let table = Table::new(db, catalog, &self.def);
+        let count = self.locations.len();
+        let found = (1..=count).map(|step| (self.selected + step) % count).find(|&i| {
+            let Some(&(pgno, tag)) = self.locations.get(i) else { return false };
+            table
+                .row_at(pgno, tag)
+                .is_some_and(|row| row.values.iter().any(|v| v.to_text().to_lowercase().contains(&needle)))
+        })?;
+        self.selected = found;
+        self.focus = RecordsFocus::Rows;
+        self.decode(&table, rows);
+        Some(found)
+    }
+
     /// The row list pane's height for a body of `body` rows.
     pub fn list_rows(body: Rect) -> usize {
         usize::from(body.height.saturating_sub(2) / 2).saturating_sub(2).max(1)
