@@ -6,6 +6,7 @@ pub mod database;
 pub mod export;
 pub mod logs;
 pub mod output;
+pub mod recovery;
 pub mod sample;
 pub mod trees;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Report(database::ReportArgs),
     /// Repair into a new file: ECC single-bit fixes, pages patched from a copy.
     Repair(database::RepairArgs),
+    /// Soft recovery from the transaction logs into a new file (--plan: dry run).
+    Recover(recovery::RecoverArgs),
     /// A log directory: the generation chain, checkpoint and database positions.
     Logs(logs::LogsArgs),
     /// One log file like eseutil /ml: header, segments, end of data, records.
@@ -104,6 +107,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Verify(args) => database::verify(args, mode, out),
         Command::Report(args) => database::report(args, mode, out),
         Command::Repair(args) => database::repair(args, mode, out),
+        Command::Recover(args) => recovery::recover(args, mode, out),
         Command::Logs(args) => logs::logs(args, mode, out),
         Command::Log(args) => logs::log(args, out),
         Command::Checkpoint(args) => logs::checkpoint(args, out),

@@ -69,6 +69,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Recovery refused to run or to go on; nothing was written.
+    #[error("{}: recovery refused: {source}", .path.display())]
+    Recovery {
+        /// The database being recovered.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::recovery::RecoveryError,
+    },
     /// The writer could not build a database.
     #[error("cannot build the database: {0}")]
     Build(#[from] crate::writer::WriteError),

@@ -9,6 +9,8 @@
 //!   page size, and hands out pages. Owns the crate's only `unsafe` (the mmap).
 //! - [`scan`]: long-running checks over a whole database, as plain functions
 //!   with a progress callback.
+//! - [`txlog`], [`repair`], [`recovery`]: log sets and their chain; repair
+//!   and log replay into a new file, as plain functions with a progress callback.
 //! - [`report`]: the one output model (findings, page dumps, header
 //!   comparisons) with text and JSON renderers, shared by every front end.
 //! - [`cli`]: the command-line front end; each subcommand writes to any
@@ -21,6 +23,7 @@
 pub mod cli;
 pub mod error;
 pub mod format;
+pub mod recovery;
 pub mod repair;
 pub mod report;
 pub mod scan;

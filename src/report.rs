@@ -11,6 +11,7 @@ pub mod incident;
 pub mod markdown;
 pub mod page;
 pub mod record;
+pub mod recovery;
 pub mod txlog;
 pub mod verify;
 

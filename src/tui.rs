@@ -135,6 +135,23 @@ impl Runtime {
                 }));
                 app.notify("repair started (x cancels; the open file is only read)", Level::Info);
             }
+            Effect::StartRecovery { out } => {
+                let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };
+                let id = app.start_recovery();
+                let db = Arc::clone(&self.db);
+                let out = std::path::PathBuf::from(out);
+                let now = crate::repair::now();
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    let from = crate::recovery::StartAt::Recovery;
+                    let result = crate::recovery::recover(&db, &set, from, &out, now, progress)
+                        .map_err(|e| format!("{e:#}"));
+                    JobOutput::Recovery(Box::new(result))
+                }));
+                app.notify(
+                    "recovery started (x cancels; the open file and its logs are only read)",
+                    Level::Info,
+                );
+            }
             Effect::Cancel(id) => {
                 if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
                     job.cancel();

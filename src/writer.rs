@@ -18,6 +18,9 @@
 //! - [`database`]: a whole file from a [`database::DatabaseSpec`].
 //! - [`sample`] and [`damage`]: the teaching database and the damaged
 //!   samples of `sample-dbs/`, deterministic to the byte.
+//! - [`log_record`] and [`txlog`]: log records from their fields, log files
+//!   (header, checksummed segments, fragments) and the checkpoint file;
+//!   [`scenario`]: a dirty database with the logs that recover it.
 //!
 //! For recovery and its tests: [`database::write_database`] with a
 //! [`header::HeaderSpec::dirty`] header writes a database left in dirty
@@ -36,12 +39,15 @@ pub mod damage;
 pub mod database;
 pub mod header;
 pub mod key;
+pub mod log_record;
 pub mod page;
 pub mod record;
 pub mod sample;
+pub mod scenario;
 pub mod schema;
 pub mod space;
 pub mod tree;
+pub mod txlog;
 
 use crate::format::PageNumber;
 

@@ -9,6 +9,7 @@ use clap::Args;
 
 use crate::writer::damage::{samples, Sample};
 use crate::writer::sample::{teaching_database, CLEAN_8K};
+use crate::writer::scenario::{build, Kind};
 use crate::Error;
 
 /// `sample` arguments.
@@ -29,6 +30,7 @@ pub struct SampleArgs {
 /// The directory or a file cannot be written.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let written = write_samples(&args.out, args.force)?;
+    let logs = write_log_samples(&args.out, args.force)?;
     for (sample, path) in written {
         writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
         if sample.damage.is_empty() {
@@ -38,7 +40,87 @@ pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error>
             writeln!(out, "  {}", damage.describe())?;
         }
     }
+    for (dir, files, what) in logs {
+        writeln!(out, "{}/  {files} files", dir.display())?;
+        writeln!(out, "  {what}")?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The log samples: (directory name, scenario, log file left out, what it shows).
+const LOG_SAMPLES: &[(&str, Kind, Option<&str>, &str)] = &[
+    (
+        "dirty-with-logs",
+        Kind::DirtyWithLogs,
+        None,
+        "dirty shutdown, three generations and a checkpoint: needs replay",
+    ),
+    (
+        "missing-log",
+        Kind::DirtyWithLogs,
+        Some("edb00002.log"),
+        "generation 2 missing: recovery refuses, naming it",
+    ),
+    (
+        "checkpoint-exhaustion",
+        Kind::CheckpointExhaustion(12),
+        None,
+        "an open transaction holds the checkpoint at generation 1 while the log head is at generation 15",
+    ),
+];
+
+/// One log sample directory to write: its path, its files with their
+/// bytes, the file it must not have, and what it shows.
+type PlannedDir = (PathBuf, Vec<(PathBuf, Vec<u8>)>, Option<PathBuf>, &'static str);
+
+/// Writes the log samples (issue 7) into subdirectories of `dir`, built on
+/// the `clean-8k.edb` written there by [`write_samples`]: each holds
+/// `database.edb` in dirty shutdown, its `edb*.log` generations and
+/// `edb.chk`. Files already there with the same bytes are left alone; other
+/// ones are replaced only with `force`. Returns (directory, number of files,
+/// what it shows).
+///
+/// # Errors
+/// `clean-8k.edb` is not in `dir`, the scenario cannot be built on it, a
+/// different file exists without `force`, or a file cannot be written.
+pub fn write_log_samples(dir: &Path, force: bool) -> Result<Vec<(PathBuf, usize, &'static str)>, Error> {
+    let base = crate::store::Database::open(dir.join("clean-8k.edb"))?;
+    let mut planned: Vec<PlannedDir> = Vec::new();
+    for &(name, kind, left_out, what) in LOG_SAMPLES {
+        let scenario = build(&base, kind)
+            .map_err(|reason| Error::NotDatabase { path: base.path().to_path_buf(), reason })?;
+        let sub = dir.join(name);
+        let mut files =
+            vec![(sub.join("database.edb"), scenario.database), (sub.join("edb.chk"), scenario.checkpoint)];
+        files.extend(scenario.logs.into_iter().map(|(n, b)| (sub.join(n), b)));
+        files.retain(|(p, _)| left_out.is_none_or(|gone| p.file_name().is_none_or(|n| n != gone)));
+        planned.push((sub.clone(), files, left_out.map(|gone| sub.join(gone)), what));
+    }
+    // check every file before writing any, so a refusal changes nothing
+    for (_, files, gone, _) in &planned {
+        if let Some(gone) = gone.as_ref().filter(|g| !force && g.exists()) {
+            return Err(Error::OutputExists { path: gone.clone() });
+        }
+        for (path, bytes) in files {
+            if !force && path.exists() && std::fs::read(path).ok().as_deref() != Some(&bytes[..]) {
+                return Err(Error::OutputExists { path: path.clone() });
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for (sub, files, gone, what) in planned {
+        std::fs::create_dir_all(&sub).map_err(|source| Error::Write { path: sub.clone(), source })?;
+        for (path, bytes) in &files {
+            if std::fs::read(path).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(path, bytes).map_err(|source| Error::Write { path: path.clone(), source })?;
+            }
+        }
+        if let Some(gone) = gone.filter(|g| g.exists()) {
+            std::fs::remove_file(&gone).map_err(|source| Error::Write { path: gone.clone(), source })?;
+        }
+        written.push((sub, files.len(), what));
+    }
+    Ok(written)
 }
 
 /// Writes every sample into `dir` (created if missing) and returns them

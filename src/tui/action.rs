@@ -64,6 +64,8 @@ pub enum Prompt {
     SaveAs,
     /// Where to write a repaired copy.
     RepairTo,
+    /// Where to write the copy recovered from the logs.
+    RecoverTo,
     /// Text to find in the rows of the open table.
     FindRecord,
 }
@@ -176,6 +178,11 @@ pub enum Effect {
     StartVerify,
     /// Start a repair job writing a new file.
     StartRepair {
+        /// The new file.
+        out: String,
+    },
+    /// Start a recovery job (log replay) writing a new file.
+    StartRecovery {
         /// The new file.
         out: String,
     },

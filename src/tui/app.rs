@@ -199,6 +199,11 @@ impl App {
         self.new_job("repair", 2 * u64::from(self.db.page_count()))
     }
 
+    /// Registers a recovery job and returns its id; the caller runs it.
+    pub fn start_recovery(&mut self) -> JobId {
+        self.new_job("recovery", 3)
+    }
+
     /// Shows a message in the status line.
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
@@ -398,6 +403,7 @@ impl App {
                 let initial = match prompt {
                     Prompt::SaveAs => self.default_save_name(),
                     Prompt::RepairTo => format!("{}.repaired", self.db.path().display()),
+                    Prompt::RecoverTo => format!("{}.recovered", self.db.path().display()),
                     _ => String::new(),
                 };
                 self.prompt = Some((prompt, initial));
@@ -632,6 +638,13 @@ impl App {
                 return Some(Effect::Save { path: input.trim().to_string(), text });
             }
             Prompt::RepairTo => return Some(Effect::StartRepair { out: input.trim().to_string() }),
+            Prompt::RecoverTo => {
+                if self.logs.is_none() {
+                    self.notify("no log set beside the database (open it with --logs DIR)", Level::Error);
+                    return None;
+                }
+                return Some(Effect::StartRecovery { out: input.trim().to_string() });
+            }
         }
         None
     }
@@ -702,6 +715,27 @@ impl App {
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
                 }
                 Err(e) => self.notify(format!("repair failed: {e}"), Level::Error),
+            }
+        }
+        if let WorkerEvent::Finished { output: JobOutput::Recovery(result), .. } = &event {
+            match result.as_ref() {
+                Ok(report) => {
+                    let mut text = Vec::new();
+                    let _ = crate::report::recovery::write_report(&mut text, report);
+                    let (apply, skip, _) = report.plan.counts();
+                    let summary = match (&report.output, report.cancelled) {
+                        (_, true) => "recovery cancelled: nothing was written".to_string(),
+                        (Some(out), false) => format!(
+                            "recovery wrote {}: {apply} page record(s) redone, {skip} skipped, {} transaction(s) undone",
+                            out.path,
+                            report.undone.len()
+                        ),
+                        (None, false) => "recovery wrote nothing".to_string(),
+                    };
+                    self.notify(summary, Level::Info);
+                    self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
+                }
+                Err(e) => self.notify(format!("recovery refused: {e}"), Level::Error),
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Verify(report), cancelled, .. } = event {

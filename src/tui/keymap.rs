@@ -88,6 +88,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
+    bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 

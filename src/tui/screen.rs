@@ -54,6 +54,7 @@ impl Widget for &App {
                     Prompt::Search => "Search (hex bytes or text): ",
                     Prompt::SaveAs => "Save to file: ",
                     Prompt::RepairTo => "Write the repaired copy to (a new file): ",
+                    Prompt::RecoverTo => "Recover from the logs into (a new file): ",
                     Prompt::FindRecord => "Find a row (text in any column): ",
                 };
                 Line::from(vec![Span::styled(label, theme.title()), Span::raw(format!("{input}▏"))])

@@ -61,7 +61,7 @@ pub struct JobsState {
     pub report: Option<VerifyReport>,
     /// Selected finding.
     pub selected: usize,
-    /// The text of the last repair report.
+    /// The text of the last repair or recovery report.
     pub repair_text: Option<String>,
 }
 

@@ -1,0 +1,390 @@
+//! Soft recovery into a new file (spec `ese-log-and-checkpoint-format.md`
+//! section 6): plan the replay from the checkpoint to the end of the log,
+//! redo each page record the dbtime rule says is missing, undo what open
+//! transactions left, and write the result as a clean-shutdown copy. The
+//! input database and the logs are only read.
+//!
+//! Two plain functions with a progress callback, as [`crate::repair`]:
+//! [`plan`] (the dry run, `recover --plan`) and [`recover`]. Record-type
+//! handling is in [`support`], the pages a record touches in [`pages`],
+//! page redo in [`redo`], the header and the output file in [`output`].
+
+pub mod merge;
+pub mod node_op;
+pub mod output;
+pub mod pages;
+pub mod plan;
+mod planner;
+pub mod redo;
+pub mod split;
+pub mod support;
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use plan::{DbtimeVerdict, Decision, Plan, PlanEntry, Reason, StartAt};
+
+use crate::format::txlog::record::Record;
+use crate::format::txlog::LogFile;
+use crate::format::{Lgpos, LogTime};
+use crate::scan::{Progress, VerifyCounts};
+use crate::store::Database;
+use crate::txlog::{LogEntry, LogSet};
+use crate::Error;
+
+/// Why recovery refuses to run or to go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoveryError {
+    /// Neither database header copy is valid.
+    #[error("neither database header copy is valid, so its log position and signatures are unknown")]
+    NoHeader,
+    /// The log set has no readable generation.
+    #[error("the log directory holds no readable log generation")]
+    NoLogs,
+    /// The database's log signature is not the stream's.
+    #[error(
+        "the logs belong to another database: generation {generation:#X} ({path}) has log signature {logs}, the database's signLog is {database} (-530 JET_errBadLogSignature)"
+    )]
+    ForeignLogs {
+        /// A generation of the stream found.
+        generation: i32,
+        /// Its file.
+        path: String,
+        /// The stream's signature.
+        logs: String,
+        /// The database's.
+        database: String,
+    },
+    /// A generation between the start and the end is not there.
+    #[error("log generation {generation:#X} is needed (replay reads {first:#X} to {last:#X}) but is missing from the directory (-528 JET_errMissingLogFile)")]
+    MissingGeneration {
+        /// The missing generation.
+        generation: i32,
+        /// First generation replay reads.
+        first: i32,
+        /// Last generation replay reads.
+        last: i32,
+    },
+    /// A needed generation is there but belongs to another log stream.
+    #[error("log generation {generation:#X} ({path}) belongs to another log stream: its signLog is not this database's (-530 JET_errBadLogSignature)")]
+    ForeignGeneration {
+        /// The generation.
+        generation: i32,
+        /// The file.
+        path: String,
+    },
+    /// A needed generation is damaged.
+    #[error("log generation {generation:#X} ({path}) is damaged: {problem} (-501 JET_errLogFileCorrupt)")]
+    DamagedGeneration {
+        /// The generation.
+        generation: i32,
+        /// The file.
+        path: String,
+        /// The first problem.
+        problem: String,
+    },
+    /// A record type recovery does not handle.
+    #[error("record type {name} ({code}) at {lgpos} is not supported: {why}; nothing was written")]
+    Unsupported {
+        /// The type's name.
+        name: &'static str,
+        /// Its code.
+        code: u8,
+        /// The first one.
+        lgpos: Lgpos,
+        /// Why it stops recovery.
+        why: &'static str,
+    },
+    /// A page record that cannot be replayed safely.
+    #[error("{name} at {lgpos} on page {pgno}: {reason}; nothing was written")]
+    Stop {
+        /// The record type's name.
+        name: &'static str,
+        /// Where.
+        lgpos: Lgpos,
+        /// The first page at fault.
+        pgno: u32,
+        /// Why.
+        reason: String,
+    },
+    /// No record in the replayed range attaches this database.
+    #[error("no AttachDB, CreateDB or attach list in the replayed logs names this database (its signDb {sign_db}): these logs are of another database of the instance")]
+    NotAttached {
+        /// The database's signDb.
+        sign_db: String,
+    },
+    /// Open transactions changed this database and their undo is not possible.
+    #[error("transaction of session {procid:#x} (begun at {begin}) is open at the end of the log: {why}; nothing was written")]
+    Undo {
+        /// Session.
+        procid: u16,
+        /// Its begin.
+        begin: Lgpos,
+        /// Why it cannot be undone.
+        why: String,
+    },
+}
+
+fn chain(set: &LogSet) -> impl Iterator<Item = (&LogEntry, &LogFile)> {
+    set.logs.iter().filter(|e| e.in_chain).filter_map(|e| e.log.as_ref().map(|l| (e, l)))
+}
+
+/// The start position, why there, and the dbid the database starts with.
+fn start_position(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+) -> Result<(Lgpos, String, Option<u8>), RecoveryError> {
+    let header = db.header().ok_or(RecoveryError::NoHeader)?;
+    let (first_entry, first) = chain(set).next().ok_or(RecoveryError::NoLogs)?;
+    let checkpoint = set.checkpoint.as_ref().and_then(|c| c.current());
+    let begin_of = |generation: i32| {
+        let csec = chain(set)
+            .find(|(_, l)| l.header.generation == generation)
+            .map_or(1, |(_, l)| l.header.csec_header);
+        Lgpos { generation, isec: csec, ib: 0 }
+    };
+    let (start, reason) = match from {
+        StartAt::Oldest => (
+            begin_of(first.header.generation),
+            format!("the oldest generation in the directory ({})", first_entry.path.display()),
+        ),
+        StartAt::Recovery => match checkpoint {
+            Some(c)
+                if header.gen_min_required > 0 && header.gen_min_required < c.lgpos_checkpoint.generation =>
+            {
+                (
+                    begin_of(header.gen_min_required),
+                    format!(
+                        "the database's lGenMinRequired {:#X}, older than the checkpoint",
+                        header.gen_min_required
+                    ),
+                )
+            }
+            Some(c) => (c.lgpos_checkpoint, format!("the checkpoint {}", c.lgpos_checkpoint)),
+            None if !header.lgpos_consistent.is_zero() => {
+                (header.lgpos_consistent, "the database's lgposConsistent (no checkpoint)".to_string())
+            }
+            None if header.gen_min_required > 0 => (
+                begin_of(header.gen_min_required),
+                "the database's lGenMinRequired (no checkpoint)".to_string(),
+            ),
+            None => (begin_of(first.header.generation), "the oldest generation (no checkpoint)".to_string()),
+        },
+    };
+    // the attach list that describes the databases at the start (spec 5.3)
+    let attach = match checkpoint {
+        Some(c) if c.version & 1 != 0 && start == c.lgpos_checkpoint => c.attached.clone(),
+        _ => chain(set)
+            .find(|(_, l)| l.header.generation == start.generation)
+            .map(|(_, l)| l.header.attached.clone())
+            .unwrap_or_default(),
+    };
+    let dbid = attach.iter().find(|a| a.sign_db == header.sign_db).map(|a| a.dbid);
+    Ok((start, reason, dbid))
+}
+
+/// Checks that the log set is this database's and holds every generation
+/// from `start` to the end (the newest present, or the database's
+/// lGenMaxRequired when that is later).
+fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos), RecoveryError> {
+    let header = db.header().ok_or(RecoveryError::NoHeader)?;
+    let (entry, newest) = chain(set).last().ok_or(RecoveryError::NoLogs)?;
+    if Some(header.sign_log) != set.sign_log {
+        return Err(RecoveryError::ForeignLogs {
+            generation: newest.header.generation,
+            path: entry.path.display().to_string(),
+            logs: newest.header.sign_log.to_string(),
+            database: header.sign_log.to_string(),
+        });
+    }
+    let last = newest.header.generation.max(header.gen_max_required);
+    for generation in start.generation..=last {
+        if let Some((entry, log)) = chain(set).find(|(_, l)| l.header.generation == generation) {
+            if let Some(problem) = log.body_problems().first() {
+                return Err(RecoveryError::DamagedGeneration {
+                    generation,
+                    path: entry.path.display().to_string(),
+                    problem: problem.message.clone(),
+                });
+            }
+            continue;
+        }
+        let named = |e: &LogEntry| matches!(e.role, crate::txlog::Role::Archived { name_generation } if name_generation == generation);
+        let foreign = set.logs.iter().find(|e| {
+            !e.in_chain
+                && e.role != crate::txlog::Role::Tmp
+                && (e.generation() == Some(generation) || named(e))
+        });
+        return Err(match foreign {
+            Some(e) => RecoveryError::ForeignGeneration { generation, path: e.path.display().to_string() },
+            None => RecoveryError::MissingGeneration { generation, first: start.generation, last },
+        });
+    }
+    Ok((last, newest.end()))
+}
+
+/// Plans recovery of `db` from the logs of `set`: every page record from
+/// the start to the end of the log with apply, skip or stop and the reason
+/// (the dry run of `recover --plan`). Only reads.
+///
+/// # Errors
+/// The logs are not this database's, a needed generation is missing,
+/// foreign or damaged, or the database header is unreadable.
+pub fn plan(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Plan, RecoveryError> {
+    let (start, reason, dbid) = start_position(db, set, from)?;
+    let (_, end) = check_chain(db, set, start)?;
+    let mut planner = planner::Planner::new(db, start, reason, end, dbid);
+    let records: Vec<&Record> = chain(set)
+        .filter(|(_, l)| l.header.generation >= start.generation)
+        .flat_map(|(_, l)| l.records.records.iter())
+        .collect();
+    planner::plan_records(&mut planner, records.iter().copied(), records.len() as u64, &mut on_progress);
+    Ok(planner.finish())
+}
+
+/// What a recovery did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryReport {
+    /// The database recovered (unchanged).
+    pub input: crate::repair::FileDigest,
+    /// The log directory.
+    pub logs: String,
+    /// The plan that was carried out.
+    pub plan: Plan,
+    /// Pages written, with the records redone on each.
+    pub pages: Vec<output::PageChange>,
+    /// Transactions rolled back.
+    pub undone: Vec<plan::OpenTransaction>,
+    /// Header fields changed (in both copies).
+    pub header_fields: Vec<String>,
+    /// The recovered database; `None` when cancelled.
+    pub output: Option<crate::repair::FileDigest>,
+    /// Verify of the output.
+    pub verify_after: Option<VerifyCounts>,
+    /// True when stopped before the end (then no output exists).
+    pub cancelled: bool,
+    /// What the output is and is not (it has no log records of its own).
+    pub note: String,
+}
+
+/// What a recovered file is: clean and consistent without its logs, but
+/// with no RecoveryUndo/Undo/RecoveryQuit records of its own (spec 6.8).
+pub const OUTPUT_NOTE: &str = "esescope writes no log records: the new file is in clean shutdown and needs no log to open, \
+     but ESE would not find the RecoveryUndo/Undo/RecoveryQuit records its own recovery appends, so do not replay these \
+     logs into it again";
+
+/// Recovers `db` from the logs of `set`, replaying from `from` (where
+/// recovery starts, or the oldest generation: the dbtime rule makes an
+/// earlier start safe), into the new file `out`: redo by
+/// the dbtime rule, undo of open transactions, header set to clean shutdown
+/// with lgposConsistent at the end of the log. `out` is written through a
+/// temporary file, synced and renamed; a `Break` from `on_progress` stops
+/// the recovery and leaves no output file.
+///
+/// # Errors
+/// `out` exists; any [`RecoveryError`] (wrapped with the database path),
+/// including an unsupported record or a page that cannot be replayed; writing fails.
+pub fn recover(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    out: &Path,
+    now: LogTime,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<RecoveryReport, Error> {
+    let refuse = |source: RecoveryError| Error::Recovery { path: db.path().to_path_buf(), source };
+    if out.exists() {
+        return Err(Error::OutputExists { path: out.to_path_buf() });
+    }
+    let mut cancelled = false;
+    let plan = plan(db, set, from, |p| {
+        let flow = on_progress(Progress { done: p.done, total: 3 * p.total.max(1) });
+        cancelled |= flow.is_break();
+        flow
+    })
+    .map_err(refuse)?;
+    let mut report = RecoveryReport {
+        input: crate::repair::FileDigest {
+            path: db.path().display().to_string(),
+            sha256: output::sha256(db.bytes()),
+        },
+        logs: set.dir.display().to_string(),
+        plan,
+        pages: Vec::new(),
+        undone: Vec::new(),
+        header_fields: Vec::new(),
+        output: None,
+        verify_after: None,
+        cancelled,
+        note: OUTPUT_NOTE.to_string(),
+    };
+    if cancelled {
+        return Ok(report);
+    }
+    if report.plan.dbid.is_none() {
+        let sign_db = db.header().map(|h| h.sign_db.to_string()).unwrap_or_default();
+        return Err(refuse(RecoveryError::NotAttached { sign_db }));
+    }
+    if let Some(u) = report.plan.unsupported.first() {
+        return Err(refuse(RecoveryError::Unsupported {
+            name: u.name,
+            code: u.record_type.0,
+            lgpos: u.first,
+            why: u.why,
+        }));
+    }
+    if let Some(stop) = report.plan.first_stop() {
+        let pgno =
+            stop.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).map_or(0, |p| p.touch.pgno);
+        return Err(refuse(RecoveryError::Stop {
+            name: stop.name,
+            lgpos: stop.lgpos,
+            pgno,
+            reason: stop.reason.describe().to_string(),
+        }));
+    }
+    let records: Vec<&Record> = chain(set).flat_map(|(_, l)| l.records.records.iter()).collect();
+    let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
+    let (pages, undone, dbtime) = redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
+    report.undone = undone;
+    let (header, fields) = output::clean_header(db, &report.plan, dbtime, now).map_err(refuse)?;
+    report.header_fields = fields;
+    report.pages = output::page_changes(db, &pages);
+    let total = 3 * report.plan.entries.len().max(1) as u64;
+    if on_progress(Progress { done: total / 3 * 2, total }).is_break() {
+        report.cancelled = true;
+        return Ok(report);
+    }
+    let sha = output::write_atomically(db, out, &pages, &header, &mut || {
+        on_progress(Progress { done: total / 3 * 2, total })
+    })?;
+    let Some(sha) = sha else {
+        report.cancelled = true;
+        return Ok(report);
+    };
+    let after = Database::open(out)?;
+    let verify = crate::scan::verify(&after, |_| ControlFlow::Continue(()));
+    report.verify_after = Some(verify.counts);
+    report.output = Some(crate::repair::FileDigest { path: out.display().to_string(), sha256: sha });
+    let _ = on_progress(Progress { done: total, total });
+    Ok(report)
+}
+
+/// The directory a recovery report is saved in beside `out`: NEW.recovery.txt and NEW.recovery.json.
+pub fn report_paths(out: &Path) -> (PathBuf, PathBuf) {
+    let sidecar = |ext: &str| {
+        let mut name = out.as_os_str().to_owned();
+        name.push(ext);
+        PathBuf::from(name)
+    };
+    (sidecar(".recovery.txt"), sidecar(".recovery.json"))
+}

@@ -1,0 +1,133 @@
+//! The pages a page record touches, each with the dbtime it must have
+//! before the change (spec 4.5.1, 4.5.4): one page for node records, up to
+//! four for Split2 and Merge2, the FDP and its space-tree roots for FDP
+//! creation. Pure over the record's bytes.
+
+use serde::Serialize;
+
+use crate::format::txlog::record::Record;
+use crate::format::types::{le_u32, le_u64};
+
+/// `dbtimeNil`: no before-dbtime (a new page, or one dirtied earlier in the same macro).
+pub const DBTIME_NIL: u64 = u64::MAX;
+
+/// What a page record says about one page it touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Touch {
+    /// The page.
+    pub pgno: u32,
+    /// Its role in the record (`page`, `new`, `right`, `left`, `parent`, `oe`, `ae`).
+    pub role: &'static str,
+    /// The dbtime the page must have before the change; `None` for dbtimeNil.
+    pub dbtime_before: Option<u64>,
+}
+
+/// The dbtime every touched page has after the record (offset 8, or 12 for NewPage).
+pub fn dbtime_after(record: &Record) -> u64 {
+    let at = if record.record_type.0 == 95 { 12 } else { 8 };
+    le_u64(&record.bytes, at).unwrap_or(0)
+}
+
+fn before(value: Option<u64>) -> Option<u64> {
+    value.filter(|&v| v != DBTIME_NIL && v != 0)
+}
+
+/// The pages `record` touches. Empty for records that are not page records,
+/// and for fields that do not fit in the record (a truncated record).
+pub fn touches(record: &Record) -> Vec<Touch> {
+    let b = &record.bytes;
+    let u32_at = |o: usize| le_u32(b, o);
+    let u64_at = |o: usize| le_u64(b, o);
+    let mut list = Vec::new();
+    let mut push = |pgno: Option<u32>, role: &'static str, dbtime_before: Option<u64>| {
+        if let Some(pgno) = pgno.filter(|&p| p != 0) {
+            list.push(Touch { pgno, role, dbtime_before });
+        }
+    };
+    let own_before = before(u64_at(16));
+    match record.record_type.0 {
+        95 => push(u32_at(4), "page", None),
+        // CreateMultipleExtentFDP: FDP root, owned- and available-extent roots
+        24 => {
+            push(u32_at(4), "page", None);
+            push(u32_at(36), "oe", None);
+            push(u32_at(40), "ae", None);
+        }
+        25 => push(u32_at(4), "page", None),
+        // ConvertFDP2: the root is converted, its OE/AE roots are new
+        58 => {
+            push(u32_at(4), "page", own_before);
+            push(u32_at(36), "oe", None);
+            push(u32_at(40), "ae", None);
+        }
+        62 => {
+            push(u32_at(4), "page", own_before);
+            push(u32_at(32), "new", None);
+            push(u32_at(36), "right", before(u64_at(40)));
+            push(u32_at(48), "parent", before(u64_at(52)));
+        }
+        63 => {
+            push(u32_at(4), "page", own_before);
+            push(u32_at(32), "right", before(u64_at(36)));
+            push(u32_at(44), "left", before(u64_at(48)));
+            push(u32_at(56), "parent", before(u64_at(60)));
+        }
+        t if record.record_type.is_page_record() && t != 95 => push(u32_at(4), "page", own_before),
+        _ => {}
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::txlog::record::RecordType;
+    use crate::format::Lgpos;
+
+    fn record(t: u8, bytes: Vec<u8>) -> Record {
+        Record {
+            lgpos: Lgpos::default(),
+            file_offset: 0,
+            record_type: RecordType(t),
+            bytes,
+            fragmented: false,
+        }
+    }
+
+    #[test]
+    fn split_touches_four_pages() {
+        let mut b = vec![0u8; 110];
+        b[0] = 62;
+        b[4..8].copy_from_slice(&10u32.to_le_bytes());
+        b[8..16].copy_from_slice(&0x500u64.to_le_bytes());
+        b[16..24].copy_from_slice(&0x400u64.to_le_bytes());
+        b[32..36].copy_from_slice(&11u32.to_le_bytes());
+        b[36..40].copy_from_slice(&12u32.to_le_bytes());
+        b[40..48].copy_from_slice(&0x300u64.to_le_bytes());
+        b[48..52].copy_from_slice(&9u32.to_le_bytes());
+        b[52..60].copy_from_slice(&u64::MAX.to_le_bytes());
+        let r = record(62, b);
+        assert_eq!(dbtime_after(&r), 0x500);
+        let t = touches(&r);
+        assert_eq!(
+            t,
+            vec![
+                Touch { pgno: 10, role: "page", dbtime_before: Some(0x400) },
+                Touch { pgno: 11, role: "new", dbtime_before: None },
+                Touch { pgno: 12, role: "right", dbtime_before: Some(0x300) },
+                Touch { pgno: 9, role: "parent", dbtime_before: None },
+            ]
+        );
+    }
+
+    #[test]
+    fn new_page_has_its_dbtime_at_12() {
+        let mut b = vec![0u8; 20];
+        b[0] = 95;
+        b[4..8].copy_from_slice(&7u32.to_le_bytes());
+        b[12..20].copy_from_slice(&0x77u64.to_le_bytes());
+        let r = record(95, b);
+        assert_eq!(dbtime_after(&r), 0x77);
+        assert_eq!(touches(&r), vec![Touch { pgno: 7, role: "page", dbtime_before: None }]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The replay plan: every record from the start position to the end of the
+//! log, with each page record tested against the database by the dbtime
+//! rule (spec 6.4) and given a decision — apply, skip, or stop — and the
+//! reason. Sessions, transactions and macros are followed (6.3) so the
+//! plan also knows which transactions are left open for undo (6.7).
+//!
+//! This module holds the plan's model; [`super::planner`] walks the log to
+//! fill it. Planning only reads. [`crate::recovery::recover`] carries a plan out.
+
+use serde::Serialize;
+
+use super::pages::Touch;
+use super::support::Handling;
+use crate::format::txlog::record::RecordType;
+use crate::format::Lgpos;
+
+/// What the dbtime rule says about one page of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbtimeVerdict {
+    /// The page's dbtime is at or past the record's dbtimeAfter: already done.
+    Current,
+    /// The page is older and at the record's dbtimeBefore (or the record
+    /// creates the page): the change must be redone.
+    NeedsRedo,
+    /// The page is older than dbtimeBefore: an earlier flush was lost (-566 JET_errDbTimeTooOld).
+    TooOld,
+    /// The page is between dbtimeBefore and dbtimeAfter (-567 JET_errDbTimeTooNew).
+    TooNew,
+    /// The page is past the end of the file and the record does not create it.
+    BeyondEnd,
+}
+
+/// One page of a planned record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageCheck {
+    /// The page and what the record says about it.
+    #[serde(flatten)]
+    pub touch: Touch,
+    /// The page's dbtime when the record is reached (after the records
+    /// planned before it); `None` past the end of the file.
+    pub page_dbtime: Option<u64>,
+    /// The verdict.
+    pub verdict: DbtimeVerdict,
+}
+
+/// What recovery does with a page record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Redo it.
+    Apply,
+    /// Leave the page as it is.
+    Skip,
+    /// Recovery cannot go on safely at this record.
+    Stop,
+}
+
+/// Why a page record got its decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Dbtime rule: every page it touches already has dbtime >= its dbtimeAfter.
+    DbtimeCurrent,
+    /// Dbtime rule: a page is older and at the record's dbtimeBefore.
+    DbtimeOlder,
+    /// UndoInfo never changes a page.
+    NeverModifiesPage,
+    /// The record is for another database of the instance.
+    OtherDatabase,
+    /// The record is before the database's lgposAttach (an earlier life of the file).
+    BeforeAttach,
+    /// The session's transaction began before the start position (spec 6.3),
+    /// so the checkpoint promises the change is on disk, yet the page lacks it.
+    SessionNotBegun,
+    /// A page's dbtime does not fit the record (too old or too new).
+    DbtimeMismatch,
+    /// A page is past the end of the file.
+    PageBeyondEnd,
+    /// The record would have to be redone, and its redo is not implemented.
+    RedoNotImplemented,
+    /// The operation of a structural change (a split): redone with its macro.
+    MacroPart,
+}
+
+impl Reason {
+    /// The reason in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::DbtimeCurrent => "dbtime rule: page already at or past dbtimeAfter",
+            Self::DbtimeOlder => "dbtime rule: page older than dbtimeAfter (at dbtimeBefore, or a new page)",
+            Self::NeverModifiesPage => "UndoInfo never changes a page",
+            Self::OtherDatabase => "record for another database",
+            Self::BeforeAttach => "before the database's lgposAttach",
+            Self::SessionNotBegun => {
+                "page lacks a change of a transaction begun before the start (start earlier: --from oldest)"
+            }
+            Self::DbtimeMismatch => "page dbtime does not fit the record",
+            Self::PageBeyondEnd => "page past the end of the file",
+            Self::RedoNotImplemented => "redo of this record type is not implemented",
+            Self::MacroPart => "the operation of a split, redone with its macro",
+        }
+    }
+}
+
+/// One page record of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEntry {
+    /// Where it is.
+    pub lgpos: Lgpos,
+    /// Its type (`Insert`, `Split2`…).
+    pub record_type: RecordType,
+    /// Its type's name.
+    pub name: &'static str,
+    /// Session.
+    pub procid: u16,
+    /// Database.
+    pub dbid: u8,
+    /// dbtimeAfter.
+    pub dbtime_after: u64,
+    /// The macro it is part of (its dbtime), if any.
+    pub macro_dbtime: Option<u64>,
+    /// Every page it touches, with the dbtime rule's verdict.
+    pub pages: Vec<PageCheck>,
+    /// Apply, skip or stop.
+    pub decision: Decision,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// How often a record type occurs in the replayed range, and what happens to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeCount {
+    /// The type.
+    pub record_type: RecordType,
+    /// Its name.
+    pub name: &'static str,
+    /// How recovery treats it.
+    pub handling: Handling,
+    /// Records in range.
+    pub count: usize,
+    /// Page records to apply.
+    pub apply: usize,
+    /// Page records skipped.
+    pub skip: usize,
+    /// Page records at which recovery must stop.
+    pub stop: usize,
+}
+
+/// A record type met in range that recovery cannot handle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unsupported {
+    /// The type's name.
+    pub name: &'static str,
+    /// Its code.
+    pub record_type: RecordType,
+    /// The first one met.
+    pub first: Lgpos,
+    /// Why it is a problem.
+    pub why: &'static str,
+}
+
+/// An operation of a transaction left open at the end of the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenOperation {
+    /// Where it was logged.
+    pub lgpos: Lgpos,
+    /// Its type's name.
+    pub name: &'static str,
+    /// Transaction level it happened at.
+    pub level: u8,
+    /// Its page.
+    pub pgno: u32,
+    /// Its line in the page.
+    pub iline: u16,
+}
+
+/// A transaction still open at the end of the log: undo must roll it back.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenTransaction {
+    /// Session.
+    pub procid: u16,
+    /// `trxBegin0`.
+    pub trx_begin0: Option<u32>,
+    /// Level at the end of the log.
+    pub level: u8,
+    /// Where its level-0 begin is.
+    pub begin: Lgpos,
+    /// Its logged operations on this database, oldest first.
+    pub operations: Vec<OpenOperation>,
+}
+
+/// Where planning starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    /// Where recovery starts (checkpoint, database's required generations).
+    Recovery,
+    /// The first record of the oldest generation in the chain.
+    Oldest,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The database planned against.
+    pub database: String,
+    /// Its dbid in the log when the plan starts, if known.
+    pub dbid: Option<u8>,
+    /// First position replayed.
+    pub start: Lgpos,
+    /// Why there.
+    pub start_reason: String,
+    /// End of the log's valid data.
+    pub end: Lgpos,
+    /// Generations read.
+    pub generations: (i32, i32),
+    /// Every page record in range.
+    pub entries: Vec<PlanEntry>,
+    /// Every record type met, by type.
+    pub types: Vec<TypeCount>,
+    /// Types met that stop recovery.
+    pub unsupported: Vec<Unsupported>,
+    /// Transactions open at the end of the log.
+    pub open_transactions: Vec<OpenTransaction>,
+    /// Transactions rolled back because the engine restarted (Init) while they were open.
+    pub ended_by_restart: usize,
+    /// Highest dbtime met in the records of this database.
+    pub max_dbtime: u64,
+    /// Highest objidFDP met in the records of this database.
+    pub max_objid: u32,
+    /// True when the position the database reached (its last record) is a clean end (Term, RecoveryQuit).
+    pub ends_cleanly: bool,
+    /// True when stopped by the progress callback.
+    pub cancelled: bool,
+}
+
+impl Plan {
+    /// Page records by decision: (apply, skip, stop).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let n = |d: Decision| self.entries.iter().filter(|e| e.decision == d).count();
+        (n(Decision::Apply), n(Decision::Skip), n(Decision::Stop))
+    }
+
+    /// The first record at which recovery must stop, if any.
+    pub fn first_stop(&self) -> Option<&PlanEntry> {
+        self.entries.iter().find(|e| e.decision == Decision::Stop)
+    }
+}

@@ -1,0 +1,408 @@
+//! The walk that fills a [`Plan`]: sessions, transactions, macros and
+//! attachments followed record by record (spec 6.2, 6.3), each page record
+//! tested with the dbtime rule (6.4) against the page as the plan has it so
+//! far (the database's page, or the dbtime an earlier planned redo gives it).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
+
+use super::pages::{dbtime_after, touches, Touch};
+use super::plan::{
+    DbtimeVerdict, Decision, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason, TypeCount,
+    Unsupported,
+};
+use super::support::{handling, redo_implemented, Handling};
+use crate::format::page::PageHeader;
+use crate::format::txlog::record::{Details, Record};
+use crate::format::types::le_u32;
+use crate::format::{Lgpos, PageNumber, Signature};
+use crate::scan::Progress;
+use crate::store::Database;
+
+#[derive(Debug, Default)]
+struct Session {
+    level: u8,
+    begun: bool,
+    trx: Option<u32>,
+    begin: Lgpos,
+    macro_dbtime: Option<u64>,
+    ops: Vec<OpenOperation>,
+}
+
+/// The planner's walk state.
+pub(crate) struct Planner<'a> {
+    db: &'a Database,
+    sign_db: Signature,
+    lgpos_attach: Lgpos,
+    dbid: Option<u8>,
+    dbtimes: HashMap<u32, Option<u64>>,
+    /// Pages a planned redo inside a macro brought to that macro's dbtime.
+    macro_pages: std::collections::HashSet<(u64, u32)>,
+    sessions: BTreeMap<u16, Session>,
+    pub(crate) plan: Plan,
+    types: BTreeMap<u8, TypeCount>,
+}
+
+impl<'a> Planner<'a> {
+    pub(crate) fn new(
+        db: &'a Database,
+        start: Lgpos,
+        start_reason: String,
+        end: Lgpos,
+        dbid: Option<u8>,
+    ) -> Self {
+        let (sign_db, lgpos_attach) =
+            db.header().map_or((Signature([0; 28]), Lgpos::default()), |h| (h.sign_db, h.lgpos_attach));
+        Self {
+            db,
+            sign_db,
+            lgpos_attach,
+            dbid,
+            dbtimes: HashMap::new(),
+            macro_pages: std::collections::HashSet::new(),
+            sessions: BTreeMap::new(),
+            plan: Plan {
+                database: db.path().display().to_string(),
+                dbid,
+                start,
+                start_reason,
+                end,
+                generations: (start.generation, end.generation),
+                entries: Vec::new(),
+                types: Vec::new(),
+                unsupported: Vec::new(),
+                open_transactions: Vec::new(),
+                ended_by_restart: 0,
+                max_dbtime: 0,
+                max_objid: 0,
+                ends_cleanly: false,
+                cancelled: false,
+            },
+            types: BTreeMap::new(),
+        }
+    }
+
+    /// The page's dbtime as the plan has it so far; `None` past the end.
+    fn page_dbtime(&mut self, pgno: u32) -> Option<u64> {
+        if let Some(&known) = self.dbtimes.get(&pgno) {
+            return known;
+        }
+        let size = self.db.page_size();
+        let value = self
+            .db
+            .page_bytes(PageNumber(pgno))
+            .ok()
+            .map(|bytes| PageHeader::parse(bytes, size).map_or(0, |h| h.dbtime_dirtied.0));
+        self.dbtimes.insert(pgno, value);
+        value
+    }
+
+    fn note_type(&mut self, record: &Record, decision: Option<Decision>) {
+        let t = record.record_type;
+        let count = self.types.entry(t.0).or_insert_with(|| TypeCount {
+            record_type: t,
+            name: t.name(),
+            handling: handling(t),
+            count: 0,
+            apply: 0,
+            skip: 0,
+            stop: 0,
+        });
+        count.count += 1;
+        match decision {
+            Some(Decision::Apply) => count.apply += 1,
+            Some(Decision::Skip) => count.skip += 1,
+            Some(Decision::Stop) => count.stop += 1,
+            None => {}
+        }
+    }
+
+    fn unsupported(&mut self, record: &Record, why: &'static str) {
+        let t = record.record_type;
+        if !self.plan.unsupported.iter().any(|u| u.record_type == t) {
+            self.plan.unsupported.push(Unsupported {
+                name: t.name(),
+                record_type: t,
+                first: record.lgpos,
+                why,
+            });
+        }
+    }
+
+    fn end_all_sessions(&mut self) {
+        let open = self.sessions.values().filter(|s| s.begun && s.level > 0).count();
+        self.plan.ended_by_restart += open;
+        self.sessions.clear();
+    }
+
+    /// Follows one record.
+    pub(crate) fn step(&mut self, record: &Record) {
+        let t = record.record_type;
+        let b = &record.bytes;
+        match handling(t) {
+            Handling::Ignored => self.note_type(record, None),
+            Handling::Unsupported => {
+                self.note_type(record, None);
+                self.unsupported(record, "recovery does not handle this record type");
+            }
+            Handling::Database => {
+                self.note_type(record, None);
+                let dbid = b.get(3).copied();
+                let sign =
+                    |at: usize| b.get(at..at + 28).and_then(|s| <[u8; 28]>::try_from(s).ok()).map(Signature);
+                match t.0 {
+                    // CreateDB (signDb at 12), AttachDB (signDb at 16)
+                    14 | 15 => {
+                        let logged = sign(if t.0 == 14 { 12 } else { 16 });
+                        if logged == Some(self.sign_db) {
+                            self.dbid = dbid;
+                            if self.plan.dbid.is_none() {
+                                self.plan.dbid = dbid;
+                            }
+                        } else if dbid.is_some() && dbid == self.dbid {
+                            self.dbid = None;
+                        }
+                    }
+                    16 if dbid.is_some() && dbid == self.dbid => self.dbid = None,
+                    _ => {}
+                }
+            }
+            Handling::Session => {
+                self.note_type(record, None);
+                self.session_record(record);
+            }
+            Handling::Page => self.page_record(record),
+        }
+        if !matches!(t.0, 0 | 71 | 42) {
+            self.plan.ends_cleanly = t.closes_log();
+        }
+    }
+
+    fn session_record(&mut self, record: &Record) {
+        let t = record.record_type;
+        match record.details() {
+            Details::Begin { procid, from, levels, trx } => {
+                let s = self.sessions.entry(procid).or_default();
+                if s.begun || from == 0 {
+                    if from == 0 {
+                        s.begin = record.lgpos;
+                        s.ops.clear();
+                    }
+                    s.begun = true;
+                    if trx.is_some() {
+                        s.trx = trx;
+                    }
+                    s.level = from.saturating_add(levels);
+                }
+            }
+            Details::Commit { procid, to, .. } => {
+                let s = self.sessions.entry(procid).or_default();
+                if s.begun {
+                    s.level = to;
+                    for op in s.ops.iter_mut().filter(|o| o.level > to) {
+                        op.level = to;
+                    }
+                    if to == 0 {
+                        s.ops.clear();
+                    }
+                }
+            }
+            Details::Rollback { procid, levels } => {
+                let s = self.sessions.entry(procid).or_default();
+                if s.begun {
+                    let to = s.level.saturating_sub(levels);
+                    s.ops.retain(|o| o.level <= to);
+                    s.level = to;
+                }
+            }
+            Details::Macro { procid, dbtime } => {
+                let s = self.sessions.entry(procid).or_default();
+                s.macro_dbtime = (t.0 == 11).then_some(dbtime);
+            }
+            _ => {
+                // Init, Term, RecoveryUndo/Quit: the instance restarted or ended
+                if matches!(t.0, 1 | 2 | 18 | 49 | 50 | 52 | 80) {
+                    self.end_all_sessions();
+                }
+            }
+        }
+    }
+
+    fn page_record(&mut self, record: &Record) {
+        let t = record.record_type;
+        let (procid, dbid, level, iline, objid) = match record.details() {
+            Details::Page { procid, dbid, level, iline, objid_fdp, .. } => {
+                (procid, dbid, level, iline, objid_fdp)
+            }
+            Details::NewPage { procid, dbid, objid, .. } => (procid, dbid, 0, 0, Some(objid)),
+            _ => (0, 0, 0, 0, None),
+        };
+        let after = dbtime_after(record);
+        let ours = Some(dbid) == self.dbid;
+        if ours {
+            self.plan.max_dbtime = self.plan.max_dbtime.max(after);
+            self.plan.max_objid = self.plan.max_objid.max(objid.unwrap_or(0));
+        }
+        let session = self.sessions.entry(procid).or_default();
+        let begun = session.begun;
+        let macro_dbtime = session.macro_dbtime.filter(|&d| d == after);
+        let mut pages = Vec::new();
+        if ours {
+            for touch in touches(record) {
+                let page_dbtime = self.page_dbtime(touch.pgno);
+                let verdict = verdict(touch, page_dbtime, after);
+                pages.push(PageCheck { touch, page_dbtime, verdict });
+            }
+        }
+        let needs = pages.iter().any(|p| p.verdict != DbtimeVerdict::Current);
+        let (decision, reason) = if !ours {
+            (Decision::Skip, Reason::OtherDatabase)
+        } else if t.0 == 36 {
+            (Decision::Skip, Reason::NeverModifiesPage)
+        } else if !needs {
+            (Decision::Skip, Reason::DbtimeCurrent)
+        } else if record.lgpos < self.lgpos_attach {
+            (Decision::Skip, Reason::BeforeAttach)
+        } else if !begun && t.0 != 95 {
+            // the checkpoint promises such changes are on disk; this page lacks one
+            (Decision::Stop, Reason::SessionNotBegun)
+        } else if pages.iter().any(|p| matches!(p.verdict, DbtimeVerdict::TooOld | DbtimeVerdict::TooNew)) {
+            (Decision::Stop, Reason::DbtimeMismatch)
+        } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::BeyondEnd) {
+            (Decision::Stop, Reason::PageBeyondEnd)
+        } else if !redo_implemented(t) {
+            (Decision::Stop, Reason::RedoNotImplemented)
+        } else {
+            (Decision::Apply, Reason::DbtimeOlder)
+        };
+        // the operation inside a split macro: its page is current only because the split was planned
+        let (decision, reason) = match (decision, reason, macro_dbtime) {
+            (Decision::Skip, Reason::DbtimeCurrent, Some(d))
+                if matches!(t.0, 29 | 31 | 33 | 34)
+                    && !pages.is_empty()
+                    && pages.iter().all(|p| {
+                        p.touch.dbtime_before.is_none() && self.macro_pages.contains(&(d, p.touch.pgno))
+                    }) =>
+            {
+                (Decision::Apply, Reason::MacroPart)
+            }
+            other => (other.0, other.1),
+        };
+        if decision == Decision::Apply {
+            for page in pages.iter().filter(|p| p.verdict == DbtimeVerdict::NeedsRedo) {
+                self.dbtimes.insert(page.touch.pgno, Some(after));
+                if let Some(d) = macro_dbtime {
+                    self.macro_pages.insert((d, page.touch.pgno));
+                }
+            }
+        }
+        if reason == Reason::RedoNotImplemented {
+            self.unsupported(record, "a page needs this record redone, and its redo is not implemented");
+        }
+        // versioned operations of an open transaction are what undo rolls back
+        let flags = record.bytes.get(31).copied().unwrap_or(0);
+        if ours && begun && level > 0 && flags & 0x01 != 0 && matches!(t.0, 29..=35 | 37 | 93) {
+            if let Some(s) = self.sessions.get_mut(&procid) {
+                s.ops.push(OpenOperation {
+                    lgpos: record.lgpos,
+                    name: t.name(),
+                    level,
+                    pgno: le_u32(&record.bytes, 4).unwrap_or(0),
+                    iline,
+                });
+            }
+        }
+        self.note_type(record, Some(decision));
+        self.plan.entries.push(PlanEntry {
+            lgpos: record.lgpos,
+            record_type: t,
+            name: t.name(),
+            procid,
+            dbid,
+            dbtime_after: after,
+            macro_dbtime,
+            pages,
+            decision,
+            reason,
+        });
+    }
+
+    /// Finishes the plan: open transactions and type counts.
+    pub(crate) fn finish(mut self) -> Plan {
+        self.plan.open_transactions = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.begun && s.level > 0)
+            .map(|(&procid, s)| OpenTransaction {
+                procid,
+                trx_begin0: s.trx,
+                level: s.level,
+                begin: s.begin,
+                operations: s.ops.clone(),
+            })
+            .collect();
+        self.plan.types = self.types.into_values().collect();
+        self.plan
+    }
+}
+
+/// The dbtime rule (spec 6.4) for one page.
+fn verdict(touch: Touch, page_dbtime: Option<u64>, after: u64) -> DbtimeVerdict {
+    let Some(page) = page_dbtime else {
+        return if touch.dbtime_before.is_none() {
+            DbtimeVerdict::NeedsRedo
+        } else {
+            DbtimeVerdict::BeyondEnd
+        };
+    };
+    if page >= after {
+        return DbtimeVerdict::Current;
+    }
+    match touch.dbtime_before {
+        None => DbtimeVerdict::NeedsRedo,
+        Some(before) if page == before => DbtimeVerdict::NeedsRedo,
+        Some(before) if page < before => DbtimeVerdict::TooOld,
+        Some(_) => DbtimeVerdict::TooNew,
+    }
+}
+
+/// Plans `records` (in log order, those before `start` left out) against `db`.
+pub(crate) fn plan_records<'r>(
+    planner: &mut Planner<'_>,
+    records: impl Iterator<Item = &'r Record>,
+    total: u64,
+    on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) {
+    let start = planner.plan.start;
+    let mut done = 0u64;
+    for record in records.filter(|r| r.lgpos >= start) {
+        planner.step(record);
+        done += 1;
+        if done.is_multiple_of(256) && on_progress(Progress { done, total }).is_break() {
+            planner.plan.cancelled = true;
+            return;
+        }
+    }
+    let _ = on_progress(Progress { done: total, total });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(before: Option<u64>) -> Touch {
+        Touch { pgno: 5, role: "page", dbtime_before: before }
+    }
+
+    #[test]
+    fn dbtime_rule() {
+        assert_eq!(verdict(touch(Some(10)), Some(20), 20), DbtimeVerdict::Current);
+        assert_eq!(verdict(touch(Some(10)), Some(25), 20), DbtimeVerdict::Current);
+        assert_eq!(verdict(touch(Some(10)), Some(10), 20), DbtimeVerdict::NeedsRedo);
+        assert_eq!(verdict(touch(Some(10)), Some(9), 20), DbtimeVerdict::TooOld);
+        assert_eq!(verdict(touch(Some(10)), Some(15), 20), DbtimeVerdict::TooNew);
+        assert_eq!(verdict(touch(None), Some(3), 20), DbtimeVerdict::NeedsRedo);
+        assert_eq!(verdict(touch(None), None, 20), DbtimeVerdict::NeedsRedo);
+        assert_eq!(verdict(touch(Some(10)), None, 20), DbtimeVerdict::BeyondEnd);
+    }
+}
