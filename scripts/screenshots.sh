@@ -34,6 +34,6 @@ shot checksum sample-dbs/bitflip.edb g 30 Enter 4
 shot tables sample-dbs/clean-8k.edb 7 Down Down
 shot records sample-dbs/clean-8k.edb 7 Down Down r Tab Down Down Down Down Down Down Down
 shot jobs sample-dbs/bitflip.edb v 5
-if [ -d sample-dbs/dirty-with-logs ]; then
-    shot logs sample-dbs/dirty-with-logs/dirty.edb 6
+if [ -f sample-dbs/dirty-with-logs/database.edb ]; then
+    shot logs sample-dbs/dirty-with-logs/database.edb 6 Enter
 fi

@@ -104,3 +104,16 @@ fn report_of_a_real_windows_database_has_the_same_shape() {
         serde_json::from_str(&run(&["report", path, "--logs", logs, "--json"])).unwrap();
     insta::assert_snapshot!("report-real-srum-win11-dirty-skeleton", skeleton(&markdown, &json));
 }
+
+#[test]
+fn header_of_a_dirty_database() {
+    three_formats("header-dirty-with-logs", &["header", "sample-dbs/dirty-with-logs/database.edb"]);
+}
+
+#[test]
+fn report_of_a_dirty_database_with_its_logs() {
+    three_formats(
+        "report-dirty-with-logs",
+        &["report", "sample-dbs/dirty-with-logs/database.edb", "--logs", "sample-dbs/dirty-with-logs"],
+    );
+}

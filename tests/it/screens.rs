@@ -137,3 +137,17 @@ fn a_flipped_bit_is_highlighted_in_the_checksum_and_hex_views() {
     app.update(Action::Show(ViewId::Jobs));
     timeless("bitflip-jobs", &screen(&render(&app), None));
 }
+
+#[test]
+fn the_log_view_of_the_dirty_sample() {
+    let mut app = open("sample-dbs/dirty-with-logs/database.edb", 100, 30);
+    let found = app.load_logs(None).expect("the logs beside the database are found");
+    assert!(found.contains("edb"), "{found}");
+    app.update(Action::Show(ViewId::Logs));
+    insta::assert_snapshot!("dirty-with-logs-logs", screen(&render(&app), None));
+    // Enter lists the records of the selected log
+    app.update(Action::Enter);
+    insta::assert_snapshot!("dirty-with-logs-records", screen(&render(&app), None));
+    app.update(Action::Show(ViewId::Overview));
+    insta::assert_snapshot!("dirty-with-logs-overview", screen(&render(&app), None));
+}
