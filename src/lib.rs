@@ -4,17 +4,23 @@
 //! Architecture, in the direction dependencies point:
 //!
 //! - [`format`]: pure decoding of on-disk structures from byte slices
-//!   (headers, pages, tags, checksums). No I/O.
+//!   (headers, pages, tags, checksums, nodes, records and values, space
+//!   headers, compression, log files, checkpoints). No I/O.
 //! - [`store`]: opens a file read-only, maps it, elects the header copy and
-//!   page size, and hands out pages. Owns the crate's only `unsafe` (the mmap).
+//!   page size, and hands out pages; walks trees across pages, reads the
+//!   catalog, a table's rows and its long values. Owns the crate's only
+//!   `unsafe` (the mmap).
 //! - [`scan`]: long-running checks over a whole database, as plain functions
 //!   with a progress callback.
 //! - [`txlog`], [`repair`], [`recovery`]: log sets and their chain; repair
 //!   and log replay into a new file, as plain functions with a progress callback.
 //! - [`report`]: the one output model (findings, page dumps, header
 //!   comparisons) with text and JSON renderers, shared by every front end.
+//! - [`worker`]: moves those jobs to a thread, with progress and cancel.
 //! - [`cli`]: the command-line front end; each subcommand writes to any
 //!   `io::Write`, so tests capture output without a subprocess.
+//! - [`tui`]: the inspector: keys become actions, `App::update` changes
+//!   state and returns effects, views draw from the state.
 //! - [`writer`]: esescope's own ESE writer (pages, headers, whole sample
 //!   databases); pure, bytes out.
 //!
