@@ -11,7 +11,8 @@
 # the page cache:
 #   cat FILE >/dev/null           the kernel's copy-out limit
 #   xor_pass FILE                 mmap + XOR of every word (examples/xor_pass.rs)
-#   esescope verify FILE          checksums every page
+#   esescope verify FILE          checksums every page, on one core
+#                                 (RAYON_NUM_THREADS=1) and on all of them
 #   esescope info FILE            time to first output
 #   esescope page FILE LAST       one page at the far end of the file
 #   first_screen FILE             open + App::new + one frame into TestBackend
@@ -113,6 +114,14 @@ cargo build --release --bins --examples
 bin=$repo/target/release
 esescope=$bin/esescope
 
+# What else runs: the load average and the busiest other processes, at the
+# start and at the end, go into the report (the machine may be shared).
+others() { # CPU over one second (top's second sample), processes above 5%
+    top -b -n 2 -d 1 -w 200 2>/dev/null | awk '/^top -/ { block++ } block == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 { printf "%s%s %s%%", sep, $12, $9; sep = ", " }'
+}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+others_start=$(others)
+
 generated=()
 tmp=
 cleanup() {
@@ -177,6 +186,8 @@ for size in $sizes; do
     cat_s=$best_s cat_rss=$rss_mib
     measure "$bin/examples/xor_pass" "$file"
     xor_s=$best_s xor_rss=$rss_mib
+    measure env RAYON_NUM_THREADS=1 "$esescope" verify "$file"
+    ver1_s=$best_s ver1_rss=$rss_mib
     measure "$esescope" verify "$file"
     ver_s=$best_s ver_rss=$rss_mib
     measure "$esescope" info "$file"
@@ -192,8 +203,9 @@ for size in $sizes; do
     word() { sed -nE "s/.*(^| )$1=([^ ]+).*/\2/p" <<<"$keys"; }
     nkeys=$(word keys) med=$(word median_ms) p99=$(word p99_ms) max=$(word max_ms) scan_s=$(word scan_s)
     rows_keys+=("| $size | $nkeys | $med | $p99 | $max | $scan_s | $rss_mib |")
-    ratio=$(awk -v v="$ver_s" -v x="$xor_s" 'BEGIN { printf "%.0f%%", x / v * 100 }')
-    rows_throughput+=("| $size | $page_size | $pages | $(gbps "$bytes" "$cat_s") ($cat_rss MiB) | $(gbps "$bytes" "$xor_s") ($xor_rss MiB) | $(gbps "$bytes" "$ver_s") ($ver_rss MiB) | $ratio | $gen_s |")
+    ratio=$(awk -v v="$ver1_s" -v x="$xor_s" 'BEGIN { printf "%.0f%%", x / v * 100 }')
+    scaling=$(awk -v a="$ver1_s" -v b="$ver_s" 'BEGIN { printf "%.2f", a / b }')
+    rows_throughput+=("| $size | $page_size | $pages | $(gbps "$bytes" "$cat_s") ($cat_rss MiB) | $(gbps "$bytes" "$xor_s") ($xor_rss MiB) | $(gbps "$bytes" "$ver1_s") ($ver1_rss MiB) | $ratio | $(gbps "$bytes" "$ver_s") ($ver_rss MiB) | ${scaling}× | $gen_s |")
     rows_latency+=("| $size | $(ms "$info_s") ($info_rss MiB) | $(ms "$page_s") ($page_rss MiB) | $(ms "$screen_s") ($screen_rss MiB) |")
     printf '%s\n' "${rows_throughput[-1]}" "${rows_latency[-1]}" "${rows_keys[-1]}"
 
@@ -251,6 +263,8 @@ fi
     echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "- machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
         "$(gib "$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))") GiB memory"
+    echo "- load average (1, 5, 15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- other busy processes (>5% CPU) at the start: ${others_start:-none}; at the end: $(others || true)"
     echo "- files: tiled from \`${sample#"$repo/"}\` by \`examples/tile_db.rs\`; every page verifies"
     echo "- best of $repeat runs, file in the page cache; GB/s = 10^9 bytes per second of wall time;" \
         "(MiB) = peak RSS. RSS counts the mapped file pages a process touched, so a full pass over a" \
@@ -258,8 +272,8 @@ fi
     echo
     echo "## Throughput: esescope verify against the raw read limit"
     echo
-    echo "| size | page size | pages | cat >/dev/null GB/s | XOR pass (mmap) GB/s | esescope verify GB/s | verify / XOR | tile_db s |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| size | page size | pages | cat >/dev/null GB/s | XOR pass (mmap, 1 core) GB/s | verify, 1 core GB/s | 1-core verify / XOR | verify, $(nproc) cores GB/s | speed-up | tile_db s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows_throughput[@]}"
     echo
     echo "## Latency on the same files"
