@@ -135,7 +135,8 @@ pub fn node(data: &[u8]) {
 pub fn compression(data: &[u8]) {
     let _ = Scheme::of(data).name();
     if let Ok(plain) = decompress(data) {
-        let _ = (decode(ColumnType(12), 1200, &plain).to_text(), decode(ColumnType(12), 1252, &plain).to_text());
+        let _ =
+            (decode(ColumnType(12), 1200, &plain).to_text(), decode(ColumnType(12), 1252, &plain).to_text());
     }
 }
 
@@ -145,7 +146,8 @@ pub fn compression(data: &[u8]) {
 pub fn txlog(data: &[u8]) {
     if let Ok(log) = LogFile::parse(data) {
         let _ = (log.end(), log.first(), log.body_problems().len(), log.valid_segments());
-        let _ = (log.header.checksum_ok(), log.header.is_legacy(), log.header.expected_len(), log.header.paths());
+        let _ =
+            (log.header.checksum_ok(), log.header.is_legacy(), log.header.expected_len(), log.header.paths());
         for field in log.header.fields() {
             let _ = field.value.to_string();
         }
