@@ -21,7 +21,7 @@
 #                                 page-map scan runs on another thread; max and
 #                                 p99 (examples/responsiveness.rs, once per size)
 # Then it writes a database with one large table (examples/big_table.rs,
-# esescope's own writer: EXPORT_ROWS rows, about 1 GiB by default) and times
+# esescope's own writer: EXPORT_ROWS rows) and times
 # reading that whole table with each of
 #   esescope export FILE events --format csv >/dev/null
 #   esedbexport -T events -t DIR FILE      (Debian: libesedb-utils)
@@ -39,8 +39,12 @@
 #   BENCH_DIR=dir    where to write the files (default target/bench-data)
 #   OUT=file         results file (default bench-results.md)
 #   KEEP=1           keep the generated databases
-#   EXPORT_ROWS=N    rows of the export table (default 9000000, about 1.1 GiB;
-#                    0 skips the export comparison)
+#   EXPORT_ROWS="250000 1000000"   rows of the export table, one database per
+#                    number (133 bytes of file a row: 1000000 rows = 131 MB);
+#                    0 skips the export comparison. Not 1 GiB by default:
+#                    esedbexport 20181229 takes time quadratic in the rows of
+#                    a table (the two sizes show it), 8 million rows would
+#                    take it hours.
 #   PEER_REPEAT=1    runs per peer measurement
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +54,7 @@ sample=${SAMPLE:-$repo/../shared/samples/real/srum-win10-clean-with-logs/SRUDB.d
 sizes=${SIZES:-1G 8G}
 repeat=${REPEAT:-3}
 keep=${KEEP:-0}
-export_rows=${EXPORT_ROWS:-9000000}
+export_rows=${EXPORT_ROWS:-250000 1000000}
 peer_repeat=${PEER_REPEAT:-1}
 data_dir=${BENCH_DIR:-$repo/target/bench-data}
 out=${OUT:-$repo/bench-results.md}
@@ -217,12 +221,13 @@ done
 
 # ---- export of one large table against esedbexport and dissect.esedb ---------
 rows_export=()
-if [ "$export_rows" != 0 ]; then
-    file=$data_dir/big-table-$export_rows.edb
-    echo "== generating $file ($export_rows rows, examples/big_table.rs)"
+for rows in $export_rows; do
+    [ "$rows" != 0 ] || continue
+    file=$data_dir/big-table-$rows.edb
+    echo "== generating $file ($rows rows, examples/big_table.rs)"
     generated+=("$file")
     t0=$(date +%s%N)
-    "$bin/examples/big_table" "$file" "$export_rows"
+    "$bin/examples/big_table" "$file" "$rows"
     gen_s=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
     bytes=$(stat -c %s "$file")
     cat "$file" >/dev/null
@@ -248,13 +253,13 @@ if [ "$export_rows" != 0 ]; then
     done
     fastest=$(awk -v a="$lib_s" -v b="$dis_s" 'BEGIN { print (a < b ? a : b) }')
     speedup=$(awk -v f="$fastest" -v e="$ese_s" 'BEGIN { printf "%.1f", f / e }')
-    rate() { awk -v n="$export_rows" -v s="$1" 'BEGIN { printf "%.0f", n / s / 1000 }'; }
-    rows_export+=("| $(gib "$bytes") GiB, $export_rows rows | $ese_s s, $(rate "$ese_s") k rows/s ($ese_rss MiB) | $lib_s s, $(rate "$lib_s") k rows/s ($lib_rss MiB) | $dis_s s, $(rate "$dis_s") k rows/s ($dis_rss MiB) | ${speedup}× | $gen_s |")
+    rate() { awk -v n="$rows" -v s="$1" 'BEGIN { printf "%.0f", n / s / 1000 }'; }
+    rows_export+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $rows rows | $ese_s s, $(rate "$ese_s") k rows/s ($ese_rss MiB) | $lib_s s, $(rate "$lib_s") k rows/s ($lib_rss MiB) | $dis_s s, $(rate "$dis_s") k rows/s ($dis_rss MiB) | ${speedup}× | $gen_s |")
     printf '%s\n' "${rows_export[-1]}"
     if [ "$keep" != 1 ]; then
         rm -f "$file"
     fi
-fi
+done
 
 # ---- report -------------------------------------------------------------------
 {
