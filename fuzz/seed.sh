@@ -8,6 +8,13 @@
 #   page      4-byte little-endian page number + one page, several pages of
 #             every database (the page number is the one the page verifies as)
 #   checksum  raw pages and 4 KiB log segments
+#   node      the page seeds again (their nodes, records and tag 0)
+#   record, catalog   the data of leaf nodes, cut from the picked pages
+#             (catalog: pages 4-23, the catalog's extent) by fuzz/seed_nodes.py
+#   space     4-byte page number + tag 0 of the picked root pages (seed_nodes.py)
+#   txlog     the first 64 KiB of every log (header and 15 segments)
+#   checkpoint every checkpoint file
+#   compression  only the committed inputs
 #
 # Usage: fuzz/seed.sh [SAMPLES_DIR]   (default ../shared/samples/real)
 set -euo pipefail
@@ -16,10 +23,11 @@ repo=$(cd .. && pwd)
 samples=${1:-$repo/../shared/samples/real}
 pages_per_db=${SEED_PAGES_PER_DB:-12}
 
-mkdir -p corpus/header corpus/page corpus/checksum
+targets="header page checksum node record compression txlog checkpoint space catalog"
+for target in $targets; do mkdir -p "corpus/$target"; done
 
 # Committed regression inputs seed their own target.
-for target in header page checksum; do
+for target in $targets; do
     if [ -d "$repo/tests/fuzz-regressions/$target" ]; then
         find "$repo/tests/fuzz-regressions/$target" -maxdepth 1 -type f ! -name '*.md' \
             -exec cp -f {} "corpus/$target/" \;
@@ -68,10 +76,20 @@ while IFS= read -r -d '' file; do
             if [ $((pgno % 3)) = 0 ]; then cp "$tmp" "corpus/checksum/$name.p$pgno"; fi
             count=$((count + 1))
         done
+    elif [ "${file%.chk}" != "$file" ] || [ "${file%.jfm}" != "$file" ]; then
+        cp "$file" "corpus/checkpoint/$name"
     elif [ "$size" -ge 8192 ]; then
-        # Log or checkpoint: its second 4 KiB (a log segment) for the checksum target.
+        # Log: its second 4 KiB (a log segment) for the checksum target, its
+        # first 64 KiB for the txlog target.
         dd if="$file" of="$tmp" bs=4096 skip=1 count=1 status=none
         nonzero "$tmp" && cp "$tmp" "corpus/checksum/$name.s1"
+        head -c 65536 "$file" >"corpus/txlog/$name"
     fi
 done < <(find "$samples" -type f ! -name '*.md' -print0 | sort -z)
+cp -f corpus/page/* corpus/node/ 2>/dev/null || true
+if command -v python3 >/dev/null 2>&1; then
+    python3 seed_nodes.py corpus
+else
+    echo "seed.sh: no python3: record, catalog and space seeds come only from the committed inputs" >&2
+fi
 echo "seed.sh: $count seeds from $samples in $(pwd)/corpus"

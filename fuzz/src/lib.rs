@@ -6,6 +6,12 @@
 //! Only the pure `format` layer is fuzzed: no files, no threads. Each
 //! function calls every entry point the input can reach and renders what
 //! they return, so a panic anywhere in decoding or formatting is found.
+//! The record, log, checkpoint, space and catalog targets are in
+//! [`records`].
+
+mod records;
+
+pub use records::{catalog, checkpoint, compression, node, record, space, txlog};
 
 use esescope::format::header::{check_header_page, DbHeader};
 use esescope::format::page::{Page, PageHeader};

@@ -74,16 +74,29 @@ impl SpaceHeader {
         }
     }
 
-    /// Single-extent trees: the free pages the bitmap marks, within `cpg_primary`.
-    pub fn free_in_bitmap(&self, pgno_fdp: PageNumber) -> Vec<PageNumber> {
+    /// Single-extent trees: the free pages, as runs, within `cpg_primary`:
+    /// those the bitmap marks (page FDP+1+k for bit k) and, for an extent
+    /// larger than the bitmap's 32 pages, every page past it (spec 8.2).
+    /// At most 17 runs whatever `cpg_primary` says: a hostile header cannot
+    /// make the list grow with it.
+    pub fn free_extents(&self, pgno_fdp: PageNumber) -> Vec<Extent> {
         if self.is_multiple_extent() {
             return Vec::new();
         }
         let size = self.cpg_primary.saturating_sub(1);
-        (0..size)
-            .filter(|&k| k >= 32 || self.avail_or_pgno_oe & (1 << k) != 0)
-            .map(|k| PageNumber(pgno_fdp.0.saturating_add(1 + k)))
-            .collect()
+        let page = |k: u32| PageNumber(pgno_fdp.0.saturating_add(1).saturating_add(k));
+        let mut runs: Vec<Extent> = Vec::new();
+        let mut add = |first: PageNumber, last: PageNumber| match runs.last_mut() {
+            Some(run) if run.last.0.checked_add(1) == Some(first.0) => run.last = last,
+            _ => runs.push(Extent { first, last, pool: 0 }),
+        };
+        for k in (0..size.min(32)).filter(|&k| self.avail_or_pgno_oe & (1 << k) != 0) {
+            add(page(k), page(k));
+        }
+        if size > 32 {
+            add(page(32), page(size - 1));
+        }
+        runs
     }
 }
 
@@ -157,7 +170,11 @@ mod tests {
             avail_or_pgno_oe: 0b101,
             auto_increment: None,
         };
-        assert_eq!(h.free_in_bitmap(PageNumber(30)), vec![PageNumber(31), PageNumber(33)]);
+        let run = |a, b| Extent { first: PageNumber(a), last: PageNumber(b), pool: 0 };
+        assert_eq!(h.free_extents(PageNumber(30)), vec![run(31, 31), run(33, 33)]);
+        // Past the bitmap every page is free; a huge cpgPrimary stays one run.
+        let big = SpaceHeader { cpg_primary: u32::MAX, avail_or_pgno_oe: u32::MAX, ..h };
+        assert_eq!(big.free_extents(PageNumber(30)), vec![run(31, u32::MAX)]);
         let e = Extent::parse(&[0, 0, 0, 23], &20u32.to_le_bytes()).unwrap();
         assert_eq!((e.first, e.last, e.len()), (PageNumber(4), PageNumber(23), 20));
         let pooled = Extent::parse(&[0x81, 0, 0, 0, 9], &1u32.to_le_bytes()).unwrap();

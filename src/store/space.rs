@@ -140,17 +140,7 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
         _ => {
             let last = root.0.saturating_add(h.cpg_primary.saturating_sub(1));
             space.owned.push(Extent { first: root, last: PageNumber(last), pool: 0 });
-            let mut run: Option<Extent> = None;
-            for pgno in h.free_in_bitmap(root) {
-                match &mut run {
-                    Some(r) if r.last.0 + 1 == pgno.0 => r.last = pgno,
-                    _ => {
-                        space.available.extend(run.take());
-                        run = Some(Extent { first: pgno, last: pgno, pool: 0 });
-                    }
-                }
-            }
-            space.available.extend(run);
+            space.available = h.free_extents(root);
         }
     }
     space

@@ -63,6 +63,41 @@ fn checksum_fuzz_regressions_do_not_panic() {
     replay("checksum", fuzz_harness::checksum);
 }
 
+#[test]
+fn node_fuzz_regressions_do_not_panic() {
+    replay("node", fuzz_harness::node);
+}
+
+#[test]
+fn record_fuzz_regressions_do_not_panic() {
+    replay("record", fuzz_harness::record);
+}
+
+#[test]
+fn compression_fuzz_regressions_do_not_panic() {
+    replay("compression", fuzz_harness::compression);
+}
+
+#[test]
+fn txlog_fuzz_regressions_do_not_panic() {
+    replay("txlog", fuzz_harness::txlog);
+}
+
+#[test]
+fn checkpoint_fuzz_regressions_do_not_panic() {
+    replay("checkpoint", fuzz_harness::checkpoint);
+}
+
+#[test]
+fn space_fuzz_regressions_do_not_panic() {
+    replay("space", fuzz_harness::space);
+}
+
+#[test]
+fn catalog_fuzz_regressions_do_not_panic() {
+    replay("catalog", fuzz_harness::catalog);
+}
+
 // ---------------------------------------------------------------------------
 // Checksum round trips
 
