@@ -25,13 +25,13 @@ use esescope::writer::schema::{ColumnDef, ColumnType as T, IndexDef, TableDef, V
 fn table(rows: u32) -> TableDef {
     let mut rng = SplitMix::new(0xB16_7AB1E);
     let columns = vec![
-        ColumnDef::new("Id", T::Long).not_null(),
-        ColumnDef::new("At", T::DateTime),
-        ColumnDef::new("Kind", T::UnsignedShort),
-        ColumnDef::new("Score", T::IEEEDouble),
-        ColumnDef::new("Name", T::Text),
-        ColumnDef::new("Payload", T::Binary),
-        ColumnDef::new("Note", T::Text).tagged(),
+        ColumnDef::new("Id", T::LONG).not_null(),
+        ColumnDef::new("At", T::DATE_TIME),
+        ColumnDef::new("Kind", T::UNSIGNED_SHORT),
+        ColumnDef::new("Score", T::IEEE_DOUBLE),
+        ColumnDef::new("Name", T::TEXT),
+        ColumnDef::new("Payload", T::BINARY),
+        ColumnDef::new("Note", T::TEXT).tagged(),
     ];
     let rows = (1..=rows)
         .map(|id| {
@@ -41,7 +41,7 @@ fn table(rows: u32) -> TableDef {
                 Value::Long(id as i32),
                 Value::DateTime(40_000.0 + f64::from(id) / 86_400.0),
                 Value::UnsignedShort(rng.below(64) as u16),
-                Value::IEEEDouble(rng.below(1_000_000) as f64 / 1000.0),
+                Value::Double(rng.below(1_000_000) as f64 / 1000.0),
                 Value::Text(name),
                 Value::Binary(payload),
                 if id % 3 == 0 { Value::Text(format!("note {id} {}", rng.word())) } else { Value::Null },
