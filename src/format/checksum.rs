@@ -67,33 +67,62 @@ struct Sums {
     odd_rows: u32,
 }
 
-/// Rows per lane group: eight independent accumulators, so the loop
-/// becomes SIMD (two SSE2 or one AVX2 register per quantity).
-const LANES: usize = 8;
+/// Row pairs (u64) per group: sixteen rows, a cache line and a quarter.
+const PAIRS: usize = 8;
 
-/// [`Sums`] over every whole word of `block`, eight rows at a time.
+/// [`Sums`] over every whole word of `block`, with no per-row parity.
+///
+/// Bit k of `p` is the parity of the rows that are odd and whose index has
+/// bit k set, which is the parity of the XOR of all rows whose index has
+/// bit k set. So the loop only XORs. Rows are read in pairs as u64 (row
+/// 2m in the low half, 2m+1 in the high half): the high halves give index
+/// bit 0; within a group of eight pairs the pair's position gives bits 1–3
+/// (eight u64 accumulators, which vectorise); each group's XOR, as one
+/// word, goes to the accumulators of the bits its group number has set
+/// (bits 4 and up). Thirty-two parities at the end replace one per row.
 fn sums(block: &[u8]) -> Sums {
-    let (groups, rest) = block.as_chunks::<{ 4 * LANES }>();
-    let mut col = [0u32; LANES];
-    let mut p = [0u32; LANES];
-    let mut odd = [0u32; LANES];
-    let mut index: [u32; LANES] = std::array::from_fn(|l| l as u32);
-    for group in groups {
-        let (group_words, _) = group.as_chunks::<4>();
-        for ((((w, c), pl), o), i) in
-            group_words.iter().zip(&mut col).zip(&mut p).zip(&mut odd).zip(&mut index)
-        {
-            let w = u32::from_le_bytes(*w);
-            let m = odd_mask(w);
-            *c ^= w;
-            *pl ^= *i & m;
-            *o ^= m;
-            *i = i.wrapping_add(LANES as u32);
+    let (groups, rest) = block.as_chunks::<{ 8 * PAIRS }>();
+    let mut lane = [0u64; PAIRS];
+    let mut high = [0u64; 32]; // XOR of the pairs whose group number has bit k - 4 set
+    for (g, group) in groups.iter().enumerate() {
+        let (pairs, _) = group.as_chunks::<8>();
+        let mut all = [0u64; PAIRS];
+        for ((v, l), a) in pairs.iter().zip(&mut lane).zip(&mut all) {
+            let v = u64::from_le_bytes(*v);
+            *l ^= v;
+            *a = v;
+        }
+        let mut bits = g;
+        if bits != 0 {
+            let all = all.iter().fold(0, |acc, x| acc ^ x);
+            while bits != 0 {
+                if let Some(acc) = high.get_mut(bits.trailing_zeros() as usize + 4) {
+                    *acc ^= all;
+                }
+                bits &= bits - 1;
+            }
         }
     }
-    let fold = |a: [u32; LANES]| a.iter().fold(0, |acc, x| acc ^ x);
-    let mut sums = Sums { col: fold(col), p: fold(p), odd_rows: fold(odd) };
-    let base = (groups.len() * LANES) as u32;
+    let fold = |v: u64| (v as u32) ^ (v >> 32) as u32;
+    let every = lane.iter().fold(0, |acc, x| acc ^ x);
+    let col = fold(every);
+    let [_, l1, l2, l3, l4, l5, l6, l7] = lane;
+    let mut x = [0u32; 32];
+    x[0] = (every >> 32) as u32;
+    x[1] = fold(l1 ^ l3 ^ l5 ^ l7);
+    x[2] = fold(l2 ^ l3 ^ l6 ^ l7);
+    x[3] = fold(l4 ^ l5 ^ l6 ^ l7);
+    for (k, h) in high.iter().enumerate().skip(4) {
+        if let Some(slot) = x.get_mut(k) {
+            *slot = fold(*h);
+        }
+    }
+    let mut p = 0u32;
+    for (k, xk) in x.iter().enumerate() {
+        p |= (odd_mask(*xk) & 1) << k;
+    }
+    let mut sums = Sums { col, p, odd_rows: odd_mask(col) };
+    let base = (groups.len() * 2 * PAIRS) as u32;
     for (i, w) in words(rest).enumerate() {
         let m = odd_mask(w);
         sums.col ^= w;
