@@ -143,6 +143,30 @@ fn byte_changes(before: &[u8], after: &[u8]) -> (Vec<ByteChange>, usize) {
     (changes, total)
 }
 
+/// The record of a page replaced by the copy's `page`, with the byte
+/// runs that changed and the copy's dbtime.
+fn patched(
+    db: &Database,
+    (pgno, file_offset): (PageNumber, u64),
+    verdict: String,
+    damaged: &[u8],
+    page: &[u8],
+    evidence: String,
+    note: Option<String>,
+) -> PageRepair {
+    let copy_dbtime = PageHeader::parse(page, db.page_size()).map_or(0, |h| h.dbtime_dirtied.0);
+    let (changes, changed_bytes) = byte_changes(damaged, page);
+    PageRepair {
+        pgno,
+        file_offset,
+        verdict,
+        fix: Fix::Patch { copy_dbtime, evidence },
+        changes,
+        changed_bytes,
+        note,
+    }
+}
+
 /// Why the copy's page `pgno` may (Ok) or may not (Err) replace the damaged one.
 fn patch_evidence(
     db: &Database,
@@ -297,18 +321,15 @@ pub fn repair(
                         .push(unrepaired(format!("{why_not_bits}, and no copy was given (--from)"))),
                     Some(copy) => match patch_evidence(db, copy, pgno, damaged) {
                         Ok((page, evidence, note)) => {
-                            let copy_dbtime =
-                                PageHeader::parse(&page, db.page_size()).map_or(0, |h| h.dbtime_dirtied.0);
-                            let (changes, changed_bytes) = byte_changes(damaged, &page);
-                            report.repaired.push(PageRepair {
-                                pgno,
-                                file_offset: problem.file_offset,
-                                verdict: verdict.clone(),
-                                fix: Fix::Patch { copy_dbtime, evidence },
-                                changes,
-                                changed_bytes,
+                            report.repaired.push(patched(
+                                db,
+                                (pgno, problem.file_offset),
+                                verdict.clone(),
+                                damaged,
+                                &page,
+                                evidence,
                                 note,
-                            });
+                            ));
                             new_pages.push((pgno, page));
                         }
                         Err(reason) => {
@@ -334,17 +355,15 @@ pub fn repair(
             }),
             Some(Err(reason)) => report.not_repaired.push(Unrepaired { pgno, file_offset, verdict, reason }),
             Some(Ok((page, evidence, note))) => {
-                let copy_dbtime = PageHeader::parse(&page, db.page_size()).map_or(0, |h| h.dbtime_dirtied.0);
-                let (changes, changed_bytes) = byte_changes(damaged, &page);
-                report.repaired.push(PageRepair {
-                    pgno,
-                    file_offset,
+                report.repaired.push(patched(
+                    db,
+                    (pgno, file_offset),
                     verdict,
-                    fix: Fix::Patch { copy_dbtime, evidence },
-                    changes,
-                    changed_bytes,
+                    damaged,
+                    &page,
+                    evidence,
                     note,
-                });
+                ));
                 new_pages.push((pgno, page));
             }
         }
