@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -320,11 +319,7 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         std::path::PathBuf::from(name)
     };
     let (text_path, json_path) = (sidecar(".repair.txt"), sidecar(".repair.json"));
-    for path in [&args.out, &text_path, &json_path] {
-        if path.exists() {
-            return Err(Error::OutputExists { path: path.clone() });
-        }
-    }
+    super::output::refuse_existing(&[&args.out, &text_path, &json_path])?;
     let db = Database::open_with(&args.file, mode)?;
     let copy = args.from.as_ref().map(|p| Database::open_with(p, mode)).transpose()?;
     let report = crate::repair::repair(
@@ -338,9 +333,7 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
     report.write_text(&mut text)?;
     let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;
     if report.output.is_some() {
-        let save = |path: &Path, body: &str| crate::report::clipboard::write_atomically(path, body);
-        save(&text_path, &String::from_utf8_lossy(&text))?;
-        save(&json_path, &format!("{json}\n"))?;
+        super::output::save_report_files(&text_path, &json_path, &text, &json)?;
     }
     emit(
         out,

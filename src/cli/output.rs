@@ -102,3 +102,30 @@ pub fn emit<T: serde::Serialize>(
     }
     Ok(())
 }
+
+/// Refuses to go on when any of `paths` exists: esescope never overwrites a file.
+///
+/// # Errors
+/// [`Error::OutputExists`] naming the first that does.
+pub(crate) fn refuse_existing(paths: &[&std::path::Path]) -> Result<(), Error> {
+    match paths.iter().find(|p| p.exists()) {
+        Some(path) => Err(Error::OutputExists { path: path.to_path_buf() }),
+        None => Ok(()),
+    }
+}
+
+/// Saves a job's report beside its new file, as text and as JSON, each
+/// written atomically.
+///
+/// # Errors
+/// Writing either file fails.
+pub(crate) fn save_report_files(
+    text_path: &std::path::Path,
+    json_path: &std::path::Path,
+    text: &[u8],
+    json: &str,
+) -> Result<(), Error> {
+    crate::report::clipboard::write_atomically(text_path, &String::from_utf8_lossy(text))?;
+    crate::report::clipboard::write_atomically(json_path, &format!("{json}\n"))?;
+    Ok(())
+}

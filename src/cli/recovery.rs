@@ -120,11 +120,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
         return Ok(ExitCode::from(u8::from(stop > 0 || !plan.unsupported.is_empty())));
     };
     let (text_path, json_path) = recovery::report_paths(new);
-    for path in [new, &text_path, &json_path] {
-        if path.exists() {
-            return Err(Error::OutputExists { path: path.clone() });
-        }
-    }
+    super::output::refuse_existing(&[new, &text_path, &json_path])?;
     let set = log_set(args, &db)?;
     let report =
         recovery::recover(&db, &set, from, new, crate::repair::now(), stderr_progress("recovering"))?;
@@ -132,9 +128,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
     write_report(&mut text, &report)?;
     let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;
     if report.output.is_some() {
-        let save = |path: &Path, body: &str| crate::report::clipboard::write_atomically(path, body);
-        save(&text_path, &String::from_utf8_lossy(&text))?;
-        save(&json_path, &format!("{json}\n"))?;
+        super::output::save_report_files(&text_path, &json_path, &text, &json)?;
     }
     emit(
         out,
