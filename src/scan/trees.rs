@@ -22,6 +22,23 @@ const CATALOG_INDEXES: [(&str, PageNumber); 2] = [
     ("index RootObjects of table MSysObjects", PageNumber(10)),
 ];
 
+/// Every tree of the database, each root once: the catalog, its shadow and
+/// its two indexes, then what the catalog lists (which names the catalog
+/// and its shadow again when their rows are there).
+fn every_tree(catalog: &Catalog) -> Vec<(String, PageNumber)> {
+    let mut trees = vec![
+        ("table MSysObjects".to_string(), CATALOG_ROOT),
+        ("table MSysObjectsShadow".into(), SHADOW_ROOT),
+    ];
+    trees.extend(CATALOG_INDEXES.iter().map(|(n, p)| (n.to_string(), *p)));
+    for (name, root) in catalog.trees() {
+        if !trees.iter().any(|(_, r)| *r == root) {
+            trees.push((name, root));
+        }
+    }
+    trees
+}
+
 /// The all-zero pages that a tree points at: to the engine they are
 /// uninitialized (-1019), which is normal for unused pages but damage for
 /// a page a tree needs. Returns (page, the tree that reaches it).
@@ -30,14 +47,8 @@ pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
         return Vec::new();
     }
     let catalog = Catalog::read(db);
-    let mut trees = vec![
-        ("table MSysObjects".to_string(), CATALOG_ROOT),
-        ("table MSysObjectsShadow".into(), SHADOW_ROOT),
-    ];
-    trees.extend(CATALOG_INDEXES.iter().map(|(n, p)| (n.to_string(), *p)));
-    trees.extend(catalog.trees());
     let mut found: Vec<(PageNumber, String)> = Vec::new();
-    for (name, root) in trees {
+    for (name, root) in every_tree(&catalog) {
         let tree = if root == CATALOG_ROOT { catalog.walk.clone() } else { walk(db, root, |_, _| {}) };
         for pgno in tree.unreadable {
             let zeroed = db.page(pgno).is_ok_and(|p| p.is_zeroed());
@@ -66,9 +77,6 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
     if db.is_temporary() {
         return findings;
     }
-    let mut trees = catalog.trees();
-    trees.extend(CATALOG_INDEXES.iter().map(|(n, p)| (n.to_string(), *p)));
-    trees.push(("table MSysObjectsShadow".into(), SHADOW_ROOT));
     let mut reached: HashSet<PageNumber> = catalog.walk.pages.iter().map(|p| p.pgno).collect();
     let mut free: Vec<(PageNumber, PageNumber)> = Vec::new();
     let mut add_space = |root: PageNumber, reached: &mut HashSet<PageNumber>| {
@@ -80,7 +88,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
     add_space(PageNumber(1), &mut reached);
     reached.insert(PageNumber(1));
     add_space(CATALOG_ROOT, &mut reached);
-    for (name, root) in trees {
+    for (name, root) in every_tree(&catalog) {
         if root == CATALOG_ROOT {
             continue;
         }
