@@ -21,6 +21,8 @@
 //!   `io::Write`, so tests capture output without a subprocess.
 //! - [`tui`]: the inspector: keys become actions, `App::update` changes
 //!   state and returns effects, views draw from the state.
+//! - [`sanitize`]: strings from the evidence made safe for a terminal and
+//!   for Markdown (control characters shown visibly), used by every renderer.
 //! - [`writer`]: esescope's own ESE writer (pages, headers, whole sample
 //!   databases); pure, bytes out.
 //!
@@ -32,6 +34,7 @@ pub mod format;
 pub mod recovery;
 pub mod repair;
 pub mod report;
+pub mod sanitize;
 pub mod scan;
 pub mod store;
 pub mod tui;

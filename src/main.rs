@@ -1,7 +1,7 @@
 //! The `esescope` binary: parses the command line, runs the subcommand and
 //! maps errors to exit code 2 with a one-line message on stderr.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -12,7 +12,15 @@ fn main() -> ExitCode {
     let result = match (&cli.command, &cli.file) {
         (Some(command), _) => {
             let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
+            let terminal = stdout.is_terminal();
+            let lock = stdout.lock();
+            // On a terminal even data output (CSV values) shows control
+            // characters visibly; into a file or a pipe it stays exact.
+            let mut out: Box<dyn Write> = if terminal {
+                Box::new(io::BufWriter::new(esescope::sanitize::TerminalWriter::new(lock)))
+            } else {
+                Box::new(io::BufWriter::new(lock))
+            };
             cli::run_with(command, cli.read_mode(), &mut out).and_then(|code| {
                 out.flush()?;
                 Ok(code)
@@ -30,7 +38,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(esescope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("esescope: {error}");
+            // One line, whatever names from the evidence the message holds.
+            eprintln!("esescope: {}", esescope::sanitize::one_line(&error.to_string()));
             ExitCode::from(2)
         }
     }

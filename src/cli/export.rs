@@ -104,6 +104,8 @@ fn write_json_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool, first
             line.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
         }
         line.push('}');
+        // values exact; DEL and C1 controls as \u escapes, never raw
+        let line = crate::sanitize::json_text(&line);
         tally.rows += 1;
         tally.findings.extend(table.row_findings(&row));
         if let Err(e) = out.write_all(line.as_bytes()) {
@@ -213,7 +215,7 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         }
     }
     for f in &findings {
-        eprintln!("esescope: {f}");
+        eprintln!("esescope: {}", crate::sanitize::one_line(&f.to_string()));
     }
     Ok(ExitCode::from(u8::from(!findings.is_empty())))
 }

@@ -86,6 +86,9 @@ pub fn emit<T: serde::Serialize>(
             rendered.push(b'\n');
         }
     }
+    // The last guard: whatever a renderer let through, no control character
+    // from the evidence reaches the terminal, the clipboard or the file.
+    let rendered = safe_rendering(args.format(), rendered);
     out.write_all(&rendered)?;
     if args.copy {
         let terminal = std::io::stderr().is_terminal();
@@ -98,9 +101,24 @@ pub fn emit<T: serde::Serialize>(
         let name = format!("esescope-{}.{extension}", what.replace(' ', "-"));
         let destination =
             clipboard.copy(&String::from_utf8_lossy(&rendered), &name, &mut std::io::stderr())?;
-        eprintln!("esescope: {}", destination.describe(what));
+        eprintln!("esescope: {}", crate::sanitize::one_line(&destination.describe(what)));
     }
     Ok(())
+}
+
+/// A rendering made safe: text and Markdown with every control character
+/// other than line feed and tab shown visibly, JSON with the controls it
+/// allows raw inside strings written as `\u` escapes (the same values).
+pub fn safe_rendering(format: Format, rendered: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8_lossy(&rendered);
+    let safe = match format {
+        Format::Text | Format::Md => crate::sanitize::terminal_text(&text),
+        Format::Json => crate::sanitize::json_text(&text),
+    };
+    match safe {
+        std::borrow::Cow::Borrowed(_) if matches!(text, std::borrow::Cow::Borrowed(_)) => rendered,
+        safe => safe.into_owned().into_bytes(),
+    }
 }
 
 /// Refuses to go on when any of `paths` exists: esescope never overwrites a file.

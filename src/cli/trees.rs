@@ -1,5 +1,6 @@
 //! `tables`, `tree` and `catalog`: the B+-tree subcommands.
 
+use crate::sanitize::{markdown_text, Visible};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -97,7 +98,7 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             writeln!(
                 w,
                 "{:<40} {:>6} {:>8} {:>9} {:>8} {:>6}  {}",
-                r.name,
+                Visible(&r.name),
                 r.objid,
                 r.pgno_fdp,
                 r.records,
@@ -128,7 +129,7 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             writeln!(
                 w,
                 "| {} | {} | {} | {} | {} | {} | {} |",
-                crate::report::markdown::cell(&r.name),
+                crate::report::markdown::cell(&markdown_text(&r.name)),
                 r.objid,
                 r.pgno_fdp,
                 r.records,
@@ -199,8 +200,12 @@ fn write_extents(w: &mut dyn Write, label: &str, extents: &[Extent]) -> io::Resu
 fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk, space: &Space) -> io::Result<()> {
     writeln!(
         w,
-        "{name}: root page {}, objidFDP {}, {} records, {} flag-deleted",
-        tree.root, tree.objid, tree.entries, tree.deleted
+        "{}: root page {}, objidFDP {}, {} records, {} flag-deleted",
+        Visible(name),
+        tree.root,
+        tree.objid,
+        tree.entries,
+        tree.deleted
     )?;
     match &space.header {
         Some(h) if h.is_multiple_extent() => writeln!(
@@ -266,14 +271,17 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
             writeln!(
                 w,
                 "Table {} (objid {}, root page {}, flags {:#x})",
-                t.table.name, t.table.id, t.table.coltyp_or_pgno_fdp, t.table.flags
+                Visible(&t.table.name),
+                t.table.id,
+                t.table.coltyp_or_pgno_fdp,
+                t.table.flags
             )?;
             for c in &t.columns {
                 writeln!(
                     w,
                     "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x}",
                     c.id,
-                    c.name,
+                    Visible(&c.name),
                     coltyp_name(c.coltyp_or_pgno_fdp),
                     c.space_usage,
                     c.pages_or_locale,
@@ -287,13 +295,13 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                     .map(|k| {
                         let name =
                             t.columns.iter().find(|c| c.id == k.column).map_or("?", |c| c.name.as_str());
-                        format!("{}{name}", if k.descending { '-' } else { '+' })
+                        format!("{}{}", if k.descending { '-' } else { '+' }, Visible(name))
                     })
                     .collect();
                 writeln!(
                     w,
                     "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}  key {}",
-                    i.name,
+                    Visible(&i.name),
                     i.id,
                     i.coltyp_or_pgno_fdp,
                     i.flags,

@@ -311,7 +311,13 @@ impl Signature {
 impl fmt::Display for Signature {
     /// eseutil's form: `Create time:… Rand:… Computer:…`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Create time:{} Rand:{} Computer:{}", self.created(), self.random(), self.computer_name())
+        write!(
+            f,
+            "Create time:{} Rand:{} Computer:{}",
+            self.created(),
+            self.random(),
+            crate::sanitize::Visible(&self.computer_name())
+        )
     }
 }
 

@@ -131,6 +131,7 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.severity, self.location, self.message)
+        // the message can name tables and columns of the evidence
+        write!(f, "{}: {}: {}", self.severity, self.location, crate::sanitize::Visible(&self.message))
     }
 }

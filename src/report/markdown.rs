@@ -12,9 +12,11 @@ use crate::format::field::Field;
 use crate::format::verdict::{PageCheck, Verdict};
 use crate::scan::VerifyReport;
 
-/// Makes text safe inside a table cell: pipes escaped, line breaks folded.
+/// Makes text safe inside a table cell: pipes escaped, control characters
+/// (line breaks included) shown visibly. Strings from the evidence are
+/// escaped for Markdown first ([`crate::sanitize::markdown_text`]).
 pub fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    crate::sanitize::visible(text).replace('|', "\\|")
 }
 
 fn table(out: &mut dyn Write, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> io::Result<()> {
@@ -336,6 +338,6 @@ mod tests {
 
     #[test]
     fn cells_are_escaped() {
-        assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(cell("a | b\nc"), "a \\| b\\nc");
     }
 }

@@ -2,6 +2,7 @@
 //! name, type and value. The inspector's records view copies it; its
 //! JSON is the same value model `export` writes.
 
+use crate::sanitize::{markdown_text, Visible};
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -83,14 +84,21 @@ impl RecordDump {
     /// # Errors
     /// Writing fails.
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", self.heading())?;
+        writeln!(out, "{}", Visible(&self.heading()))?;
         let width = self.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
         for c in &self.columns {
             let value = if c.value.is_null() { "NULL".to_string() } else { c.value.to_text() };
-            writeln!(out, "  {:>4}  {:<width$}  {:<16}  {value}", c.id, c.name, c.coltyp)?;
+            writeln!(
+                out,
+                "  {:>4}  {:<width$}  {:<16}  {}",
+                c.id,
+                Visible(&c.name),
+                c.coltyp,
+                Visible(&value)
+            )?;
         }
         for e in &self.errors {
-            writeln!(out, "  error: {e}")?;
+            writeln!(out, "  error: {}", Visible(e))?;
         }
         Ok(())
     }
@@ -100,15 +108,22 @@ impl RecordDump {
     /// # Errors
     /// Writing fails.
     pub fn write_markdown(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "### {}\n", cell(&self.heading()))?;
+        writeln!(out, "### {}\n", markdown_text(&self.heading()))?;
         writeln!(out, "| Id | Column | Type | Value |")?;
         writeln!(out, "|---|---|---|---|")?;
         for c in &self.columns {
             let value = if c.value.is_null() { "NULL".to_string() } else { c.value.to_text() };
-            writeln!(out, "| {} | {} | {} | {} |", c.id, cell(&c.name), c.coltyp, cell(&value))?;
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                c.id,
+                cell(&markdown_text(&c.name)),
+                c.coltyp,
+                cell(&markdown_text(&value))
+            )?;
         }
         for e in &self.errors {
-            writeln!(out, "\n- error: {}", cell(e))?;
+            writeln!(out, "\n- error: {}", markdown_text(e))?;
         }
         Ok(())
     }
