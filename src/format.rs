@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod checkpoint;
 pub mod checksum;
 pub mod compression;
+pub mod consistency;
 pub mod error;
 pub mod field;
 pub mod header;

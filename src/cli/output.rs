@@ -145,6 +145,9 @@ pub(crate) fn save_report_files(
 ) -> Result<(), Error> {
     let text = safe_rendering(Format::Text, text.to_vec());
     crate::report::clipboard::write_atomically(text_path, &String::from_utf8_lossy(&text))?;
-    crate::report::clipboard::write_atomically(json_path, &format!("{}\n", crate::sanitize::json_text(json)))?;
+    crate::report::clipboard::write_atomically(
+        json_path,
+        &format!("{}\n", crate::sanitize::json_text(json)),
+    )?;
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use crate::format::consistency::{header_lies, TreeRole};
 use crate::format::page::PageFlags;
 use crate::format::verdict::page_matches;
 use crate::format::PageNumber;
@@ -61,9 +62,55 @@ pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
     found
 }
 
+/// What the catalog says the tree of this name is (names as
+/// [`Catalog::trees`] and [`every_tree`] give them).
+fn role_of(name: &str) -> TreeRole {
+    if name.starts_with("index ") {
+        TreeRole::Index
+    } else if name.starts_with("long values ") {
+        TreeRole::LongValue
+    } else {
+        TreeRole::Table
+    }
+}
+
+/// Findings for the header fields of `pgno` that contradict the page.
+fn lies_of(db: &Database, pgno: PageNumber, owner: &str) -> Vec<Finding> {
+    let Ok(page) = db.page(pgno) else { return Vec::new() };
+    header_lies(&page)
+        .into_iter()
+        .map(|lie| {
+            Finding::error(
+                Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) },
+                format!("{owner}: page {pgno}: {lie}"),
+            )
+        })
+        .collect()
+}
+
+/// The finding for a root page whose flags contradict what the catalog says it is.
+fn root_contradiction(db: &Database, name: &str, root: PageNumber) -> Option<Finding> {
+    let page =
+        db.page(root).ok().filter(|p| !p.is_zeroed() && page_matches(p.bytes, root, db.page_size()))?;
+    let why = role_of(name).contradiction(page.header.flags)?;
+    Some(Finding::error(
+        Location::Page { pgno: root, file_offset: root.file_offset(db.page_size()) },
+        format!(
+            "{name}: root page {root} contradicts the catalog: {why} (flags {})",
+            page.header.flags.names().join(" ")
+        ),
+    ))
+}
+
 /// Walks every tree and returns the findings, each prefixed with the tree's name.
 pub fn check_trees(db: &Database) -> Vec<Finding> {
     let catalog = Catalog::read(db);
+    if db.page_count() == 0 {
+        return vec![Finding::error(
+            Location::Page { pgno: PageNumber(1), file_offset: PageNumber(1).file_offset(db.page_size()) },
+            "the file ends after its two header pages: a database has at least its root (page 1), its space trees (2, 3) and its catalog (4)",
+        )];
+    }
     let mut findings: Vec<Finding> = catalog
         .walk
         .findings
@@ -85,14 +132,27 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         free.extend(s.available.iter().map(|e| (e.first, e.last)));
         s
     };
-    add_space(PageNumber(1), &mut reached);
+    for (name, root) in [("database root", PageNumber(1)), ("table MSysObjects", CATALOG_ROOT)] {
+        let s = add_space(root, &mut reached);
+        findings.extend(s.findings.into_iter().map(|mut f| {
+            f.message = format!("{name}: {}", f.message);
+            f
+        }));
+    }
     reached.insert(PageNumber(1));
-    add_space(CATALOG_ROOT, &mut reached);
+    for page in &catalog.walk.pages {
+        findings.extend(lies_of(db, page.pgno, "table MSysObjects"));
+    }
+    findings.extend(root_contradiction(db, "table MSysObjects", CATALOG_ROOT));
     for (name, root) in every_tree(&catalog) {
         if root == CATALOG_ROOT {
             continue;
         }
         let tree = walk(db, root, |_, _| {});
+        findings.extend(root_contradiction(db, &name, root));
+        for page in &tree.pages {
+            findings.extend(lies_of(db, page.pgno, &name));
+        }
         reached.extend(tree.pages.iter().map(|p| p.pgno));
         let s = add_space(root, &mut reached);
         let misplaced = s.check(&tree, db);
@@ -121,6 +181,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             Some(name) => name,
             None => format!("objidFDP {} (not in the catalog: a deleted table or index?)", h.objid_fdp),
         };
+        findings.extend(lies_of(db, pgno, "a page no tree reaches"));
         // Not damage: the engine frees space lazily. Worth knowing in a
         // forensic look: such a page still holds the rows it last had.
         findings.push(Finding::info(

@@ -10,6 +10,9 @@ use crate::format::space::{Extent, SpaceHeader};
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
 
+/// The largest database the engine can have: 16 TiB.
+const MAX_DATABASE_BYTES: u64 = 16 << 40;
+
 /// What a tree owns.
 #[derive(Debug, Clone, Serialize)]
 pub struct Space {
@@ -86,12 +89,39 @@ fn extents(
     what: &str,
 ) -> Vec<Extent> {
     let mut extents = Vec::new();
+    let last_page = db.page_count();
+    let page_bytes = db.page_size().len() as u64;
     let tree = walk(db, root, |page, node| {
         if node.is_deleted() {
             return;
         }
+        let at = Location::Tag { pgno: page.pgno, index: node.tag.index };
         match Extent::parse(&node.key, node.data) {
+            Some(e) if e.last.0 > last_page => findings.push(Finding::error(
+                at,
+                format!(
+                    "{what} extent {}-{} ({} pages) runs past the end of the file, whose last page is {last_page}{}",
+                    e.first,
+                    e.last,
+                    e.len(),
+                    if u64::from(e.last.0) * page_bytes > MAX_DATABASE_BYTES {
+                        " and past the 16 TiB a database can have"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
             Some(e) => extents.push(e),
+            None if node.data.len() >= 4 && crate::format::types::le_u32(node.data, 0).is_some_and(|c| (c as i32) < 0) => {
+                findings.push(Finding::error(
+                    at,
+                    format!(
+                        "{what} tree node gives an extent of negative length ({} pages, key {})",
+                        crate::format::types::le_u32(node.data, 0).unwrap_or(0) as i32,
+                        hex::encode(&node.key)
+                    ),
+                ))
+            }
             None => findings.push(Finding::error(
                 Location::Tag { pgno: page.pgno, index: node.tag.index },
                 format!(
