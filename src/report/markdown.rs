@@ -71,6 +71,12 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     writeln!(out, "### Header")?;
     writeln!(out)?;
     table(out, &["Offset", "Field", "Raw", "Value"], field_rows(&dump.fields))?;
+    for lie in &dump.contradictions {
+        writeln!(out, "- **Contradiction:** {lie}")?;
+    }
+    if !dump.contradictions.is_empty() {
+        writeln!(out)?;
+    }
     writeln!(out, "### Checksum")?;
     writeln!(out)?;
     fenced(out, &checksum_text(&dump.checksum, dump.file_offset))?;

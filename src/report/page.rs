@@ -79,6 +79,9 @@ pub struct PageDump {
     pub nodes: Vec<NodeRow>,
     /// The checksum analysis.
     pub checksum: PageCheck,
+    /// Header fields that contradict the page (`cbFree` beyond the page,
+    /// a large page's number field naming another page…).
+    pub contradictions: Vec<String>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -128,6 +131,10 @@ impl PageDump {
             tags,
             nodes: node_rows(&page),
             checksum: crate::scan::check_page(db, pgno)?,
+            contradictions: crate::format::consistency::header_lies(&page)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             bytes: page.bytes.to_vec(),
         })
     }
@@ -155,6 +162,9 @@ impl PageDump {
                 field.raw,
                 field.value
             )?;
+        }
+        for lie in &self.contradictions {
+            writeln!(out, "  CONTRADICTION: {lie}")?;
         }
         writeln!(out)?;
         write_checksum(out, &self.checksum, self.file_offset)?;

@@ -164,3 +164,31 @@ fn a_file_of_only_its_header_pages_is_damage() {
     let code = esescope::cli::run(&esescope::cli::Command::Verify(args), &mut Vec::new()).unwrap();
     assert_eq!(code, std::process::ExitCode::from(1));
 }
+
+#[test]
+fn the_page_command_names_a_page_local_lie() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = PageSize::K8;
+    let mut bytes = sample("clean-8k.edb");
+    let root = table_root(&bytes, &dir, "people");
+    reseal(&mut bytes, size, root, |p| p[28..30].copy_from_slice(&9000u16.to_le_bytes()));
+    let path = dir.path().join("lie.edb");
+    std::fs::write(&path, &bytes).unwrap();
+    for (format, needle) in
+        [("text", "CONTRADICTION: cbFree says 9000"), ("md", "**Contradiction:** cbFree says 9000")]
+    {
+        let cli = <esescope::cli::Cli as clap::Parser>::try_parse_from([
+            "esescope",
+            "page",
+            path.to_str().unwrap(),
+            &root.to_string(),
+            "--format",
+            format,
+        ])
+        .unwrap();
+        let mut out = Vec::new();
+        esescope::cli::run(cli.command.as_ref().unwrap(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(needle), "{format}: {text}");
+    }
+}
