@@ -92,6 +92,8 @@ fn hex_opt<S: serde::Serializer>(b: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub const FIELD_DEFAULT: u32 = 0x0010;
 /// FIELDFLAG bit: multi-valued.
 pub const FIELD_MULTIVALUED: u32 = 0x0008;
+/// `FIELDFLAG` 0x2000: the column's values are encrypted.
+pub const FIELD_ENCRYPTED: u32 = 0x2000;
 /// IDX flag (high u16 of an index row's Flags): 4-byte key segments.
 const IDX_EXTENDED_COLUMNS: u32 = 0x0001_0000;
 

@@ -101,6 +101,9 @@ pub enum Stored<'a> {
     Compressed(&'a [u8]),
     /// In the long-value tree under this id.
     Separated(Lid),
+    /// Encrypted bytes (`TAGFLD_HEADER` 0x40): the format is not public, so
+    /// they are what the record stores, not the value.
+    Encrypted(&'a [u8]),
 }
 
 /// What a record holds for one column.
@@ -136,6 +139,7 @@ mod header {
     pub const MULTI_VALUES: u8 = 0x08;
     pub const TWO_VALUES: u8 = 0x10;
     pub const NULL: u8 = 0x20;
+    pub const ENCRYPTED: u8 = 0x40;
 }
 
 /// A record's layout: where its fixed, variable and tagged parts are.
@@ -308,6 +312,9 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
     let bad = || FormatError::MultiValue { id: fid, offset };
     if flags & header::NULL != 0 {
         return Ok(Cell::Null);
+    }
+    if flags & header::ENCRYPTED != 0 {
+        return Ok(Cell::Single(Stored::Encrypted(data)));
     }
     if flags & header::MULTI_VALUES != 0 {
         let mut values = Vec::new();

@@ -166,6 +166,19 @@ impl<'d> LongValues<'d> {
             lid,
             why: format!("its root node has {} bytes of data, not 8 or 9", head.data.len()),
         })? as usize;
+        if size == 0 {
+            return Err(LongValueError::Chunks {
+                lid,
+                why: "its root node says it is 0 bytes long; the engine never stores an empty long value"
+                    .into(),
+            });
+        }
+        if head.data.get(8).is_some_and(|flags| flags & 0x01 != 0) {
+            return Err(LongValueError::Chunks {
+                lid,
+                why: "it is encrypted (LVROOT2 flag 0x01); its bytes are not decoded".into(),
+            });
+        }
         if size > MAX_VALUE_LEN {
             return Err(LongValueError::Chunks { lid, why: format!("its size {size} is beyond 2 GiB") });
         }

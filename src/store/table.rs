@@ -10,7 +10,7 @@ use super::catalog::{Catalog, TableDef};
 use super::cursor::{walk, TreeWalk};
 use super::long_value::LongValues;
 use super::Database;
-use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_MULTIVALUED};
+use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_ENCRYPTED, FIELD_MULTIVALUED};
 use crate::format::compression::decompress;
 use crate::format::node::Node;
 use crate::format::page::{Page, PageFlags};
@@ -36,6 +36,8 @@ pub struct Column {
     pub multivalued: bool,
     /// Inherited from the template table.
     pub derived: bool,
+    /// Encrypted (FIELDFLAG 0x2000): values are shown as their stored bytes.
+    pub encrypted: bool,
     #[serde(skip)]
     offset: usize,
     #[serde(skip)]
@@ -61,6 +63,7 @@ impl Column {
             codepage: entry.pages_or_locale,
             class,
             multivalued: entry.flags & FIELD_MULTIVALUED != 0,
+            encrypted: entry.flags & FIELD_ENCRYPTED != 0,
             derived,
             offset,
             size,
@@ -183,6 +186,25 @@ impl<'d> Table<'d> {
         for e in tagged.iter().filter_map(|f| f.as_ref().err()) {
             row.errors.push((usize::MAX, e.to_string()));
         }
+        // A tagged value whose column the catalog does not list is not
+        // dropped without a word: a deleted column, or a lie.
+        for f in tagged.iter().flatten() {
+            if !self
+                .columns
+                .iter()
+                .any(|c| c.class == ColumnClass::Tagged && c.id == f.id && c.derived == f.derived)
+            {
+                row.errors.push((
+                    usize::MAX,
+                    format!(
+                        "the record holds a value of tagged column {}{} at offset {}, which the catalog does not list; it is not shown",
+                        f.id,
+                        if f.derived { " (derived)" } else { "" },
+                        f.offset
+                    ),
+                ));
+            }
+        }
         row
     }
 
@@ -213,7 +235,16 @@ impl<'d> Table<'d> {
         index: usize,
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
+        let mut encrypted = |bytes: &[u8]| {
+            errors.push((
+                index,
+                "the value is encrypted; its stored bytes are shown as binary, not decoded".to_string(),
+            ));
+            Value::Binary(bytes.to_vec())
+        };
         let bytes = match stored {
+            Stored::Encrypted(bytes) => return encrypted(bytes),
+            Stored::Intrinsic(bytes) if column.encrypted => return encrypted(bytes),
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
             Stored::Separated(lid) => self.long_values.read(lid).map_err(|e| (e.to_string(), Vec::new())),

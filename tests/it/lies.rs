@@ -192,3 +192,103 @@ fn the_page_command_names_a_page_local_lie() {
         assert!(text.contains(needle), "{format}: {text}");
     }
 }
+
+/// Row findings of every row of table `name` in `bytes`.
+fn row_findings(dir: &tempfile::TempDir, bytes: &[u8], name: &str) -> Vec<String> {
+    let path = dir.path().join("rows.edb");
+    std::fs::write(&path, bytes).unwrap();
+    let db = Database::open(&path).unwrap();
+    let catalog = esescope::store::catalog::Catalog::read(&db);
+    let table = esescope::store::table::Table::new(&db, &catalog, catalog.table(name).unwrap());
+    let mut found = Vec::new();
+    table.rows(false, |row| found.extend(table.row_findings(&row).iter().map(ToString::to_string)));
+    found
+}
+
+/// Edits the record of the first row of `people` that holds a Nickname
+/// (tagged column 256), with the record's tagged fields at hand.
+fn edit_first_tagged_record(
+    bytes: &mut [u8],
+    dir: &tempfile::TempDir,
+    edit: impl FnOnce(&mut Vec<u8>, &[(u32, usize)]),
+) {
+    use esescope::format::record::{Record, TaggedLayout};
+    let size = PageSize::new(32768).unwrap();
+    let path = dir.path().join("find.edb");
+    std::fs::write(&path, &*bytes).unwrap();
+    let db = Database::open(&path).unwrap();
+    let catalog = esescope::store::catalog::Catalog::read(&db);
+    let table = esescope::store::table::Table::new(&db, &catalog, catalog.table("people").unwrap());
+    let nickname = table.columns.iter().position(|c| c.id == 256).unwrap();
+    let mut target = None;
+    table.rows(false, |row| {
+        if target.is_none() && !row.values[nickname].is_null() {
+            target = Some((row.pgno, row.tag));
+        }
+    });
+    let (pgno, tag) = target.expect("a row with a nickname");
+    rebuild(bytes, size, pgno.0, |image| {
+        let data = &mut image.nodes[usize::from(tag) - 1].data;
+        let fields: Vec<(u32, usize)> = Record::parse(&data.clone(), TaggedLayout::Large)
+            .unwrap()
+            .tagged()
+            .into_iter()
+            .map(|f| f.map(|f| (f.id, f.offset)).unwrap())
+            .collect();
+        edit(data, &fields);
+    });
+}
+
+#[test]
+fn an_encrypted_value_is_not_decoded_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = sample("clean-32k.edb");
+    edit_first_tagged_record(&mut bytes, &dir, |data, fields| {
+        let (_, offset) = fields.iter().find(|(id, _)| *id == 256).unwrap();
+        data[*offset] |= 0x40; // TAGFLD_HEADER: encrypted
+    });
+    let found = row_findings(&dir, &bytes, "people");
+    assert_named(&found, "column Nickname: the value is encrypted; its stored bytes are shown as binary");
+}
+
+#[test]
+fn a_tagged_column_the_catalog_does_not_know_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = sample("clean-32k.edb");
+    edit_first_tagged_record(&mut bytes, &dir, |data, fields| {
+        // the tagged array starts 4 bytes per entry before the first value
+        let base = fields[0].1 - 4 * fields.len();
+        let last = base + 4 * (fields.len() - 1);
+        data[last..last + 2].copy_from_slice(&0xFFF0u16.to_le_bytes());
+    });
+    let found = row_findings(&dir, &bytes, "people");
+    assert_named(&found, "a value of tagged column 65520");
+    assert_named(&found, "which the catalog does not list");
+}
+
+#[test]
+fn a_long_value_whose_root_says_size_zero_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = PageSize::new(32768).unwrap();
+    let mut bytes = sample("clean-32k.edb");
+    let path = dir.path().join("lv.edb");
+    std::fs::write(&path, &bytes).unwrap();
+    let db = Database::open(&path).unwrap();
+    let catalog = esescope::store::catalog::Catalog::read(&db);
+    let lv_root =
+        PageNumber(catalog.table("people").unwrap().long_value.as_ref().unwrap().coltyp_or_pgno_fdp);
+    let mut root_node = None;
+    esescope::store::cursor::walk(&db, lv_root, |page, node| {
+        if root_node.is_none() && node.key.len() == 4 {
+            root_node = Some((page.pgno, node.key.clone()));
+        }
+    });
+    drop(db);
+    let (pgno, key) = root_node.expect("a long-value root node");
+    rebuild(&mut bytes, size, pgno.0, |image| {
+        let node = image.nodes.iter_mut().find(|n| n.key == key).unwrap();
+        node.data[4..8].copy_from_slice(&0u32.to_le_bytes());
+    });
+    let found = row_findings(&dir, &bytes, "people");
+    assert_named(&found, "its root node says it is 0 bytes long");
+}
