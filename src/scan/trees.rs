@@ -15,6 +15,7 @@ use crate::report::{Finding, Location};
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
 use crate::store::cursor::walk;
 use crate::store::space;
+use crate::store::table::Table;
 use crate::store::Database;
 
 /// The catalog's own index trees (spec 9.1): `Name` and `RootObjects`.
@@ -163,6 +164,12 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             f.message = format!("{name}: {}", f.message);
             f
         }));
+    }
+    // Every value of every live record decoded: a value that cannot be, an
+    // encrypted one, a tagged column the catalog does not list.
+    for def in &catalog.tables {
+        let table = Table::new(db, &catalog, def);
+        table.rows(false, |row| findings.extend(table.row_findings(&row)));
     }
     let is_free = |pgno: PageNumber| free.iter().any(|(a, b)| (*a..=*b).contains(&pgno));
     for pgno in db.page_numbers() {

@@ -249,6 +249,8 @@ fn an_encrypted_value_is_not_decoded_as_text() {
     });
     let found = row_findings(&dir, &bytes, "people");
     assert_named(&found, "column Nickname: the value is encrypted; its stored bytes are shown as binary");
+    // verify --trees says so too
+    assert_named(&findings(&dir, &bytes), "column Nickname: the value is encrypted");
 }
 
 #[test]
