@@ -26,7 +26,19 @@ fn main() -> ExitCode {
             .and_then(|path| esescope::tui::run(&path, cli.logs.as_deref(), cli.read_mode()))
             .map(|()| ExitCode::SUCCESS),
     };
+    // A file that shrank while it was read was read (in part) as zeros:
+    // whatever the command concluded, that is the finding, exit 1.
+    let shrunk = esescope::store::file::shrunk_files();
+    for (path, from, to) in &shrunk {
+        eprintln!("esescope: {}", esescope::Error::Shrank { path: path.clone(), from: *from, to: *to });
+    }
     match result {
+        Err(esescope::Error::Shrank { .. }) if !shrunk.is_empty() => ExitCode::from(1),
+        Err(error @ esescope::Error::Shrank { .. }) => {
+            eprintln!("esescope: {error}");
+            ExitCode::from(1)
+        }
+        _ if !shrunk.is_empty() => ExitCode::from(1),
         Ok(code) => code,
         Err(esescope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {

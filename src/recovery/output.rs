@@ -100,7 +100,12 @@ pub fn clean_header(
         HeaderSource::DetectedFromPages => return Err(RecoveryError::NoHeader),
     };
     let size = db.page_size().len();
-    let mut page = db.bytes().get(copy * size..(copy + 1) * size).ok_or(RecoveryError::NoHeader)?.to_vec();
+    let mut page = db
+        .range((copy * size) as u64, size)
+        .ok()
+        .filter(|p| p.len() == size)
+        .ok_or(RecoveryError::NoHeader)?
+        .to_vec();
     let mut fields = Vec::new();
     let f = &mut fields;
     let clean = DbState::CLEAN_SHUTDOWN;
@@ -173,7 +178,7 @@ pub fn write_atomically(
     let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
     let result = (|| -> Result<Option<String>, Error> {
         let mut file = File::create_new(&tmp).map_err(io)?;
-        file.write_all(db.bytes()).map_err(io)?;
+        db.copy_to(&mut file, out)?;
         let size = db.page_size();
         let mut place = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;

@@ -1,0 +1,145 @@
+//! Hostile conditions around the evidence (issue 13): a file that shrinks
+//! while it is read, a file larger than the address space, files that are
+//! not regular files.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use esescope::store::{Database, ReadMode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_esescope");
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb")
+}
+
+/// A copy of the clean sample grown to `len` bytes (the rest reads as zeros).
+fn large_copy(dir: &Path, len: u64) -> PathBuf {
+    let path = dir.join("large.edb");
+    std::fs::copy(sample(), &path).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len).unwrap();
+    path
+}
+
+/// True once process `pid` has `path` open (Linux: /proc/PID/fd).
+fn has_open(pid: u32, path: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == path))
+}
+
+/// Runs the binary with `args`, truncates `file` to `to` bytes as soon as the
+/// process has it open, and returns (exit code, stderr).
+fn run_and_truncate(args: &[&str], file: &Path, to: u64) -> (Option<i32>, String) {
+    let mut child: Child =
+        Command::new(BIN).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while !has_open(child.id(), file) {
+        assert!(child.try_wait().unwrap().is_none(), "{args:?} ended before it opened the file");
+        assert!(started.elapsed() < Duration::from_secs(60), "{args:?} never opened the file");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    std::fs::OpenOptions::new().write(true).open(file).unwrap().set_len(to).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Issue 13 item 4: `verify`, `report` and `repair` on a 512 MiB file cut to
+/// 8 MiB while they run, 20 times each, mapped and read into memory: never a
+/// signal, always exit 1 with the finding naming both sizes.
+#[test]
+fn shrinking_file_is_a_finding_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from, to) = (512u64 << 20, 8u64 << 20);
+    for no_mmap in [false, true] {
+        for command in ["verify", "report", "repair"] {
+            for round in 0..20 {
+                let file = large_copy(dir.path(), from);
+                let out = dir.path().join(format!("out-{command}-{no_mmap}-{round}"));
+                let file_arg = file.to_str().unwrap();
+                let out_arg = out.to_str().unwrap();
+                let mut args = vec![command, file_arg];
+                if command == "repair" {
+                    args.extend(["--out", out_arg]);
+                }
+                if no_mmap {
+                    args.push("--no-mmap");
+                }
+                let (code, stderr) = run_and_truncate(&args, &file, to);
+                assert_eq!(code, Some(1), "{args:?} round {round}: {stderr}");
+                let finding = format!("the file shrank from {from} to {to} bytes while being read");
+                assert!(stderr.contains(&finding), "{args:?} round {round}: {stderr}");
+                assert_eq!(stderr.lines().filter(|l| l.contains(&finding)).count(), 1, "{stderr}");
+                assert!(!out.exists(), "{args:?} left an output behind");
+                let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().contains("esescope-tmp"))
+                    .collect();
+                assert!(leftovers.is_empty(), "{args:?} left {leftovers:?}");
+            }
+        }
+    }
+}
+
+/// The inspector's scan (`scan::verify`, what its worker runs) with the file
+/// cut from another thread in the middle of the scan, past the pages already
+/// read: the pages past the new end read as zeros (no SIGBUS) and the scan
+/// stops with the finding.
+#[test]
+fn scan_survives_truncation_from_another_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [ReadMode::Map, ReadMode::Load] {
+        for _ in 0..20 {
+            let file = large_copy(dir.path(), 48 << 20);
+            let db = Database::open_with(&file, mode).unwrap();
+            let mut cut = false;
+            let report = esescope::scan::verify(&db, |_| {
+                if !cut {
+                    cut = true;
+                    let path = file.clone();
+                    std::thread::spawn(move || {
+                        std::fs::OpenOptions::new().write(true).open(path).unwrap().set_len(1 << 20).unwrap()
+                    })
+                    .join()
+                    .unwrap();
+                }
+                ControlFlow::Continue(())
+            });
+            assert!(report.cancelled, "{mode:?}");
+            assert!(report.has_damage());
+            let finding = format!("the file shrank from {} to {} bytes", 48 << 20, 1 << 20);
+            assert!(report.findings.iter().any(|f| f.message.contains(&finding)), "{:?}", report.findings);
+            // a mapped page past the new end reads as zeros instead of killing
+            // the process, and once a read has faulted, as the shrink
+            if mode == ReadMode::Map {
+                let past = esescope::format::PageNumber(5000);
+                match db.page_bytes(past) {
+                    Ok(bytes) => assert!(bytes.iter().all(|&b| b == 0)),
+                    Err(e) => assert!(matches!(e, esescope::Error::Shrank { .. }), "{e}"),
+                }
+                assert!(esescope::store::file::faulted());
+                let error = db.page_bytes(past).unwrap_err();
+                assert!(matches!(error, esescope::Error::Shrank { .. }), "{error}");
+            }
+        }
+    }
+}
+
+/// Item 14: a database larger than the address space the process may use
+/// opens (only the windows read are mapped).
+#[test]
+fn file_larger_than_the_address_space_limit_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = large_copy(dir.path(), 6 << 30);
+    let output = Command::new("prlimit")
+        .arg(format!("--as={}", 3u64 << 30))
+        .arg(BIN)
+        .args(["info", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("8192"), "{stdout}");
+}
