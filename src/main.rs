@@ -9,6 +9,9 @@ use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(error) = esescope::interrupt::install() {
+        eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
+    }
     let result = match (&cli.command, &cli.file) {
         (Some(command), _) => {
             let stdout = io::stdout();

@@ -458,8 +458,9 @@ fn write_output(
     let name = out.file_name().map_or("repaired".into(), |n| n.to_string_lossy().into_owned());
     let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
     let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
+    let _registered = crate::interrupt::register(&tmp);
     let result = (|| -> Result<String, Error> {
-        let mut file = File::create(&tmp).map_err(io)?;
+        let mut file = File::create_new(&tmp).map_err(io)?;
         db.copy_to(&mut file, out)?;
         let size = db.page_size();
         let mut put = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
@@ -478,7 +479,9 @@ fn write_output(
         let mut hasher = Sha256::new();
         std::io::copy(&mut File::open(&tmp).map_err(io)?, &mut hasher).map_err(io)?;
         let sha = hex::encode(hasher.finalize());
-        if out.exists() {
+        db.check_size()?;
+        // a dangling symlink counts: renaming over it would replace the link
+        if out.symlink_metadata().is_ok() {
             return Err(Error::OutputExists { path: out.to_path_buf() });
         }
         std::fs::rename(&tmp, out).map_err(io)?;

@@ -108,7 +108,7 @@ pub fn emit<T: serde::Serialize>(
 /// # Errors
 /// [`Error::OutputExists`] naming the first that does.
 pub(crate) fn refuse_existing(paths: &[&std::path::Path]) -> Result<(), Error> {
-    match paths.iter().find(|p| p.exists()) {
+    match paths.iter().find(|p| p.symlink_metadata().is_ok()) {
         Some(path) => Err(Error::OutputExists { path: path.to_path_buf() }),
         None => Ok(()),
     }

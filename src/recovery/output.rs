@@ -176,6 +176,7 @@ pub fn write_atomically(
     let name = out.file_name().map_or("recovered".into(), |n| n.to_string_lossy().into_owned());
     let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
     let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
+    let _registered = crate::interrupt::register(&tmp);
     let result = (|| -> Result<Option<String>, Error> {
         let mut file = File::create_new(&tmp).map_err(io)?;
         db.copy_to(&mut file, out)?;
@@ -198,7 +199,9 @@ pub fn write_atomically(
         if cancelled().is_break() {
             return Ok(None);
         }
-        if out.exists() {
+        db.check_size()?;
+        // a dangling symlink counts: renaming over it would replace the link
+        if out.symlink_metadata().is_ok() {
             return Err(Error::OutputExists { path: out.to_path_buf() });
         }
         std::fs::rename(&tmp, out).map_err(io)?;

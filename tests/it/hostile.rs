@@ -143,3 +143,34 @@ fn file_larger_than_the_address_space_limit_opens() {
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("8192"), "{stdout}");
 }
+
+/// Item 3: SIGTERM or SIGINT while `repair` writes its temporary output
+/// removes it, and the exit code is 128 + the signal.
+#[test]
+fn interrupted_repair_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = large_copy(dir.path(), 128 << 20);
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let out = dir.path().join(format!("new-{signal}.edb"));
+        let tmp = dir.path().join(format!(".new-{signal}.edb.esescope-tmp"));
+        let mut child = Command::new(BIN)
+            .args(["repair", file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !tmp.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "repair ended before writing its temporary file");
+            assert!(started.elapsed() < Duration::from_secs(300), "no temporary file");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let kill =
+            Command::new("kill").args([format!("-{signal}"), child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {status:?}");
+        assert!(!tmp.exists(), "SIG{signal} left {}", tmp.display());
+        assert!(!out.exists());
+    }
+}
