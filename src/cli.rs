@@ -38,6 +38,11 @@ pub struct Cli {
     /// as the file); a file that shrinks meanwhile is reported either way.
     #[arg(long, global = true)]
     pub no_mmap: bool,
+    /// Read a FIFO, device or socket given as a file too (refused without
+    /// it: reading one may never end); for `sample`, replace sample files
+    /// that differ.
+    #[arg(long, global = true)]
+    pub force: bool,
 }
 
 impl Cli {

@@ -9,6 +9,7 @@ use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    esescope::store::file::set_forced(cli.force);
     if let Err(error) = esescope::interrupt::install() {
         eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
     }

@@ -174,3 +174,77 @@ fn interrupted_repair_leaves_no_temporary_file() {
         assert!(!out.exists());
     }
 }
+
+/// Runs the binary with `args` and gives up (failing) after 60 s.
+fn run_bounded(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child =
+        Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("{args:?} hangs");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+/// Items 7 and 8: a FIFO as the database or as a log or checkpoint in a log
+/// directory, and /dev/zero as a log or checkpoint, end at once with an
+/// error naming the path and what it is.
+#[test]
+fn fifos_and_devices_are_refused_and_small_files_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("db.edb");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for path in [fifo.clone(), logs.join("edb.log"), logs.join("edb.chk"), logs.join("edb00001.log")] {
+        assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+    }
+    let fifo_arg = fifo.to_str().unwrap();
+    for command in ["info", "header", "verify", "tables", "catalog", "report", "log", "checkpoint"] {
+        let (code, _, stderr) = run_bounded(&[command, fifo_arg]);
+        assert_eq!(code, Some(2), "{command}: {stderr}");
+        assert!(stderr.contains(fifo_arg) && stderr.contains("FIFO"), "{command}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let (code, stdout, stderr) = run_bounded(&["logs", logs.to_str().unwrap()]);
+    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("FIFO"), "{stdout}{stderr}");
+
+    for (command, what) in
+        [("checkpoint", "a checkpoint file can be (8192 bytes)"), ("log", "a log file can be")]
+    {
+        let (code, _, stderr) = run_bounded(&[command, "/dev/zero"]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("/dev/zero: is a character device"), "{stderr}");
+        let (code, _, stderr) = run_bounded(&[command, "/dev/zero", "--force"]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("/dev/zero") && stderr.contains(what), "{stderr}");
+    }
+}
+
+/// Item 11: `checkpoint` on (the start of) a database says what it is,
+/// exit 2; a checkpoint without its shadow copy says so, exit 1.
+#[test]
+fn checkpoint_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_start = dir.path().join("db-start.chk");
+    std::fs::write(&db_start, &std::fs::read(sample()).unwrap()[..8192]).unwrap();
+    let (code, stdout, stderr) = run_bounded(&["checkpoint", db_start.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("file type 1 at offset 667 is not a checkpoint (4) (a database"), "{stderr}");
+
+    let chk = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/dirty-with-logs/edb.chk");
+    let (code, stdout, _) = run_bounded(&["checkpoint", chk.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains("DAMAGED"));
+    let half = dir.path().join("half.chk");
+    std::fs::write(&half, &std::fs::read(&chk).unwrap()[..4096]).unwrap();
+    let (code, stdout, _) = run_bounded(&["checkpoint", half.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("the shadow copy at offset 0x1000 is missing"), "{stdout}");
+}
