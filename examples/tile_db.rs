@@ -45,7 +45,8 @@ fn run(sample: PathBuf, out: PathBuf, target: u64) -> Result<(), String> {
     }
     let pages = (target / ps).checked_sub(2).filter(|&n| n > 0).ok_or("size is less than three pages")?;
     let pages = u32::try_from(pages).map_err(|_| "too many pages for 32-bit page numbers")?;
-    let headers = db.bytes().get(..2 * size.len()).ok_or("sample is shorter than its header pages")?;
+    let headers = db.range(0, 2 * size.len()).map_err(|e| e.to_string())?;
+    let headers = headers.get(..2 * size.len()).ok_or("sample is shorter than its header pages")?;
     let started = Instant::now();
     let file = File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut writer = BufWriter::with_capacity(8 << 20, file);

@@ -34,10 +34,15 @@ pub struct Cli {
     /// when the logs there have its log signature).
     #[arg(long, value_name = "DIR")]
     pub logs: Option<PathBuf>,
-    /// Read files into memory instead of mapping them: safe when another
-    /// process may truncate the file, but needs memory as large as the file.
+    /// Read files into memory instead of mapping them (needs memory as large
+    /// as the file); a file that shrinks meanwhile is reported either way.
     #[arg(long, global = true)]
     pub no_mmap: bool,
+    /// Read a FIFO, device or socket given as a file too (refused without
+    /// it: reading one may never end); for `sample`, replace sample files
+    /// that differ.
+    #[arg(long, global = true)]
+    pub force: bool,
 }
 
 impl Cli {

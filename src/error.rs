@@ -25,6 +25,26 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// The path is a FIFO, device or socket: reading it could block forever
+    /// or never end.
+    #[error("{}: is {kind}, not a regular file (use --force to read it anyway)", .path.display())]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// The file got shorter while it was being read: what was read cannot
+    /// be trusted (this is a finding, exit 1, not a failure to run).
+    #[error("{}: the file shrank from {from} to {to} bytes while being read", .path.display())]
+    Shrank {
+        /// The file.
+        path: PathBuf,
+        /// Its size when opened.
+        from: u64,
+        /// Its size afterwards.
+        to: u64,
+    },
     /// The file cannot be read as an ESE database.
     #[error("{}: {reason}", .path.display())]
     NotDatabase {

@@ -9,6 +9,10 @@ use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    esescope::store::file::set_forced(cli.force);
+    if let Err(error) = esescope::interrupt::install() {
+        eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
+    }
     let result = match (&cli.command, &cli.file) {
         (Some(command), _) => {
             let stdout = io::stdout();
@@ -34,7 +38,20 @@ fn main() -> ExitCode {
             .and_then(|path| esescope::tui::run(&path, cli.logs.as_deref(), cli.read_mode()))
             .map(|()| ExitCode::SUCCESS),
     };
+    // A file that shrank while it was read was read (in part) as zeros:
+    // whatever the command concluded, that is the finding, exit 1.
+    let shrunk = esescope::store::file::shrunk_files();
+    for (path, from, to) in &shrunk {
+        let error = esescope::Error::Shrank { path: path.clone(), from: *from, to: *to };
+        eprintln!("esescope: {}", esescope::sanitize::one_line(&error.to_string()));
+    }
     match result {
+        Err(esescope::Error::Shrank { .. }) if !shrunk.is_empty() => ExitCode::from(1),
+        Err(error @ esescope::Error::Shrank { .. }) => {
+            eprintln!("esescope: {}", esescope::sanitize::one_line(&error.to_string()));
+            ExitCode::from(1)
+        }
+        _ if !shrunk.is_empty() => ExitCode::from(1),
         Ok(code) => code,
         Err(esescope::Error::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {

@@ -313,10 +313,7 @@ pub fn recover(
     })
     .map_err(refuse)?;
     let mut report = RecoveryReport {
-        input: crate::repair::FileDigest {
-            path: db.path().display().to_string(),
-            sha256: output::sha256(db.bytes()),
-        },
+        input: crate::repair::FileDigest { path: db.path().display().to_string(), sha256: db.sha256()? },
         logs: set.dir.display().to_string(),
         plan,
         pages: Vec::new(),

@@ -114,8 +114,8 @@ pub struct RepairReport {
     pub cancelled: bool,
 }
 
-fn digest(path: &Path, bytes: &[u8]) -> FileDigest {
-    FileDigest { path: path.display().to_string(), sha256: hex::encode(Sha256::digest(bytes)) }
+fn digest(db: &Database) -> Result<FileDigest, Error> {
+    Ok(FileDigest { path: db.path().display().to_string(), sha256: db.sha256()? })
 }
 
 fn byte_changes(before: &[u8], after: &[u8]) -> (Vec<ByteChange>, usize) {
@@ -265,8 +265,8 @@ pub fn repair(
         flow
     });
     let mut report = RepairReport {
-        input: digest(db.path(), db.bytes()),
-        from: from.map(|c| digest(c.path(), c.bytes())),
+        input: digest(db)?,
+        from: from.map(digest).transpose()?,
         output: None,
         repaired: Vec::new(),
         not_repaired: Vec::new(),
@@ -405,7 +405,7 @@ fn updated_header(db: &Database, report: &RepairReport, now: LogTime) -> Option<
     if report.repaired.is_empty() && !damaged_copy {
         return None;
     }
-    let mut page = db.bytes().get(copy * size..(copy + 1) * size)?.to_vec();
+    let mut page = db.range((copy * size) as u64, size).ok().filter(|p| p.len() == size)?.to_vec();
     let mut fields = Vec::new();
     let mut bump = |page: &mut Vec<u8>, count: &str, time: &str, by: u32| {
         if let (Some(c), Some(t)) = (field_offset(count), field_offset(time)) {
@@ -458,9 +458,10 @@ fn write_output(
     let name = out.file_name().map_or("repaired".into(), |n| n.to_string_lossy().into_owned());
     let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
     let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
+    let _registered = crate::interrupt::register(&tmp);
     let result = (|| -> Result<String, Error> {
-        let mut file = File::create(&tmp).map_err(io)?;
-        file.write_all(db.bytes()).map_err(io)?;
+        let mut file = File::create_new(&tmp).map_err(io)?;
+        db.copy_to(&mut file, out)?;
         let size = db.page_size();
         let mut put = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
@@ -478,7 +479,9 @@ fn write_output(
         let mut hasher = Sha256::new();
         std::io::copy(&mut File::open(&tmp).map_err(io)?, &mut hasher).map_err(io)?;
         let sha = hex::encode(hasher.finalize());
-        if out.exists() {
+        db.check_size()?;
+        // a dangling symlink counts: renaming over it would replace the link
+        if out.symlink_metadata().is_ok() {
             return Err(Error::OutputExists { path: out.to_path_buf() });
         }
         std::fs::rename(&tmp, out).map_err(io)?;

@@ -169,6 +169,7 @@ impl Runtime {
 pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Result<(), Error> {
     let db = Arc::new(Database::open_with(path, mode)?);
     let mut terminal = ratatui::try_init()?;
+    crate::interrupt::set_restore(Some(restore_terminal));
     let result = (|| -> Result<(), Error> {
         crossterm::execute!(io::stdout(), EnableMouseCapture)?;
         let size = terminal.size()?;
@@ -216,7 +217,13 @@ pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Re
         }
         Ok(())
     })();
+    crate::interrupt::set_restore(None);
+    restore_terminal();
+    result
+}
+
+/// Gives the terminal back: mouse capture off, raw mode off, main screen.
+fn restore_terminal() {
     let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
-    result
 }

@@ -16,7 +16,8 @@ use crate::report::{Finding, Location};
 use crate::Error;
 
 /// The most a log file may be (65535 sectors of 4 KiB); larger files are refused.
-const MAX_LOG_LEN: u64 = 65_535 * 4096;
+/// The largest a log file can be (65535 sectors of 4096 bytes).
+pub const MAX_LOG_LEN: u64 = 65_535 * 4096;
 
 /// What a file of the set is, from its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,8 +157,8 @@ fn read_entry(path: &Path, role: Role) -> LogEntry {
         entry.error = Some(format!("{size} bytes is larger than any log file ({MAX_LOG_LEN})"));
         return entry;
     }
-    match std::fs::read(path) {
-        Err(e) => entry.error = Some(format!("cannot read: {e}")),
+    match crate::store::file::read_bounded(path, MAX_LOG_LEN, "a log file") {
+        Err(e) => entry.error = Some(e.to_string()),
         Ok(bytes) if role == Role::Reserve && bytes.iter().all(|&b| b == 0) => {
             entry.note = Some("unused reserve log (all zero)".into());
         }
@@ -417,10 +418,11 @@ fn read_checkpoint(
     chain: &[&LogEntry],
     findings: &mut Vec<Finding>,
 ) -> Option<Checkpoint> {
-    let bytes = match std::fs::read(path) {
+    let limit = crate::format::checkpoint::FILE_LEN as u64;
+    let bytes = match crate::store::file::read_bounded(path, limit, "a checkpoint file") {
         Ok(b) => b,
         Err(e) => {
-            findings.push(Finding::error(Location::File, format!("{}: cannot read: {e}", path.display())));
+            findings.push(Finding::error(Location::File, e.to_string()));
             return None;
         }
     };

@@ -53,11 +53,8 @@ pub struct CheckpointArgs {
     pub output: OutputArgs,
 }
 
-fn read(path: &FilePath) -> Result<Vec<u8>, Error> {
-    if path.is_dir() {
-        return Err(Error::IsDirectory { path: path.clone() });
-    }
-    std::fs::read(path).map_err(|source| Error::Open { path: path.clone(), source })
+fn read(path: &FilePath, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
+    crate::store::file::read_bounded(path, limit, what)
 }
 
 fn fenced(
@@ -111,7 +108,7 @@ pub fn logs(args: &LogsArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
 /// # Errors
 /// The file cannot be read or is shorter than a log header.
 pub fn log(args: &LogArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let bytes = read(&args.file)?;
+    let bytes = read(&args.file, crate::txlog::MAX_LOG_LEN, "a log file")?;
     let log = LogFile::parse(&bytes)
         .map_err(|e| Error::NotDatabase { path: args.file.clone(), reason: e.to_string() })?;
     if log.header.file_type != 3 && log.header.file_type != 0 {
@@ -169,9 +166,23 @@ pub fn log(args: &LogArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
 /// # Errors
 /// The file cannot be read or is shorter than one checkpoint copy.
 pub fn checkpoint(args: &CheckpointArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let bytes = read(&args.file)?;
+    let bytes = read(&args.file, crate::format::checkpoint::FILE_LEN as u64, "a checkpoint file")?;
     let checkpoint = Checkpoint::parse(&bytes)
         .map_err(|e| Error::NotDatabase { path: args.file.clone(), reason: e.to_string() })?;
+    // a sealed copy that names another file type: this is not a checkpoint
+    let sealed_other =
+        checkpoint.copies.iter().find(|c| c.checksum == c.computed_checksum && !matches!(c.file_type, 0 | 4));
+    if let Some(copy) = sealed_other {
+        let hint = match copy.file_type {
+            1 => " (a database: use `esescope info`)",
+            3 => " (a transaction log: use `esescope log`)",
+            _ => "",
+        };
+        return Err(Error::NotDatabase {
+            path: args.file.clone(),
+            reason: format!("file type {} at offset 667 is not a checkpoint (4){hint}", copy.file_type),
+        });
+    }
     if checkpoint.copies.iter().all(|c| !matches!(c.file_type, 0 | 4)) {
         return Err(Error::NotDatabase {
             path: args.file.clone(),
@@ -187,6 +198,8 @@ pub fn checkpoint(args: &CheckpointArgs, out: &mut dyn Write) -> Result<ExitCode
         |w| write_checkpoint(w, &path, &checkpoint),
         |w| fenced(w, |w| write_checkpoint(w, &path, &checkpoint)),
     )?;
-    let damage = checkpoint.copies.iter().any(|c| !c.is_valid()) || checkpoint.copies_differ;
+    let damage = checkpoint.copies.iter().any(|c| !c.is_valid())
+        || checkpoint.copies.len() < 2
+        || checkpoint.copies_differ;
     Ok(ExitCode::from(u8::from(damage)))
 }

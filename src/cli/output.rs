@@ -126,7 +126,7 @@ pub fn safe_rendering(format: Format, rendered: Vec<u8>) -> Vec<u8> {
 /// # Errors
 /// [`Error::OutputExists`] naming the first that does.
 pub(crate) fn refuse_existing(paths: &[&std::path::Path]) -> Result<(), Error> {
-    match paths.iter().find(|p| p.exists()) {
+    match paths.iter().find(|p| p.symlink_metadata().is_ok()) {
         Some(path) => Err(Error::OutputExists { path: path.to_path_buf() }),
         None => Ok(()),
     }

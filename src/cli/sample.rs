@@ -19,8 +19,9 @@ pub struct SampleArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace sample files that exist with other content (identical ones
-    /// are always left as they are; without this, a different one is an error).
-    #[arg(long)]
+    /// are always left as they are; without this, a different one is an
+    /// error). On the command line this is the global `--force`.
+    #[arg(skip)]
     pub force: bool,
 }
 
@@ -29,8 +30,9 @@ pub struct SampleArgs {
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let written = write_samples(&args.out, args.force)?;
-    let logs = write_log_samples(&args.out, args.force)?;
+    let force = args.force || crate::store::file::forced();
+    let written = write_samples(&args.out, force)?;
+    let logs = write_log_samples(&args.out, force)?;
     for (sample, path) in written {
         writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
         if sample.damage.is_empty() {

@@ -13,6 +13,8 @@ use super::FormatError;
 
 /// Size of one checkpoint copy.
 pub const COPY_LEN: usize = 4096;
+/// A checkpoint file: two copies (spec section 7).
+pub const FILE_LEN: usize = 2 * COPY_LEN;
 
 type Pos = [u8; 8];
 type Time = [u8; 8];

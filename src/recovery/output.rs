@@ -100,7 +100,12 @@ pub fn clean_header(
         HeaderSource::DetectedFromPages => return Err(RecoveryError::NoHeader),
     };
     let size = db.page_size().len();
-    let mut page = db.bytes().get(copy * size..(copy + 1) * size).ok_or(RecoveryError::NoHeader)?.to_vec();
+    let mut page = db
+        .range((copy * size) as u64, size)
+        .ok()
+        .filter(|p| p.len() == size)
+        .ok_or(RecoveryError::NoHeader)?
+        .to_vec();
     let mut fields = Vec::new();
     let f = &mut fields;
     let clean = DbState::CLEAN_SHUTDOWN;
@@ -171,9 +176,10 @@ pub fn write_atomically(
     let name = out.file_name().map_or("recovered".into(), |n| n.to_string_lossy().into_owned());
     let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
     let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
+    let _registered = crate::interrupt::register(&tmp);
     let result = (|| -> Result<Option<String>, Error> {
         let mut file = File::create_new(&tmp).map_err(io)?;
-        file.write_all(db.bytes()).map_err(io)?;
+        db.copy_to(&mut file, out)?;
         let size = db.page_size();
         let mut place = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
@@ -193,7 +199,9 @@ pub fn write_atomically(
         if cancelled().is_break() {
             return Ok(None);
         }
-        if out.exists() {
+        db.check_size()?;
+        // a dangling symlink counts: renaming over it would replace the link
+        if out.symlink_metadata().is_ok() {
             return Err(Error::OutputExists { path: out.to_path_buf() });
         }
         std::fs::rename(&tmp, out).map_err(io)?;

@@ -126,6 +126,7 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp =
         dir.join(format!(".{}.esescope-tmp", path.file_name().map_or("out".into(), |n| n.to_string_lossy())));
+    let _registered = crate::interrupt::register(&tmp);
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

@@ -6,7 +6,6 @@
 use std::ops::ControlFlow;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::header::HeaderReport;
 use crate::format::header::DbState;
@@ -130,7 +129,7 @@ impl IncidentReport {
             file: FileIdentity {
                 path: db.path().display().to_string(),
                 size: db.file_len(),
-                sha256: hex::encode(Sha256::digest(db.bytes())),
+                sha256: db.sha256().unwrap_or_else(|e| format!("unavailable: {e}")),
             },
             header,
             verify,

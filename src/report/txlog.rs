@@ -118,7 +118,15 @@ pub fn write_log(out: &mut dyn Write, path: &str, log: &LogFile, records: bool) 
 pub fn write_checkpoint(out: &mut dyn Write, path: &str, checkpoint: &Checkpoint) -> io::Result<()> {
     writeln!(out, "Checkpoint file: {path}")?;
     for copy in &checkpoint.copies {
-        let state = if copy.is_valid() { "ok" } else { "DAMAGED" };
+        let wrong_type;
+        let state = match (copy.is_valid(), copy.checksum == copy.computed_checksum) {
+            (true, _) => "ok",
+            (false, true) => {
+                wrong_type = format!("DAMAGED: file type {}, not a checkpoint", copy.file_type);
+                &wrong_type
+            }
+            (false, false) => "DAMAGED",
+        };
         writeln!(
             out,
             "      copy {} at offset {:#x}: checksum {:#010x}, computed {:#010x} ({state})",
@@ -127,6 +135,9 @@ pub fn write_checkpoint(out: &mut dyn Write, path: &str, checkpoint: &Checkpoint
             copy.checksum,
             copy.computed_checksum
         )?;
+    }
+    if checkpoint.copies.len() < 2 {
+        writeln!(out, "ERROR: the shadow copy at offset 0x1000 is missing (the file ends before it)")?;
     }
     let Some(c) = checkpoint.current() else {
         return writeln!(out, "ERROR: both copies are damaged (-533 JET_errCheckpointCorrupt)");

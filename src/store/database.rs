@@ -80,10 +80,21 @@ impl Database {
     /// # Errors
     /// As [`Database::open`].
     pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Self, Error> {
+        Self::open_forced(path, mode, false)
+    }
+
+    /// As [`Database::open_with`]; `force` reads a FIFO or device too.
+    ///
+    /// # Errors
+    /// As [`Database::open`].
+    pub fn open_forced(path: impl AsRef<Path>, mode: ReadMode, force: bool) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
-        let file = MappedFile::open(&path, mode)?;
+        let file = MappedFile::open_checked(&path, mode, force)?;
         let not_db = |reason: String| Error::NotDatabase { path: path.clone(), reason };
-        let bytes = file.bytes();
+        // Everything the election looks at: two header copies and pages 1-4
+        // at the largest page size.
+        let bytes =
+            file.range(0, 6 * PageSize::ALL.iter().map(|s| s.len()).max().unwrap_or(0))?.unwrap_or_default();
         if bytes.is_empty() {
             return Err(not_db("empty file (0 bytes), expected an ESE database header at offset 0".into()));
         }
@@ -94,10 +105,10 @@ impl Database {
                 None => return Err(not_db(describe_unreadable(bytes))),
             },
         };
-        if bytes.len() < 2 * page_size.len() {
+        if file.len() < 2 * page_size.len() as u64 {
             return Err(not_db(format!(
                 "truncated: {} bytes is less than the two header pages (2 x {} bytes)",
-                bytes.len(),
+                file.len(),
                 page_size.bytes()
             )));
         }
@@ -186,19 +197,19 @@ impl Database {
 
     /// The file size in bytes.
     pub fn file_len(&self) -> u64 {
-        self.file.bytes().len() as u64
+        self.file.len()
     }
 
     /// The number of whole pages after the two header pages.
     pub fn page_count(&self) -> u32 {
-        let pages = self.file.bytes().len() / self.page_size.len();
+        let pages = self.file.len() / self.page_size.len() as u64;
         u32::try_from(pages.saturating_sub(2)).unwrap_or(u32::MAX)
     }
 
     /// The page the file ends in the middle of, with how many of its bytes exist.
     pub fn truncated_page(&self) -> Option<(PageNumber, usize)> {
-        let rest = self.file.bytes().len() % self.page_size.len();
-        (rest != 0).then(|| (PageNumber(self.page_count() + 1), rest))
+        let rest = self.file.len() % self.page_size.len() as u64;
+        (rest != 0).then(|| (PageNumber(self.page_count() + 1), rest as usize))
     }
 
     /// Page numbers of every whole page, in file order.
@@ -209,12 +220,15 @@ impl Database {
     /// The raw bytes of page `pgno`.
     ///
     /// # Errors
-    /// [`Error::PageOutOfRange`] for page 0 or a page past the end of the file.
+    /// [`Error::PageOutOfRange`] for page 0 or a page past the end of the
+    /// file, [`Error::Open`] when the part of the file cannot be mapped.
     pub fn page_bytes(&self, pgno: PageNumber) -> Result<&[u8], Error> {
-        let start = usize::try_from(pgno.file_offset(self.page_size)).unwrap_or(usize::MAX);
-        let bytes =
-            (pgno.0 != 0).then(|| self.file.bytes().get(start..start.saturating_add(self.page_size.len())));
-        bytes.flatten().ok_or_else(|| Error::PageOutOfRange {
+        let size = self.page_size.len();
+        let bytes = match pgno.0 {
+            0 => None,
+            _ => self.file.range(pgno.file_offset(self.page_size), size)?.filter(|b| b.len() == size),
+        };
+        bytes.ok_or_else(|| Error::PageOutOfRange {
             path: self.path.clone(),
             page: pgno,
             last: self.page_count(),
@@ -234,15 +248,71 @@ impl Database {
         })
     }
 
-    /// The raw bytes of the whole file.
-    pub fn bytes(&self) -> &[u8] {
-        self.file.bytes()
+    /// `len` bytes from file offset `offset` (at most [`super::file::OVERLAP`]
+    /// are sure to come whole), cut short at the end of the file.
+    ///
+    /// # Errors
+    /// [`Error::Open`] when that part of the file cannot be mapped.
+    pub fn range(&self, offset: u64, len: usize) -> Result<&[u8], Error> {
+        Ok(self.file.range(offset, len)?.unwrap_or_default())
+    }
+
+    /// The whole file in consecutive pieces, for hashing and copying.
+    pub fn chunks(&self) -> impl Iterator<Item = Result<&[u8], Error>> + '_ {
+        self.file.chunks()
+    }
+
+    /// The SHA-256 of the whole file, in hex.
+    ///
+    /// # Errors
+    /// [`Error::Open`] when part of the file cannot be mapped,
+    /// [`Error::Shrank`] when the file got shorter meanwhile.
+    pub fn sha256(&self) -> Result<String, Error> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for chunk in self.chunks() {
+            self.check_size()?;
+            hasher.update(chunk?);
+            self.check_size()?;
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    /// Writes the whole file to `out` (the start of a new file made from it).
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming `out_path` when writing fails, as
+    /// [`Database::sha256`] otherwise.
+    pub fn copy_to(&self, out: &mut dyn std::io::Write, out_path: &Path) -> Result<(), Error> {
+        for chunk in self.chunks() {
+            let written = out.write_all(chunk?);
+            self.check_size()?;
+            written.map_err(|source| Error::Write { path: out_path.to_path_buf(), source })?;
+        }
+        Ok(())
+    }
+
+    /// [`Error::Shrank`] when the file is now shorter than when it was opened.
+    ///
+    /// # Errors
+    /// As said.
+    pub fn check_size(&self) -> Result<(), Error> {
+        match self.shrank_to() {
+            Some(to) => Err(Error::Shrank { path: self.path.clone(), from: self.file_len(), to }),
+            None => Ok(()),
+        }
+    }
+
+    /// The size of the pieces the file is mapped in (a search looks at each
+    /// with the next [`super::file::OVERLAP`] bytes).
+    pub fn window_len(&self) -> u64 {
+        self.file.window_len()
     }
 
     /// The file's size on disk now, when another process has made it
-    /// shorter than the mapped view (only possible with [`ReadMode::Map`]).
+    /// shorter than when it was opened.
     pub fn shrank_to(&self) -> Option<u64> {
-        self.file.shrank(&self.path)
+        self.file.shrank()
     }
 
     /// True for a temporary database (`temp.edb`): its pages are never

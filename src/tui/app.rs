@@ -18,6 +18,7 @@ use super::views::pagemap::MapState;
 use crate::cli::database::{parse_page_spec, PageSpec};
 use crate::format::PageNumber;
 use crate::report::page::write_checksum;
+use crate::store::file::OVERLAP;
 use crate::store::Database;
 use crate::worker::{JobId, JobOutput, WorkerEvent};
 
@@ -621,9 +622,11 @@ impl App {
                     (ViewId::Page, Some(p)) => p.dump.file_offset as usize + p.cursor + 1,
                     _ => 0,
                 };
-                match search::find(self.db.bytes(), &needles, from) {
+                let (db, step) = (&self.db, self.db.window_len());
+                let window = |i: u64| db.range(i * step, usize::try_from(step).ok()? + OVERLAP).ok();
+                match search::find_windowed(db.file_len(), step, window, &needles, from as u64) {
                     Some((offset, wrapped)) => {
-                        self.goto_offset(offset as u64);
+                        self.goto_offset(offset);
                         let wrapped = if wrapped { " (wrapped around)" } else { "" };
                         self.notify(
                             format!("{} found at file offset {offset:#x}{wrapped}", needles.described),

@@ -44,6 +44,44 @@ pub fn find(haystack: &[u8], needles: &Needles, from: usize) -> Option<(usize, b
     haystack.get(..from).and_then(first_in).map(|found| (found, true))
 }
 
+/// As [`find`] over a file handed out in windows: `window(i)` is the bytes
+/// from `i * step`, `step` of them plus some overlap into the next window, so
+/// that a match starting in a window is found whole (patterns no longer than
+/// the overlap). `len` is the file's size.
+pub fn find_windowed<'a>(
+    len: u64,
+    step: u64,
+    window: impl Fn(u64) -> Option<&'a [u8]>,
+    needles: &Needles,
+    from: u64,
+) -> Option<(u64, bool)> {
+    let step = step.max(1);
+    let from = from.min(len);
+    // matches starting in [lo, hi), searched window by window
+    let search = |lo: u64, hi: u64| -> Option<u64> {
+        let mut i = lo / step;
+        while i * step < hi {
+            let start = i * step;
+            let bytes = window(i)?;
+            let skip = usize::try_from(lo.saturating_sub(start)).ok()?;
+            let found = bytes
+                .get(skip..)
+                .and_then(|rest| needles.patterns.iter().filter_map(|p| memchr::memmem::find(rest, p)).min());
+            if let Some(at) = found.map(|f| start + (skip + f) as u64) {
+                if at < hi.min(start + step) {
+                    return Some(at);
+                }
+            }
+            i += 1;
+        }
+        None
+    };
+    if let Some(at) = search(from, len) {
+        return Some((at, false));
+    }
+    search(0, from).map(|at| (at, true))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +106,23 @@ mod tests {
         assert_eq!(parse_query("AB").unwrap().patterns, vec![vec![0xab]]);
         let utf16 = parse_query("MZ").unwrap();
         assert_eq!(find(b"..M\0Z\0..", &utf16, 0), Some((2, false)));
+    }
+
+    #[test]
+    fn windowed_search_agrees_with_whole_search() {
+        let hay: Vec<u8> = b"xxABxxxxABxxxAxB".repeat(5);
+        let needles = parse_query("\"AB\"").unwrap();
+        for step in [3u64, 4, 7, 100] {
+            let window =
+                |i: u64| hay.get((i * step) as usize..).map(|w| &w[..w.len().min(step as usize + 2)]);
+            for from in 0..hay.len() {
+                let whole = find(&hay, &needles, from).map(|(at, w)| (at as u64, w));
+                assert_eq!(
+                    find_windowed(hay.len() as u64, step, window, &needles, from as u64),
+                    whole,
+                    "{step} {from}"
+                );
+            }
+        }
     }
 }

@@ -593,7 +593,7 @@ pub fn build(base: &Database, kind: Kind) -> Result<Scenario, ScenarioError> {
     }
 
     // the database file: flushed pages written, header in dirty shutdown
-    let mut database = base.bytes().to_vec();
+    let mut database = std::fs::read(base.path()).map_err(|e| format!("{}: {e}", base.path().display()))?;
     let mut flushed_at: BTreeMap<u32, u64> = tracked_dbtimes;
     flushed_at.insert(blank.0, 0);
     flushed_at.insert(n_pgno, 0);

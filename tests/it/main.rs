@@ -9,6 +9,7 @@ mod database;
 mod e2e;
 mod export;
 mod golden;
+mod hostile;
 mod hostile_text;
 mod lies;
 mod recovery;

@@ -182,7 +182,7 @@ fn dirty_with_logs_sample_recovers_to_the_writers_state() {
     let base = Database::open(sample_dir("clean-8k.edb")).unwrap();
     let scenario = esescope::writer::scenario::dirty_with_logs(&base).unwrap();
     let db = Database::open(sample_dir("dirty-with-logs").join("database.edb")).unwrap();
-    assert_eq!(db.bytes(), &scenario.database[..]);
+    assert_eq!(std::fs::read(db.path()).unwrap(), scenario.database);
     let set = open_set(&sample_dir("dirty-with-logs"), &db);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("recovered.edb");
@@ -300,7 +300,7 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
         checkpoint(sign_log, Lgpos { generation: 1, isec: 1, ib: 0 }, &[]),
     )
     .unwrap();
-    let mut db = base.bytes().to_vec();
+    let mut db = std::fs::read(base.path()).unwrap();
     let put = |db: &mut Vec<u8>, name: &str, value: &[u8]| {
         let off = esescope::format::header::field_offset(name).unwrap();
         db[off..off + value.len()].copy_from_slice(value);
