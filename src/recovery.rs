@@ -9,6 +9,7 @@
 //! handling is in [`support`], the pages a record touches in [`pages`],
 //! page redo in [`redo`], the header and the output file in [`output`].
 
+pub mod fdp;
 pub mod merge;
 pub mod node_op;
 pub mod output;
@@ -152,28 +153,46 @@ fn start_position(
             begin_of(first.header.generation),
             format!("the oldest generation in the directory ({})", first_entry.path.display()),
         ),
-        StartAt::Recovery => match checkpoint {
-            Some(c)
-                if header.gen_min_required > 0 && header.gen_min_required < c.lgpos_checkpoint.generation =>
+        StartAt::Recovery => {
+            // the copy's own position: where a clean copy was left consistent,
+            // or the oldest generation a dirty copy still needs
+            let own = if header.state == crate::format::header::DbState::CLEAN_SHUTDOWN
+                && !header.lgpos_consistent.is_zero()
             {
-                (
+                Some((
+                    header.lgpos_consistent,
+                    format!(
+                        "the database's lgposConsistent {} (it is in clean shutdown there)",
+                        header.lgpos_consistent
+                    ),
+                ))
+            } else if header.gen_min_required > 0 {
+                Some((
                     begin_of(header.gen_min_required),
                     format!(
-                        "the database's lGenMinRequired {:#X}, older than the checkpoint",
+                        "the database's lGenMinRequired {:#X} (it is not in clean shutdown)",
                         header.gen_min_required
                     ),
-                )
+                ))
+            } else {
+                None
+            };
+            match (own, checkpoint) {
+                (Some((at, why)), Some(c)) if at < c.lgpos_checkpoint => (
+                    at,
+                    format!("{why}; the checkpoint {} is later and belongs to a later state of the database, so it is not used", c.lgpos_checkpoint),
+                ),
+                (Some((at, _)), Some(c)) => (
+                    c.lgpos_checkpoint,
+                    format!("the checkpoint {}, at or before the database's own position {at}", c.lgpos_checkpoint),
+                ),
+                (Some(own), None) => (own.0, format!("{} (no checkpoint)", own.1)),
+                (None, Some(c)) => (c.lgpos_checkpoint, format!("the checkpoint {}", c.lgpos_checkpoint)),
+                (None, None) => {
+                    (begin_of(first.header.generation), "the oldest generation (no checkpoint, no position in the database header)".to_string())
+                }
             }
-            Some(c) => (c.lgpos_checkpoint, format!("the checkpoint {}", c.lgpos_checkpoint)),
-            None if !header.lgpos_consistent.is_zero() => {
-                (header.lgpos_consistent, "the database's lgposConsistent (no checkpoint)".to_string())
-            }
-            None if header.gen_min_required > 0 => (
-                begin_of(header.gen_min_required),
-                "the database's lGenMinRequired (no checkpoint)".to_string(),
-            ),
-            None => (begin_of(first.header.generation), "the oldest generation (no checkpoint)".to_string()),
-        },
+        }
     };
     // the attach list that describes the databases at the start (spec 5.3)
     let attach = match checkpoint {

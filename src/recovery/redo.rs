@@ -33,7 +33,7 @@ pub type Pages = BTreeMap<u32, Vec<u8>>;
 
 /// True when the redo of page records of type `t` is implemented.
 pub fn implements(t: RecordType) -> bool {
-    matches!(t.0, 29..=35 | 37 | 38 | 62 | 63 | 93 | 95)
+    matches!(t.0, 24 | 25 | 29..=35 | 37 | 38 | 58 | 62 | 63 | 93 | 95)
 }
 
 /// What undo needs to roll one operation back.
@@ -97,6 +97,10 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
         }
         if entry.record_type.0 == 63 {
             redo_merge(db, &mut pages, plan, entry, record, &by_lgpos)?;
+            continue;
+        }
+        if matches!(entry.record_type.0, 24 | 25 | 58) {
+            redo_fdp(db, &mut pages, entry, record)?;
             continue;
         }
         if entry.reason == super::plan::Reason::MacroPart {
@@ -287,6 +291,43 @@ fn redo_merge(
         let pgno = page.pgno.0;
         let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
         pages.insert(pgno, built);
+    }
+    Ok(())
+}
+
+/// Redoes an FDP record on the pages that need it: CreateSingleExtentFDP
+/// and CreateMultipleExtentFDP make their pages anew, ConvertFDP2 rewrites
+/// the root's space header and makes the OE and AE roots.
+fn redo_fdp(
+    db: &Database,
+    pages: &mut Pages,
+    entry: &PlanEntry,
+    record: &Record,
+) -> Result<(), RecoveryError> {
+    let size = db.page_size();
+    let pgno = le_u32(&record.bytes, 4).unwrap_or(0);
+    let made: Vec<PageImage> = match entry.record_type.0 {
+        25 => vec![super::fdp::create_single(record, size).map_err(|e| stop(entry, pgno, e))?],
+        24 => super::fdp::create_multiple(record, size).map_err(|e| stop(entry, pgno, e))?,
+        _ => {
+            let c = super::fdp::Convert::parse(record).map_err(|e| stop(entry, pgno, e))?;
+            let mut out = vec![c.owned_page(size), c.avail_page(size)];
+            if needs(entry, "page") {
+                let mut root = image(db, pages, pgno).map_err(|e| stop(entry, pgno, e))?;
+                root.external_header = super::fdp::with_space_header(&root.external_header, &c.header());
+                root.dbtime = DbTime(entry.dbtime_after);
+                out.push(root);
+            }
+            out
+        }
+    };
+    for page in made {
+        let p = page.pgno.0;
+        let redo = entry.pages.iter().any(|c| c.touch.pgno == p && c.verdict == DbtimeVerdict::NeedsRedo);
+        if redo {
+            let built = page.build().map_err(|e| stop(entry, p, e.to_string()))?;
+            pages.insert(p, built);
+        }
     }
     Ok(())
 }
