@@ -383,7 +383,7 @@ pub fn recover(
         report.cancelled = true;
         return Ok(report);
     }
-    let sha = output::write_atomically(db, out, &pages, &header, &mut || {
+    let sha = output::write_atomically(db, out, &pages, report.plan.pgno_last, &header, &mut || {
         on_progress(Progress { done: total / 3 * 2, total })
     })?;
     let Some(sha) = sha else {

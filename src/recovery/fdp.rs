@@ -61,7 +61,10 @@ fn unique_flag(record: &Record) -> u8 {
     }
 }
 
+/// A page made anew by redo. The engine's new pages carry the
+/// new-record-format flag whatever the record's page flags say.
 fn fresh(pgno: u32, size: PageSize, objid: u32, flags: u32, dbtime: u64) -> PageImage {
+    let flags = flags | PageFlags::NEW_RECORD_FORMAT.0;
     let mut page = PageImage::new(PageNumber(pgno), size, ObjectId(objid), PageFlags(flags));
     page.dbtime = DbTime(dbtime);
     page

@@ -228,6 +228,9 @@ pub struct Plan {
     pub max_dbtime: u64,
     /// Highest objidFDP met in the records of this database.
     pub max_objid: u32,
+    /// The last page the database has at the end of the log, when an
+    /// ExtendDB or ShrinkDB record of this database set it (the last one met).
+    pub pgno_last: Option<u32>,
     /// True when the position the database reached (its last record) is a clean end (Term, RecoveryQuit).
     pub ends_cleanly: bool,
     /// True when stopped by the progress callback.

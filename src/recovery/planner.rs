@@ -75,6 +75,7 @@ impl<'a> Planner<'a> {
                 ended_by_restart: 0,
                 max_dbtime: 0,
                 max_objid: 0,
+                pgno_last: None,
                 ends_cleanly: false,
                 cancelled: false,
             },
@@ -164,6 +165,15 @@ impl<'a> Planner<'a> {
                         }
                     }
                     16 if dbid.is_some() && dbid == self.dbid => self.dbid = None,
+                    // ExtendDB (ignorable form: dbid at 5, pgnoLast at 6)
+                    68 if b.get(5).copied() == self.dbid && self.dbid.is_some() => {
+                        let last = le_u32(b, 6).unwrap_or(0).max(self.plan.pgno_last.unwrap_or(0));
+                        self.plan.pgno_last = Some(last.max(self.db.page_count()));
+                    }
+                    // ShrinkDB, ShrinkDB2, ShrinkDB3: dbid at 1, pgnoLast at 2
+                    78 | 94 | 99 if b.get(1).copied() == self.dbid && self.dbid.is_some() => {
+                        self.plan.pgno_last = le_u32(b, 2).or(self.plan.pgno_last);
+                    }
                     _ => {}
                 }
             }
