@@ -156,9 +156,8 @@ fn start_position(
         StartAt::Recovery => {
             // the copy's own position: where a clean copy was left consistent,
             // or the oldest generation a dirty copy still needs
-            let own = if header.state == crate::format::header::DbState::CLEAN_SHUTDOWN
-                && !header.lgpos_consistent.is_zero()
-            {
+            let clean = header.state == crate::format::header::DbState::CLEAN_SHUTDOWN;
+            let own = if clean && !header.lgpos_consistent.is_zero() {
                 Some((
                     header.lgpos_consistent,
                     format!(
@@ -177,8 +176,16 @@ fn start_position(
             } else {
                 None
             };
+            // a dirty copy's position is a whole generation: a checkpoint inside it is used
+            let later = |at: Lgpos, c: Lgpos| {
+                if clean {
+                    at < c
+                } else {
+                    at.generation < c.generation
+                }
+            };
             match (own, checkpoint) {
-                (Some((at, why)), Some(c)) if at < c.lgpos_checkpoint => (
+                (Some((at, why)), Some(c)) if later(at, c.lgpos_checkpoint) => (
                     at,
                     format!("{why}; the checkpoint {} is later and belongs to a later state of the database, so it is not used", c.lgpos_checkpoint),
                 ),
