@@ -115,10 +115,13 @@ fn plan_of_the_older_copy_through_the_later_logs_has_no_stop() {
     i.unchanged();
 }
 
+/// A node's key, data and flags (tag 0 as a node with no key).
+type Node = (Vec<u8>, Vec<u8>, u8);
+
 /// The decoded content of a page: header fields that are content (not
 /// checksum, flush type or where free space starts), tag 0 and every node
 /// as (key, data, flags without the compressed bit).
-fn content(bytes: &[u8], pgno: u32) -> (Vec<u64>, Vec<(Vec<u8>, Vec<u8>, u8)>) {
+fn content(bytes: &[u8], pgno: u32) -> (Vec<u64>, Vec<Node>) {
     let page = Page::parse(bytes, PageNumber(pgno), PageSize::K4).unwrap();
     let image = esescope::writer::page::PageImage::from_page(&page).unwrap();
     let h = &page.header;
