@@ -31,6 +31,21 @@ pub enum DbtimeVerdict {
     BeyondEnd,
 }
 
+impl DbtimeVerdict {
+    /// The verdict in ESE's words; `new` when the record makes the page
+    /// (no dbtime before).
+    pub fn describe(self, new: bool) -> &'static str {
+        match self {
+            Self::Current => "page already has this change",
+            Self::NeedsRedo if new => "new page",
+            Self::NeedsRedo => "page is older than this record",
+            Self::TooOld => "page is older than the record's dbtime before: a change before it is missing (-566 JET_errDbTimeTooOld)",
+            Self::TooNew => "page is between the record's dbtime before and after (-567 JET_errDbTimeTooNew)",
+            Self::BeyondEnd => "page is past the end of the file and the record does not make it",
+        }
+    }
+}
+
 /// One page of a planned record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PageCheck {
@@ -87,15 +102,17 @@ impl Reason {
     /// The reason in words.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::DbtimeCurrent => "dbtime rule: page already at or past dbtimeAfter",
-            Self::DbtimeOlder => "dbtime rule: page older than dbtimeAfter (at dbtimeBefore, or a new page)",
+            Self::DbtimeCurrent => {
+                "every page already has this change (dbtime at or past the record's dbtime after)"
+            }
+            Self::DbtimeOlder => "redo: a page is older than this record (at its dbtime before) or new",
             Self::NeverModifiesPage => "UndoInfo never changes a page",
             Self::OtherDatabase => "record for another database",
             Self::BeforeAttach => "before the database's lgposAttach",
             Self::SessionNotBegun => {
                 "page lacks a change of a transaction begun before the start (start earlier: --from oldest)"
             }
-            Self::DbtimeMismatch => "page dbtime does not fit the record",
+            Self::DbtimeMismatch => "a page's dbtime fits neither the record's dbtime before nor after",
             Self::PageBeyondEnd => "page past the end of the file",
             Self::RedoNotImplemented => "redo of this record type is not implemented",
             Self::MacroPart => "the operation of a split, redone with its macro",

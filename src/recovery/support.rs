@@ -23,6 +23,19 @@ pub enum Handling {
     Unsupported,
 }
 
+impl Handling {
+    /// The handling in words, for the plan's table of record types.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Ignored => "ignored",
+            Self::Session => "session",
+            Self::Database => "database",
+            Self::Page => "page",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// How recovery treats records of type `t`.
 pub fn handling(t: RecordType) -> Handling {
     match t.0 {

@@ -112,6 +112,12 @@ fn plan_of_the_older_copy_through_the_later_logs_has_no_stop() {
     assert_eq!(code, 0);
     let text = String::from_utf8(stdout).unwrap();
     assert!(text.contains(", 0 stop)"), "{text}");
+    assert!(text.contains("page 47: dbtime past the end of the file, record's dbtime before none: new page"));
+    assert!(text.contains("page is older than this record"));
+    // no internal names in the words
+    for internal in ["NeedsRedo", "Current", "TooOld", "BeyondEnd", "nil"] {
+        assert!(!text.contains(internal), "{internal} in the plan's text");
+    }
     i.unchanged();
 }
 
