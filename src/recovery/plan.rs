@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::pages::Touch;
-use super::support::Handling;
+use super::support::{Family, Handling};
 use crate::format::txlog::record::RecordType;
 use crate::format::Lgpos;
 
@@ -154,6 +154,8 @@ pub struct TypeCount {
     pub name: &'static str,
     /// How recovery treats it.
     pub handling: Handling,
+    /// For page records: the family of its redo function; `None` when its redo is not implemented.
+    pub redo: Option<Family>,
     /// Records in range.
     pub count: usize,
     /// Page records to apply.

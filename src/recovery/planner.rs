@@ -11,7 +11,7 @@ use super::plan::{
     DbtimeVerdict, Decision, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason, TypeCount,
     Unsupported,
 };
-use super::support::{handling, redo_implemented, Handling};
+use super::support::{kind, Handling};
 use crate::format::page::PageHeader;
 use crate::format::txlog::record::{Details, Record};
 use crate::format::types::le_u32;
@@ -103,7 +103,8 @@ impl<'a> Planner<'a> {
         let count = self.types.entry(t.0).or_insert_with(|| TypeCount {
             record_type: t,
             name: t.name(),
-            handling: handling(t),
+            handling: kind(t).handling,
+            redo: kind(t).redo.map(|r| r.family),
             count: 0,
             apply: 0,
             skip: 0,
@@ -140,7 +141,7 @@ impl<'a> Planner<'a> {
     pub(crate) fn step(&mut self, record: &Record) {
         let t = record.record_type;
         let b = &record.bytes;
-        match handling(t) {
+        match kind(t).handling {
             Handling::Ignored => self.note_type(record, None),
             Handling::Unsupported => {
                 self.note_type(record, None);
@@ -280,7 +281,7 @@ impl<'a> Planner<'a> {
             (Decision::Stop, Reason::DbtimeMismatch)
         } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::BeyondEnd) {
             (Decision::Stop, Reason::PageBeyondEnd)
-        } else if !redo_implemented(t) {
+        } else if kind(t).redo.is_none() {
             (Decision::Stop, Reason::RedoNotImplemented)
         } else {
             (Decision::Apply, Reason::DbtimeOlder)

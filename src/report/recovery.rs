@@ -65,15 +65,20 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(out, "Record types in range:")?;
     writeln!(
         out,
-        "  {:<26} {:<12} {:>7} {:>7} {:>7} {:>7}",
-        "type", "handling", "count", "apply", "skip", "stop"
+        "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+        "type", "handling", "redo", "count", "apply", "skip", "stop"
     )?;
     for t in &plan.types {
         writeln!(
             out,
-            "  {:<26} {:<12} {:>7} {:>7} {:>7} {:>7}",
+            "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
             format!("{} ({})", t.name, t.record_type.0),
             t.handling.describe(),
+            match (t.handling, t.redo) {
+                (_, Some(family)) => family.describe(),
+                (crate::recovery::support::Handling::Page, None) => "not implemented",
+                _ => "-",
+            },
             t.count,
             t.apply,
             t.skip,
