@@ -69,6 +69,16 @@ pub enum RecoveryError {
         /// Last generation replay reads.
         last: i32,
     },
+    /// A clean database whose consistent position is past the end of the logs.
+    #[error("the database is newer than the logs: it is consistent at {consistent}, past the end of the newest generation ({path}, end {end}); these logs cannot bring it forward")]
+    DatabaseNewer {
+        /// The database's lgposConsistent.
+        consistent: Lgpos,
+        /// The end of the logs.
+        end: Lgpos,
+        /// The newest log file.
+        path: String,
+    },
     /// A needed generation is there but belongs to another log stream.
     #[error("log generation {generation:#X} ({path}) belongs to another log stream: its signLog is not this database's (-530 JET_errBadLogSignature)")]
     ForeignGeneration {
@@ -228,13 +238,43 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
         });
     }
     let last = newest.header.generation.max(header.gen_max_required);
+    // a clean copy consistent past the end of these logs is newer than they are
+    let clean = header.state == crate::format::header::DbState::CLEAN_SHUTDOWN;
+    if clean && header.lgpos_consistent > newest.end() {
+        return Err(RecoveryError::DatabaseNewer {
+            consistent: header.lgpos_consistent,
+            end: newest.end(),
+            path: entry.path.display().to_string(),
+        });
+    }
+    // a tmp log holding a generation the next one does not (yet) link to
+    let tmp_holds = |generation: i32| {
+        set.logs.iter().any(|e| {
+            e.role == crate::txlog::Role::Tmp
+                && e.log.as_ref().is_some_and(|l| {
+                    l.header.generation == generation && Some(l.header.sign_log) == set.sign_log
+                })
+        })
+    };
+    let mut unlinked_tmp = None;
     for generation in start.generation..=last {
         if let Some((entry, log)) = chain(set).find(|(_, l)| l.header.generation == generation) {
+            let expected = u64::from(log.header.csec_lg_file) * u64::from(log.header.cb_sec);
+            if entry.size < expected {
+                return Err(RecoveryError::DamagedGeneration {
+                    generation,
+                    path: entry.path.display().to_string(),
+                    problem: format!(
+                        "the file is truncated: {} bytes, its header says {} sectors of {} bytes ({expected} bytes)",
+                        entry.size, log.header.csec_lg_file, log.header.cb_sec
+                    ),
+                });
+            }
             if let Some(problem) = log.body_problems().first() {
                 return Err(RecoveryError::DamagedGeneration {
                     generation,
                     path: entry.path.display().to_string(),
-                    problem: problem.message.clone(),
+                    problem: problem.message.replace(" (-501 JET_errLogFileCorrupt)", ""),
                 });
             }
             continue;
@@ -245,10 +285,17 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
                 && e.role != crate::txlog::Role::Tmp
                 && (e.generation() == Some(generation) || named(e))
         });
-        return Err(match foreign {
-            Some(e) => RecoveryError::ForeignGeneration { generation, path: e.path.display().to_string() },
-            None => RecoveryError::MissingGeneration { generation, first: start.generation, last },
-        });
+        if let Some(e) = foreign {
+            return Err(RecoveryError::ForeignGeneration { generation, path: e.path.display().to_string() });
+        }
+        if tmp_holds(generation) {
+            unlinked_tmp = unlinked_tmp.or(Some(generation));
+            continue;
+        }
+        return Err(RecoveryError::MissingGeneration { generation, first: start.generation, last });
+    }
+    if let Some(generation) = unlinked_tmp {
+        return Err(RecoveryError::MissingGeneration { generation, first: start.generation, last });
     }
     Ok((last, newest.end()))
 }

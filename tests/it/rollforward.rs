@@ -42,6 +42,12 @@ fn later() -> PathBuf {
 /// Copies of the older database (in `db/`) and of the later folder's logs,
 /// tmp log and checkpoint (in `logs/`), with their digests.
 fn inputs() -> Inputs {
+    inputs_with(|_, _| {})
+}
+
+/// As [`inputs`], with `change` applied to the copies (database, log
+/// directory) before their digests are taken.
+fn inputs_with(change: impl FnOnce(&Path, &Path)) -> Inputs {
     let tmp = tempfile::tempdir().unwrap();
     let (dbdir, logs) = (tmp.path().join("db"), tmp.path().join("logs"));
     std::fs::create_dir_all(&dbdir).unwrap();
@@ -54,6 +60,15 @@ fn inputs() -> Inputs {
             std::fs::copy(file.path(), logs.join(&name)).unwrap();
         }
     }
+    for dir in [&dbdir, &logs] {
+        for file in std::fs::read_dir(dir).unwrap().flatten() {
+            let mut perms = std::fs::metadata(file.path()).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(file.path(), perms).unwrap();
+        }
+    }
+    change(&db, &logs);
     let mut digests = BTreeMap::new();
     for dir in [&dbdir, &logs] {
         for file in std::fs::read_dir(dir).unwrap().flatten() {
@@ -279,4 +294,85 @@ fn reader_counts(path: &Path) -> Option<String> {
         return None;
     }
     Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// Runs `recover --out` and `recover --plan` on the changed inputs: both
+/// refused with exit 2 and one line naming what `expect` says, no output
+/// file, inputs unchanged.
+fn refused(change: impl FnOnce(&Path, &Path), expect: &[&str]) {
+    let i = inputs_with(change);
+    for plan in [false, true] {
+        let mode = if plan { vec!["--plan"] } else { vec!["--out", s(&i.out)] };
+        let mut args = vec!["recover", s(&i.db), "--logs", s(&i.logs)];
+        args.extend(mode);
+        let (code, _, stderr) = esescope(&args);
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        for word in expect {
+            assert!(stderr.contains(word), "{word} not in {stderr}");
+        }
+        assert_eq!(std::fs::read_dir(i.out.parent().unwrap()).unwrap().count(), 0, "something was written");
+        i.unchanged();
+    }
+}
+
+#[test]
+fn a_missing_middle_generation_is_named() {
+    refused(
+        |_, logs| std::fs::remove_file(logs.join("SRU00003.log")).unwrap(),
+        &["generation 0x3 ", "missing"],
+    );
+}
+
+#[test]
+fn a_log_of_another_stream_is_named() {
+    refused(
+        |_, logs| {
+            let other = real_samples().join("srum-win10-clean-with-logs/SRU0001A.log");
+            std::fs::copy(other, logs.join("SRU00003.log")).unwrap();
+        },
+        &["generation 0x3", "SRU00003.log", "another log stream"],
+    );
+}
+
+#[test]
+fn a_truncated_last_log_is_named() {
+    refused(
+        |_, logs| {
+            let path = logs.join("SRU.log");
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..4 * 4096]).unwrap();
+        },
+        &["generation 0x5", "SRU.log", "truncated"],
+    );
+}
+
+#[test]
+fn a_corrupt_segment_in_the_middle_is_named() {
+    refused(
+        |_, logs| {
+            let path = logs.join("SRU00003.log");
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[5 * 4096 + 100] ^= 0xFF;
+            std::fs::write(&path, bytes).unwrap();
+        },
+        &["generation 0x3", "SRU00003.log", "damaged", "checksum"],
+    );
+}
+
+#[test]
+fn a_database_newer_than_the_logs_is_refused() {
+    refused(
+        |db, logs| {
+            std::fs::copy(later(), db).unwrap();
+            for file in std::fs::read_dir(logs).unwrap().flatten() {
+                std::fs::remove_file(file.path()).unwrap();
+            }
+            for name in ["SRU00001.log", "SRU.log", "SRU.chk"] {
+                let from = real_samples().join("srum-server2022-snapshot-before").join(name);
+                std::fs::copy(from, logs.join(name)).unwrap();
+            }
+        },
+        &["newer than the logs", "(0x5,3,1D5)", "SRU.log"],
+    );
 }
