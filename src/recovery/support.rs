@@ -112,8 +112,9 @@ pub fn kind(t: RecordType) -> Kind {
         // Init, Term, Begin, Commit, Rollback, Begin0, Commit0, Refresh,
         // Macro*, RecoveryUndo/Quit (both forms), BeginDT, RcvQKA
         1 | 2 | 5..=13 | 17 | 18 | 49..=53 | 80 => with(Handling::Session),
-        // CreateDB, AttachDB, DetachDB, ExtendDB, CreateDBFinish
-        14..=16 | 68 | 79 => with(Handling::Database),
+        // CreateDB, AttachDB, DetachDB, ExtendDB, CreateDBFinish, ShrinkDB (three forms):
+        // the planner follows attachments and the file's last page with them
+        14..=16 | 68 | 78 | 79 | 94 | 99 => with(Handling::Database),
         // CreateMultipleExtentFDP, CreateSingleExtentFDP, ConvertFDP2
         24 | 25 | 58 => page(Space, redo::space::redo),
         // Insert, FlagInsert, FlagInsertAndReplaceData, FlagDelete,
@@ -122,6 +123,7 @@ pub fn kind(t: RecordType) -> Kind {
         95 => page(Node, redo::node::new_page),
         62 => page(Structure, redo::structure::split),
         63 => page(Structure, redo::structure::merge),
+        48 => page(Structure, redo::structure::empty_tree),
         // UndoInfo (never changes a page), Undo
         36 | 39 => with(Handling::Page),
         _ => with(Handling::Unsupported),
@@ -150,9 +152,9 @@ mod tests {
         assert_eq!(handling(RecordType(8)), Handling::Session);
         assert_eq!(handling(RecordType(15)), Handling::Database);
         assert_eq!(handling(RecordType(71)), Handling::Ignored);
-        // ShrinkDB, TrimDB, EmptyTree, PageMove, RootPageMove, Scrub, the
+        // TrimDB, ExtentFreed, PageMove, RootPageMove, Scrub, the
         // obsolete Split/Merge/ConvertFDP: not handled
-        for t in [78, 81, 94, 99, 100, 101, 48, 65, 96, 64, 26, 27, 28, 54, 55] {
+        for t in [81, 100, 101, 65, 96, 64, 26, 27, 28, 54, 55] {
             assert_eq!(handling(RecordType(t)), Handling::Unsupported, "{t}");
         }
     }

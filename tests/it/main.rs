@@ -12,6 +12,7 @@ mod golden;
 mod recovery;
 mod repair;
 mod replay;
+mod replay_space;
 mod report;
 mod robustness;
 mod rollforward;

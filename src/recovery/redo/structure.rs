@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 
 use super::{image, needs, stop, Pages, Redo};
+use crate::format::page::PageFlags;
 use crate::format::txlog::record::Record;
 use crate::format::types::le_u32;
 use crate::format::{DbTime, Lgpos, PageNumber};
 use crate::recovery::merge::{self, merge_leaf, merge_path, Merge};
-use crate::recovery::plan::{Plan, PlanEntry};
+use crate::recovery::plan::{DbtimeVerdict, Plan, PlanEntry};
 use crate::recovery::split::{split_pages, update_parent, Split};
 use crate::recovery::RecoveryError;
 use crate::store::Database;
@@ -32,6 +33,38 @@ pub fn split(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<()
     redo_split(cx.db, &mut cx.pages, entry, &split, oper, &cx.path_lines)?;
     if let Some(op) = oper {
         cx.consumed.insert(op.lgpos);
+    }
+    Ok(())
+}
+
+/// Redoes EmptyTree: every listed page that needs it loses its nodes and
+/// prefix and is marked empty; the root loses its one line and becomes a
+/// leaf (engine: `ErrLGRIRedoFreeEmptyPages`, `NDEmptyPage`, `NDSetEmptyTree`).
+///
+/// # Errors
+/// A page cannot be read or does not build, or the root has more than one line.
+pub fn empty_tree(cx: &mut Redo<'_>, entry: &PlanEntry, _record: &Record) -> Result<(), RecoveryError> {
+    let dbtime = DbTime(entry.dbtime_after);
+    for check in entry.pages.iter().filter(|p| p.verdict == DbtimeVerdict::NeedsRedo) {
+        let pgno = check.touch.pgno;
+        let mut page = cx.image(pgno).map_err(|e| stop(entry, pgno, e))?;
+        if check.touch.role == "page" {
+            if page.nodes.len() > 1 {
+                return Err(stop(
+                    entry,
+                    pgno,
+                    format!("the root has {} lines, EmptyTree expects one", page.nodes.len()),
+                ));
+            }
+            page.nodes.clear();
+            page.flags = PageFlags((page.flags.0 & !PageFlags::PARENT_OF_LEAF.0) | PageFlags::LEAF.0);
+        } else {
+            page.nodes.clear();
+            page.external_header.clear();
+            page.flags = PageFlags(page.flags.0 | PageFlags::EMPTY.0);
+        }
+        page.dbtime = dbtime;
+        cx.put(entry, &page)?;
     }
     Ok(())
 }
