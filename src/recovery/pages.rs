@@ -81,6 +81,14 @@ pub fn touches(record: &Record) -> Vec<Touch> {
                 push(Some(pgno), "empty", before(Some(dbtime_before)));
             }
         }
+        // PageMove: source, destination (new), left and right siblings, parent
+        65 => {
+            push(u32_at(4), "page", own_before);
+            push(u32_at(32), "new", None);
+            push(u32_at(36), "left", before(u64_at(48)));
+            push(u32_at(40), "right", before(u64_at(56)));
+            push(u32_at(44), "parent", before(u64_at(64)));
+        }
         62 => {
             push(u32_at(4), "page", own_before);
             push(u32_at(32), "new", None);

@@ -6,7 +6,7 @@
 //! Which function redoes a record type is in the one table of record types
 //! ([`super::support::kind`]); the functions are here, one file per family:
 //! [`node`] (node operations and new pages), [`structure`] (splits and
-//! merges), [`space`] (FDP creation and conversion). A type
+//! merges), [`space`] (FDP creation and conversion), [`page_move`]. A type
 //! with no redo function stops the plan when one of its pages needs redo,
 //! and nothing is written (spec 6.6 allows exactly this). Undo needs the
 //! version of each open operation: the data it replaced, taken while
@@ -14,6 +14,7 @@
 //! the change.
 
 pub mod node;
+pub mod page_move;
 pub mod space;
 pub mod structure;
 

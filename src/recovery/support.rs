@@ -49,6 +49,8 @@ pub enum Family {
     Structure,
     /// FDP creation and conversion (space trees).
     Space,
+    /// A page's content moved to another page.
+    PageMove,
 }
 
 impl Family {
@@ -58,6 +60,7 @@ impl Family {
             Self::Node => "node operation",
             Self::Structure => "split or merge",
             Self::Space => "FDP and space",
+            Self::PageMove => "page move",
         }
     }
 }
@@ -99,7 +102,7 @@ const fn page(family: Family, function: RedoFn) -> Kind {
 /// and which function redoes them. The planner, the redo loop and the
 /// plan's "record types met" all read it.
 pub fn kind(t: RecordType) -> Kind {
-    use Family::{Node, Space, Structure};
+    use Family::{Node, PageMove, Space, Structure};
     match t.0 {
         // NOP, MS, End, JetOp, Trace, ShutDownMark, backups, Checksum,
         // ExtRestore*, ForceWriteLog, ForceLogRollover, the ignorable
@@ -124,6 +127,7 @@ pub fn kind(t: RecordType) -> Kind {
         62 => page(Structure, redo::structure::split),
         63 => page(Structure, redo::structure::merge),
         48 => page(Structure, redo::structure::empty_tree),
+        65 => page(PageMove, redo::page_move::redo),
         // UndoInfo (never changes a page), Undo
         36 | 39 => with(Handling::Page),
         _ => with(Handling::Unsupported),
@@ -152,9 +156,9 @@ mod tests {
         assert_eq!(handling(RecordType(8)), Handling::Session);
         assert_eq!(handling(RecordType(15)), Handling::Database);
         assert_eq!(handling(RecordType(71)), Handling::Ignored);
-        // TrimDB, ExtentFreed, PageMove, RootPageMove, Scrub, the
+        // TrimDB, ExtentFreed, RootPageMove, Scrub, the
         // obsolete Split/Merge/ConvertFDP: not handled
-        for t in [81, 100, 101, 65, 96, 64, 26, 27, 28, 54, 55] {
+        for t in [81, 100, 101, 96, 64, 26, 27, 28, 54, 55] {
             assert_eq!(handling(RecordType(t)), Handling::Unsupported, "{t}");
         }
     }

@@ -1,6 +1,6 @@
 //! Log records of tree creation, space and file size (spec 4.5.3, 4.5.4,
 //! 4.5.6): CreateSingleExtentFDP, CreateMultipleExtentFDP, ConvertFDP2,
-//! EmptyTree, ExtendDB and ShrinkDB2, encoded from their fields. Pure.
+//! EmptyTree, PageMove, ExtendDB and ShrinkDB2, encoded from their fields. Pure.
 
 use crate::writer::log_record::NodeHeader;
 
@@ -100,6 +100,40 @@ pub fn empty_tree(h: &NodeHeader, pages: &[(u64, u32, u32)]) -> Vec<u8> {
     b
 }
 
+/// What a PageMove record says besides its LRPAGE_ header (whose page is the source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageMove {
+    /// Page moved to.
+    pub dest: u32,
+    /// Left sibling and its dbtime before (0 and nil: none).
+    pub left: (u32, u64),
+    /// Right sibling and its dbtime before.
+    pub right: (u32, u64),
+    /// Parent and its dbtime before.
+    pub parent: (u32, u64),
+    /// The tree: root and objid.
+    pub fdp: (u32, u32),
+    /// The parent's line pointing to the source.
+    pub iline_parent: u32,
+    /// The source page's first bytes (header and data) before the move.
+    pub header: Vec<u8>,
+    /// The source page's last bytes (its tag array).
+    pub trailer: Vec<u8>,
+}
+
+/// `PageMove` (65): the content of page `h.pgno` moves to `m.dest`.
+pub fn page_move(h: &NodeHeader, m: &PageMove) -> Vec<u8> {
+    let mut b = page_header(h, 65);
+    put(&mut b, &[m.dest, m.left.0, m.right.0, m.parent.0]);
+    for before in [m.left.1, m.right.1, m.parent.1] {
+        b.extend_from_slice(&before.to_le_bytes());
+    }
+    put(&mut b, &[m.fdp.0, m.fdp.1, m.iline_parent, 0, m.header.len() as u32, m.trailer.len() as u32]);
+    b.extend_from_slice(&m.header);
+    b.extend_from_slice(&m.trailer);
+    b
+}
+
 /// `ExtendDB` (68, ignorable form): database `dbid` grows to end at page `pgno_last`.
 pub fn extend_db(dbid: u8, pgno_last: u32) -> Vec<u8> {
     let mut b = vec![68];
@@ -156,6 +190,22 @@ mod tests {
             (48, empty_tree(&header(), &[(5, 41, 0x2), (6, 42, 0x2)])),
             (68, extend_db(1, 99)),
             (94, shrink_db2(1, 90, 9)),
+            (
+                65,
+                page_move(
+                    &header(),
+                    &PageMove {
+                        dest: 50,
+                        left: (39, 3),
+                        right: (41, 4),
+                        parent: (30, 5),
+                        fdp: (30, 7),
+                        iline_parent: 2,
+                        header: vec![1; 100],
+                        trailer: vec![2; 16],
+                    },
+                ),
+            ),
         ] {
             assert_eq!(bytes[0], t);
             assert_eq!(record_size(&bytes).ok(), Some(bytes.len()), "type {t}");

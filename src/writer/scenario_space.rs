@@ -2,7 +2,8 @@
 //! size (issue 14): the file grows (ExtendDB), a tree is created with its
 //! space trees (CreateMultipleExtentFDP), another is created single-extent
 //! (NewPage, CreateSingleExtentFDP) and converted (ConvertFDP2), a third is
-//! emptied (EmptyTree), rows go into all of them, and the file shrinks
+//! emptied (EmptyTree), rows go into all of them, a leaf of an existing
+//! tree moves to a new page (PageMove), and the file shrinks
 //! again (ShrinkDB2). None of these pages reached the file: recovery must
 //! redo every record. The scenario says what each page must then hold.
 //!
@@ -12,11 +13,14 @@ use std::collections::BTreeMap;
 
 use crate::format::checksum::legacy_xor;
 use crate::format::header::{field_offset, DbState};
-use crate::format::{Lgpos, LogTime};
+use crate::format::{Lgpos, LogTime, PageNumber};
+use crate::store::catalog::Catalog;
+use crate::store::cursor::walk;
 use crate::store::Database;
 use crate::writer::header::{lgpos_bytes, signature};
 use crate::writer::log_record::{self as lr, NodeHeader, DBTIME_NIL};
 use crate::writer::log_record_space::{self as space, ConvertFdp};
+use crate::writer::page::PageImage;
 use crate::writer::scenario::{Rows, ScenarioError};
 use crate::writer::txlog::{checkpoint, GenerationSpec, LogBuilder, StreamSpec};
 
@@ -37,6 +41,21 @@ pub struct SpaceScenario {
     pub roots: (u32, u32, u32, u32),
     /// The last page of the recovered file (after ExtendDB, then ShrinkDB2).
     pub pgno_last: u32,
+    /// The page move.
+    pub page_move: PageMoveExpected,
+}
+
+/// The pages of the scenario's PageMove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageMoveExpected {
+    /// The leaf moved (empty after).
+    pub source: u32,
+    /// Where it went.
+    pub dest: u32,
+    /// Its left sibling (whose next becomes dest).
+    pub left: u32,
+    /// Its right sibling (whose previous becomes dest).
+    pub right: u32,
 }
 
 struct Log {
@@ -183,6 +202,52 @@ pub fn build(base: &Database) -> Result<SpaceScenario, ScenarioError> {
     expected.insert(r3, Vec::new());
     expected.insert(leaf, Vec::new());
 
+    // a leaf of a two-level table tree of the base, with both siblings,
+    // moves to a page of the new space
+    let moved =
+        move_candidate(base).ok_or("the base has no two-level tree with a leaf between two siblings")?;
+    let dest = last + 21;
+    let (source, left, right, parent, iline_parent) = moved;
+    let dbtime_of =
+        |pgno: u32| base.page(PageNumber(pgno)).map(|p| p.header.dbtime_dirtied.0).map_err(|e| e.to_string());
+    let src = base.page(PageNumber(source)).map_err(|e| e.to_string())?;
+    let bytes_src = base.page_bytes(PageNumber(source)).map_err(|e| e.to_string())?;
+    let head = size.header_len() + usize::from(src.header.ib_mic_free);
+    let tail = 4 * usize::from(src.header.tag_count);
+    let objid = src.header.objid_fdp.0;
+    let mv = space::PageMove {
+        dest,
+        left: (left, dbtime_of(left)?),
+        right: (right, dbtime_of(right)?),
+        parent: (parent, dbtime_of(parent)?),
+        fdp: (parent, objid),
+        iline_parent,
+        header: bytes_src.get(..head).ok_or("source header")?.to_vec(),
+        trailer: bytes_src.get(size.len() - tail..).ok_or("source trailer")?.to_vec(),
+    };
+    let t = log.tick();
+    log.put(&space::page_move(&header(source, t, src.header.dbtime_dirtied.0, 0, (parent, objid)), &mv))?;
+    let image = |pgno: u32| -> Result<PageImage, ScenarioError> {
+        let page = base.page(PageNumber(pgno)).map_err(|e| e.to_string())?;
+        PageImage::from_page(&page).map_err(|e| e.to_string())
+    };
+    let rows = |pgno: u32| -> Result<Rows, ScenarioError> {
+        let mut r: Rows = image(pgno)?.nodes.iter().map(|n| (n.key.clone(), n.data.clone())).collect();
+        r.sort();
+        Ok(r)
+    };
+    expected.insert(dest, rows(source)?);
+    expected.insert(source, Vec::new());
+    let mut parent_rows = rows(parent)?;
+    for row in
+        parent_rows.iter_mut().filter(|r| r.1.len() >= 4 && r.1[r.1.len() - 4..] == source.to_le_bytes())
+    {
+        let at = row.1.len() - 4;
+        row.1[at..].copy_from_slice(&dest.to_le_bytes());
+    }
+    expected.insert(parent, parent_rows);
+    let page_move = PageMoveExpected { source, dest, left, right };
+
     // the file gives back its last two pages
     log.put(&space::shrink_db2(1, last + 22, 2))?;
     log.put(&lr::commit0(1, 1))?;
@@ -215,5 +280,25 @@ pub fn build(base: &Database) -> Result<SpaceScenario, ScenarioError> {
         space_headers,
         roots: (r1, r2, r3, leaf),
         pgno_last: last + 22,
+        page_move,
+    })
+}
+
+/// A leaf of a two-level tree of `base` with a left and a right sibling:
+/// (leaf, left, right, root, the root's line pointing to the leaf).
+fn move_candidate(base: &Database) -> Option<(u32, u32, u32, u32, u32)> {
+    let catalog = Catalog::read(base);
+    catalog.trees().into_iter().find_map(|(_, root)| {
+        let tree = walk(base, root, |_, _| {});
+        if tree.pages.iter().any(|p| p.depth > 1) {
+            return None;
+        }
+        let parent = PageImage::from_page(&base.page(root).ok()?).ok()?;
+        tree.pages.iter().filter(|p| p.leaf && p.depth == 1).find_map(|p| {
+            let page = base.page(p.pgno).ok()?;
+            let (prev, next) = (page.header.prev.0, page.header.next.0);
+            let line = parent.nodes.iter().position(|n| n.data.ends_with(&p.pgno.0.to_le_bytes()))?;
+            (prev != 0 && next != 0).then_some((p.pgno.0, prev, next, root.0, line as u32))
+        })
     })
 }

@@ -1,6 +1,6 @@
 //! Issue 14, item 2: the writer's space scenario (src/writer/scenario_space.rs)
 //! recovered: CreateMultipleExtentFDP, CreateSingleExtentFDP, ConvertFDP2,
-//! EmptyTree, NewPage, ExtendDB and ShrinkDB2 redone, each page holding
+//! EmptyTree, PageMove, NewPage, ExtendDB and ShrinkDB2 redone, each page holding
 //! the rows the scenario meant, the file the size the log gave it.
 
 use std::ops::ControlFlow;
@@ -13,7 +13,7 @@ use esescope::writer::page::PageImage;
 use esescope::writer::scenario_space::build;
 
 use crate::common::real_samples;
-use crate::recovery::open_set;
+use crate::recovery::{open_set, tree_findings};
 
 #[test]
 fn space_scenario_recovers_to_the_pages_the_writer_meant() {
@@ -27,9 +27,15 @@ fn space_scenario_recovers_to_the_pages_the_writer_meant() {
     let set = open_set(tmp.path(), &db);
     let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
     assert_eq!(plan.counts().2, 0, "{:?}", plan.first_stop());
-    for name in
-        ["CreateMultipleExtentFDP", "CreateSingleExtentFDP", "ConvertFDP2", "EmptyTree", "NewPage", "Insert"]
-    {
+    for name in [
+        "CreateMultipleExtentFDP",
+        "CreateSingleExtentFDP",
+        "ConvertFDP2",
+        "EmptyTree",
+        "PageMove",
+        "NewPage",
+        "Insert",
+    ] {
         let t = plan.types.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} not met"));
         assert_eq!(t.apply, t.count, "{name}: every one redone");
         assert!(t.redo.is_some(), "{name} has a redo function");
@@ -73,4 +79,13 @@ fn space_scenario_recovers_to_the_pages_the_writer_meant() {
     }
     assert!(image(leaf).flags.contains(PageFlags::EMPTY));
     assert!(image(leaf).external_header.is_empty());
+    let m = scenario.page_move;
+    assert_eq!(image(m.left).next, PageNumber(m.dest));
+    assert_eq!(image(m.right).prev, PageNumber(m.dest));
+    assert!(image(m.source).flags.contains(PageFlags::EMPTY));
+    let moved = image(m.dest);
+    assert!(moved.flags.contains(PageFlags::LEAF) && !moved.flags.contains(PageFlags::EMPTY));
+    assert_eq!((moved.prev, moved.next), (PageNumber(m.left), PageNumber(m.right)));
+    // the moved leaf's tree walks clean through its new page
+    assert_eq!(tree_findings(&new), Vec::<String>::new());
 }
