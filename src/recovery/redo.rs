@@ -83,6 +83,19 @@ pub struct Redo<'a> {
     pub path_lines: HashMap<(u64, u32), u16>,
     /// Operations of split macros already redone with their Split2.
     pub consumed: HashSet<Lgpos>,
+    /// The version store as redo rebuilds it: by rceid, the record of each
+    /// versioned operation redone and the data it replaced (or the before
+    /// image an UndoInfo record carries), for Undo records to roll back.
+    pub rces: HashMap<u32, Rce>,
+}
+
+/// One version-store entry rebuilt by redo.
+#[derive(Debug, Clone)]
+pub struct Rce {
+    /// Where the operation's record is (`None` when only its UndoInfo was met).
+    pub lgpos: Option<Lgpos>,
+    /// The node data the operation replaced.
+    pub before: Option<Vec<u8>>,
 }
 
 impl Redo<'_> {
@@ -135,7 +148,21 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
         versions: HashMap::new(),
         path_lines: HashMap::new(),
         consumed: HashSet::new(),
+        rces: HashMap::new(),
     };
+    // UndoInfo records carry the before image of operations whose page was flushed with the change
+    for record in records.iter().filter(|r| r.record_type.0 == 36) {
+        let b = &record.bytes;
+        let (Some(rceid), Some(k), Some(d), Some(cb)) =
+            (le_u32(b, 32), le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
+        else {
+            continue;
+        };
+        let at = 56 + usize::from(k) + usize::from(d);
+        if let Some(before) = b.get(at..at + usize::from(cb)) {
+            cx.rces.insert(rceid, Rce { lgpos: None, before: Some(before.to_vec()) });
+        }
+    }
     for entry in plan.entries.iter().filter(|e| e.decision == Decision::Apply) {
         let record =
             *cx.by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;

@@ -128,8 +128,9 @@ pub fn kind(t: RecordType) -> Kind {
         63 => page(Structure, redo::structure::merge),
         48 => page(Structure, redo::structure::empty_tree),
         65 => page(PageMove, redo::page_move::redo),
-        // UndoInfo (never changes a page), Undo
-        36 | 39 => with(Handling::Page),
+        39 => page(Node, redo::node::undo),
+        // UndoInfo never changes a page (its before image feeds Undo and undo)
+        36 => with(Handling::Page),
         _ => with(Handling::Unsupported),
     }
 }

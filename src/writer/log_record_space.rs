@@ -1,6 +1,7 @@
 //! Log records of tree creation, space and file size (spec 4.5.3, 4.5.4,
 //! 4.5.6): CreateSingleExtentFDP, CreateMultipleExtentFDP, ConvertFDP2,
-//! EmptyTree, PageMove, ExtendDB and ShrinkDB2, encoded from their fields. Pure.
+//! EmptyTree, PageMove, ExtendDB and ShrinkDB2, and a rollback's Undo and
+//! Rollback records, encoded from their fields. Pure.
 
 use crate::writer::log_record::NodeHeader;
 
@@ -134,6 +135,27 @@ pub fn page_move(h: &NodeHeader, m: &PageMove) -> Vec<u8> {
     b
 }
 
+/// `Undo` (39): the rollback of version operation `oper` (1 insert, 2
+/// replace, 3 flag-delete, 4 delta) with rceid `h.rceid`, on line `h.iline`;
+/// the bookmark is the node's key.
+pub fn undo(h: &NodeHeader, key: &[u8], oper: u16, level: u8) -> Vec<u8> {
+    let mut b = h.encode(39);
+    b.extend_from_slice(&(key.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes());
+    b.extend_from_slice(&oper.to_le_bytes());
+    b.push(level);
+    b.extend_from_slice(key);
+    b
+}
+
+/// `Rollback` (7): session `procid` rolls back `levels` levels.
+pub fn rollback(procid: u16, levels: u8) -> Vec<u8> {
+    let mut b = vec![7];
+    b.extend_from_slice(&procid.to_le_bytes());
+    b.push(levels);
+    b
+}
+
 /// `ExtendDB` (68, ignorable form): database `dbid` grows to end at page `pgno_last`.
 pub fn extend_db(dbid: u8, pgno_last: u32) -> Vec<u8> {
     let mut b = vec![68];
@@ -190,6 +212,8 @@ mod tests {
             (48, empty_tree(&header(), &[(5, 41, 0x2), (6, 42, 0x2)])),
             (68, extend_db(1, 99)),
             (94, shrink_db2(1, 90, 9)),
+            (39, undo(&header(), b"key", 2, 1)),
+            (7, rollback(1, 1)),
             (
                 65,
                 page_move(

@@ -2,7 +2,8 @@
 //! size (issue 14): the file grows (ExtendDB), a tree is created with its
 //! space trees (CreateMultipleExtentFDP), another is created single-extent
 //! (NewPage, CreateSingleExtentFDP) and converted (ConvertFDP2), a third is
-//! emptied (EmptyTree), rows go into all of them, a leaf of an existing
+//! emptied (EmptyTree), rows go into all of them (and a rolled-back
+//! transaction's Undo records take two changes back), a leaf of an existing
 //! tree moves to a new page (PageMove), and the file shrinks
 //! again (ShrinkDB2). None of these pages reached the file: recovery must
 //! redo every record. The scenario says what each page must then hold.
@@ -147,6 +148,25 @@ pub fn build(base: &Database) -> Result<SpaceScenario, ScenarioError> {
         log.put(&lr::insert(&header(r1, t, before, i, (r1, o1)), &key, 0, &data))?;
         before = t;
     }
+    // session 2 inserts a row and replaces another, then rolls both back:
+    // Undo records in reverse order, then Rollback
+    log.put(&lr::begin0(2, 2))?;
+    let versioned = |pgno: u32, after: u64, before: u64, iline: usize, rceid: u32| NodeHeader {
+        procid: 2,
+        trx_begin0: 2,
+        rceid,
+        ..header(pgno, after, before, iline, (r1, o1))
+    };
+    let t = log.tick();
+    let (key9, data9) = row(9);
+    log.put(&lr::insert(&versioned(r1, t, before, 3, 100), &key9, 0, &data9))?;
+    let t2 = log.tick();
+    log.put(&lr::replace(&versioned(r1, t2, t, 0, 101), 12, &[0xEE; 12]))?;
+    let t3 = log.tick();
+    log.put(&space::undo(&versioned(r1, t3, t2, 0, 101), &row(1).0, 2, 1))?;
+    let t4 = log.tick();
+    log.put(&space::undo(&versioned(r1, t4, t3, 3, 100), &key9, 1, 1))?;
+    log.put(&space::rollback(2, 1))?;
     expected.insert(r1, vec![row(1), row(2), row(3)]);
     expected.insert(r1 + 1, vec![extent(r1 + 7, 8)]);
     expected.insert(r1 + 2, vec![extent(r1 + 7, 5)]);
