@@ -16,6 +16,7 @@ pub mod output;
 pub mod pages;
 pub mod plan;
 mod planner;
+pub mod rebuild;
 pub mod redo;
 pub mod split;
 pub mod support;
@@ -68,6 +69,12 @@ pub enum RecoveryError {
         first: i32,
         /// Last generation replay reads.
         last: i32,
+    },
+    /// No database was given and the logs do not start at its creation.
+    #[error("no database was given, and the oldest log generation {generation:#X} does not start with a CreateDB record: a database can be rebuilt only from logs that hold its creation")]
+    NoCreation {
+        /// The oldest generation of the chain.
+        generation: i32,
     },
     /// A clean database whose consistent position is past the end of the logs.
     #[error("the database is newer than the logs: it is consistent at {consistent}, past the end of the newest generation ({path}, end {end}); these logs cannot bring it forward")]

@@ -82,6 +82,19 @@ impl Database {
     pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
         let file = MappedFile::open(&path, mode)?;
+        Self::from_file(path, file)
+    }
+
+    /// A database made in memory (as recovery's seed of a database rebuilt
+    /// from its logs), named `label` in messages.
+    ///
+    /// # Errors
+    /// As [`Database::open`].
+    pub fn from_bytes(label: impl AsRef<Path>, bytes: Vec<u8>) -> Result<Self, Error> {
+        Self::from_file(label.as_ref().to_path_buf(), MappedFile::from_bytes(bytes))
+    }
+
+    fn from_file(path: PathBuf, file: MappedFile) -> Result<Self, Error> {
         let not_db = |reason: String| Error::NotDatabase { path: path.clone(), reason };
         let bytes = file.bytes();
         if bytes.is_empty() {

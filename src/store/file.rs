@@ -59,6 +59,11 @@ impl MappedFile {
         Ok(Self { bytes })
     }
 
+    /// A view of bytes made in memory (no file behind them).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self { bytes: if bytes.is_empty() { Bytes::Empty } else { Bytes::Loaded(bytes) } }
+    }
+
     /// The file's bytes.
     pub fn bytes(&self) -> &[u8] {
         match &self.bytes {

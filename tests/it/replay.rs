@@ -337,7 +337,7 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     assert!(!out.exists());
     let mut stdout = Vec::new();
     let args = esescope::cli::recovery::RecoverArgs {
-        file: tmp.path().join("db.edb"),
+        file: Some(tmp.path().join("db.edb")),
         logs: None,
         base: None,
         out: None,
@@ -370,7 +370,7 @@ fn recovery_json_validates_against_the_schema() {
     };
     let file = sample_dir("dirty-with-logs").join("database.edb");
     let args = |out: Option<PathBuf>, plan: bool| esescope::cli::recovery::RecoverArgs {
-        file: file.clone(),
+        file: Some(file.clone()),
         logs: None,
         base: None,
         out,
