@@ -9,12 +9,14 @@
 //! handling is in [`support`], the pages a record touches in [`pages`],
 //! page redo in [`redo`], the header and the output file in [`output`].
 
+pub mod fdp;
 pub mod merge;
 pub mod node_op;
 pub mod output;
 pub mod pages;
 pub mod plan;
 mod planner;
+pub mod rebuild;
 pub mod redo;
 pub mod split;
 pub mod support;
@@ -67,6 +69,22 @@ pub enum RecoveryError {
         first: i32,
         /// Last generation replay reads.
         last: i32,
+    },
+    /// No database was given and the logs do not start at its creation.
+    #[error("no database was given, and the oldest log generation {generation:#X} does not start with a CreateDB record: a database can be rebuilt only from logs that hold its creation")]
+    NoCreation {
+        /// The oldest generation of the chain.
+        generation: i32,
+    },
+    /// A clean database whose consistent position is past the end of the logs.
+    #[error("the database is newer than the logs: it is consistent at {consistent}, past the end of the newest generation ({path}, end {end}); these logs cannot bring it forward")]
+    DatabaseNewer {
+        /// The database's lgposConsistent.
+        consistent: Lgpos,
+        /// The end of the logs.
+        end: Lgpos,
+        /// The newest log file.
+        path: String,
     },
     /// A needed generation is there but belongs to another log stream.
     #[error("log generation {generation:#X} ({path}) belongs to another log stream: its signLog is not this database's (-530 JET_errBadLogSignature)")]
@@ -152,28 +170,53 @@ fn start_position(
             begin_of(first.header.generation),
             format!("the oldest generation in the directory ({})", first_entry.path.display()),
         ),
-        StartAt::Recovery => match checkpoint {
-            Some(c)
-                if header.gen_min_required > 0 && header.gen_min_required < c.lgpos_checkpoint.generation =>
-            {
-                (
+        StartAt::Recovery => {
+            // the copy's own position: where a clean copy was left consistent,
+            // or the oldest generation a dirty copy still needs
+            let clean = header.state == crate::format::header::DbState::CLEAN_SHUTDOWN;
+            let own = if clean && !header.lgpos_consistent.is_zero() {
+                Some((
+                    header.lgpos_consistent,
+                    format!(
+                        "the database's lgposConsistent {} (it is in clean shutdown there)",
+                        header.lgpos_consistent
+                    ),
+                ))
+            } else if header.gen_min_required > 0 {
+                Some((
                     begin_of(header.gen_min_required),
                     format!(
-                        "the database's lGenMinRequired {:#X}, older than the checkpoint",
+                        "the database's lGenMinRequired {:#X} (it is not in clean shutdown)",
                         header.gen_min_required
                     ),
-                )
+                ))
+            } else {
+                None
+            };
+            // a dirty copy's position is a whole generation: a checkpoint inside it is used
+            let later = |at: Lgpos, c: Lgpos| {
+                if clean {
+                    at < c
+                } else {
+                    at.generation < c.generation
+                }
+            };
+            match (own, checkpoint) {
+                (Some((at, why)), Some(c)) if later(at, c.lgpos_checkpoint) => (
+                    at,
+                    format!("{why}; the checkpoint {} is later and belongs to a later state of the database, so it is not used", c.lgpos_checkpoint),
+                ),
+                (Some((at, _)), Some(c)) => (
+                    c.lgpos_checkpoint,
+                    format!("the checkpoint {}, at or before the database's own position {at}", c.lgpos_checkpoint),
+                ),
+                (Some(own), None) => (own.0, format!("{} (no checkpoint)", own.1)),
+                (None, Some(c)) => (c.lgpos_checkpoint, format!("the checkpoint {}", c.lgpos_checkpoint)),
+                (None, None) => {
+                    (begin_of(first.header.generation), "the oldest generation (no checkpoint, no position in the database header)".to_string())
+                }
             }
-            Some(c) => (c.lgpos_checkpoint, format!("the checkpoint {}", c.lgpos_checkpoint)),
-            None if !header.lgpos_consistent.is_zero() => {
-                (header.lgpos_consistent, "the database's lgposConsistent (no checkpoint)".to_string())
-            }
-            None if header.gen_min_required > 0 => (
-                begin_of(header.gen_min_required),
-                "the database's lGenMinRequired (no checkpoint)".to_string(),
-            ),
-            None => (begin_of(first.header.generation), "the oldest generation (no checkpoint)".to_string()),
-        },
+        }
     };
     // the attach list that describes the databases at the start (spec 5.3)
     let attach = match checkpoint {
@@ -202,13 +245,43 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
         });
     }
     let last = newest.header.generation.max(header.gen_max_required);
+    // a clean copy consistent past the end of these logs is newer than they are
+    let clean = header.state == crate::format::header::DbState::CLEAN_SHUTDOWN;
+    if clean && header.lgpos_consistent > newest.end() {
+        return Err(RecoveryError::DatabaseNewer {
+            consistent: header.lgpos_consistent,
+            end: newest.end(),
+            path: entry.path.display().to_string(),
+        });
+    }
+    // a tmp log holding a generation the next one does not (yet) link to
+    let tmp_holds = |generation: i32| {
+        set.logs.iter().any(|e| {
+            e.role == crate::txlog::Role::Tmp
+                && e.log.as_ref().is_some_and(|l| {
+                    l.header.generation == generation && Some(l.header.sign_log) == set.sign_log
+                })
+        })
+    };
+    let mut unlinked_tmp = None;
     for generation in start.generation..=last {
         if let Some((entry, log)) = chain(set).find(|(_, l)| l.header.generation == generation) {
+            let expected = u64::from(log.header.csec_lg_file) * u64::from(log.header.cb_sec);
+            if entry.size < expected {
+                return Err(RecoveryError::DamagedGeneration {
+                    generation,
+                    path: entry.path.display().to_string(),
+                    problem: format!(
+                        "the file is truncated: {} bytes, its header says {} sectors of {} bytes ({expected} bytes)",
+                        entry.size, log.header.csec_lg_file, log.header.cb_sec
+                    ),
+                });
+            }
             if let Some(problem) = log.body_problems().first() {
                 return Err(RecoveryError::DamagedGeneration {
                     generation,
                     path: entry.path.display().to_string(),
-                    problem: problem.message.clone(),
+                    problem: problem.message.replace(" (-501 JET_errLogFileCorrupt)", ""),
                 });
             }
             continue;
@@ -219,10 +292,17 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
                 && e.role != crate::txlog::Role::Tmp
                 && (e.generation() == Some(generation) || named(e))
         });
-        return Err(match foreign {
-            Some(e) => RecoveryError::ForeignGeneration { generation, path: e.path.display().to_string() },
-            None => RecoveryError::MissingGeneration { generation, first: start.generation, last },
-        });
+        if let Some(e) = foreign {
+            return Err(RecoveryError::ForeignGeneration { generation, path: e.path.display().to_string() });
+        }
+        if tmp_holds(generation) {
+            unlinked_tmp = unlinked_tmp.or(Some(generation));
+            continue;
+        }
+        return Err(RecoveryError::MissingGeneration { generation, first: start.generation, last });
+    }
+    if let Some(generation) = unlinked_tmp {
+        return Err(RecoveryError::MissingGeneration { generation, first: start.generation, last });
     }
     Ok((last, newest.end()))
 }
@@ -361,7 +441,7 @@ pub fn recover(
         report.cancelled = true;
         return Ok(report);
     }
-    let sha = output::write_atomically(db, out, &pages, &header, &mut || {
+    let sha = output::write_atomically(db, out, &pages, report.plan.pgno_last, &header, &mut || {
         on_progress(Progress { done: total / 3 * 2, total })
     })?;
     let Some(sha) = sha else {

@@ -29,8 +29,11 @@ pub enum From {
 /// `recover` arguments.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
-    /// The database to recover. It is only read.
-    pub file: FilePath,
+    /// The database to recover. It is only read. Without it, the database
+    /// the logs of --logs create (their oldest generation starts with its
+    /// CreateDB record) is rebuilt from them.
+    #[arg(required_unless_present = "logs")]
+    pub file: Option<FilePath>,
     /// The directory of its logs and checkpoint (default: the database's directory).
     #[arg(long, value_name = "DIR")]
     pub logs: Option<FilePath>,
@@ -52,14 +55,15 @@ pub struct RecoverArgs {
     pub output: OutputArgs,
 }
 
-fn log_set(args: &RecoverArgs, db: &Database) -> Result<LogSet, Error> {
-    let dir: PathBuf = match &args.logs {
-        Some(dir) => dir.clone(),
-        None => {
-            args.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
+    let dir: PathBuf = match (&args.logs, &args.file) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(file)) => {
+            file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
         }
+        (None, None) => PathBuf::from("."),
     };
-    let header = db.header().map(|h| (db.path(), h));
+    let header = db.and_then(|db| db.header().map(|h| (db.path(), h)));
     let base = match &args.base {
         Some(base) => base.clone(),
         None => {
@@ -68,7 +72,7 @@ fn log_set(args: &RecoverArgs, db: &Database) -> Result<LogSet, Error> {
                 .iter()
                 .filter(|b| {
                     crate::txlog::open(&dir, b, header)
-                        .is_ok_and(|s| s.database.is_some_and(|d| d.same_stream))
+                        .is_ok_and(|s| header.is_none() || s.database.is_some_and(|d| d.same_stream))
                 })
                 .collect();
             match (bases.as_slice(), matching.as_slice()) {
@@ -102,11 +106,12 @@ fn log_set(args: &RecoverArgs, db: &Database) -> Result<LogSet, Error> {
 /// generation is missing; a record cannot be replayed; NEW or its report
 /// files exist; writing fails.
 pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let db = Database::open_with(&args.file, mode)?;
-    let refuse = |source| Error::Recovery { path: args.file.clone(), source };
+    let Some(file) = &args.file else { return rebuild(args, out) };
+    let db = Database::open_with(file, mode)?;
+    let refuse = |source| Error::Recovery { path: file.clone(), source };
     let from = if args.from == From::Oldest { StartAt::Oldest } else { StartAt::Recovery };
     let Some(new) = args.out.as_ref().filter(|_| !args.plan) else {
-        let set = log_set(args, &db)?;
+        let set = log_set(args, Some(&db))?;
         let plan = recovery::plan(&db, &set, from, stderr_progress("planning")).map_err(refuse)?;
         emit(
             out,
@@ -121,12 +126,50 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
     };
     let (text_path, json_path) = recovery::report_paths(new);
     super::output::refuse_existing(&[new, &text_path, &json_path])?;
-    let set = log_set(args, &db)?;
+    let set = log_set(args, Some(&db))?;
     let report =
         recovery::recover(&db, &set, from, new, crate::repair::now(), stderr_progress("recovering"))?;
+    finish(args, out, new, &report)
+}
+
+/// `esescope recover --logs DIR (--out NEW | --plan)`: the database the
+/// logs create, rebuilt from its creation record.
+fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    let set = log_set(args, None)?;
+    let label = set.dir.join("(database rebuilt from its logs)");
+    let refuse = |source| Error::Recovery { path: label.clone(), source };
+    let Some(new) = args.out.as_ref().filter(|_| !args.plan) else {
+        let db = Database::from_bytes(&label, recovery::rebuild::seed(&set).map_err(refuse)?)?;
+        let plan = recovery::plan(&db, &set, StartAt::Oldest, stderr_progress("planning")).map_err(refuse)?;
+        emit(
+            out,
+            &args.output,
+            "recovery plan",
+            &plan,
+            |w| write_plan(w, &plan),
+            |w| fenced(w, |w| write_plan(w, &plan)),
+        )?;
+        let (_, _, stop) = plan.counts();
+        return Ok(ExitCode::from(u8::from(stop > 0 || !plan.unsupported.is_empty())));
+    };
+    let (text_path, json_path) = recovery::report_paths(new);
+    super::output::refuse_existing(&[new, &text_path, &json_path])?;
+    let report = recovery::rebuild::rebuild(&set, new, crate::repair::now(), stderr_progress("rebuilding"))?;
+    finish(args, out, new, &report)
+}
+
+/// Saves the report files beside `new` and prints the report; exit 1 when
+/// the output's verify finds damage.
+fn finish(
+    args: &RecoverArgs,
+    out: &mut dyn Write,
+    new: &Path,
+    report: &recovery::RecoveryReport,
+) -> Result<ExitCode, Error> {
+    let (text_path, json_path) = recovery::report_paths(new);
     let mut text = Vec::new();
-    write_report(&mut text, &report)?;
-    let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::from)?;
+    write_report(&mut text, report)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::from)?;
     if report.output.is_some() {
         super::output::save_report_files(&text_path, &json_path, &text, &json)?;
     }
@@ -134,7 +177,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
         out,
         &args.output,
         "recovery report",
-        &report,
+        report,
         |w| w.write_all(&text),
         |w| fenced(w, |w| w.write_all(&text)),
     )?;

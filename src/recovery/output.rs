@@ -159,7 +159,7 @@ pub fn clean_header(
 }
 
 /// Copies the input to a temporary file beside `out`, writes `pages` and
-/// both header copies into it, syncs it and — unless `cancelled` says stop —
+/// both header copies into it, sizes it to end at `pgno_last` when given, syncs it and — unless `cancelled` says stop —
 /// renames it to `out`. Returns the output's SHA-256, or `None` when
 /// cancelled (then no file is left behind).
 ///
@@ -169,6 +169,7 @@ pub fn write_atomically(
     db: &Database,
     out: &Path,
     pages: &Pages,
+    pgno_last: Option<u32>,
     header: &[u8],
     cancelled: &mut dyn FnMut() -> ControlFlow<()>,
 ) -> Result<Option<String>, Error> {
@@ -181,15 +182,19 @@ pub fn write_atomically(
         let mut file = File::create_new(&tmp).map_err(io)?;
         db.copy_to(&mut file, out)?;
         let size = db.page_size();
-        let mut place = |offset: u64, bytes: &[u8]| -> Result<(), Error> {
+        let place = |file: &mut File, offset: u64, bytes: &[u8]| -> Result<(), Error> {
             file.seek(SeekFrom::Start(offset)).map_err(io)?;
             file.write_all(bytes).map_err(io)
         };
         for (&pgno, page) in pages {
-            place(PageNumber(pgno).file_offset(size), page)?;
+            place(&mut file, PageNumber(pgno).file_offset(size), page)?;
         }
-        place(0, header)?;
-        place(u64::from(size.bytes()), header)?;
+        // the size the log gave the database (ExtendDB, ShrinkDB): pages past the end are zero
+        if let Some(last) = pgno_last {
+            file.set_len(PageNumber(last).file_offset(size) + u64::from(size.bytes())).map_err(io)?;
+        }
+        place(&mut file, 0, header)?;
+        place(&mut file, u64::from(size.bytes()), header)?;
         file.sync_all().map_err(io)?;
         drop(file);
         // the digest of what is on disk, read back in a stream (no second copy in memory)

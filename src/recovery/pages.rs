@@ -32,6 +32,20 @@ fn before(value: Option<u64>) -> Option<u64> {
     value.filter(|&v| v != DBTIME_NIL && v != 0)
 }
 
+/// The EMPTYPAGE list of an EmptyTree record (u16 length at 44, then
+/// 16-byte entries from 46: dbtimeBefore, pgno, page flags) as (pgno,
+/// dbtimeBefore); entries that do not fit in the record are left out.
+pub fn empty_pages(record: &Record) -> Vec<(u32, u64)> {
+    let b = &record.bytes;
+    let cb = crate::format::types::le_u16(b, 44).map_or(0, usize::from);
+    (0..cb / 16)
+        .filter_map(|i| {
+            let at = 46 + 16 * i;
+            Some((le_u32(b, at + 8)?, le_u64(b, at)?))
+        })
+        .collect()
+}
+
 /// The pages `record` touches. Empty for records that are not page records,
 /// and for fields that do not fit in the record (a truncated record).
 pub fn touches(record: &Record) -> Vec<Touch> {
@@ -59,6 +73,21 @@ pub fn touches(record: &Record) -> Vec<Touch> {
             push(u32_at(4), "page", own_before);
             push(u32_at(36), "oe", None);
             push(u32_at(40), "ae", None);
+        }
+        // EmptyTree: the root, then each page of its EMPTYPAGE list
+        48 => {
+            push(u32_at(4), "page", own_before);
+            for (pgno, dbtime_before) in empty_pages(record) {
+                push(Some(pgno), "empty", before(Some(dbtime_before)));
+            }
+        }
+        // PageMove: source, destination (new), left and right siblings, parent
+        65 => {
+            push(u32_at(4), "page", own_before);
+            push(u32_at(32), "new", None);
+            push(u32_at(36), "left", before(u64_at(48)));
+            push(u32_at(40), "right", before(u64_at(56)));
+            push(u32_at(44), "parent", before(u64_at(64)));
         }
         62 => {
             push(u32_at(4), "page", own_before);

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::pages::Touch;
-use super::support::Handling;
+use super::support::{Family, Handling};
 use crate::format::txlog::record::RecordType;
 use crate::format::Lgpos;
 
@@ -29,6 +29,21 @@ pub enum DbtimeVerdict {
     TooNew,
     /// The page is past the end of the file and the record does not create it.
     BeyondEnd,
+}
+
+impl DbtimeVerdict {
+    /// The verdict in ESE's words; `new` when the record makes the page
+    /// (no dbtime before).
+    pub fn describe(self, new: bool) -> &'static str {
+        match self {
+            Self::Current => "page already has this change",
+            Self::NeedsRedo if new => "new page",
+            Self::NeedsRedo => "page is older than this record",
+            Self::TooOld => "page is older than the record's dbtime before: a change before it is missing (-566 JET_errDbTimeTooOld)",
+            Self::TooNew => "page is between the record's dbtime before and after (-567 JET_errDbTimeTooNew)",
+            Self::BeyondEnd => "page is past the end of the file and the record does not make it",
+        }
+    }
 }
 
 /// One page of a planned record.
@@ -87,15 +102,17 @@ impl Reason {
     /// The reason in words.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::DbtimeCurrent => "dbtime rule: page already at or past dbtimeAfter",
-            Self::DbtimeOlder => "dbtime rule: page older than dbtimeAfter (at dbtimeBefore, or a new page)",
+            Self::DbtimeCurrent => {
+                "every page already has this change (dbtime at or past the record's dbtime after)"
+            }
+            Self::DbtimeOlder => "redo: a page is older than this record (at its dbtime before) or new",
             Self::NeverModifiesPage => "UndoInfo never changes a page",
             Self::OtherDatabase => "record for another database",
             Self::BeforeAttach => "before the database's lgposAttach",
             Self::SessionNotBegun => {
                 "page lacks a change of a transaction begun before the start (start earlier: --from oldest)"
             }
-            Self::DbtimeMismatch => "page dbtime does not fit the record",
+            Self::DbtimeMismatch => "a page's dbtime fits neither the record's dbtime before nor after",
             Self::PageBeyondEnd => "page past the end of the file",
             Self::RedoNotImplemented => "redo of this record type is not implemented",
             Self::MacroPart => "the operation of a split, redone with its macro",
@@ -137,6 +154,8 @@ pub struct TypeCount {
     pub name: &'static str,
     /// How recovery treats it.
     pub handling: Handling,
+    /// For page records: the family of its redo function; `None` when its redo is not implemented.
+    pub redo: Option<Family>,
     /// Records in range.
     pub count: usize,
     /// Page records to apply.
@@ -228,6 +247,9 @@ pub struct Plan {
     pub max_dbtime: u64,
     /// Highest objidFDP met in the records of this database.
     pub max_objid: u32,
+    /// The last page the database has at the end of the log, when an
+    /// ExtendDB or ShrinkDB record of this database set it (the last one met).
+    pub pgno_last: Option<u32>,
     /// True when the position the database reached (its last record) is a clean end (Term, RecoveryQuit).
     pub ends_cleanly: bool,
     /// True when stopped by the progress callback.

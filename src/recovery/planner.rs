@@ -11,7 +11,7 @@ use super::plan::{
     DbtimeVerdict, Decision, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason, TypeCount,
     Unsupported,
 };
-use super::support::{handling, redo_implemented, Handling};
+use super::support::{kind, Handling};
 use crate::format::page::PageHeader;
 use crate::format::txlog::record::{Details, Record};
 use crate::format::types::le_u32;
@@ -75,6 +75,7 @@ impl<'a> Planner<'a> {
                 ended_by_restart: 0,
                 max_dbtime: 0,
                 max_objid: 0,
+                pgno_last: None,
                 ends_cleanly: false,
                 cancelled: false,
             },
@@ -102,7 +103,8 @@ impl<'a> Planner<'a> {
         let count = self.types.entry(t.0).or_insert_with(|| TypeCount {
             record_type: t,
             name: t.name(),
-            handling: handling(t),
+            handling: kind(t).handling,
+            redo: kind(t).redo.map(|r| r.family),
             count: 0,
             apply: 0,
             skip: 0,
@@ -139,7 +141,7 @@ impl<'a> Planner<'a> {
     pub(crate) fn step(&mut self, record: &Record) {
         let t = record.record_type;
         let b = &record.bytes;
-        match handling(t) {
+        match kind(t).handling {
             Handling::Ignored => self.note_type(record, None),
             Handling::Unsupported => {
                 self.note_type(record, None);
@@ -164,6 +166,15 @@ impl<'a> Planner<'a> {
                         }
                     }
                     16 if dbid.is_some() && dbid == self.dbid => self.dbid = None,
+                    // ExtendDB (ignorable form: dbid at 5, pgnoLast at 6)
+                    68 if b.get(5).copied() == self.dbid && self.dbid.is_some() => {
+                        let last = le_u32(b, 6).unwrap_or(0).max(self.plan.pgno_last.unwrap_or(0));
+                        self.plan.pgno_last = Some(last.max(self.db.page_count()));
+                    }
+                    // ShrinkDB, ShrinkDB2, ShrinkDB3: dbid at 1, pgnoLast at 2
+                    78 | 94 | 99 if b.get(1).copied() == self.dbid && self.dbid.is_some() => {
+                        self.plan.pgno_last = le_u32(b, 2).or(self.plan.pgno_last);
+                    }
                     _ => {}
                 }
             }
@@ -270,7 +281,7 @@ impl<'a> Planner<'a> {
             (Decision::Stop, Reason::DbtimeMismatch)
         } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::BeyondEnd) {
             (Decision::Stop, Reason::PageBeyondEnd)
-        } else if !redo_implemented(t) {
+        } else if kind(t).redo.is_none() {
             (Decision::Stop, Reason::RedoNotImplemented)
         } else {
             (Decision::Apply, Reason::DbtimeOlder)

@@ -1,28 +1,32 @@
-//! Redo of the page records a plan applies, on copies of the pages, and
-//! undo of the transactions left open at the end of the log (spec 6.5,
-//! 6.7). Pages are edited through the writer's page builder
+//! The redo loop over the page records a plan applies, on copies of the
+//! pages, and undo of the transactions left open at the end of the log
+//! (spec 6.5, 6.7). Pages are edited through the writer's page builder
 //! ([`crate::writer::page::PageImage`]) and resealed.
 //!
-//! Redo is implemented for the single-page node records (Insert,
-//! FlagInsert, FlagInsertAndReplaceData, FlagDelete, Delete, Replace,
-//! ReplaceD, Delta, Delta64), SetExternalHeader, NewPage, and Split2 and
-//! Merge2 macros ([`super::split`], [`super::merge`]; not a page that can
-//! only be rebuilt from the logged before image). PageMove, EmptyTree and
-//! FDP creation are not: when one of their pages needs redo the plan stops
-//! there and nothing is written (spec 6.6 allows exactly this). Undo needs the version of each open operation: the data
-//! it replaced, taken while redoing it, or from its UndoInfo record when the
-//! page was flushed with the change.
+//! Which function redoes a record type is in the one table of record types
+//! ([`super::support::kind`]); the functions are here, one file per family:
+//! [`node`] (node operations and new pages), [`structure`] (splits and
+//! merges), [`space`] (FDP creation and conversion), [`page_move`]. A type
+//! with no redo function stops the plan when one of its pages needs redo,
+//! and nothing is written (spec 6.6 allows exactly this). Undo needs the
+//! version of each open operation: the data it replaced, taken while
+//! redoing it, or from its UndoInfo record when the page was flushed with
+//! the change.
+
+pub mod node;
+pub mod page_move;
+pub mod space;
+pub mod structure;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::merge::{merge_leaf, merge_path, Merge};
-use super::node_op;
+use std::collections::HashSet;
+
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
-use super::split::{split_pages, update_parent, Split};
 use super::RecoveryError;
 use crate::format::page::Page;
 use crate::format::tag::NodeFlags;
-use crate::format::txlog::record::{Record, RecordType};
+use crate::format::txlog::record::Record;
 use crate::format::types::{le_u16, le_u32};
 use crate::format::{DbTime, Lgpos, PageNumber};
 use crate::store::Database;
@@ -31,11 +35,6 @@ use crate::writer::page::PageImage;
 /// New page images by page number.
 pub type Pages = BTreeMap<u32, Vec<u8>>;
 
-/// True when the redo of page records of type `t` is implemented.
-pub fn implements(t: RecordType) -> bool {
-    matches!(t.0, 29..=35 | 37 | 38 | 62 | 63 | 93 | 95)
-}
-
 /// What undo needs to roll one operation back.
 #[derive(Debug, Clone)]
 struct Version {
@@ -43,11 +42,11 @@ struct Version {
     before: Option<Vec<u8>>,
 }
 
-fn stop(entry: &PlanEntry, pgno: u32, reason: String) -> RecoveryError {
+pub(crate) fn stop(entry: &PlanEntry, pgno: u32, reason: String) -> RecoveryError {
     RecoveryError::Stop { name: entry.name, lgpos: entry.lgpos, pgno, reason }
 }
 
-fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage, String> {
+pub(crate) fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage, String> {
     let size = db.page_size();
     let bytes = match pages.get(&pgno) {
         Some(bytes) => bytes.as_slice(),
@@ -64,69 +63,115 @@ pub struct Redone {
     versions: HashMap<Lgpos, Version>,
 }
 
-/// Redoes every record the plan applies, in log order.
+/// A redo function: redoes one record the plan applies.
+pub type RedoFn = fn(&mut Redo<'_>, &PlanEntry, &Record) -> Result<(), RecoveryError>;
+
+/// The redo loop's state, which the redo functions read and change.
+pub struct Redo<'a> {
+    /// The database redone (only read).
+    pub db: &'a Database,
+    /// The plan carried out.
+    pub plan: &'a Plan,
+    /// Every record of the replayed range by position.
+    pub by_lgpos: HashMap<Lgpos, &'a Record>,
+    /// Operations of the transactions open at the end (their versions are kept for undo).
+    open: HashSet<Lgpos>,
+    /// The pages redone so far.
+    pub pages: Pages,
+    versions: HashMap<Lgpos, Version>,
+    /// Path pages of split macros: (macro dbtime, page) -> line the separator goes in at.
+    pub path_lines: HashMap<(u64, u32), u16>,
+    /// Operations of split macros already redone with their Split2.
+    pub consumed: HashSet<Lgpos>,
+    /// The version store as redo rebuilds it: by rceid, the record of each
+    /// versioned operation redone and the data it replaced (or the before
+    /// image an UndoInfo record carries), for Undo records to roll back.
+    pub rces: HashMap<u32, Rce>,
+}
+
+/// One version-store entry rebuilt by redo.
+#[derive(Debug, Clone)]
+pub struct Rce {
+    /// Where the operation's record is (`None` when only its UndoInfo was met).
+    pub lgpos: Option<Lgpos>,
+    /// The node data the operation replaced.
+    pub before: Option<Vec<u8>>,
+}
+
+impl Redo<'_> {
+    /// The page as redo has it so far, editable.
+    ///
+    /// # Errors
+    /// The page cannot be read or decoded.
+    pub fn image(&self, pgno: u32) -> Result<PageImage, String> {
+        image(self.db, &self.pages, pgno)
+    }
+
+    /// Builds `page` and keeps it as the page's new content.
+    ///
+    /// # Errors
+    /// [`RecoveryError::Stop`] when the page does not build (it is full).
+    pub fn put(&mut self, entry: &PlanEntry, page: &PageImage) -> Result<(), RecoveryError> {
+        let pgno = page.pgno.0;
+        let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
+        self.pages.insert(pgno, built);
+        Ok(())
+    }
+
+    /// Keeps what undo needs to roll back the open operation at `lgpos`.
+    fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Vec<u8>>) {
+        if self.open.contains(&lgpos) {
+            self.versions.insert(lgpos, Version { key, before });
+        }
+    }
+}
+
+/// True when `entry`'s page in `role` needs redo.
+pub fn needs(entry: &PlanEntry, role: &str) -> bool {
+    entry.pages.iter().any(|p| p.touch.role == role && p.verdict == DbtimeVerdict::NeedsRedo)
+}
+
+/// Redoes every record the plan applies, in log order, each with the redo
+/// function the table of record types gives its type.
 ///
 /// # Errors
 /// [`RecoveryError::Stop`] when a record does not fit its page (a line not
-/// there, old data of the wrong length) or the page does not build.
+/// there, old data of the wrong length), the page does not build, or its
+/// type has no redo function.
 pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redone, RecoveryError> {
-    let by_lgpos: HashMap<Lgpos, &Record> = records.iter().map(|r| (r.lgpos, *r)).collect();
-    let open: std::collections::HashSet<Lgpos> =
-        plan.open_transactions.iter().flat_map(|t| t.operations.iter().map(|o| o.lgpos)).collect();
-    let mut pages = Pages::new();
-    let mut versions = HashMap::new();
-    // path pages of split macros: (macro dbtime, page) -> line the separator goes in at
-    let mut path_lines: HashMap<(u64, u32), u16> = HashMap::new();
-    let mut consumed: std::collections::HashSet<Lgpos> = std::collections::HashSet::new();
+    let mut cx = Redo {
+        db,
+        plan,
+        by_lgpos: records.iter().map(|r| (r.lgpos, *r)).collect(),
+        open: plan.open_transactions.iter().flat_map(|t| t.operations.iter().map(|o| o.lgpos)).collect(),
+        pages: Pages::new(),
+        versions: HashMap::new(),
+        path_lines: HashMap::new(),
+        consumed: HashSet::new(),
+        rces: HashMap::new(),
+    };
+    // UndoInfo records carry the before image of operations whose page was flushed with the change
+    for record in records.iter().filter(|r| r.record_type.0 == 36) {
+        let b = &record.bytes;
+        let (Some(rceid), Some(k), Some(d), Some(cb)) =
+            (le_u32(b, 32), le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
+        else {
+            continue;
+        };
+        let at = 56 + usize::from(k) + usize::from(d);
+        if let Some(before) = b.get(at..at + usize::from(cb)) {
+            cx.rces.insert(rceid, Rce { lgpos: None, before: Some(before.to_vec()) });
+        }
+    }
     for entry in plan.entries.iter().filter(|e| e.decision == Decision::Apply) {
         let record =
-            by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;
-        let pgno = le_u32(&record.bytes, 4).unwrap_or(0);
-        if entry.record_type.0 == 62 {
-            let split = Split::parse(record).map_err(|e| stop(entry, pgno, e))?;
-            if split.pgno_new == 0 {
-                path_lines.insert((entry.dbtime_after, pgno), split.iline_oper);
-                continue;
-            }
-            let oper = oper_of(plan, entry, &split, &by_lgpos);
-            redo_split(db, &mut pages, entry, &split, oper, &path_lines)?;
-            if let Some(op) = oper {
-                consumed.insert(op.lgpos);
-            }
-            continue;
-        }
-        if entry.record_type.0 == 63 {
-            redo_merge(db, &mut pages, plan, entry, record, &by_lgpos)?;
-            continue;
-        }
-        if entry.reason == super::plan::Reason::MacroPart {
-            if consumed.contains(&entry.lgpos) {
-                continue;
-            }
-            return Err(stop(
-                entry,
-                pgno,
-                "an operation logged inside a macro that no Split2 of the macro takes".into(),
-            ));
-        }
-        let mut page = if entry.record_type.0 == 95 {
-            node_op::new_page(record, db.page_size())
-        } else {
-            image(db, &pages, pgno).map_err(|e| stop(entry, pgno, e))?
-        };
-        if entry.record_type.0 != 95 {
-            let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
-            let key_before = page.nodes.get(iline).map(|n| n.key.clone());
-            let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
-            if open.contains(&entry.lgpos) {
-                let key = page.nodes.get(iline).map(|n| n.key.clone()).or(key_before).unwrap_or_default();
-                versions.insert(entry.lgpos, Version { key, before: replaced });
-            }
-        }
-        page.dbtime = DbTime(entry.dbtime_after);
-        let bytes = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
-        pages.insert(pgno, bytes);
+            *cx.by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;
+        let redo = super::support::kind(entry.record_type).redo.ok_or_else(|| {
+            stop(entry, le_u32(&record.bytes, 4).unwrap_or(0), "no redo function for this record type".into())
+        })?;
+        (redo.function)(&mut cx, entry, record)?;
     }
+    let Redo { pages, mut versions, open, .. } = cx;
     // operations whose page was flushed with the change: their UndoInfo
     // carries the bookmark and the before image (spec 4.5.3)
     for record in records.iter().filter(|r| r.record_type.0 == 36) {
@@ -150,145 +195,6 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
         }
     }
     Ok(Redone { pages, versions })
-}
-
-/// The operation of the split `entry`: the record of the same macro and
-/// session after it on the split page with dbtimeBefore nil.
-fn oper_of<'r>(
-    plan: &Plan,
-    entry: &PlanEntry,
-    split: &Split,
-    by_lgpos: &HashMap<Lgpos, &'r Record>,
-) -> Option<&'r Record> {
-    if split.oper == 0 {
-        return None;
-    }
-    plan.entries
-        .iter()
-        .filter(|e| e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime)
-        .find(|e| {
-            matches!(e.record_type.0, 29 | 31 | 33 | 34)
-                && e.pages.first().is_some_and(|p| p.touch.pgno == split.pgno)
-        })
-        .and_then(|e| by_lgpos.get(&e.lgpos).copied())
-}
-
-fn needs(entry: &PlanEntry, role: &str) -> bool {
-    entry.pages.iter().any(|p| p.touch.role == role && p.verdict == DbtimeVerdict::NeedsRedo)
-}
-
-/// Redoes one Split2 (with its operation) on the pages that need it.
-fn redo_split(
-    db: &Database,
-    pages: &mut Pages,
-    entry: &PlanEntry,
-    split: &Split,
-    oper: Option<&Record>,
-    path_lines: &HashMap<(u64, u32), u16>,
-) -> Result<(), RecoveryError> {
-    let dbtime = entry.dbtime_after;
-    let (split_redo, new_redo) = (needs(entry, "page"), needs(entry, "new"));
-    if new_redo && !split_redo {
-        return Err(stop(
-            entry,
-            split.pgno_new,
-            "the new page needs redo but the split page already holds the split: that takes the logged page before image, which is not implemented".into(),
-        ));
-    }
-    if split_redo {
-        let before = image(db, pages, split.pgno).map_err(|e| stop(entry, split.pgno, e))?;
-        let fresh = match pages.get(&split.pgno_new) {
-            Some(_) => image(db, pages, split.pgno_new).map_err(|e| stop(entry, split.pgno_new, e))?,
-            None => PageImage::new(PageNumber(split.pgno_new), db.page_size(), before.objid, before.flags),
-        };
-        let done = split_pages(split, before, fresh, oper, dbtime).map_err(|e| stop(entry, split.pgno, e))?;
-        let built = done.split.build().map_err(|e| stop(entry, split.pgno, e.to_string()))?;
-        pages.insert(split.pgno, built);
-        if new_redo {
-            let built = done.new.build().map_err(|e| stop(entry, split.pgno_new, e.to_string()))?;
-            pages.insert(split.pgno_new, built);
-        }
-    }
-    if split.pgno_right != 0 && needs(entry, "right") {
-        let mut right = image(db, pages, split.pgno_right).map_err(|e| stop(entry, split.pgno_right, e))?;
-        right.prev = PageNumber(split.pgno_new);
-        right.dbtime = DbTime(dbtime);
-        let built = right.build().map_err(|e| stop(entry, split.pgno_right, e.to_string()))?;
-        pages.insert(split.pgno_right, built);
-    }
-    if split.pgno_parent != 0 && split.split_type != 0 {
-        match path_lines.get(&(dbtime, split.pgno_parent)).copied() {
-            // the parent's own Split2 came first in the macro and needs redo
-            Some(iline) => {
-                let mut parent =
-                    image(db, pages, split.pgno_parent).map_err(|e| stop(entry, split.pgno_parent, e))?;
-                update_parent(&mut parent, iline, &split.key_parent, split.pgno, split.pgno_new, dbtime)
-                    .map_err(|e| stop(entry, split.pgno_parent, e))?;
-                let built = parent.build().map_err(|e| stop(entry, split.pgno_parent, e.to_string()))?;
-                pages.insert(split.pgno_parent, built);
-            }
-            None if needs(entry, "parent") => {
-                return Err(stop(
-                    entry,
-                    split.pgno_parent,
-                    "the parent needs redo but its Split2 path record is not in the macro".into(),
-                ));
-            }
-            None => {}
-        }
-    }
-    Ok(())
-}
-
-/// Redoes one Merge2 record: a path page's change (with the leaf record of
-/// its macro, for the separator and merge type), or the leaf's merge.
-fn redo_merge(
-    db: &Database,
-    pages: &mut Pages,
-    plan: &Plan,
-    entry: &PlanEntry,
-    record: &Record,
-    by_lgpos: &HashMap<Lgpos, &Record>,
-) -> Result<(), RecoveryError> {
-    let m = Merge::parse(record).map_err(|e| stop(entry, 0, e))?;
-    let dbtime = entry.dbtime_after;
-    let load = |pgno: u32, pages: &Pages| image(db, pages, pgno).map_err(|e| stop(entry, pgno, e));
-    if m.merge_type == super::merge::kind::NONE {
-        let leaf = plan
-            .entries
-            .iter()
-            .filter(|e| {
-                e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime
-            })
-            .filter(|e| e.record_type.0 == 63)
-            .filter_map(|e| by_lgpos.get(&e.lgpos).and_then(|r| Merge::parse(r).ok()))
-            .find(|l| l.merge_type != super::merge::kind::NONE)
-            .ok_or_else(|| {
-                stop(entry, m.pgno, "a Merge2 path record without the leaf's Merge2 in its macro".into())
-            })?;
-        let mut page = load(m.pgno, pages)?;
-        merge_path(&mut page, &m, &leaf, dbtime).map_err(|e| stop(entry, m.pgno, e))?;
-        let built = page.build().map_err(|e| stop(entry, m.pgno, e.to_string()))?;
-        pages.insert(m.pgno, built);
-        return Ok(());
-    }
-    let mut merged = if needs(entry, "page") { Some(load(m.pgno, pages)?) } else { None };
-    // a partial merge leaves the left sibling alone (its links do not change)
-    let partial =
-        matches!(m.merge_type, super::merge::kind::PARTIAL_RIGHT | super::merge::kind::PARTIAL_LEFT);
-    let left_changes = m.left != 0
-        && needs(entry, "left")
-        && !(partial && m.merge_type == super::merge::kind::PARTIAL_RIGHT);
-    let mut left = if left_changes { Some(load(m.left, pages)?) } else { None };
-    let mut right = if m.right != 0 && needs(entry, "right") { Some(load(m.right, pages)?) } else { None };
-    merge_leaf(&m, merged.as_mut(), left.as_mut(), right.as_mut(), dbtime)
-        .map_err(|e| stop(entry, m.pgno, e))?;
-    for page in [merged, left, right].into_iter().flatten() {
-        let pgno = page.pgno.0;
-        let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
-        pages.insert(pgno, built);
-    }
-    Ok(())
 }
 
 /// Rolls back the transactions open at the end of the log, newest

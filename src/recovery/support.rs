@@ -1,10 +1,13 @@
-//! What recovery does with each record type (spec 6.8): ignore it, track
-//! sessions with it, follow database attachments with it, or redo it on a
-//! page with the dbtime rule. Types outside these groups are unsupported:
-//! meeting one stops recovery before anything is written.
+//! The one table of record types (spec 6.8): for each, what recovery does
+//! with it (ignore it, track sessions with it, follow database attachments
+//! with it, or redo it on a page with the dbtime rule) and, for page
+//! records, the function that redoes it and its family. Types outside
+//! these groups are unsupported: meeting one stops recovery before anything
+//! is written.
 
 use serde::Serialize;
 
+use super::redo::{self, RedoFn};
 use crate::format::txlog::record::RecordType;
 
 /// How recovery treats a record type.
@@ -23,8 +26,83 @@ pub enum Handling {
     Unsupported,
 }
 
-/// How recovery treats records of type `t`.
-pub fn handling(t: RecordType) -> Handling {
+impl Handling {
+    /// The handling in words, for the plan's table of record types.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Ignored => "ignored",
+            Self::Session => "session",
+            Self::Database => "database",
+            Self::Page => "page",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
+/// The family of a redo function (one file of [`crate::recovery::redo`] each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Node operations on one page, and NewPage.
+    Node,
+    /// Splits and merges.
+    Structure,
+    /// FDP creation and conversion (space trees).
+    Space,
+    /// A page's content moved to another page.
+    PageMove,
+}
+
+impl Family {
+    /// The family in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Node => "node operation",
+            Self::Structure => "split or merge",
+            Self::Space => "FDP and space",
+            Self::PageMove => "page move",
+        }
+    }
+}
+
+/// How a page record type is redone.
+#[derive(Clone, Copy)]
+pub struct Redo {
+    /// Its family.
+    pub family: Family,
+    /// The function.
+    pub function: RedoFn,
+}
+
+impl std::fmt::Debug for Redo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redo").field("family", &self.family).finish_non_exhaustive()
+    }
+}
+
+/// What recovery does with one record type.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// How the planner treats it.
+    pub handling: Handling,
+    /// For a page record: how it is redone; `None` when its redo is not
+    /// implemented (then the plan stops where one of its pages needs redo).
+    pub redo: Option<Redo>,
+}
+
+const fn with(handling: Handling) -> Kind {
+    Kind { handling, redo: None }
+}
+
+const fn page(family: Family, function: RedoFn) -> Kind {
+    Kind { handling: Handling::Page, redo: Some(Redo { family, function }) }
+}
+
+/// The table of record types: what recovery does with records of type `t`
+/// and which function redoes them. The planner, the redo loop and the
+/// plan's "record types met" all read it.
+pub fn kind(t: RecordType) -> Kind {
+    use Family::{Node, PageMove, Space, Structure};
     match t.0 {
         // NOP, MS, End, JetOp, Trace, ShutDownMark, backups, Checksum,
         // ExtRestore*, ForceWriteLog, ForceLogRollover, the ignorable
@@ -32,25 +110,41 @@ pub fn handling(t: RecordType) -> Handling {
         // MacroInfo2, FreeFDP, Ignored*), SignalAttachDb, ScanCheck2,
         // PagePatchRequest, SetDbVersion
         0 | 3 | 4 | 19..=23 | 42 | 45 | 46 | 57 | 59..=61 | 66 | 67 | 69..=75 | 82..=92 | 97 | 98 => {
-            Handling::Ignored
+            with(Handling::Ignored)
         }
         // Init, Term, Begin, Commit, Rollback, Begin0, Commit0, Refresh,
         // Macro*, RecoveryUndo/Quit (both forms), BeginDT, RcvQKA
-        1 | 2 | 5..=13 | 17 | 18 | 49..=53 | 80 => Handling::Session,
-        // CreateDB, AttachDB, DetachDB, ExtendDB, CreateDBFinish
-        14..=16 | 68 | 79 => Handling::Database,
-        // FDP creation, node records, SetExternalHeader, UndoInfo, Undo,
-        // ConvertFDP2, Split2, Merge2, Delta64, NewPage
-        24 | 25 | 29..=39 | 58 | 62 | 63 | 93 | 95 => Handling::Page,
-        _ => Handling::Unsupported,
+        1 | 2 | 5..=13 | 17 | 18 | 49..=53 | 80 => with(Handling::Session),
+        // CreateDB, AttachDB, DetachDB, ExtendDB, CreateDBFinish, ShrinkDB (three forms):
+        // the planner follows attachments and the file's last page with them
+        14..=16 | 68 | 78 | 79 | 94 | 99 => with(Handling::Database),
+        // CreateMultipleExtentFDP, CreateSingleExtentFDP, ConvertFDP2
+        24 | 25 | 58 => page(Space, redo::space::redo),
+        // Insert, FlagInsert, FlagInsertAndReplaceData, FlagDelete,
+        // Replace, ReplaceD, Delete, Delta, SetExternalHeader, Delta64
+        29..=35 | 37 | 38 | 93 => page(Node, redo::node::redo),
+        95 => page(Node, redo::node::new_page),
+        62 => page(Structure, redo::structure::split),
+        63 => page(Structure, redo::structure::merge),
+        48 => page(Structure, redo::structure::empty_tree),
+        65 => page(PageMove, redo::page_move::redo),
+        39 => page(Node, redo::node::undo),
+        // UndoInfo never changes a page (its before image feeds Undo and undo)
+        36 => with(Handling::Page),
+        _ => with(Handling::Unsupported),
     }
 }
 
+/// How recovery treats records of type `t`.
+pub fn handling(t: RecordType) -> Handling {
+    kind(t).handling
+}
+
 /// True when recovery can redo a page record of type `t` on a page that
-/// needs it (see [`crate::recovery::redo`]). Page records of other types
-/// are supported only while every page they touch is already current.
+/// needs it. Page records of other types are supported only while every
+/// page they touch is already current.
 pub fn redo_implemented(t: RecordType) -> bool {
-    crate::recovery::redo::implements(t)
+    kind(t).redo.is_some()
 }
 
 #[cfg(test)]
@@ -63,9 +157,9 @@ mod tests {
         assert_eq!(handling(RecordType(8)), Handling::Session);
         assert_eq!(handling(RecordType(15)), Handling::Database);
         assert_eq!(handling(RecordType(71)), Handling::Ignored);
-        // ShrinkDB, TrimDB, EmptyTree, PageMove, RootPageMove, Scrub, the
+        // TrimDB, ExtentFreed, RootPageMove, Scrub, the
         // obsolete Split/Merge/ConvertFDP: not handled
-        for t in [78, 81, 94, 99, 100, 101, 48, 65, 96, 64, 26, 27, 28, 54, 55] {
+        for t in [81, 100, 101, 96, 64, 26, 27, 28, 54, 55] {
             assert_eq!(handling(RecordType(t)), Handling::Unsupported, "{t}");
         }
     }

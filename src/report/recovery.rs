@@ -6,18 +6,17 @@ use std::io::{self, Write};
 use crate::recovery::plan::{PageCheck, Plan, PlanEntry};
 use crate::recovery::{Decision, RecoveryReport};
 
-fn dbtime(value: Option<u64>) -> String {
-    value.map_or_else(|| "nil".to_string(), |v| format!("{v:#x}"))
-}
-
 fn page_text(page: &PageCheck) -> String {
-    let now = page.page_dbtime.map_or_else(|| "beyond EOF".to_string(), |v| format!("{v:#x}"));
+    let now = page.page_dbtime.map_or_else(|| "past the end of the file".to_string(), |v| format!("{v:#x}"));
+    let before = page.touch.dbtime_before.map_or_else(|| "none".to_string(), |v| format!("{v:#x}"));
+    let role = match page.touch.role {
+        "page" => String::new(),
+        role => format!(" ({role})"),
+    };
     format!(
-        "{}:{} page {now} before {} -> {:?}",
-        page.touch.role,
+        "page {}{role}: dbtime {now}, record's dbtime before {before}: {}",
         page.touch.pgno,
-        dbtime(page.touch.dbtime_before),
-        page.verdict
+        page.verdict.describe(page.touch.dbtime_before.is_none())
     )
 }
 
@@ -66,15 +65,20 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(out, "Record types in range:")?;
     writeln!(
         out,
-        "  {:<26} {:<12} {:>7} {:>7} {:>7} {:>7}",
-        "type", "handling", "count", "apply", "skip", "stop"
+        "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+        "type", "handling", "redo", "count", "apply", "skip", "stop"
     )?;
     for t in &plan.types {
         writeln!(
             out,
-            "  {:<26} {:<12} {:>7} {:>7} {:>7} {:>7}",
+            "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
             format!("{} ({})", t.name, t.record_type.0),
-            format!("{:?}", t.handling).to_lowercase(),
+            t.handling.describe(),
+            match (t.handling, t.redo) {
+                (_, Some(family)) => family.describe(),
+                (crate::recovery::support::Handling::Page, None) => "not implemented",
+                _ => "-",
+            },
             t.count,
             t.apply,
             t.skip,

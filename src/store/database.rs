@@ -90,6 +90,21 @@ impl Database {
     pub fn open_forced(path: impl AsRef<Path>, mode: ReadMode, force: bool) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
         let file = MappedFile::open_checked(&path, mode, force)?;
+        Self::from_file(path, file)
+    }
+
+    /// A database made in memory (as recovery's seed of a database rebuilt
+    /// from its logs), named `label` in messages.
+    ///
+    /// # Errors
+    /// As [`Database::open`].
+    pub fn from_bytes(label: impl AsRef<Path>, bytes: Vec<u8>) -> Result<Self, Error> {
+        let path = label.as_ref().to_path_buf();
+        let file = MappedFile::from_bytes(&path, bytes);
+        Self::from_file(path, file)
+    }
+
+    fn from_file(path: PathBuf, file: MappedFile) -> Result<Self, Error> {
         let not_db = |reason: String| Error::NotDatabase { path: path.clone(), reason };
         // Everything the election looks at: two header copies and pages 1-4
         // at the largest page size.

@@ -56,7 +56,8 @@ struct Window {
 #[derive(Debug)]
 pub struct MappedFile {
     path: PathBuf,
-    file: File,
+    /// `None` for bytes made in memory.
+    file: Option<File>,
     len: u64,
     bytes: Bytes,
 }
@@ -123,7 +124,15 @@ impl MappedFile {
         if regular {
             watch(path, &file, len);
         }
-        Ok(Self { path: path.to_path_buf(), file, len, bytes })
+        Ok(Self { path: path.to_path_buf(), file: Some(file), len, bytes })
+    }
+
+    /// A view of bytes made in memory (no file behind them), named `label`
+    /// in messages.
+    pub fn from_bytes(label: &Path, bytes: Vec<u8>) -> Self {
+        let len = bytes.len() as u64;
+        let bytes = if bytes.is_empty() { Bytes::Empty } else { Bytes::Loaded(bytes) };
+        Self { path: label.to_path_buf(), file: None, len, bytes }
     }
 
     /// The file's size when it was opened (what esescope reads).
@@ -178,7 +187,8 @@ impl MappedFile {
         let start = index * size;
         let len = (size + OVERLAP as u64).min(self.len - start);
         let window = slot.get_or_init(|| {
-            let map = map_read_only(&self.file, start, to_usize(len)).map_err(|e| e.to_string())?;
+            let file = self.file.as_ref().ok_or("no file behind these bytes")?;
+            let map = map_read_only(file, start, to_usize(len)).map_err(|e| e.to_string())?;
             let slot = guard::Slot::register(map.as_ptr() as usize, map.len()).map_err(str::to_string)?;
             Ok(Window { _slot: slot, map })
         });
@@ -222,7 +232,7 @@ impl MappedFile {
     /// The file's size on disk now, when it is smaller than when it was
     /// opened.
     pub fn shrank(&self) -> Option<u64> {
-        let now = self.file.metadata().map(|m| m.len()).ok()?;
+        let now = self.file.as_ref()?.metadata().map(|m| m.len()).ok()?;
         (now < self.len).then_some(now)
     }
 }

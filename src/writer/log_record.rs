@@ -40,7 +40,7 @@ pub struct NodeHeader {
 }
 
 impl NodeHeader {
-    fn encode(&self, record_type: u8) -> Vec<u8> {
+    pub(crate) fn encode(&self, record_type: u8) -> Vec<u8> {
         let mut b = Vec::with_capacity(64);
         b.push(record_type);
         b.extend_from_slice(&self.procid.to_le_bytes());

@@ -165,7 +165,15 @@ fn logs_of_another_database_are_refused() {
 }
 
 fn recover_args(file: PathBuf, out: Option<PathBuf>, plan: bool) -> RecoverArgs {
-    RecoverArgs { file, logs: None, base: None, out, plan, from: From::Oldest, output: OutputArgs::json() }
+    RecoverArgs {
+        file: Some(file),
+        logs: None,
+        base: None,
+        out,
+        plan,
+        from: From::Oldest,
+        output: OutputArgs::json(),
+    }
 }
 
 #[test]

@@ -261,7 +261,7 @@ fn checkpoint_exhaustion_sample_replays_fifteen_generations() {
     assert!(late.iter().all(|e| e.decision == Decision::Skip && e.reason == Reason::DbtimeCurrent));
 }
 
-/// A log with a record type recovery does not handle (ShrinkDB) in the
+/// A log with a record type recovery does not handle (TrimDB) in the
 /// replayed range: `--plan` names the type and exits 1, recovery refuses
 /// and writes nothing.
 #[test]
@@ -288,8 +288,8 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     let attach =
         log.append(&lr::attach_db(0, 1, Lgpos::default(), header.sign_db, sign_log, "db.edb")).unwrap();
     log.append(&lr::begin0(1, 1)).unwrap();
-    // ShrinkDB (78): dbid, pgnoLast, cpgShrunk
-    let mut shrink = vec![78u8, 1];
+    // TrimDB (81): dbid, pgnoStartZeroes, cpgZeroLength
+    let mut shrink = vec![81u8, 1];
     shrink.extend_from_slice(&100u32.to_le_bytes());
     shrink.extend_from_slice(&26u32.to_le_bytes());
     let at = log.append(&shrink).unwrap();
@@ -320,7 +320,7 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     let set = open_set(tmp.path(), &db);
     let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
     assert_eq!(plan.unsupported.len(), 1);
-    assert_eq!((plan.unsupported[0].name, plan.unsupported[0].first), ("ShrinkDB", at));
+    assert_eq!((plan.unsupported[0].name, plan.unsupported[0].first), ("TrimDB", at));
     let out = tmp.path().join("new.edb");
     let err = recovery::recover(&db, &set, StartAt::Recovery, &out, LogTime::default(), |_| {
         ControlFlow::Continue(())
@@ -329,15 +329,15 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     assert!(
         matches!(
             &err,
-            esescope::Error::Recovery { source: RecoveryError::Unsupported { name: "ShrinkDB", .. }, .. }
+            esescope::Error::Recovery { source: RecoveryError::Unsupported { name: "TrimDB", .. }, .. }
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("ShrinkDB (78)"), "{err}");
+    assert!(err.to_string().contains("TrimDB (81)"), "{err}");
     assert!(!out.exists());
     let mut stdout = Vec::new();
     let args = esescope::cli::recovery::RecoverArgs {
-        file: tmp.path().join("db.edb"),
+        file: Some(tmp.path().join("db.edb")),
         logs: None,
         base: None,
         out: None,
@@ -348,7 +348,7 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
     let code = cli::run(&Command::Recover(args), &mut stdout).unwrap();
     assert_eq!(code, std::process::ExitCode::from(1));
     let text = String::from_utf8(stdout).unwrap();
-    assert!(text.contains("UNSUPPORTED: ShrinkDB (78)"), "{text}");
+    assert!(text.contains("UNSUPPORTED: TrimDB (81)"), "{text}");
 }
 
 /// `recover --plan --json` and `recover --out NEW --json` validate against
@@ -370,7 +370,7 @@ fn recovery_json_validates_against_the_schema() {
     };
     let file = sample_dir("dirty-with-logs").join("database.edb");
     let args = |out: Option<PathBuf>, plan: bool| esescope::cli::recovery::RecoverArgs {
-        file: file.clone(),
+        file: Some(file.clone()),
         logs: None,
         base: None,
         out,
