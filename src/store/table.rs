@@ -15,6 +15,7 @@ use crate::format::compression::decompress;
 use crate::format::node::Node;
 use crate::format::page::{Page, PageFlags};
 use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
+use crate::format::tagged::TaggedColumns;
 use crate::format::value::{decode, ColumnType, Value};
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
@@ -93,6 +94,7 @@ pub struct Table<'d> {
     /// Its columns, template columns first.
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
+    tagged: TaggedColumns,
 }
 
 impl<'d> Table<'d> {
@@ -105,7 +107,8 @@ impl<'d> Table<'d> {
         }
         columns.extend(def.columns.iter().map(|c| Column::from_entry(c, catalog_table, false)));
         let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
-        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root) }
+        let tagged = TaggedColumns::new(columns.iter().map(|c| (c.id, c.derived)));
+        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), tagged }
     }
 
     /// Walks the table in key order and calls `on_row` for each row;
@@ -161,14 +164,18 @@ impl<'d> Table<'d> {
             }
         };
         let tagged: Vec<_> = record.tagged();
+        // one merge walk of the fields and the columns, not a search per column
+        let found = self.tagged.locate(&tagged);
         for (index, column) in self.columns.iter().enumerate() {
             let cell = match column.class {
                 ColumnClass::Fixed => record.fixed(column.id, column.offset, column.size),
                 ColumnClass::Variable => record.variable(column.id),
-                ColumnClass::Tagged => Ok(tagged
-                    .iter()
+                ColumnClass::Tagged => Ok(found
+                    .get(index)
+                    .copied()
                     .flatten()
-                    .find(|f| f.id == column.id && f.derived == column.derived)
+                    .and_then(|i| tagged.get(i))
+                    .and_then(|f| f.as_ref().ok())
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {
