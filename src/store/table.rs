@@ -122,6 +122,32 @@ impl<'d> Table<'d> {
         })
     }
 
+    /// The leaf pages of the table in key order, each once, found by a
+    /// walk of the tree (with its structural findings). [`Self::page_rows`]
+    /// of each, in this order, gives what [`Self::rows`] gives: the pieces
+    /// can be decoded on several threads and put back in order.
+    pub fn leaves(&self) -> (Vec<PageNumber>, TreeWalk) {
+        let mut leaves: Vec<PageNumber> = Vec::new();
+        let walk = walk(self.db, self.def.pgno_fdp(), |page, _| {
+            if leaves.last() != Some(&page.pgno) {
+                leaves.push(page.pgno);
+            }
+        });
+        (leaves, walk)
+    }
+
+    /// The rows of leaf page `pgno` in line order (flag-deleted ones only
+    /// when `deleted` is true), as the walk of [`Self::rows`] gives them: a
+    /// node that does not decode is left out (the walk reported it).
+    pub fn page_rows(&self, pgno: PageNumber, deleted: bool, mut on_row: impl FnMut(Row)) {
+        let Ok(page) = self.db.page(pgno) else { return };
+        for node in crate::format::node::nodes(&page).filter_map(Result::ok) {
+            if deleted || !node.is_deleted() {
+                on_row(self.row(&page, &node));
+            }
+        }
+    }
+
     /// Where every record is, in key order: (leaf page, tag), at most
     /// `limit` of them; flag-deleted ones only when `deleted` is true.
     pub fn locations(&self, deleted: bool, limit: usize) -> (Vec<(PageNumber, u16)>, TreeWalk) {
