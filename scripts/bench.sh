@@ -58,6 +58,8 @@
 #                    take it hours.
 #   PEER_REPEAT=1    runs per peer measurement
 #   WIDE_ROWS=1000   rows of the wide table (0 skips it)
+#   PEER_TIMEOUT=600 seconds after which a peer on the wide table is stopped
+#                    (esedbexport 20181229 takes over a second a row there)
 #   REAL=1           the whole-database export of the real databases (0 skips it)
 #   LOG_GENERATIONS=1000   generations of the 1 MiB log set (0 skips the log sets)
 #   SIZES=""         skips the tiled files
@@ -72,6 +74,7 @@ keep=${KEEP:-0}
 export_rows=${EXPORT_ROWS:-250000 1000000}
 peer_repeat=${PEER_REPEAT:-1}
 wide_rows=${WIDE_ROWS:-1000}
+peer_timeout=${PEER_TIMEOUT:-600}
 real=${REAL:-1}
 log_generations=${LOG_GENERATIONS:-1000}
 real_dir=$repo/../shared/samples/real
@@ -163,12 +166,15 @@ tmp=$(mktemp)
 # ---- measuring ----------------------------------------------------------------
 # measure CMD... : sets best_s (best wall seconds of REPEAT runs) and rss_mib
 # (largest peak RSS). Output of the last run is in $tmp.out; a failing command
-# aborts. runs=N before the call overrides REPEAT.
+# aborts. runs=N before the call overrides REPEAT. best_cpu: the least CPU
+# time (user + system) of the runs, which a loaded machine inflates less
+# than the wall time.
 # With may_fail=1 a failing command sets failed=1 instead of aborting.
 measure() {
     best_s=
+    best_cpu=
     failed=0
-    local rss_kib=0 i t0 t1 s r runs=${runs:-$repeat}
+    local rss_kib=0 i t0 t1 s r c runs=${runs:-$repeat}
     for ((i = 0; i < runs; i++)); do
         t0=$(date +%s%N)
         /usr/bin/time -v -o "$tmp.time" "$@" >"$tmp.out" 2>"$tmp.err" || {
@@ -182,7 +188,9 @@ measure() {
         t1=$(date +%s%N)
         s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
         r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp.time")
+        c=$(awk -F': ' '/User time|System time/ { t += $2 } END { printf "%.3f", t }' "$tmp.time")
         if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
+        if [ -z "$best_cpu" ] || awk -v a="$c" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$c; fi
         [ "$r" -gt "$rss_kib" ] && rss_kib=$r
     done
     rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.0f", k / 1024 }')
@@ -306,24 +314,24 @@ if [ "$wide_rows" != 0 ]; then
     cat "$file" >/dev/null
     echo "== esescope export, wide and narrow (best of $repeat)"
     measure "$esescope" export "$file" wide --format csv
-    ese_s=$best_s ese_rss=$rss_mib
+    ese_s=$best_s ese_rss=$rss_mib ese_cpu=$best_cpu
     ese_rows=$(($(wc -l <"$tmp.out") - 1))
     measure "$esescope" export "$file" narrow --format csv
-    nar_s=$best_s
+    nar_s=$best_s nar_cpu=$best_cpu
     nar_rows=$(($(wc -l <"$tmp.out") - 1))
     # cells = rows × columns (the key and 10,000 tagged; the key and 12 tagged)
     wide_ns=$(awk -v s="$ese_s" -v n="$ese_rows" 'BEGIN { printf "%.1f", s * 1e9 / (n * 10001) }')
     nar_ns=$(awk -v s="$nar_s" -v n="$nar_rows" 'BEGIN { printf "%.1f", s * 1e9 / (n * 13) }')
     echo "esescope: wide $ese_s s ($wide_ns ns/cell), narrow $nar_s s ($nar_ns ns/cell)"
     echo "== esedbexport, dissect.esedb, pyesedb (best of $peer_repeat)"
-    may_fail=1 runs=$peer_repeat measure bash -c 'rm -rf "$1.export" && exec esedbexport -T wide -t "$1" "$2"' _ "$tmp.export" "$file"
+    may_fail=1 runs=$peer_repeat measure bash -c 'rm -rf "$1.export" && exec timeout "$3" esedbexport -T wide -t "$1" "$2"' _ "$tmp.export" "$file" "$peer_timeout"
     lib_s=$best_s lib_rss=$rss_mib lib_ok=$((1 - failed))
     lib_rows=$(($(cat "$tmp.export.export"/wide* 2>/dev/null | wc -l) - 1))
     rm -rf "$tmp.export.export"
-    may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/dissect_read_table.py" "$file" wide
+    may_fail=1 runs=$peer_repeat measure timeout "$peer_timeout" python3 "$repo/scripts/dissect_read_table.py" "$file" wide
     dis_s=$best_s dis_rss=$rss_mib dis_ok=$((1 - failed))
     dis_rows=$(cat "$tmp.out")
-    may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/pyesedb_read.py" "$file" wide
+    may_fail=1 runs=$peer_repeat measure timeout "$peer_timeout" python3 "$repo/scripts/pyesedb_read.py" "$file" wide
     py_s=$best_s py_rss=$rss_mib py_ok=$((1 - failed))
     read -r py_rows py_failed <"$tmp.out" || true
     echo "esedbexport $lib_s s ($lib_rows rows), dissect $dis_s s ($dis_rows rows), pyesedb $py_s s ($py_rows rows, $py_failed values failed)"
@@ -337,8 +345,19 @@ if [ "$wide_rows" != 0 ]; then
         fi
     done
     speedup=$( [ -n "$fastest" ] && awk -v f="$fastest" -v e="$ese_s" 'BEGIN { printf "%.1f×", f / e }' || echo "no peer read it all")
-    mark() { if [ "$1" = 1 ] && [ "$2" = "$ese_rows" ] && [ "${3:-0}" = 0 ]; then echo ""; else echo ", INCOMPLETE: $2 rows${3:+, $3 values failed}"; fi; }
-    rows_wide+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $ese_rows rows × 10,000 tagged columns | $ese_s s, $wide_ns ns/cell ($ese_rss MiB) | $nar_s s, $nar_ns ns/cell | $lib_s s ($lib_rss MiB$(mark "$lib_ok" "$lib_rows")) | $dis_s s ($dis_rss MiB$(mark "$dis_ok" "$dis_rows")) | $py_s s ($py_rss MiB$(mark "$py_ok" "$py_rows" "$py_failed")) | $speedup |")
+    mark() {
+        if [ "$1" = 1 ] && [ "$2" = "$ese_rows" ] && [ "${3:-0}" = 0 ]; then
+            echo ""
+        elif [ "$1" = 0 ] && awk -v s="$4" -v t="$peer_timeout" 'BEGIN { exit !(s >= t) }'; then
+            echo ", STOPPED after $peer_timeout s"
+        else
+            echo ", INCOMPLETE: ${2:-0} rows${3:+, $3 values failed}"
+        fi
+    }
+    # the same per stored value (the key and 300 set; the key and 12)
+    wide_vns=$(awk -v s="$ese_s" -v n="$ese_rows" 'BEGIN { printf "%.0f", s * 1e9 / (n * 301) }')
+    nar_vns=$(awk -v s="$nar_s" -v n="$nar_rows" 'BEGIN { printf "%.0f", s * 1e9 / (n * 13) }')
+    rows_wide+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $ese_rows rows × 10,000 tagged columns | $ese_s s (CPU $ese_cpu s), $wide_ns ns/cell, $wide_vns ns/value ($ese_rss MiB) | $nar_s s (CPU $nar_cpu s), $nar_ns ns/cell = ns/value | $lib_s s ($lib_rss MiB$(mark "$lib_ok" "$lib_rows" "" "$lib_s")) | $dis_s s ($dis_rss MiB$(mark "$dis_ok" "$dis_rows" "" "$dis_s")) | $py_s s ($py_rss MiB$(mark "$py_ok" "$py_rows" "$py_failed" "$py_s")) | $speedup |")
     printf '%s\n' "${rows_wide[-1]}"
     if [ "$keep" != 1 ]; then
         rm -f "$file"
@@ -356,24 +375,25 @@ if [ "$real" != 0 ] && [ -d "$real_dir" ]; then
         echo "== whole-database export of $name"
         cat "$file" >/dev/null
         may_fail=1 measure "$esescope" export "$file" --format json
-        ese_s=$best_s ese_rss=$rss_mib
+        ese_s=$best_s ese_rss=$rss_mib ese_cpu=$best_cpu
         may_fail=1 runs=$peer_repeat measure bash -c 'rm -rf "$1.export" && exec esedbexport -t "$1" "$2"' _ "$tmp.export" "$file"
-        lib_s=$best_s lib_rss=$rss_mib lib_ok=$((1 - failed))
+        lib_s=$best_s lib_rss=$rss_mib lib_ok=$((1 - failed)) lib_cpu=$best_cpu
         rm -rf "$tmp.export.export"
         may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/dissect_read_table.py" "$file"
-        dis_s=$best_s dis_rss=$rss_mib dis_ok=$((1 - failed))
+        dis_s=$best_s dis_rss=$rss_mib dis_ok=$((1 - failed)) dis_cpu=$best_cpu
         may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/pyesedb_read.py" "$file"
-        py_s=$best_s py_rss=$rss_mib py_ok=$((1 - failed)) py_failed=
+        py_s=$best_s py_rss=$rss_mib py_ok=$((1 - failed)) py_failed= py_cpu=$best_cpu
         [ "$py_ok" = 1 ] && read -r _ py_failed <"$tmp.out"
         [ "${py_failed:-1}" = 0 ] || py_ok=0
-        fastest=
-        for pair in "$lib_ok:$lib_s" "$dis_ok:$dis_s" "$py_ok:$py_s"; do
-            IFS=: read -r ok t <<<"$pair"
+        fastest= fastest_cpu=
+        for pair in "$lib_ok:$lib_s:$lib_cpu" "$dis_ok:$dis_s:$dis_cpu" "$py_ok:$py_s:$py_cpu"; do
+            IFS=: read -r ok t c <<<"$pair"
             if [ "$ok" = 1 ] && { [ -z "$fastest" ] || awk -v a="$t" -v b="$fastest" 'BEGIN { exit !(a < b) }'; }; then fastest=$t; fi
+            if [ "$ok" = 1 ] && { [ -z "$fastest_cpu" ] || awk -v a="$c" -v b="$fastest_cpu" 'BEGIN { exit !(a < b) }'; }; then fastest_cpu=$c; fi
         done
-        speedup=$( [ -n "$fastest" ] && awk -v f="$fastest" -v e="$ese_s" 'BEGIN { printf "%.1f×", f / e }' || echo "no peer read it all")
+        speedup=$( [ -n "$fastest" ] && awk -v f="$fastest" -v e="$ese_s" -v fc="$fastest_cpu" -v ec="$ese_cpu" 'BEGIN { printf "%.1f× (CPU %.1f×)", f / e, fc / (ec > 0.01 ? ec : 0.01) }' || echo "no peer read it all")
         note() { [ "$1" = 1 ] || echo ", FAILED${2:+ ($2 values)}"; }
-        rows_real+=("| \`$name\` ($(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $ese_s s ($ese_rss MiB) | $lib_s s ($lib_rss MiB$(note "$lib_ok")) | $dis_s s ($dis_rss MiB$(note "$dis_ok")) | $py_s s ($py_rss MiB$(note "$py_ok" "$py_failed")) | $speedup |")
+        rows_real+=("| \`$name\` ($(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $ese_s s, CPU $ese_cpu s ($ese_rss MiB) | $lib_s s, CPU $lib_cpu s ($lib_rss MiB$(note "$lib_ok")) | $dis_s s, CPU $dis_cpu s ($dis_rss MiB$(note "$dis_ok")) | $py_s s, CPU $py_cpu s ($py_rss MiB$(note "$py_ok" "$py_failed")) | $speedup |")
         printf '%s\n' "${rows_real[-1]}"
     done
 fi
@@ -470,7 +490,9 @@ fi
         echo
         echo "\`esescope export FILE --format json\` (best of $repeat) against \`esedbexport -t DIR FILE\`, dissect.esedb"
         echo "(every record of every table, as_dict) and pyesedb (every value of every table, long values read),"
-        echo "best of $peer_repeat. FAILED: the reader stopped with an error or could not read some values."
+        echo "best of $peer_repeat; wall time and CPU time (user + system; /usr/bin/time counts 10 ms ticks, and the CPU ratio counts less than one tick as 0.01 s). FAILED: the reader"
+        echo "stopped with an error or could not read some values. CPU time is shown because the machine is shared:"
+        echo "under load a short run's wall time is mostly waiting for a core."
         echo
         echo "| file | esescope | esedbexport | dissect.esedb | pyesedb | esescope vs fastest complete peer |"
         echo "|---|---|---|---|---|---|"
