@@ -1,8 +1,8 @@
 //! Finding a record's tagged columns: the fields of its tagged area
 //! matched with the table's tagged columns in one merge walk of the two
-//! lists, each ordered by column id and `fDerived` (spec 10.4: the engine
-//! keeps the `TAGFLD` array sorted by column id, so the sort below is a
-//! no-op on every record it wrote). The cost of a record is linear in its
+//! lists, each ordered as the engine orders the `TAGFLD` array (spec 10.4:
+//! derived columns first, then by column id), so that the sort below is a
+//! no-op on every record the engine wrote. The cost of a record is linear in its
 //! tagged fields plus the table's columns, never their product, which is
 //! what a table with thousands of tagged columns needs.
 //!
@@ -13,8 +13,13 @@
 use super::record::{ColumnClass, TaggedField};
 use super::FormatError;
 
-/// The key both lists are ordered by: column id, then `fDerived`.
-type Key = (u32, bool);
+/// The key both lists are ordered by: derived (template) columns first,
+/// then column id.
+type Key = (bool, u32);
+
+fn key(id: u32, derived: bool) -> Key {
+    (!derived, id)
+}
 
 /// A table's tagged columns, ordered for the merge walk.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +42,7 @@ impl TaggedColumns {
             .enumerate()
             .inspect(|_| count += 1)
             .filter(|(_, (id, _))| ColumnClass::of(*id) == ColumnClass::Tagged)
-            .map(|(column, key)| (key, column))
+            .map(|(column, (id, derived))| (key(id, derived), column))
             .collect();
         // stable: columns with the same key stay in column order
         order.sort_by_key(|&(key, _)| key);
@@ -52,7 +57,7 @@ impl TaggedColumns {
         let mut found: Vec<(Key, usize)> = fields
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| f.as_ref().ok().map(|f| ((f.id, f.derived), i)))
+            .filter_map(|(i, f)| f.as_ref().ok().map(|f| (key(f.id, f.derived), i)))
             .collect();
         if !found.is_sorted_by_key(|&(key, _)| key) {
             // stable: of two fields for one column the first stored stays first
@@ -142,7 +147,7 @@ mod tests {
         ) {
             let mut raw = raw;
             if sorted {
-                raw.sort_by_key(|&(key, _)| key);
+                raw.sort_by_key(|&((id, derived), _)| key(id, derived));
             }
             let fields: Vec<_> = raw
                 .iter()
