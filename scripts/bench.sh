@@ -26,8 +26,19 @@
 #   esescope export FILE events --format csv >/dev/null
 #   esedbexport -T events -t DIR FILE      (Debian: libesedb-utils)
 #   scripts/dissect_read_table.py FILE events   (PyPI: dissect.esedb)
-# (the peers run PEER_REPEAT times, default 1: they are slow). Missing peers
-# are installed with apt-get and pip.
+#   scripts/pyesedb_read.py FILE events    (libesedb-python: every value,
+#                                           long values read)
+# (the peers run PEER_REPEAT times, default 1: they are slow); the same for
+# the wide table of examples/wide_table.rs (WIDE_ROWS rows of 10,000 tagged
+# columns, 300 set per row; with the time per cell against its narrow
+# table's) and for a whole-database export of every real database under
+# ../shared/samples/real (esescope export FILE --format json). Missing
+# peers are installed with apt-get and pip.
+# Last, log sets written by examples/log_set.rs: LOG_GENERATIONS full
+# generations of 1 MiB logs, and 1,000 and 4,000 generations of 64 KiB
+# logs, each read by `esescope logs DIR --db DB` and `esescope recover DB
+# --plan`, with peak RSS (the second pair shows whether memory grows with
+# the number of generations).
 # Each is run REPEAT times; the best wall time and the largest peak RSS
 # (GNU time's "Maximum resident set size") are kept. The Markdown table goes
 # to bench-results.md (gitignored).
@@ -46,16 +57,27 @@
 #                    a table (the two sizes show it), 8 million rows would
 #                    take it hours.
 #   PEER_REPEAT=1    runs per peer measurement
+#   WIDE_ROWS=1000   rows of the wide table (0 skips it)
+#   PEER_TIMEOUT=600 seconds after which a peer on the wide table is stopped
+#                    (esedbexport 20181229 takes over a second a row there)
+#   REAL=1           the whole-database export of the real databases (0 skips it)
+#   LOG_GENERATIONS=1000   generations of the 1 MiB log set (0 skips the log sets)
+#   SIZES=""         skips the tiled files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 sample=${SAMPLE:-$repo/../shared/samples/real/srum-win10-clean-with-logs/SRUDB.dat}
-sizes=${SIZES:-1G 8G}
+sizes=${SIZES-1G 8G}
 repeat=${REPEAT:-3}
 keep=${KEEP:-0}
 export_rows=${EXPORT_ROWS:-250000 1000000}
 peer_repeat=${PEER_REPEAT:-1}
+wide_rows=${WIDE_ROWS:-1000}
+peer_timeout=${PEER_TIMEOUT:-600}
+real=${REAL:-1}
+log_generations=${LOG_GENERATIONS:-1000}
+real_dir=$repo/../shared/samples/real
 data_dir=${BENCH_DIR:-$repo/target/bench-data}
 out=${OUT:-$repo/bench-results.md}
 
@@ -83,7 +105,7 @@ if [ ! -x /usr/bin/time ]; then
         die "could not install the Debian package 'time' (needed for peak RSS)"
 fi
 
-if [ "$export_rows" != 0 ]; then
+if [ "$export_rows" != 0 ] || [ "$wide_rows" != 0 ] || [ "$real" != 0 ]; then
     if ! command -v esedbexport >/dev/null 2>&1; then
         echo "== installing esedbexport (Debian package libesedb-utils)"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libesedb-utils >/dev/null ||
@@ -92,6 +114,10 @@ if [ "$export_rows" != 0 ]; then
     if ! python3 -c "import dissect.esedb" >/dev/null 2>&1; then
         echo "== installing dissect.esedb (pip)"
         python3 -m pip install --quiet dissect.esedb || die "could not pip install dissect.esedb"
+    fi
+    if ! python3 -c "import pyesedb" >/dev/null 2>&1; then
+        echo "== installing pyesedb (pip: libesedb-python)"
+        python3 -m pip install --quiet libesedb-python || die "could not pip install libesedb-python"
     fi
 fi
 
@@ -140,20 +166,31 @@ tmp=$(mktemp)
 # ---- measuring ----------------------------------------------------------------
 # measure CMD... : sets best_s (best wall seconds of REPEAT runs) and rss_mib
 # (largest peak RSS). Output of the last run is in $tmp.out; a failing command
-# aborts. runs=N before the call overrides REPEAT.
+# aborts. runs=N before the call overrides REPEAT. best_cpu: the least CPU
+# time (user + system) of the runs, which a loaded machine inflates less
+# than the wall time.
+# With may_fail=1 a failing command sets failed=1 instead of aborting.
 measure() {
     best_s=
-    local rss_kib=0 i t0 t1 s r runs=${runs:-$repeat}
+    best_cpu=
+    failed=0
+    local rss_kib=0 i t0 t1 s r c runs=${runs:-$repeat}
     for ((i = 0; i < runs; i++)); do
         t0=$(date +%s%N)
         /usr/bin/time -v -o "$tmp.time" "$@" >"$tmp.out" 2>"$tmp.err" || {
-            cat "$tmp.err" >&2
-            die "failed: $*"
+            if [ "${may_fail:-0}" = 1 ]; then
+                failed=1
+            else
+                cat "$tmp.err" >&2
+                die "failed: $*"
+            fi
         }
         t1=$(date +%s%N)
         s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
         r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tmp.time")
+        c=$(awk -F': ' '/User time|System time/ { t += $2 } END { printf "%.3f", t }' "$tmp.time")
         if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
+        if [ -z "$best_cpu" ] || awk -v a="$c" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$c; fi
         [ "$r" -gt "$rss_kib" ] && rss_kib=$r
     done
     rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.0f", k / 1024 }')
@@ -248,18 +285,146 @@ for rows in $export_rows; do
     dis_s=$best_s dis_rss=$rss_mib
     dis_rows=$(cat "$tmp.out")
     echo "dissect.esedb: $dis_s s, $dis_rows rows"
-    for n in "$lib_rows" "$dis_rows"; do
-        [ "$n" = "$ese_rows" ] || die "the readers disagree on the row count: esescope $ese_rows, esedbexport $lib_rows, dissect.esedb $dis_rows"
+    echo "== pyesedb (best of $peer_repeat)"
+    runs=$peer_repeat measure python3 "$repo/scripts/pyesedb_read.py" "$file" events
+    py_s=$best_s py_rss=$rss_mib
+    read -r py_rows py_failed <"$tmp.out"
+    echo "pyesedb: $py_s s, $py_rows rows, $py_failed values failed"
+    for n in "$lib_rows" "$dis_rows" "$py_rows"; do
+        [ "$n" = "$ese_rows" ] || die "the readers disagree on the row count: esescope $ese_rows, esedbexport $lib_rows, dissect.esedb $dis_rows, pyesedb $py_rows"
     done
-    fastest=$(awk -v a="$lib_s" -v b="$dis_s" 'BEGIN { print (a < b ? a : b) }')
+    fastest=$(awk -v a="$lib_s" -v b="$dis_s" -v c="$py_s" 'BEGIN { m = a < b ? a : b; print (m < c ? m : c) }')
     speedup=$(awk -v f="$fastest" -v e="$ese_s" 'BEGIN { printf "%.1f", f / e }')
     rate() { awk -v n="$rows" -v s="$1" 'BEGIN { printf "%.0f", n / s / 1000 }'; }
-    rows_export+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $rows rows | $ese_s s, $(rate "$ese_s") k rows/s ($ese_rss MiB) | $lib_s s, $(rate "$lib_s") k rows/s ($lib_rss MiB) | $dis_s s, $(rate "$dis_s") k rows/s ($dis_rss MiB) | ${speedup}× | $gen_s |")
+    rows_export+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $rows rows | $ese_s s, $(rate "$ese_s") k rows/s ($ese_rss MiB) | $lib_s s, $(rate "$lib_s") k rows/s ($lib_rss MiB) | $dis_s s, $(rate "$dis_s") k rows/s ($dis_rss MiB) | $py_s s, $(rate "$py_s") k rows/s ($py_rss MiB) | ${speedup}× | $gen_s |")
     printf '%s\n' "${rows_export[-1]}"
     if [ "$keep" != 1 ]; then
         rm -f "$file"
     fi
 done
+
+# ---- the wide table: 10,000 tagged columns, 300 set per row ---------------------
+rows_wide=()
+if [ "$wide_rows" != 0 ]; then
+    file=$data_dir/wide-table.edb
+    echo "== generating $file ($wide_rows rows of 10,000 tagged columns, examples/wide_table.rs)"
+    generated+=("$file")
+    "$bin/examples/wide_table" "$file" "$wide_rows"
+    bytes=$(stat -c %s "$file")
+    cat "$file" >/dev/null
+    echo "== esescope export, wide and narrow (best of $repeat)"
+    measure "$esescope" export "$file" wide --format csv
+    ese_s=$best_s ese_rss=$rss_mib ese_cpu=$best_cpu
+    ese_rows=$(($(wc -l <"$tmp.out") - 1))
+    measure "$esescope" export "$file" narrow --format csv
+    nar_s=$best_s nar_cpu=$best_cpu
+    nar_rows=$(($(wc -l <"$tmp.out") - 1))
+    # cells = rows × columns (the key and 10,000 tagged; the key and 12 tagged)
+    wide_ns=$(awk -v s="$ese_s" -v n="$ese_rows" 'BEGIN { printf "%.1f", s * 1e9 / (n * 10001) }')
+    nar_ns=$(awk -v s="$nar_s" -v n="$nar_rows" 'BEGIN { printf "%.1f", s * 1e9 / (n * 13) }')
+    echo "esescope: wide $ese_s s ($wide_ns ns/cell), narrow $nar_s s ($nar_ns ns/cell)"
+    echo "== esedbexport, dissect.esedb, pyesedb (best of $peer_repeat)"
+    may_fail=1 runs=$peer_repeat measure bash -c 'rm -rf "$1.export" && exec timeout "$3" esedbexport -T wide -t "$1" "$2"' _ "$tmp.export" "$file" "$peer_timeout"
+    lib_s=$best_s lib_rss=$rss_mib lib_ok=$((1 - failed))
+    lib_rows=$(($(cat "$tmp.export.export"/wide* 2>/dev/null | wc -l) - 1))
+    rm -rf "$tmp.export.export"
+    may_fail=1 runs=$peer_repeat measure timeout "$peer_timeout" python3 "$repo/scripts/dissect_read_table.py" "$file" wide
+    dis_s=$best_s dis_rss=$rss_mib dis_ok=$((1 - failed))
+    dis_rows=$(cat "$tmp.out")
+    may_fail=1 runs=$peer_repeat measure timeout "$peer_timeout" python3 "$repo/scripts/pyesedb_read.py" "$file" wide
+    py_s=$best_s py_rss=$rss_mib py_ok=$((1 - failed))
+    read -r py_rows py_failed <"$tmp.out" || true
+    echo "esedbexport $lib_s s ($lib_rows rows), dissect $dis_s s ($dis_rows rows), pyesedb $py_s s ($py_rows rows, $py_failed values failed)"
+    # the fastest peer that read every row (and, for pyesedb, every value)
+    fastest=
+    [ "$lib_ok" = 1 ] && [ "$lib_rows" = "$ese_rows" ] && fastest=$lib_s
+    for pair in "$dis_ok:$dis_rows:0:$dis_s" "$py_ok:$py_rows:${py_failed:-1}:$py_s"; do
+        IFS=: read -r ok n bad t <<<"$pair"
+        if [ "$ok" = 1 ] && [ "$n" = "$ese_rows" ] && [ "$bad" = 0 ]; then
+            if [ -z "$fastest" ] || awk -v a="$t" -v b="$fastest" 'BEGIN { exit !(a < b) }'; then fastest=$t; fi
+        fi
+    done
+    speedup=$( [ -n "$fastest" ] && awk -v f="$fastest" -v e="$ese_s" 'BEGIN { printf "%.1f×", f / e }' || echo "no peer read it all")
+    mark() {
+        if [ "$1" = 1 ] && [ "$2" = "$ese_rows" ] && [ "${3:-0}" = 0 ]; then
+            echo ""
+        elif [ "$1" = 0 ] && awk -v s="$4" -v t="$peer_timeout" 'BEGIN { exit !(s >= t) }'; then
+            echo ", STOPPED after $peer_timeout s"
+        else
+            echo ", INCOMPLETE: ${2:-0} rows${3:+, $3 values failed}"
+        fi
+    }
+    # the same per stored value (the key and 300 set; the key and 12)
+    wide_vns=$(awk -v s="$ese_s" -v n="$ese_rows" 'BEGIN { printf "%.0f", s * 1e9 / (n * 301) }')
+    nar_vns=$(awk -v s="$nar_s" -v n="$nar_rows" 'BEGIN { printf "%.0f", s * 1e9 / (n * 13) }')
+    rows_wide+=("| $(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }') MB, $ese_rows rows × 10,000 tagged columns | $ese_s s (CPU $ese_cpu s), $wide_ns ns/cell, $wide_vns ns/value ($ese_rss MiB) | $nar_s s (CPU $nar_cpu s), $nar_ns ns/cell = ns/value | $lib_s s ($lib_rss MiB$(mark "$lib_ok" "$lib_rows" "" "$lib_s")) | $dis_s s ($dis_rss MiB$(mark "$dis_ok" "$dis_rows" "" "$dis_s")) | $py_s s ($py_rss MiB$(mark "$py_ok" "$py_rows" "$py_failed" "$py_s")) | $speedup |")
+    printf '%s\n' "${rows_wide[-1]}"
+    if [ "$keep" != 1 ]; then
+        rm -f "$file"
+    fi
+fi
+
+# ---- whole-database export of the real databases -----------------------------
+rows_real=()
+if [ "$real" != 0 ] && [ -d "$real_dir" ]; then
+    for file in "$real_dir"/*/*; do
+        # a database: the 0x89abcdef magic at 4 and file type 1 at 667
+        [ "$(od -An -tx1 -j4 -N4 "$file" 2>/dev/null | tr -d ' ')" = efcdab89 ] || continue
+        [ "$(od -An -tx1 -j667 -N4 "$file" 2>/dev/null | tr -d ' ')" = 01000000 ] || continue
+        name=${file#"$real_dir/"}
+        echo "== whole-database export of $name"
+        cat "$file" >/dev/null
+        may_fail=1 measure "$esescope" export "$file" --format json
+        ese_s=$best_s ese_rss=$rss_mib ese_cpu=$best_cpu
+        may_fail=1 runs=$peer_repeat measure bash -c 'rm -rf "$1.export" && exec esedbexport -t "$1" "$2"' _ "$tmp.export" "$file"
+        lib_s=$best_s lib_rss=$rss_mib lib_ok=$((1 - failed)) lib_cpu=$best_cpu
+        rm -rf "$tmp.export.export"
+        may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/dissect_read_table.py" "$file"
+        dis_s=$best_s dis_rss=$rss_mib dis_ok=$((1 - failed)) dis_cpu=$best_cpu
+        may_fail=1 runs=$peer_repeat measure python3 "$repo/scripts/pyesedb_read.py" "$file"
+        py_s=$best_s py_rss=$rss_mib py_ok=$((1 - failed)) py_failed= py_cpu=$best_cpu
+        [ "$py_ok" = 1 ] && read -r _ py_failed <"$tmp.out"
+        [ "${py_failed:-1}" = 0 ] || py_ok=0
+        fastest= fastest_cpu=
+        for pair in "$lib_ok:$lib_s:$lib_cpu" "$dis_ok:$dis_s:$dis_cpu" "$py_ok:$py_s:$py_cpu"; do
+            IFS=: read -r ok t c <<<"$pair"
+            if [ "$ok" = 1 ] && { [ -z "$fastest" ] || awk -v a="$t" -v b="$fastest" 'BEGIN { exit !(a < b) }'; }; then fastest=$t; fi
+            if [ "$ok" = 1 ] && { [ -z "$fastest_cpu" ] || awk -v a="$c" -v b="$fastest_cpu" 'BEGIN { exit !(a < b) }'; }; then fastest_cpu=$c; fi
+        done
+        speedup=$( [ -n "$fastest" ] && awk -v f="$fastest" -v e="$ese_s" -v fc="$fastest_cpu" -v ec="$ese_cpu" 'BEGIN { printf "%.1f× (CPU %.1f×)", f / e, fc / (ec > 0.01 ? ec : 0.01) }' || echo "no peer read it all")
+        note() { [ "$1" = 1 ] || echo ", FAILED${2:+ ($2 values)}"; }
+        rows_real+=("| \`$name\` ($(awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.1f", b / 1e6 }') MB) | $ese_s s, CPU $ese_cpu s ($ese_rss MiB) | $lib_s s, CPU $lib_cpu s ($lib_rss MiB$(note "$lib_ok")) | $dis_s s, CPU $dis_cpu s ($dis_rss MiB$(note "$dis_ok")) | $py_s s, CPU $py_cpu s ($py_rss MiB$(note "$py_ok" "$py_failed")) | $speedup |")
+        printf '%s\n' "${rows_real[-1]}"
+    done
+fi
+
+# ---- log sets: time and peak RSS of logs and recover --plan ------------------
+rows_logs=()
+log_case() { # DIR GENERATIONS SEGMENTS
+    local dir=$1
+    rm -rf "$dir"
+    "$bin/examples/log_set" "$dir" "$2" "$3"
+    local bytes
+    bytes=$(du -sb "$dir" | cut -f1)
+    cat "$dir"/* >/dev/null
+    runs=1 measure "$esescope" logs "$dir" --db "$dir/database.edb"
+    local logs_s=$best_s logs_rss=$rss_mib
+    runs=1 measure "$esescope" recover "$dir/database.edb" --plan
+    local plan_s=$best_s plan_rss=$rss_mib
+    rows_logs+=("| $2 × $(($3 * 4)) KiB ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB) | $logs_s s ($logs_rss MiB) | $plan_s s ($plan_rss MiB) |")
+    printf '%s\n' "${rows_logs[-1]}"
+    last_logs_rss=$logs_rss last_plan_rss=$plan_rss
+    [ "$keep" = 1 ] || rm -rf "$dir"
+}
+if [ "$log_generations" != 0 ]; then
+    echo "== log set: $log_generations generations of 1 MiB"
+    log_case "$data_dir/logs-1m" "$log_generations" 256
+    echo "== log sets: 1,000 and 4,000 generations of 64 KiB"
+    log_case "$data_dir/logs-1000" 1000 16
+    rss_1000="$last_logs_rss $last_plan_rss"
+    log_case "$data_dir/logs-4000" 4000 16
+    rss_4000="$last_logs_rss $last_plan_rss"
+fi
 
 # ---- report -------------------------------------------------------------------
 {
@@ -297,15 +462,53 @@ done
     printf '%s\n' "${rows_keys[@]}"
     if [ ${#rows_export[@]} -gt 0 ]; then
         echo
-        echo "## Reading a whole table: esescope export against esedbexport and dissect.esedb"
+        echo "## Reading a whole table: esescope export against esedbexport, dissect.esedb and pyesedb"
         echo
         echo "Table \`events\` of a database written by \`examples/big_table.rs\` (8 KiB pages, 7 columns);"
         echo "esescope best of $repeat, peers best of $peer_repeat; every reader returned the same row count."
-        echo "esedbexport $(esedbexport -V 2>/dev/null | awk 'NR == 1 { print $2 }'), dissect.esedb $(python3 -c 'import importlib.metadata as m; print(m.version("dissect.esedb"))')."
+        echo "esedbexport $(esedbexport -V 2>/dev/null | awk 'NR == 1 { print $2 }'), dissect.esedb $(python3 -c 'import importlib.metadata as m; print(m.version("dissect.esedb"))'), pyesedb $(python3 -c 'import pyesedb; print(pyesedb.get_version())')."
         echo
-        echo "| file | esescope export --format csv | esedbexport -T events | dissect.esedb (every record, as_dict) | esescope vs fastest peer | big_table s |"
-        echo "|---|---|---|---|---|---|"
+        echo "| file | esescope export --format csv | esedbexport -T events | dissect.esedb (every record, as_dict) | pyesedb (every value, long values read) | esescope vs fastest peer | big_table s |"
+        echo "|---|---|---|---|---|---|---|"
         printf '%s\n' "${rows_export[@]}"
+    fi
+    if [ ${#rows_wide[@]} -gt 0 ]; then
+        echo
+        echo "## Reading a wide table: 10,000 tagged columns, 300 set per row"
+        echo
+        echo "Tables \`wide\` and \`narrow\` (the same kinds of values, 12 tagged columns all set) of"
+        echo "\`examples/wide_table.rs\` (32 KiB pages); ns/cell = wall time / (rows × columns). The vs-peer ratio"
+        echo "is against the fastest peer that read every row (and, for pyesedb, every value)."
+        echo
+        echo "| file | esescope export wide (CSV) | esescope export narrow (CSV) | esedbexport -T wide | dissect.esedb | pyesedb | esescope vs fastest complete peer |"
+        echo "|---|---|---|---|---|---|---|"
+        printf '%s\n' "${rows_wide[@]}"
+    fi
+    if [ ${#rows_real[@]} -gt 0 ]; then
+        echo
+        echo "## Whole-database export of the real databases"
+        echo
+        echo "\`esescope export FILE --format json\` (best of $repeat) against \`esedbexport -t DIR FILE\`, dissect.esedb"
+        echo "(every record of every table, as_dict) and pyesedb (every value of every table, long values read),"
+        echo "best of $peer_repeat; wall time and CPU time (user + system; /usr/bin/time counts 10 ms ticks, and the CPU ratio counts less than one tick as 0.01 s). FAILED: the reader"
+        echo "stopped with an error or could not read some values. CPU time is shown because the machine is shared:"
+        echo "under load a short run's wall time is mostly waiting for a core."
+        echo
+        echo "| file | esescope | esedbexport | dissect.esedb | pyesedb | esescope vs fastest complete peer |"
+        echo "|---|---|---|---|---|---|"
+        printf '%s\n' "${rows_real[@]}"
+    fi
+    if [ ${#rows_logs[@]} -gt 0 ]; then
+        echo
+        echo "## Log sets: esescope logs and recover --plan"
+        echo
+        echo "Log sets of \`examples/log_set.rs\` (full generations of committed Begin0/Commit0 pairs, a dirty"
+        echo "database needing all of them); one run each, (MiB) = peak RSS. Peak RSS at 4,000 generations"
+        echo "minus at 1,000: logs $(awk -v a="${rss_4000%% *}" -v b="${rss_1000%% *}" 'BEGIN { print a - b }') MiB, recover --plan $(awk -v a="${rss_4000##* }" -v b="${rss_1000##* }" 'BEGIN { print a - b }') MiB."
+        echo
+        echo "| log set | esescope logs DIR --db DB | esescope recover DB --plan |"
+        echo "|---|---|---|"
+        printf '%s\n' "${rows_logs[@]}"
     fi
 } >"$out"
 echo "== results in $out"

@@ -20,6 +20,7 @@ pub mod page;
 pub mod record;
 pub mod space;
 pub mod tag;
+pub mod tagged;
 pub mod txlog;
 pub mod types;
 pub mod value;

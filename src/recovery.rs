@@ -29,11 +29,10 @@ use serde::Serialize;
 pub use plan::{DbtimeVerdict, Decision, Plan, PlanEntry, Reason, StartAt};
 
 use crate::format::txlog::record::Record;
-use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, LogTime};
 use crate::scan::{Progress, VerifyCounts};
 use crate::store::Database;
-use crate::txlog::{LogEntry, LogSet};
+use crate::txlog::{LogEntry, LogSet, LogSummary};
 use crate::Error;
 
 /// Why recovery refuses to run or to go on.
@@ -146,7 +145,8 @@ pub enum RecoveryError {
     },
 }
 
-fn chain(set: &LogSet) -> impl Iterator<Item = (&LogEntry, &LogFile)> {
+/// The chain's generations as the set summarizes them (no records).
+fn chain(set: &LogSet) -> impl Iterator<Item = (&LogEntry, &LogSummary)> {
     set.logs.iter().filter(|e| e.in_chain).filter_map(|e| e.log.as_ref().map(|l| (e, l)))
 }
 
@@ -323,11 +323,29 @@ pub fn plan(
     let (start, reason, dbid) = start_position(db, set, from)?;
     let (_, end) = check_chain(db, set, start)?;
     let mut planner = planner::Planner::new(db, start, reason, end, dbid);
-    let records: Vec<&Record> = chain(set)
-        .filter(|(_, l)| l.header.generation >= start.generation)
-        .flat_map(|(_, l)| l.records.records.iter())
-        .collect();
-    planner::plan_records(&mut planner, records.iter().copied(), records.len() as u64, &mut on_progress);
+    // one generation read, planned and dropped at a time
+    let from_start = |e: &LogEntry| e.generation().is_some_and(|g| g >= start.generation);
+    let total: u64 = chain(set).filter(|(e, _)| from_start(e)).map(|(_, l)| l.record_count as u64).sum();
+    let mut failure = None;
+    let records = set
+        .generations()
+        .filter(|(e, _)| from_start(e))
+        .map_while(|(entry, loaded)| {
+            loaded
+                .map_err(|problem| {
+                    failure = Some(RecoveryError::DamagedGeneration {
+                        generation: entry.generation().unwrap_or(0),
+                        path: entry.path.display().to_string(),
+                        problem,
+                    });
+                })
+                .ok()
+        })
+        .flat_map(|log| log.records.records);
+    planner::plan_records(&mut planner, records, total, &mut on_progress);
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
     Ok(planner.finish())
 }
 
@@ -429,7 +447,19 @@ pub fn recover(
             reason: stop.reason.describe().to_string(),
         }));
     }
-    let records: Vec<&Record> = chain(set).flat_map(|(_, l)| l.records.records.iter()).collect();
+    // redo and undo look records up across generations: every generation
+    // is read here (the plan above read them one at a time)
+    let mut logs = Vec::new();
+    for (entry, loaded) in set.generations() {
+        logs.push(loaded.map_err(|problem| {
+            refuse(RecoveryError::DamagedGeneration {
+                generation: entry.generation().unwrap_or(0),
+                path: entry.path.display().to_string(),
+                problem,
+            })
+        })?);
+    }
+    let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
     let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
     let (pages, undone, dbtime) = redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
     report.undone = undone;

@@ -15,6 +15,10 @@ use crate::format::{Lgpos, Signature};
 use crate::report::{Finding, Location};
 use crate::Error;
 
+mod summary;
+
+pub use summary::LogSummary;
+
 /// The most a log file may be (65535 sectors of 4 KiB); larger files are refused.
 /// The largest a log file can be (65535 sectors of 4096 bytes).
 pub const MAX_LOG_LEN: u64 = 65_535 * 4096;
@@ -67,9 +71,10 @@ pub struct LogEntry {
     pub role: Role,
     /// Its size.
     pub size: u64,
-    /// The decoded file, when it could be read as a log.
+    /// What decoding the file found, when it could be read as a log (its
+    /// records are read again when needed: [`LogEntry::load`]).
     #[serde(skip)]
-    pub log: Option<LogFile>,
+    pub log: Option<LogSummary>,
     /// Why it could not be read as a log.
     pub error: Option<String>,
     /// True when it belongs to the generation chain.
@@ -163,7 +168,8 @@ fn read_entry(path: &Path, role: Role) -> LogEntry {
             entry.note = Some("unused reserve log (all zero)".into());
         }
         Ok(bytes) => match LogFile::parse(&bytes) {
-            Ok(log) => entry.log = Some(log),
+            // the records are dropped here: only the summary stays
+            Ok(log) => entry.log = Some(LogSummary::of(&log)),
             Err(e) => entry.error = Some(e.to_string()),
         },
     }
@@ -346,14 +352,13 @@ pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<Lo
         }
         let recorded = lb.header.checksum_prev_log_all_segments;
         if lb.header.version.update_minor >= 13 && recorded != 0 {
-            if let Some(scan) = &la.segments {
-                if scan.accumulated_checksum != recorded {
+            if let Some(accumulated) = la.accumulated_checksum {
+                if accumulated != recorded {
                     chain_ok = false;
                     findings.push(Finding::error(
                         log_location(ga, Some(la.end())),
                         format!(
-                            "accumulated segment checksum of generation {ga:#X} is {:#018x}, generation {gb:#X} recorded {recorded:#018x} (-590 JET_errLogSequenceChecksumMismatch)",
-                            scan.accumulated_checksum
+                            "accumulated segment checksum of generation {ga:#X} is {accumulated:#018x}, generation {gb:#X} recorded {recorded:#018x} (-590 JET_errLogSequenceChecksumMismatch)",
                         ),
                     ));
                 }

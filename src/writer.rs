@@ -16,6 +16,7 @@
 //!   headers and OE/AE trees of each FDP.
 //! - [`catalog`]: `MSysObjects` rows, its indexes and its shadow.
 //! - [`database`]: a whole file from a [`database::DatabaseSpec`].
+//! - [`wide`]: a table with thousands of tagged columns, for benchmarks.
 //! - [`sample`] and [`damage`]: the teaching database and the damaged
 //!   samples of `sample-dbs/`, deterministic to the byte.
 //! - [`log_record`] and [`txlog`]: log records from their fields, log files
@@ -50,6 +51,7 @@ pub mod schema;
 pub mod space;
 pub mod tree;
 pub mod txlog;
+pub mod wide;
 
 use crate::format::PageNumber;
 

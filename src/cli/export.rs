@@ -1,22 +1,37 @@
-//! `export`: the rows of a table (or of every table) as CSV or JSON,
-//! streamed as they are read so that a table larger than memory exports.
+//! `export`: the rows of a table (or of every table) as CSV, JSON or JSON
+//! Lines, streamed as they are read so that a table larger than memory
+//! exports. JSON Lines leaves out null and absent columns, which makes it
+//! much smaller than JSON for tables with many sparse tagged columns.
 //! Values are typed as spec 10.6 says: numbers as numbers, DateTime as an
 //! ISO 8601 UTC timestamp, GUIDs in their usual form, binary as hex, text
 //! in its code page, multi-values as JSON arrays.
+//!
+//! The work is cut into pieces: each table's leaf pages (from a walk of
+//! its tree) in runs of about 256 KiB, so a big table is split across its
+//! leaf ranges and small tables are pieces of their own. A window of
+//! pieces is decoded and rendered on all cores (rayon), then written in
+//! order, table after table in catalog order and rows in key order: the
+//! output is the same as a single-threaded export's, and memory is bounded
+//! by the window, not by the table.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::FilePath;
 use crate::format::catalog::coltyp_name;
+use crate::format::PageNumber;
 use crate::report::Finding;
 use crate::store::catalog::{Catalog, TableDef};
-use crate::store::table::{Row, Table};
+use crate::store::cursor::TreeWalk;
+use crate::store::table::Table;
 use crate::store::{Database, ReadMode};
 use crate::Error;
+
+mod rows;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,6 +40,9 @@ pub enum ExportFormat {
     Csv,
     /// One JSON document: the tables with their columns and rows.
     Json,
+    /// JSON Lines: one object per row, null and absent columns left out
+    /// (`_table` names the table when every table is exported).
+    Jsonl,
 }
 
 /// `export` arguments.
@@ -32,7 +50,7 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     /// The database file.
     pub file: FilePath,
-    /// The table to export; without it, every table (JSON only).
+    /// The table to export; without it, every table (JSON and JSON Lines only).
     pub table: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
@@ -53,76 +71,131 @@ struct ColumnInfo<'a> {
     multivalued: bool,
 }
 
-/// What an export found wrong, on stderr and in the JSON.
-struct Tally {
-    findings: Vec<Finding>,
-    rows: u64,
+/// Bytes of leaf pages per piece of work.
+const PIECE_BYTES: usize = 256 * 1024;
+/// Pieces in flight per thread: the output held in memory at once.
+const PIECES_PER_THREAD: usize = 4;
+
+/// A table being exported: the table, its JSON column names, its walk.
+struct Job<'d> {
+    table: Table<'d>,
+    names: Vec<String>,
+    /// The JSON-quoted table name.
+    quoted: String,
+    leaves: Vec<PageNumber>,
+    walk: TreeWalk,
 }
 
-fn write_json_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool, first: bool) -> io::Result<Tally> {
-    let columns: Vec<ColumnInfo<'_>> = table
-        .columns
-        .iter()
-        .map(|c| ColumnInfo {
-            id: c.id,
-            name: &c.name,
-            coltyp: coltyp_name(c.coltyp.0),
-            codepage: c.codepage,
-            multivalued: c.multivalued,
-        })
-        .collect();
-    let names: Vec<String> =
-        table.columns.iter().map(|c| serde_json::to_string(&c.name).unwrap_or_default()).collect();
-    if !first {
-        write!(out, ",")?;
-    }
-    write!(
-        out,
-        "\n{{\"name\":{},\"objid\":{},\"pgno_fdp\":{},\"columns\":{},\"rows\":[",
-        serde_json::to_string(&table.def.table.name)?,
-        table.def.table.id,
-        table.def.table.coltyp_or_pgno_fdp,
-        serde_json::to_string(&columns)?
-    )?;
-    let mut tally = Tally { findings: Vec::new(), rows: 0 };
-    let mut failure = None;
-    let walk = table.rows(deleted, |row: Row| {
-        if failure.is_some() {
-            return;
+/// A run of one table's leaf pages, and what rendering it gave.
+struct Piece {
+    job: usize,
+    pages: std::ops::Range<usize>,
+}
+
+#[derive(Default)]
+struct Rendered {
+    bytes: Vec<u8>,
+    rows: u64,
+    findings: Vec<Finding>,
+}
+
+/// How rows become bytes, and what goes before and after a table.
+#[derive(Clone, Copy)]
+struct Render {
+    format: ExportFormat,
+    deleted: bool,
+    /// JSON Lines: each row names its table.
+    with_table: bool,
+}
+
+impl Render {
+    fn piece(&self, job: &Job<'_>, pages: &[PageNumber]) -> io::Result<Rendered> {
+        let mut out = Rendered::default();
+        let mut csv = match self.format {
+            ExportFormat::Csv => Some(csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new())),
+            _ => None,
+        };
+        let mut failure = None;
+        for &pgno in pages {
+            job.table.page_rows(pgno, self.deleted, |row| {
+                match (self.format, csv.as_mut()) {
+                    (ExportFormat::Csv, Some(csv)) => {
+                        if let Err(e) = rows::csv_row(csv, &row, self.deleted) {
+                            failure.get_or_insert(csv_io(e));
+                        }
+                    }
+                    (ExportFormat::Jsonl, _) => {
+                        let table = self.with_table.then_some(job.quoted.as_str());
+                        rows::jsonl_row(&mut out.bytes, table, &job.names, &row, self.deleted);
+                    }
+                    _ => rows::json_row(&mut out.bytes, &job.names, &row, self.deleted),
+                }
+                out.rows += 1;
+                out.findings.extend(job.table.row_findings(&row));
+            });
         }
-        let mut line = String::with_capacity(256);
-        line.push_str(if tally.rows == 0 { "\n{" } else { ",\n{" });
-        if deleted {
-            line.push_str(if row.deleted { "\"_deleted\":true," } else { "\"_deleted\":false," });
+        if let Some(e) = failure {
+            return Err(e);
         }
-        for (i, (name, value)) in names.iter().zip(&row.values).enumerate() {
-            if i > 0 {
-                line.push(',');
+        if let Some(csv) = csv {
+            out.bytes = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        } else if let Ok(text) = std::str::from_utf8(&out.bytes) {
+            // values exact; DEL, C1 and bidirectional controls as \u escapes, never raw
+            if let std::borrow::Cow::Owned(safe) = crate::sanitize::json_text(text) {
+                out.bytes = safe.into_bytes();
             }
-            line.push_str(name);
-            line.push(':');
-            line.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
         }
-        line.push('}');
-        // values exact; DEL and C1 controls as \u escapes, never raw
-        let line = crate::sanitize::json_text(&line);
-        tally.rows += 1;
-        tally.findings.extend(table.row_findings(&row));
-        if let Err(e) = out.write_all(line.as_bytes()) {
-            failure = Some(e);
-        }
-    });
-    if let Some(e) = failure {
-        return Err(e);
+        Ok(out)
     }
-    tally.findings.extend(walk.findings);
-    write!(
-        out,
-        "\n],\"row_count\":{},\"findings\":{}}}",
-        tally.rows,
-        serde_json::to_string(&tally.findings)?
-    )?;
-    Ok(tally)
+
+    /// What goes before a table's rows.
+    fn open(&self, out: &mut dyn Write, job: &Job<'_>, first: bool) -> io::Result<()> {
+        match self.format {
+            ExportFormat::Csv => {
+                let mut csv = csv::WriterBuilder::new().from_writer(out);
+                let mut header: Vec<&str> = job.table.columns.iter().map(|c| c.name.as_str()).collect();
+                if self.deleted {
+                    header.insert(0, "_deleted");
+                }
+                csv.write_record(&header).map_err(csv_io)?;
+                csv.flush()
+            }
+            ExportFormat::Json => {
+                let columns: Vec<ColumnInfo<'_>> = job
+                    .table
+                    .columns
+                    .iter()
+                    .map(|c| ColumnInfo {
+                        id: c.id,
+                        name: &c.name,
+                        coltyp: coltyp_name(c.coltyp.0),
+                        codepage: c.codepage,
+                        multivalued: c.multivalued,
+                    })
+                    .collect();
+                write!(
+                    out,
+                    "{}\n{{\"name\":{},\"objid\":{},\"pgno_fdp\":{},\"columns\":{},\"rows\":[",
+                    if first { "" } else { "," },
+                    job.quoted,
+                    job.table.def.table.id,
+                    job.table.def.table.coltyp_or_pgno_fdp,
+                    serde_json::to_string(&columns)?
+                )
+            }
+            ExportFormat::Jsonl => Ok(()),
+        }
+    }
+
+    /// What goes after a table's rows.
+    fn close(&self, out: &mut dyn Write, rows: u64, findings: &[Finding]) -> io::Result<()> {
+        match self.format {
+            ExportFormat::Json => {
+                write!(out, "\n],\"row_count\":{rows},\"findings\":{}}}", serde_json::to_string(findings)?)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A CSV error as the I/O error it wraps, keeping its kind (a closed pipe
@@ -134,36 +207,71 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
-fn write_csv_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool) -> io::Result<Tally> {
-    let mut csv = csv::WriterBuilder::new().from_writer(out);
-    let mut header: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-    if deleted {
-        header.insert(0, "_deleted");
+/// Writes the tables of `jobs` in order; returns every finding (rows and
+/// walks, table after table).
+fn write_tables(
+    out: &mut dyn Write,
+    jobs: &[Job<'_>],
+    render: Render,
+    page_size: usize,
+) -> io::Result<Vec<Finding>> {
+    let per_piece = (PIECE_BYTES / page_size.max(1)).max(1);
+    let pieces: Vec<Piece> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(job, j)| {
+            (0..j.leaves.len())
+                .step_by(per_piece)
+                .map(move |start| Piece { job, pages: start..(start + per_piece).min(j.leaves.len()) })
+        })
+        .collect();
+    let window = (rayon::current_num_threads() * PIECES_PER_THREAD).max(1);
+    let mut findings = Vec::new();
+    // the table being written: (index, rows so far, its row findings)
+    let mut open: Option<(usize, u64, Vec<Finding>)> = None;
+    let mut next_job = 0;
+    let mut advance_to = |out: &mut dyn Write,
+                          target: usize,
+                          open: &mut Option<(usize, u64, Vec<Finding>)>,
+                          findings: &mut Vec<Finding>|
+     -> io::Result<()> {
+        // close the open table and open every table up to `target`
+        while open.as_ref().is_none_or(|(i, _, _)| *i < target) {
+            if let Some((i, rows, mut table_findings)) = open.take() {
+                let Some(job) = jobs.get(i) else { break };
+                table_findings.extend(job.walk.findings.iter().cloned());
+                render.close(out, rows, &table_findings)?;
+                findings.extend(table_findings);
+            }
+            let Some(job) = jobs.get(next_job) else { break };
+            render.open(out, job, next_job == 0)?;
+            *open = Some((next_job, 0, Vec::new()));
+            next_job += 1;
+        }
+        Ok(())
+    };
+    for batch in pieces.chunks(window) {
+        let rendered: Vec<io::Result<Rendered>> = batch
+            .par_iter()
+            .map(|p| match jobs.get(p.job) {
+                Some(job) => render.piece(job, job.leaves.get(p.pages.clone()).unwrap_or_default()),
+                None => Ok(Rendered::default()),
+            })
+            .collect();
+        for (piece, done) in batch.iter().zip(rendered) {
+            let done = done?;
+            advance_to(out, piece.job, &mut open, &mut findings)?;
+            let Some((_, rows, table_findings)) = open.as_mut() else { continue };
+            // the JSON document's first row of a table has no comma before it
+            let skip =
+                usize::from(render.format == ExportFormat::Json && *rows == 0 && !done.bytes.is_empty());
+            out.write_all(done.bytes.get(skip..).unwrap_or_default())?;
+            *rows += done.rows;
+            table_findings.extend(done.findings);
+        }
     }
-    csv.write_record(&header).map_err(csv_io)?;
-    let mut tally = Tally { findings: Vec::new(), rows: 0 };
-    let mut failure = None;
-    let walk = table.rows(deleted, |row: Row| {
-        if failure.is_some() {
-            return;
-        }
-        let mut fields: Vec<String> = row.values.iter().map(|v| v.to_text()).collect();
-        if deleted {
-            fields.insert(0, row.deleted.to_string());
-        }
-        tally.rows += 1;
-        tally.findings.extend(table.row_findings(&row));
-        if let Err(e) = csv.write_record(&fields) {
-            failure = Some(e);
-        }
-    });
-    if let Some(e) = failure {
-        // keep the I/O error's kind, so that a closed pipe is not a failure
-        return Err(csv_io(e));
-    }
-    csv.flush()?;
-    tally.findings.extend(walk.findings);
-    Ok(tally)
+    advance_to(out, jobs.len(), &mut open, &mut findings)?;
+    Ok(findings)
 }
 
 /// `esescope export FILE [TABLE]`.
@@ -184,35 +292,38 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 ),
             })?],
             None if args.format == ExportFormat::Csv => return Err(Error::Usage(
-                "CSV holds one table: name it (see `esescope tables`), or use --format json for every table"
+                "CSV holds one table: name it (see `esescope tables`), or use --format json or jsonl for every table"
                     .into(),
             )),
             None => catalog.tables.iter().collect(),
         };
+    // the walks of the tables' trees, on all cores
+    let jobs: Vec<Job<'_>> = chosen
+        .par_iter()
+        .map(|def| {
+            let table = Table::new(&db, &catalog, def);
+            let (leaves, walk) = table.leaves();
+            let names = rows::quoted_names(table.columns.iter().map(|c| c.name.as_str()));
+            let quoted = serde_json::to_string(&def.table.name).unwrap_or_else(|_| "\"\"".into());
+            Job { table, names, quoted, leaves, walk }
+        })
+        .collect();
+    let render = Render { format: args.format, deleted: args.deleted, with_table: args.table.is_none() };
+    if args.format == ExportFormat::Json {
+        write!(
+            out,
+            "{{\"file\":{},\"tables\":[",
+            serde_json::to_string(&args.file.display().to_string()).map_err(io::Error::from)?
+        )?;
+    }
     let mut findings = catalog.walk.findings.clone();
-    match args.format {
-        ExportFormat::Csv => {
-            for def in &chosen {
-                let tally = write_csv_table(out, &Table::new(&db, &catalog, def), args.deleted)?;
-                findings.extend(tally.findings);
-            }
-        }
-        ExportFormat::Json => {
-            write!(
-                out,
-                "{{\"file\":{},\"tables\":[",
-                serde_json::to_string(&args.file.display().to_string()).map_err(io::Error::from)?
-            )?;
-            for (i, def) in chosen.iter().enumerate() {
-                let tally = write_json_table(out, &Table::new(&db, &catalog, def), args.deleted, i == 0)?;
-                findings.extend(tally.findings);
-            }
-            writeln!(
-                out,
-                "\n],\"catalog_findings\":{}}}",
-                serde_json::to_string(&catalog.walk.findings).map_err(io::Error::from)?
-            )?;
-        }
+    findings.extend(write_tables(out, &jobs, render, db.page_size().len())?);
+    if args.format == ExportFormat::Json {
+        writeln!(
+            out,
+            "\n],\"catalog_findings\":{}}}",
+            serde_json::to_string(&catalog.walk.findings).map_err(io::Error::from)?
+        )?;
     }
     for f in &findings {
         eprintln!("esescope: {}", crate::sanitize::one_line(&f.to_string()));

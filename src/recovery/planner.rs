@@ -378,16 +378,16 @@ fn verdict(touch: Touch, page_dbtime: Option<u64>, after: u64) -> DbtimeVerdict 
 }
 
 /// Plans `records` (in log order, those before `start` left out) against `db`.
-pub(crate) fn plan_records<'r>(
+pub(crate) fn plan_records<R: std::borrow::Borrow<Record>>(
     planner: &mut Planner<'_>,
-    records: impl Iterator<Item = &'r Record>,
+    records: impl Iterator<Item = R>,
     total: u64,
     on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) {
     let start = planner.plan.start;
     let mut done = 0u64;
-    for record in records.filter(|r| r.lgpos >= start) {
-        planner.step(record);
+    for record in records.filter(|r| r.borrow().lgpos >= start) {
+        planner.step(record.borrow());
         done += 1;
         if done.is_multiple_of(256) && on_progress(Progress { done, total }).is_break() {
             planner.plan.cancelled = true;

@@ -19,14 +19,19 @@ use crate::txlog::LogSet;
 use crate::writer::header::HeaderSpec;
 use crate::Error;
 
-/// The CreateDB record that starts the oldest generation of the chain.
-fn creation(set: &LogSet) -> Result<&Record, RecoveryError> {
-    let (_, oldest) = chain(set).next().ok_or(RecoveryError::NoLogs)?;
+/// The CreateDB record that starts the oldest generation of the chain
+/// (the generation is read again from its file: the set keeps no records).
+fn creation(set: &LogSet) -> Result<Record, RecoveryError> {
+    let (entry, oldest) = chain(set).next().ok_or(RecoveryError::NoLogs)?;
     let generation = oldest.header.generation;
-    oldest
+    let log = entry.load().map_err(|problem| RecoveryError::DamagedGeneration {
+        generation,
+        path: entry.path.display().to_string(),
+        problem,
+    })?;
+    log.records
         .records
-        .records
-        .iter()
+        .into_iter()
         .take_while(|r| !r.record_type.is_page_record())
         .find(|r| r.record_type.0 == 14)
         .ok_or(RecoveryError::NoCreation { generation })
@@ -61,9 +66,14 @@ pub fn seed(set: &LogSet) -> Result<Vec<u8>, RecoveryError> {
     );
     spec.dbid = u32::from(create.bytes.get(3).copied().unwrap_or(1));
     // SetDbVersion (92): dbid, major, update major, update minor
-    let version = chain(set)
-        .flat_map(|(_, l)| l.records.records.iter())
-        .find(|r| r.record_type.0 == 92 && r.bytes.get(1) == create.bytes.get(3));
+    // one generation in memory at a time; the record is near the start
+    let version = set.generations().find_map(|(_, log)| {
+        log.ok()?
+            .records
+            .records
+            .into_iter()
+            .find(|r| r.record_type.0 == 92 && r.bytes.get(1) == create.bytes.get(3))
+    });
     if let Some(v) = version {
         if let (Some(major), Some(minor)) = (le_u32(&v.bytes, 6), le_u32(&v.bytes, 10)) {
             spec.update_major = major;

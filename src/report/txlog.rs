@@ -205,7 +205,7 @@ impl LogSet {
                     notes.extend(marker(db.lgpos_consistent, "<- db consistent", h.generation));
                     notes.extend(marker(db.lgpos_attach, "<- db attach", h.generation));
                 }
-                if entry.role == Role::Current && log.records.closed_normally {
+                if entry.role == Role::Current && log.closed_normally {
                     notes.push("closed normally".into());
                 }
                 if !log.body_problems().is_empty() || !log.header_problems.is_empty() {

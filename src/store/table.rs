@@ -15,6 +15,7 @@ use crate::format::compression::decompress;
 use crate::format::node::Node;
 use crate::format::page::{Page, PageFlags};
 use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
+use crate::format::tagged::TaggedColumns;
 use crate::format::value::{decode, ColumnType, Value};
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
@@ -96,6 +97,7 @@ pub struct Table<'d> {
     /// Its columns, template columns first.
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
+    tagged: TaggedColumns,
 }
 
 impl<'d> Table<'d> {
@@ -108,7 +110,8 @@ impl<'d> Table<'d> {
         }
         columns.extend(def.columns.iter().map(|c| Column::from_entry(c, catalog_table, false)));
         let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
-        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root) }
+        let tagged = TaggedColumns::new(columns.iter().map(|c| (c.id, c.derived)));
+        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), tagged }
     }
 
     /// Walks the table in key order and calls `on_row` for each row;
@@ -120,6 +123,32 @@ impl<'d> Table<'d> {
                 on_row(self.row(page, node));
             }
         })
+    }
+
+    /// The leaf pages of the table in key order, each once, found by a
+    /// walk of the tree (with its structural findings). [`Self::page_rows`]
+    /// of each, in this order, gives what [`Self::rows`] gives: the pieces
+    /// can be decoded on several threads and put back in order.
+    pub fn leaves(&self) -> (Vec<PageNumber>, TreeWalk) {
+        let mut leaves: Vec<PageNumber> = Vec::new();
+        let walk = walk(self.db, self.def.pgno_fdp(), |page, _| {
+            if leaves.last() != Some(&page.pgno) {
+                leaves.push(page.pgno);
+            }
+        });
+        (leaves, walk)
+    }
+
+    /// The rows of leaf page `pgno` in line order (flag-deleted ones only
+    /// when `deleted` is true), as the walk of [`Self::rows`] gives them: a
+    /// node that does not decode is left out (the walk reported it).
+    pub fn page_rows(&self, pgno: PageNumber, deleted: bool, mut on_row: impl FnMut(Row)) {
+        let Ok(page) = self.db.page(pgno) else { return };
+        for node in crate::format::node::nodes(&page).filter_map(Result::ok) {
+            if deleted || !node.is_deleted() {
+                on_row(self.row(&page, &node));
+            }
+        }
     }
 
     /// Where every record is, in key order: (leaf page, tag), at most
@@ -164,14 +193,18 @@ impl<'d> Table<'d> {
             }
         };
         let tagged: Vec<_> = record.tagged();
+        // one merge walk of the fields and the columns, not a search per column
+        let found = self.tagged.locate(&tagged);
         for (index, column) in self.columns.iter().enumerate() {
             let cell = match column.class {
                 ColumnClass::Fixed => record.fixed(column.id, column.offset, column.size),
                 ColumnClass::Variable => record.variable(column.id),
-                ColumnClass::Tagged => Ok(tagged
-                    .iter()
+                ColumnClass::Tagged => Ok(found
+                    .get(index)
+                    .copied()
                     .flatten()
-                    .find(|f| f.id == column.id && f.derived == column.derived)
+                    .and_then(|i| tagged.get(i))
+                    .and_then(|f| f.as_ref().ok())
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {

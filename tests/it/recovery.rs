@@ -40,11 +40,9 @@ fn plan_of(dir: &Path, file: &str, from: StartAt) -> Result<Plan, RecoveryError>
 /// from the decoded logs, to check the plan leaves none out.
 fn page_records_in_chain(dir: &Path, db: &Database) -> usize {
     let set = open_set(dir, db);
-    set.logs
-        .iter()
-        .filter(|e| e.in_chain)
-        .filter_map(|e| e.log.as_ref())
-        .flat_map(|l| &l.records.records)
+    set.generations()
+        .map(|(_, log)| log.unwrap())
+        .flat_map(|l| l.records.records)
         .filter(|r| r.record_type.is_page_record() || r.record_type.0 == 95)
         .count()
 }
@@ -457,13 +455,7 @@ fn redo_of_real_inserts_rebuilds_the_pages_they_made() {
     let mut bytes = std::fs::read(tmp.path().join("SRUDB.dat")).unwrap();
     let mut rolled_back = Vec::new();
     let logs = open_set(&real_samples().join(folder), &original);
-    let records: Vec<_> = logs
-        .logs
-        .iter()
-        .filter(|e| e.in_chain)
-        .filter_map(|e| e.log.as_ref())
-        .flat_map(|l| &l.records.records)
-        .collect();
+    let records: Vec<_> = logs.generations().flat_map(|(_, l)| l.unwrap().records.records).collect();
     for (&pgno, entry) in &last {
         if entry.name != "Insert"
             || entry.macro_dbtime.is_some()

@@ -223,7 +223,8 @@ fn the_log_view_marks_positions_and_opens_page_records() {
     // the first log's records; Enter on the first page record opens its page
     app.update(Action::Enter);
     let logs = app.logs.as_ref().unwrap();
-    let records = &logs.set.logs[0].log.as_ref().unwrap().records.records;
+    let records = logs.records();
+    assert!(!records.is_empty(), "Enter reads the log's records");
     let index = records.iter().position(|r| r.record_type.is_page_record()).unwrap();
     let esescope::format::txlog::record::Details::Page { pgno, .. } = records[index].details() else {
         panic!()

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::format::checkpoint::Checkpoint;
-use crate::format::txlog::record::Details;
+use crate::format::txlog::record::{Details, Record};
+use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, PageNumber};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
@@ -24,16 +25,27 @@ pub struct LogsState {
     pub selected: usize,
     /// When showing records: the selected record.
     pub record: Option<usize>,
+    /// The selected log file read with its records (while they are shown),
+    /// or why it could not be read again.
+    pub loaded: Option<Result<LogFile, String>>,
 }
 
 impl LogsState {
     /// A view of `set`.
     pub fn new(set: LogSet) -> Self {
-        Self { set, selected: 0, record: None }
+        Self { set, selected: 0, record: None, loaded: None }
+    }
+
+    /// The records of the log file being shown.
+    pub fn records(&self) -> &[Record] {
+        match &self.loaded {
+            Some(Ok(log)) => &log.records.records,
+            _ => &[],
+        }
     }
 
     fn record_count(&self) -> usize {
-        self.set.logs.get(self.selected).and_then(|e| e.log.as_ref()).map_or(0, |l| l.records.records.len())
+        self.records().len()
     }
 
     /// Handles an action; returns a page to open.
@@ -43,8 +55,18 @@ impl LogsState {
             (None, Action::Down) => {
                 self.selected = (self.selected + 1).min(self.set.logs.len().saturating_sub(1))
             }
-            (None, Action::Enter) if self.record_count() > 0 => self.record = Some(0),
-            (Some(_), Action::Escape | Action::Left) => self.record = None,
+            (None, Action::Enter) => {
+                // the set keeps no records: the file is read again, and
+                // its records are dropped when the list is left
+                self.loaded = self.set.logs.get(self.selected).filter(|e| e.log.is_some()).map(|e| e.load());
+                if self.record_count() > 0 {
+                    self.record = Some(0);
+                }
+            }
+            (Some(_), Action::Escape | Action::Left) => {
+                self.record = None;
+                self.loaded = None;
+            }
             (Some(r), _) => {
                 let last = self.record_count().saturating_sub(1);
                 let next = match action {
@@ -65,7 +87,7 @@ impl LogsState {
     }
 
     fn page_of(&self, index: usize) -> Option<PageNumber> {
-        let record = self.set.logs.get(self.selected)?.log.as_ref()?.records.records.get(index)?;
+        let record = self.records().get(index)?;
         match record.details() {
             Details::Page { pgno, .. } | Details::NewPage { pgno, .. } if pgno != 0 => Some(PageNumber(pgno)),
             _ => None,
@@ -126,10 +148,10 @@ impl LogsState {
 
         let inner_rows = usize::from(list.height.saturating_sub(2));
         let mut lines = Vec::new();
-        match (self.record, self.set.logs.get(self.selected).and_then(|e| e.log.as_ref())) {
-            (Some(r), Some(log)) => {
+        match self.record {
+            Some(r) => {
                 let first = r.saturating_sub(inner_rows.saturating_sub(1));
-                for (i, record) in log.records.records.iter().enumerate().skip(first).take(inner_rows) {
+                for (i, record) in self.records().iter().enumerate().skip(first).take(inner_rows) {
                     let style = if i == r { theme.selected() } else { theme.text() };
                     lines.push(Line::styled(record.line(), style));
                 }
@@ -179,6 +201,9 @@ impl LogsState {
                         theme.dim()
                     };
                     lines.push(Line::styled(text, style));
+                }
+                if let Some(Err(why)) = &self.loaded {
+                    lines.push(Line::styled(why.clone(), theme.error()));
                 }
                 for finding in &self.set.findings {
                     lines.push(Line::styled(finding.to_string(), theme.error()));

@@ -1,0 +1,105 @@
+//! What a log set keeps of each log file: its header and what the scan of
+//! its body found (segments, end of valid data, damage, whether it closed
+//! normally), but not its records. The records of a generation are read
+//! again from the file when a command needs them ([`LogEntry::load`],
+//! [`LogSet::generations`]), used and dropped, so that the memory of a
+//! command over a log set does not grow with the number of generations.
+
+use crate::format::txlog::record::BodyProblem;
+use crate::format::txlog::{LogFile, LogHeader};
+use crate::format::Lgpos;
+
+use super::{LogEntry, LogSet, MAX_LOG_LEN};
+
+/// A log file without its records.
+#[derive(Debug, Clone)]
+pub struct LogSummary {
+    /// The header.
+    pub header: LogHeader,
+    /// What makes the file unusable on its own (checksum, version, size).
+    pub header_problems: Vec<String>,
+    /// Damage in the body (segments, checksum ranges, records).
+    pub body_problems: Vec<BodyProblem>,
+    /// (valid, total) data segments or sectors.
+    pub valid_segments: (usize, usize),
+    /// The first record's LGPOS, if any.
+    pub first: Option<Lgpos>,
+    /// End of valid data ("Last Lgpos").
+    pub end: Lgpos,
+    /// XOR of the stored checksums of the valid segments (segment format).
+    pub accumulated_checksum: Option<u64>,
+    /// The last record that is not filler closes the log.
+    pub closed_normally: bool,
+    /// How many records the file holds up to the end of valid data.
+    pub record_count: usize,
+}
+
+impl LogSummary {
+    /// The summary of a decoded log file.
+    pub fn of(log: &LogFile) -> Self {
+        Self {
+            header: log.header.clone(),
+            header_problems: log.header_problems.clone(),
+            body_problems: log.body_problems().into_iter().cloned().collect(),
+            valid_segments: log.valid_segments(),
+            first: log.first(),
+            end: log.end(),
+            accumulated_checksum: log.segments.as_ref().map(|s| s.accumulated_checksum),
+            closed_normally: log.records.closed_normally,
+            record_count: log.records.records.len(),
+        }
+    }
+
+    /// Damage in the body.
+    pub fn body_problems(&self) -> &[BodyProblem] {
+        &self.body_problems
+    }
+
+    /// (valid, total) data segments or sectors.
+    pub fn valid_segments(&self) -> (usize, usize) {
+        self.valid_segments
+    }
+
+    /// The first record's LGPOS, if any.
+    pub fn first(&self) -> Option<Lgpos> {
+        self.first
+    }
+
+    /// End of valid data.
+    pub fn end(&self) -> Lgpos {
+        self.end
+    }
+}
+
+impl LogEntry {
+    /// Reads and decodes the file again, records included.
+    ///
+    /// # Errors
+    /// The file can no longer be read or decoded, or it is not the file
+    /// the set was built from (its generation or signature changed).
+    pub fn load(&self) -> Result<LogFile, String> {
+        let path = self.path.display();
+        let size = std::fs::metadata(&self.path).map_err(|e| format!("{path}: cannot read: {e}"))?.len();
+        if size > MAX_LOG_LEN {
+            return Err(format!("{path}: {size} bytes is larger than any log file ({MAX_LOG_LEN})"));
+        }
+        let bytes = std::fs::read(&self.path).map_err(|e| format!("{path}: cannot read: {e}"))?;
+        let log = LogFile::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        if let Some(summary) = &self.log {
+            let (was, now) = (&summary.header, &log.header);
+            if was.generation != now.generation || was.sign_log != now.sign_log || was.created != now.created
+            {
+                return Err(format!("{path}: the file changed since the log set was read"));
+            }
+        }
+        Ok(log)
+    }
+}
+
+impl LogSet {
+    /// The generations of the chain in order, each read from its file when
+    /// the iterator reaches it: one decoded log in memory at a time.
+    pub fn generations(&self) -> impl Iterator<Item = (&LogEntry, Result<LogFile, String>)> {
+        self.logs.iter().filter(|e| e.in_chain && e.log.is_some()).map(|e| (e, e.load()))
+    }
+}
