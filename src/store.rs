@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod database;
 pub mod file;
 pub mod long_value;
+pub mod page_read;
 pub mod space;
 pub mod table;
 

@@ -113,11 +113,13 @@ fn write_json_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool, first
     if let Some(e) = failure {
         return Err(e);
     }
-    tally.findings.extend(walk.findings);
+    tally.findings.extend(walk.findings.iter().cloned());
     write!(
         out,
-        "\n],\"row_count\":{},\"findings\":{}}}",
+        "\n],\"row_count\":{},\"unreadable_pages\":{},\"corrected_pages\":{},\"findings\":{}}}",
         tally.rows,
+        serde_json::to_string(&walk.missing)?,
+        serde_json::to_string(&walk.corrected)?,
         serde_json::to_string(&tally.findings)?
     )?;
     Ok(tally)

@@ -135,6 +135,20 @@ impl Catalog {
         })
     }
 
+    /// What every tree of the database is, by object id: the fixed ones
+    /// and each table, index and long-value tree the catalog lists.
+    pub fn object_names(&self) -> Vec<(u32, String)> {
+        let mut ids: Vec<u32> = (1..=5).collect();
+        for t in &self.tables {
+            ids.push(t.table.id);
+            ids.extend(t.indexes.iter().map(|i| i.id));
+            ids.extend(t.long_value.iter().map(|lv| lv.id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().filter_map(|id| self.object_name(id).map(|n| (id, n))).collect()
+    }
+
     /// Every tree the catalog knows: (what it is, root page).
     pub fn trees(&self) -> Vec<(String, PageNumber)> {
         let mut trees = Vec::new();

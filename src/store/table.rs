@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::catalog::{Catalog, TableDef};
-use super::cursor::{walk, TreeWalk};
+use super::cursor::{walk_named, TreeWalk};
 use super::long_value::LongValues;
 use super::Database;
 use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_MULTIVALUED};
@@ -93,6 +93,9 @@ pub struct Table<'d> {
     /// Its columns, template columns first.
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
+    /// Every tree the catalog names, by object id, for findings about a
+    /// page of another tree.
+    names: Vec<(u32, String)>,
 }
 
 impl<'d> Table<'d> {
@@ -105,14 +108,19 @@ impl<'d> Table<'d> {
         }
         columns.extend(def.columns.iter().map(|c| Column::from_entry(c, catalog_table, false)));
         let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
-        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root) }
+        let names = catalog.object_names();
+        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), names }
+    }
+
+    fn name_of(&self, objid: crate::format::ObjectId) -> Option<String> {
+        self.names.iter().find(|(id, _)| *id == objid.0).map(|(_, n)| n.clone())
     }
 
     /// Walks the table in key order and calls `on_row` for each row;
     /// flag-deleted records only when `deleted` is true. Returns the walk
     /// with its structural findings.
     pub fn rows(&self, deleted: bool, mut on_row: impl FnMut(Row)) -> TreeWalk {
-        walk(self.db, self.def.pgno_fdp(), |page, node| {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
             if deleted || !node.is_deleted() {
                 on_row(self.row(page, node));
             }
@@ -123,7 +131,7 @@ impl<'d> Table<'d> {
     /// `limit` of them; flag-deleted ones only when `deleted` is true.
     pub fn locations(&self, deleted: bool, limit: usize) -> (Vec<(PageNumber, u16)>, TreeWalk) {
         let mut found = Vec::new();
-        let walk = walk(self.db, self.def.pgno_fdp(), |page, node| {
+        let walk = walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
             if found.len() < limit && (deleted || !node.is_deleted()) {
                 found.push((page.pgno, node.tag.index));
             }
@@ -131,9 +139,11 @@ impl<'d> Table<'d> {
         (found, walk)
     }
 
-    /// The record at tag `tag` of leaf page `pgno`, when that is a node.
+    /// The record at tag `tag` of leaf page `pgno`, when that is a node
+    /// (read from the corrected copy when the ECC corrects the page).
     pub fn row_at(&self, pgno: PageNumber, tag: u16) -> Option<Row> {
-        let page = self.db.page(pgno).ok()?;
+        let read = self.db.read_page(pgno).ok()?;
+        let page = read.page(self.db).ok()?;
         let line = tag.checked_sub(page.header.ctag_reserved())?;
         let node = crate::format::node::node(&page, line).ok()?;
         Some(self.row(&page, &node))

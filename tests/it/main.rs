@@ -14,6 +14,7 @@ mod repair;
 mod replay;
 mod report;
 mod robustness;
+mod rows;
 mod screens;
 mod trees;
 mod tui;
