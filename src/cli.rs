@@ -2,6 +2,7 @@
 //! any `io::Write` and returns the exit code, so tests capture its output
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
+pub mod compare;
 pub mod database;
 pub mod export;
 pub mod logs;
@@ -82,6 +83,9 @@ pub enum Command {
     Catalog(trees::TablesArgs),
     /// The rows of a table (or every table) as CSV or JSON, values decoded.
     Export(export::ExportArgs),
+    /// Two files of one database compared: pages identical, changed, moved or
+    /// in one only (newer by dbtime), then rows added, removed and changed per table.
+    Compare(compare::CompareArgs),
     /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
     Sample(sample::SampleArgs),
 }
@@ -115,6 +119,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Tree(args) => trees::tree(args, mode, out),
         Command::Catalog(args) => trees::catalog(args, mode, out),
         Command::Export(args) => export::export(args, mode, out),
+        Command::Compare(args) => compare::compare(args, mode, out),
         Command::Sample(args) => sample::sample(args, out),
     }
 }

@@ -127,6 +127,16 @@ impl<'d> Table<'d> {
         })
     }
 
+    /// As [`Table::rows`], with each row's key (its primary key, as stored
+    /// in the tree: the normalised key bytes).
+    pub fn keyed_rows(&self, deleted: bool, mut on_row: impl FnMut(&[u8], Row)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
+            if deleted || !node.is_deleted() {
+                on_row(&node.key, self.row(page, node));
+            }
+        })
+    }
+
     /// Where every record is, in key order: (leaf page, tag), at most
     /// `limit` of them; flag-deleted ones only when `deleted` is true.
     pub fn locations(&self, deleted: bool, limit: usize) -> (Vec<(PageNumber, u16)>, TreeWalk) {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod compare;
 mod crosscheck;
 mod database;
 mod e2e;
