@@ -35,6 +35,10 @@ pub struct Cli {
     /// when the logs there have its log signature).
     #[arg(long, value_name = "DIR")]
     pub logs: Option<PathBuf>,
+    /// Another copy of the same database: the page map is coloured by
+    /// difference and the page view shows both copies side by side.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// Read files into memory instead of mapping them: safe when another
     /// process may truncate the file, but needs memory as large as the file.
     #[arg(long, global = true)]

@@ -154,3 +154,75 @@ fn text_markdown_and_json_say_the_same() {
     let (code, _) = run_compare(&a, &a, false, OutputArgs::text()).unwrap();
     assert_eq!(code, ExitCode::SUCCESS);
 }
+
+#[test]
+fn the_json_validates_against_the_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/esescope.schema.json");
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    schema["$ref"] = serde_json::Value::String("#/$defs/compare".into());
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let before = real_samples().join("srum-server2022-snapshot-before/SRUDB.dat");
+    let after = real_samples().join("srum-server2022-clean-with-logs/SRUDB.dat");
+    for (a, b) in [
+        (sample("clean-4k.edb"), sample("misplaced.edb")),
+        (sample("clean-4k.edb"), sample("headers-disagree.edb")),
+        (before, after),
+    ] {
+        let (_, json) = run_compare(&a, &b, false, OutputArgs::json()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", b.display());
+    }
+}
+
+fn screen_text(app: &esescope::tui::app::App) -> String {
+    use ratatui::backend::TestBackend;
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content()
+        .chunks(width)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn the_inspector_colours_the_map_by_difference_and_shows_both_pages() {
+    use esescope::tui::action::{Action, ViewId};
+    use esescope::tui::app::App;
+    use esescope::tui::views::pagemap::{diff_class, MapMode};
+    use std::sync::Arc;
+    let db = Arc::new(Database::open(sample("clean-4k.edb")).unwrap());
+    let other = Arc::new(Database::open(sample("misplaced.edb")).unwrap());
+    let mut app = App::new(
+        db,
+        esescope::tui::theme::Theme { no_color: true },
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    let summary = app.set_compare(other, false).unwrap();
+    assert!(summary.contains("1 moved"), "{summary}");
+    assert_eq!(app.map.mode, MapMode::Difference);
+    let diff = app.map.diff.clone().unwrap();
+    assert_eq!(diff[32], diff_class::MOVED, "page 33");
+    assert_eq!(diff.iter().filter(|&&c| c != diff_class::IDENTICAL).count(), 1);
+    app.update(Action::Show(ViewId::PageMap));
+    let map = screen_text(&app);
+    assert!(map.contains("by difference") && map.contains("M moved"), "{map}");
+    // page 33 side by side: the compared file's copy beside it, differing bytes counted
+    app.open_page(PageNumber(33), ViewId::Page, 0);
+    let page = app.page.as_ref().unwrap();
+    let differing = page.differing();
+    assert!(!differing.is_empty() && differing.len() < 4096);
+    let text = screen_text(&app);
+    assert!(text.contains(&format!("Compared file · {} bytes differ", differing.len())), "{text}");
+    // a page that is the same in both: nothing differs
+    app.open_page(PageNumber(29), ViewId::Page, 0);
+    assert!(app.page.as_ref().unwrap().differing().is_empty());
+    // another database is refused
+    let srum =
+        Arc::new(Database::open(real_samples().join("srum-server2022-snapshot-before/SRUDB.dat")).unwrap());
+    assert!(app.set_compare(srum, false).is_err());
+}
