@@ -10,6 +10,7 @@ pub mod database;
 pub mod file;
 pub mod long_value;
 pub mod page_read;
+pub mod recovered;
 pub mod space;
 pub mod table;
 

@@ -112,6 +112,11 @@ impl<'d> Table<'d> {
         Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), names }
     }
 
+    /// The database the table is in.
+    pub fn db(&self) -> &'d Database {
+        self.db
+    }
+
     fn name_of(&self, objid: crate::format::ObjectId) -> Option<String> {
         self.names.iter().find(|(id, _)| *id == objid.0).map(|(_, n)| n.clone())
     }

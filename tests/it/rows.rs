@@ -150,3 +150,146 @@ fn unreadable_pages_are_summed_with_their_key_range() {
     assert_eq!(unread[0]["pgno"], 51, "{unread}");
     assert_eq!(unread[0]["upper_key"], missing.upper_key.as_str());
 }
+
+/// `written` with line `line` of `tree`'s leaf `leaf` flag-deleted.
+fn flag_delete(written: &WrittenDatabase, tree: &str, leaf: usize, line: usize, size: PageSize) -> Vec<u8> {
+    let mut bytes = written.bytes.clone();
+    let pgno = written.tree(tree).unwrap().leaves[leaf];
+    let at = (pgno.0 as usize + 1) * size.len();
+    let page = Page::parse(&bytes[at..at + size.len()], pgno, size).unwrap();
+    let mut image = PageImage::from_page(&page).unwrap();
+    image.nodes[line].flags.0 |= esescope::format::tag::NodeFlags::DELETED.0;
+    let new = image.build().unwrap();
+    bytes[at..at + size.len()].copy_from_slice(&new);
+    bytes
+}
+
+fn recovered_of(db: &Database, table: &str) -> Vec<(String, PageNumber, u16, Vec<String>)> {
+    let catalog = Catalog::read(db);
+    let t = Table::new(db, &catalog, catalog.table(table).unwrap());
+    let mut found = Vec::new();
+    t.recovered(|r| {
+        assert!(r.row.errors.is_empty(), "{:?}", r.row.errors);
+        found.push((
+            r.source.label(),
+            r.row.pgno,
+            r.row.tag,
+            r.row.values.iter().map(|v| v.to_text()).collect(),
+        ))
+    });
+    found
+}
+
+#[test]
+fn a_clean_database_has_nothing_to_recover() {
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "clean.edb", &written.bytes);
+    for table in Catalog::read(&db).tables {
+        assert!(recovered_of(&db, &table.table.name).is_empty(), "{}", table.table.name);
+    }
+}
+
+#[test]
+fn flag_deleted_and_orphaned_rows_are_recovered_with_their_source() {
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clean = open(&dir, "clean.edb", &written.bytes);
+    let (all, _) = rows_of(&clean, "people");
+    let people = written.tree("people").unwrap();
+    // flag-deleted: line 3 of the third leaf (tag 4)
+    let leaf = people.leaves[2];
+    let db = open(&dir, "flag-deleted.edb", &flag_delete(&written, "people", 2, 3, size));
+    let planted = all.iter().filter(|(p, _)| *p == leaf).nth(3).unwrap().1.clone();
+    let (live, _) = rows_of(&db, "people");
+    assert_eq!(live.len(), all.len() - 1, "not among the live rows");
+    assert!(!live.iter().any(|(_, v)| *v == planted));
+    assert_eq!(recovered_of(&db, "people"), vec![("flag-deleted".to_string(), leaf, 4, planted)]);
+    // orphaned: the root no longer points at the second leaf
+    let lost = people.leaves[1];
+    let foreign = written.tree("readings").unwrap().leaves[0];
+    let db = open(&dir, "orphan.edb", &repoint(&written, "people", 1, foreign, size));
+    let want: Vec<_> = all
+        .iter()
+        .filter(|(p, _)| *p == lost)
+        .enumerate()
+        .map(|(i, (p, v))| (format!("orphan page {lost}"), *p, i as u16 + 1, v.clone()))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(recovered_of(&db, "people"), want);
+    // export: nothing recovered without --recovered; with it, after the live rows, in their own array
+    let path = dir.path().join("orphan.edb");
+    let file = path.to_str().unwrap();
+    let (_, plain) = esescope_json(&["export", file, "people", "--format", "json"]);
+    assert!(plain["tables"][0].get("recovered").is_none());
+    let (_, doc) = esescope_json(&["export", file, "people", "--format", "json", "--recovered"]);
+    let table = &doc["tables"][0];
+    assert_eq!(table["rows"].as_array().unwrap().len(), all.len() - want.len());
+    let recovered = table["recovered"].as_array().unwrap();
+    assert_eq!(recovered.len(), want.len());
+    assert_eq!(table["recovered_count"], want.len());
+    assert_eq!(recovered[0]["_source"], format!("orphan page {lost}"));
+    assert_eq!(recovered[0]["_page"], lost.0);
+    assert_eq!(recovered[0]["_tag"], 1);
+}
+
+#[test]
+fn a_dropped_table_whose_pages_remain_is_recovered_with_its_rows() {
+    use esescope::format::catalog::parse_row;
+    use esescope::format::page::PageFlags;
+    use esescope::format::record::TaggedLayout;
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clean = open(&dir, "clean.edb", &written.bytes);
+    let (all, _) = rows_of(&clean, "people");
+    let objid = Catalog::read(&clean).table("people").unwrap().table.id;
+    // drop `people`: flag-delete every catalog row of it (table, columns, indexes, long values)
+    let mut bytes = written.bytes.clone();
+    let catalog_pages: Vec<PageNumber> =
+        Catalog::read(&clean).walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno).collect();
+    let mut dropped_rows = 0;
+    for pgno in catalog_pages {
+        let at = (pgno.0 as usize + 1) * size.len();
+        let page = Page::parse(&bytes[at..at + size.len()], pgno, size).unwrap();
+        let layout = TaggedLayout::for_page(false, page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        let mut image = PageImage::from_page(&page).unwrap();
+        for node in &mut image.nodes {
+            if parse_row(&node.data, layout).is_some_and(|e| e.objid_table == objid) {
+                node.flags.0 |= esescope::format::tag::NodeFlags::DELETED.0;
+                dropped_rows += 1;
+            }
+        }
+        let new = image.build().unwrap();
+        bytes[at..at + size.len()].copy_from_slice(&new);
+    }
+    assert!(dropped_rows > 5);
+    let db = open(&dir, "dropped.edb", &bytes);
+    let catalog = Catalog::read(&db);
+    assert!(catalog.table("people").is_none(), "no longer a live table");
+    let dropped = catalog.dropped_tables(&db);
+    assert_eq!(dropped.iter().map(|t| t.table.name.as_str()).collect::<Vec<_>>(), ["people"]);
+    let path = dir.path().join("dropped.edb");
+    let file = path.to_str().unwrap();
+    let (_, plain) = esescope_json(&["export", file, "--format", "json"]);
+    assert!(plain["tables"].as_array().unwrap().iter().all(|t| t["name"] != "people"));
+    let (_, doc) = esescope_json(&["export", file, "--format", "json", "--recovered"]);
+    let people = doc["tables"].as_array().unwrap().iter().find(|t| t["name"] == "people").unwrap().clone();
+    assert_eq!(people["dropped"], true);
+    assert_eq!(people["rows"].as_array().unwrap().len(), 0, "a dropped table has no live rows");
+    let recovered = people["recovered"].as_array().unwrap();
+    assert_eq!(recovered.len(), all.len());
+    let leaves = &written.tree("people").unwrap().leaves;
+    for (r, (pgno, _)) in recovered.iter().zip(&all) {
+        assert_eq!(r["_source"], format!("orphan page {pgno}"));
+        assert!(leaves.contains(&PageNumber(r["_page"].as_u64().unwrap() as u32)));
+    }
+    // a clean database: nothing recovered, no dropped table
+    let (_, clean_doc) =
+        esescope_json(&["export", clean.path().to_str().unwrap(), "--format", "json", "--recovered"]);
+    for t in clean_doc["tables"].as_array().unwrap() {
+        assert_eq!(t["recovered_count"], 0, "{}", t["name"]);
+        assert!(t.get("dropped").is_none());
+    }
+}
