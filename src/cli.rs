@@ -2,6 +2,7 @@
 //! any `io::Write` and returns the exit code, so tests capture its output
 //! without a subprocess. Exit codes: 0 clean, 1 damage found, 2 could not run.
 
+pub mod compare;
 pub mod database;
 pub mod export;
 pub mod logs;
@@ -34,6 +35,10 @@ pub struct Cli {
     /// when the logs there have its log signature).
     #[arg(long, value_name = "DIR")]
     pub logs: Option<PathBuf>,
+    /// Another copy of the same database: the page map is coloured by
+    /// difference and the page view shows both copies side by side.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
     /// Read files into memory instead of mapping them (needs memory as large
     /// as the file); a file that shrinks meanwhile is reported either way.
     #[arg(long, global = true)]
@@ -87,6 +92,9 @@ pub enum Command {
     Catalog(trees::TablesArgs),
     /// The rows of a table (or every table) as CSV or JSON, values decoded.
     Export(export::ExportArgs),
+    /// Two files of one database compared: pages identical, changed, moved or
+    /// in one only (newer by dbtime), then rows added, removed and changed per table.
+    Compare(compare::CompareArgs),
     /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
     Sample(sample::SampleArgs),
 }
@@ -120,6 +128,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Tree(args) => trees::tree(args, mode, out),
         Command::Catalog(args) => trees::catalog(args, mode, out),
         Command::Export(args) => export::export(args, mode, out),
+        Command::Compare(args) => compare::compare(args, mode, out),
         Command::Sample(args) => sample::sample(args, out),
     }
 }

@@ -31,11 +31,14 @@ fn main() -> ExitCode {
             })
         }
         (None, Some(file)) => {
-            esescope::tui::run(file, cli.logs.as_deref(), cli.read_mode()).map(|()| ExitCode::SUCCESS)
+            esescope::tui::run(file, cli.logs.as_deref(), cli.compare.as_deref(), cli.read_mode())
+                .map(|()| ExitCode::SUCCESS)
         }
         // No file: the bundled teaching database (sample-dbs/clean-8k.edb).
         (None, None) => cli::sample::bundled_sample()
-            .and_then(|path| esescope::tui::run(&path, cli.logs.as_deref(), cli.read_mode()))
+            .and_then(|path| {
+                esescope::tui::run(&path, cli.logs.as_deref(), cli.compare.as_deref(), cli.read_mode())
+            })
             .map(|()| ExitCode::SUCCESS),
     };
     // A file that shrank while it was read was read (in part) as zeros:

@@ -4,6 +4,7 @@
 //! the CLI prints them and the TUI copies the same text.
 
 pub mod clipboard;
+pub mod compare;
 pub mod finding;
 pub mod header;
 pub mod hexdump;

@@ -5,6 +5,8 @@
 //! evidence ([`check_page`]), so `verify`, `page` and the TUI agree.
 
 pub mod classify;
+pub mod compare;
+pub mod compare_rows;
 pub mod trees;
 
 use std::ops::ControlFlow;

@@ -9,6 +9,8 @@ pub mod cursor;
 pub mod database;
 pub mod file;
 pub mod long_value;
+pub mod page_read;
+pub mod recovered;
 pub mod space;
 pub mod table;
 

@@ -166,8 +166,19 @@ impl Runtime {
 ///
 /// # Errors
 /// The file cannot be opened as a database, or the terminal fails.
-pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Result<(), Error> {
+pub fn run(
+    path: &Path,
+    logs: Option<&Path>,
+    compare: Option<&Path>,
+    mode: crate::store::ReadMode,
+) -> Result<(), Error> {
     let db = Arc::new(Database::open_with(path, mode)?);
+    // Opened, and refused when not the same database, before the terminal
+    // is taken over, so that a refusal is a plain one-line error.
+    let other = compare.map(|p| Database::open_with(p, mode)).transpose()?.map(Arc::new);
+    if let Some(other) = &other {
+        crate::scan::compare::refusal(&db, other, false)?;
+    }
     let mut terminal = ratatui::try_init()?;
     crate::interrupt::set_restore(Some(restore_terminal));
     let result = (|| -> Result<(), Error> {
@@ -181,6 +192,12 @@ pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Re
                 app.notify("no ESE log set found in the --logs directory", Level::Error)
             }
             None => {}
+        }
+        if let Some(other) = other {
+            match app.set_compare(other, false) {
+                Ok(summary) => app.notify(summary, Level::Info),
+                Err(e) => app.notify(format!("{e}"), Level::Error),
+            }
         }
         let (tx, rx) = mpsc::channel();
         let input_tx = tx.clone();

@@ -13,6 +13,11 @@
 //! order, table after table in catalog order and rows in key order: the
 //! output is the same as a single-threaded export's, and memory is bounded
 //! by the window, not by the table.
+//!
+//! `--recovered` adds, after a table's live rows and never mixed with
+//! them, the rows it no longer shows whose bytes remain (flag-deleted
+//! records, leaves of its objidFDP that no tree reaches, tables whose
+//! catalog rows are flag-deleted), each with its `_source`, `_page` and `_tag`.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -27,6 +32,7 @@ use crate::format::PageNumber;
 use crate::report::Finding;
 use crate::store::catalog::{Catalog, TableDef};
 use crate::store::cursor::TreeWalk;
+use crate::store::recovered::RecoveredRow;
 use crate::store::table::Table;
 use crate::store::{Database, ReadMode};
 use crate::Error;
@@ -56,8 +62,15 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
     /// Also export flag-deleted records, marked in a `_deleted` column.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "recovered")]
     pub deleted: bool,
+    /// After the live rows, the rows the table no longer shows but whose
+    /// bytes remain, each with its `_source` (`flag-deleted`, `orphan page
+    /// N`), `_page` and `_tag`: in CSV after the live rows (whose `_source`
+    /// is `live`), in JSON in a separate `recovered` array, in JSON Lines
+    /// after the table's live rows.
+    #[arg(long)]
+    pub recovered: bool,
 }
 
 /// A column as the JSON header describes it.
@@ -84,6 +97,9 @@ struct Job<'d> {
     quoted: String,
     leaves: Vec<PageNumber>,
     walk: TreeWalk,
+    /// A table whose catalog rows are flag-deleted: no live rows, every
+    /// row it still holds is recovered.
+    dropped: bool,
 }
 
 /// A run of one table's leaf pages, and what rendering it gave.
@@ -106,6 +122,8 @@ struct Render {
     deleted: bool,
     /// JSON Lines: each row names its table.
     with_table: bool,
+    /// `--recovered`.
+    recovered: bool,
 }
 
 impl Render {
@@ -116,19 +134,21 @@ impl Render {
             _ => None,
         };
         let mut failure = None;
+        // with --recovered, CSV rows say where they came from: these are live
+        let source = (self.recovered && self.format == ExportFormat::Csv).then_some("live");
         for &pgno in pages {
             job.table.page_rows(pgno, self.deleted, |row| {
                 match (self.format, csv.as_mut()) {
                     (ExportFormat::Csv, Some(csv)) => {
-                        if let Err(e) = rows::csv_row(csv, &row, self.deleted) {
+                        if let Err(e) = rows::csv_row(csv, &row, self.deleted, source) {
                             failure.get_or_insert(csv_io(e));
                         }
                     }
                     (ExportFormat::Jsonl, _) => {
                         let table = self.with_table.then_some(job.quoted.as_str());
-                        rows::jsonl_row(&mut out.bytes, table, &job.names, &row, self.deleted);
+                        rows::jsonl_row(&mut out.bytes, table, &job.names, &row, self.deleted, None);
                     }
-                    _ => rows::json_row(&mut out.bytes, &job.names, &row, self.deleted),
+                    _ => rows::json_row(&mut out.bytes, &job.names, &row, self.deleted, None),
                 }
                 out.rows += 1;
                 out.findings.extend(job.table.row_findings(&row));
@@ -157,6 +177,9 @@ impl Render {
                 if self.deleted {
                     header.insert(0, "_deleted");
                 }
+                if self.recovered {
+                    header.splice(0..0, ["_source", "_page", "_tag"]);
+                }
                 csv.write_record(&header).map_err(csv_io)?;
                 csv.flush()
             }
@@ -175,11 +198,12 @@ impl Render {
                     .collect();
                 write!(
                     out,
-                    "{}\n{{\"name\":{},\"objid\":{},\"pgno_fdp\":{},\"columns\":{},\"rows\":[",
+                    "{}\n{{\"name\":{},\"objid\":{},\"pgno_fdp\":{},{}\"columns\":{},\"rows\":[",
                     if first { "" } else { "," },
                     job.quoted,
                     job.table.def.table.id,
                     job.table.def.table.coltyp_or_pgno_fdp,
+                    if job.dropped { "\"dropped\":true," } else { "" },
                     serde_json::to_string(&columns)?
                 )
             }
@@ -187,13 +211,89 @@ impl Render {
         }
     }
 
-    /// What goes after a table's rows.
-    fn close(&self, out: &mut dyn Write, rows: u64, findings: &[Finding]) -> io::Result<()> {
+    /// The recovered rows of `job`, rendered as its format says (JSON:
+    /// the members of the `recovered` array, without the comma of the
+    /// first), with their findings added to `findings`; and their count.
+    fn recovered(&self, job: &Job<'_>, findings: &mut Vec<Finding>) -> io::Result<(Vec<u8>, u64)> {
+        let mut bytes = Vec::new();
+        let mut csv = (self.format == ExportFormat::Csv)
+            .then(|| csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new()));
+        let mut count = 0u64;
+        let mut failure = None;
+        let mut each = |r: RecoveredRow| {
+            let label = r.source.label();
+            match csv.as_mut() {
+                Some(csv) => {
+                    if let Err(e) = rows::csv_row(csv, &r.row, false, Some(&label)) {
+                        failure.get_or_insert(csv_io(e));
+                    }
+                }
+                None if self.format == ExportFormat::Jsonl => {
+                    let table = self.with_table.then_some(job.quoted.as_str());
+                    rows::jsonl_row(&mut bytes, table, &job.names, &r.row, false, Some(&label));
+                }
+                None => rows::json_row(&mut bytes, &job.names, &r.row, false, Some(&label)),
+            }
+            count += 1;
+            findings.extend(job.table.row_findings(&r.row));
+        };
+        if job.dropped {
+            job.table.dropped_rows(&mut each);
+        } else {
+            job.table.recovered(&mut each);
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Some(csv) = csv {
+            bytes = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        }
+        if self.format == ExportFormat::Json && !bytes.is_empty() {
+            bytes.remove(0); // the first member's comma
+        }
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if let std::borrow::Cow::Owned(safe) = crate::sanitize::json_text(text) {
+                if self.format != ExportFormat::Csv {
+                    bytes = safe.into_bytes();
+                }
+            }
+        }
+        Ok((bytes, count))
+    }
+
+    /// What goes after a table's rows: with `--recovered` the rows it no
+    /// longer shows, then (JSON) its counts, unreadable and corrected pages
+    /// and findings. `findings` gets the recovered rows' findings.
+    fn close(
+        &self,
+        out: &mut dyn Write,
+        job: &Job<'_>,
+        rows: u64,
+        findings: &mut Vec<Finding>,
+    ) -> io::Result<()> {
+        let recovered = if self.recovered { Some(self.recovered(job, findings)?) } else { None };
         match self.format {
             ExportFormat::Json => {
-                write!(out, "\n],\"row_count\":{rows},\"findings\":{}}}", serde_json::to_string(findings)?)
+                match &recovered {
+                    Some((bytes, count)) => {
+                        write!(out, "\n],\"recovered\":[")?;
+                        out.write_all(bytes)?;
+                        write!(out, "\n],\"recovered_count\":{count}")?;
+                    }
+                    None => write!(out, "\n]")?,
+                }
+                write!(
+                    out,
+                    ",\"row_count\":{rows},\"unreadable_pages\":{},\"corrected_pages\":{},\"findings\":{}}}",
+                    serde_json::to_string(&job.walk.missing)?,
+                    serde_json::to_string(&job.walk.corrected)?,
+                    serde_json::to_string(&*findings)?
+                )
             }
-            _ => Ok(()),
+            _ => match &recovered {
+                Some((bytes, _)) => out.write_all(bytes),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -240,7 +340,7 @@ fn write_tables(
             if let Some((i, rows, mut table_findings)) = open.take() {
                 let Some(job) = jobs.get(i) else { break };
                 table_findings.extend(job.walk.findings.iter().cloned());
-                render.close(out, rows, &table_findings)?;
+                render.close(out, job, rows, &mut table_findings)?;
                 findings.extend(table_findings);
             }
             let Some(job) = jobs.get(next_job) else { break };
@@ -282,8 +382,19 @@ fn write_tables(
 pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let db = Database::open_with(&args.file, mode)?;
     let catalog = Catalog::read(&db);
+    // With --recovered, tables dropped from the catalog whose pages remain.
+    let dropped: Vec<TableDef> = if args.recovered {
+        catalog
+            .dropped_tables(&db)
+            .into_iter()
+            .filter(|t| args.table.as_ref().is_none_or(|name| t.table.name.eq_ignore_ascii_case(name)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let chosen: Vec<&TableDef> =
         match &args.table {
+            Some(name) if catalog.table(name).is_none() && !dropped.is_empty() => Vec::new(),
             Some(name) => vec![catalog.table(name).ok_or_else(|| Error::NotDatabase {
                 path: args.file.clone(),
                 reason: format!(
@@ -297,18 +408,34 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             )),
             None => catalog.tables.iter().collect(),
         };
+    // one CSV holds one table: a dropped one only when no live table has its name
+    let dropped_too: Vec<&TableDef> = match args.format {
+        ExportFormat::Csv if !chosen.is_empty() => Vec::new(),
+        ExportFormat::Csv => dropped.iter().take(1).collect(),
+        _ => dropped.iter().collect(),
+    };
+    let all: Vec<(&TableDef, bool)> =
+        chosen.iter().map(|d| (*d, false)).chain(dropped_too.iter().map(|d| (*d, true))).collect();
     // the walks of the tables' trees, on all cores
-    let jobs: Vec<Job<'_>> = chosen
+    let jobs: Vec<Job<'_>> = all
         .par_iter()
-        .map(|def| {
+        .map(|&(def, dropped)| {
             let table = Table::new(&db, &catalog, def);
-            let (leaves, walk) = table.leaves();
+            let (mut leaves, walk) = table.leaves();
+            if dropped {
+                leaves.clear(); // no live rows: all it holds is recovered
+            }
             let names = rows::quoted_names(table.columns.iter().map(|c| c.name.as_str()));
             let quoted = serde_json::to_string(&def.table.name).unwrap_or_else(|_| "\"\"".into());
-            Job { table, names, quoted, leaves, walk }
+            Job { table, names, quoted, leaves, walk, dropped }
         })
         .collect();
-    let render = Render { format: args.format, deleted: args.deleted, with_table: args.table.is_none() };
+    let render = Render {
+        format: args.format,
+        deleted: args.deleted,
+        with_table: args.table.is_none(),
+        recovered: args.recovered,
+    };
     if args.format == ExportFormat::Json {
         write!(
             out,

@@ -14,7 +14,7 @@ use crate::format::space::Extent;
 use crate::format::PageNumber;
 use crate::report::Finding;
 use crate::store::catalog::Catalog;
-use crate::store::cursor::{walk, TreeWalk};
+use crate::store::cursor::{walk_named, TreeWalk};
 use crate::store::space::{self, Space};
 use crate::store::{Database, ReadMode};
 use crate::Error;
@@ -76,7 +76,7 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         .tables
         .iter()
         .map(|t| {
-            let tree = walk(&db, t.pgno_fdp(), |_, _| {});
+            let tree = walk_named(&db, t.pgno_fdp(), &|o| catalog.object_name(o.0), |_, _| {});
             TableRow {
                 name: t.table.name.clone(),
                 objid: t.table.id,
@@ -165,7 +165,7 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
         }
     };
     let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
-    let mut tree: TreeWalk = walk(&db, root, |_, _| {});
+    let mut tree: TreeWalk = walk_named(&db, root, &|o| catalog.object_name(o.0), |_, _| {});
     let space = space::read(&db, root);
     tree.findings.extend(space.findings.iter().cloned());
     tree.findings.extend(space.check(&tree, &db));

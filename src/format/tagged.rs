@@ -49,6 +49,12 @@ impl TaggedColumns {
         Self { order, columns: count }
     }
 
+    /// True when the table has the tagged column `id` (`derived`: from its template).
+    pub fn knows(&self, id: u32, derived: bool) -> bool {
+        let wanted = key(id, derived);
+        self.order.binary_search_by_key(&wanted, |&(k, _)| k).is_ok()
+    }
+
     /// For each column of the table, in column order, the index in
     /// `fields` of the first decodable field that holds it (`None`: the
     /// record does not list the column). Fields that could not be decoded

@@ -13,7 +13,7 @@ use crate::format::verdict::page_matches;
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
-use crate::store::cursor::walk;
+use crate::store::cursor::walk_named;
 use crate::store::space;
 use crate::store::table::Table;
 use crate::store::Database;
@@ -51,7 +51,11 @@ pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
     let catalog = Catalog::read(db);
     let mut found: Vec<(PageNumber, String)> = Vec::new();
     for (name, root) in every_tree(&catalog) {
-        let tree = if root == CATALOG_ROOT { catalog.walk.clone() } else { walk(db, root, |_, _| {}) };
+        let tree = if root == CATALOG_ROOT {
+            catalog.walk.clone()
+        } else {
+            walk_named(db, root, &|o| catalog.object_name(o.0), |_, _| {})
+        };
         for pgno in tree.unreadable {
             let zeroed = db.page(pgno).is_ok_and(|p| p.is_zeroed());
             if zeroed && !found.iter().any(|(p, _)| *p == pgno) {
@@ -149,7 +153,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         if root == CATALOG_ROOT {
             continue;
         }
-        let tree = walk(db, root, |_, _| {});
+        let tree = walk_named(db, root, &|o| catalog.object_name(o.0), |_, _| {});
         findings.extend(root_contradiction(db, &name, root));
         for page in &tree.pages {
             findings.extend(lies_of(db, page.pgno, &name));

@@ -64,12 +64,36 @@ impl Catalog {
         catalog
     }
 
+    /// Tables whose catalog rows are flag-deleted (a dropped table) and
+    /// that the live catalog does not list, with their columns as the
+    /// deleted rows describe them, when their root page still carries the
+    /// table's objid.
+    pub fn dropped_tables(&self, db: &Database) -> Vec<TableDef> {
+        let deleted = Self::read_tree_with(db, CATALOG_ROOT, true);
+        deleted
+            .tables
+            .into_iter()
+            .filter(|t| !self.tables.iter().any(|live| live.table.id == t.table.id))
+            .filter(|t| {
+                db.read_page(t.pgno_fdp())
+                    .ok()
+                    .and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp.0 == t.table.id))
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+
     fn read_tree(db: &Database, root: PageNumber) -> Self {
+        Self::read_tree_with(db, root, false)
+    }
+
+    /// The catalog from its live rows, or (`deleted`) from its flag-deleted ones.
+    fn read_tree_with(db: &Database, root: PageNumber, deleted: bool) -> Self {
         let mut entries = Vec::new();
         let mut unreadable = 0;
         let large = db.page_size().is_large();
         let walk = walk(db, root, |page, node| {
-            if node.is_deleted() {
+            if node.is_deleted() != deleted {
                 return;
             }
             let layout =
@@ -133,6 +157,20 @@ impl Catalog {
                 .filter(|lv| lv.id == objid)
                 .map(|_| format!("long values of table {}", t.table.name))
         })
+    }
+
+    /// What every tree of the database is, by object id: the fixed ones
+    /// and each table, index and long-value tree the catalog lists.
+    pub fn object_names(&self) -> Vec<(u32, String)> {
+        let mut ids: Vec<u32> = (1..=5).collect();
+        for t in &self.tables {
+            ids.push(t.table.id);
+            ids.extend(t.indexes.iter().map(|i| i.id));
+            ids.extend(t.long_value.iter().map(|lv| lv.id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter().filter_map(|id| self.object_name(id).map(|n| (id, n))).collect()
     }
 
     /// Every tree the catalog knows: (what it is, root page).

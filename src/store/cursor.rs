@@ -8,10 +8,10 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::page_read::ReadFailure;
 use super::Database;
 use crate::format::node::{nodes, Node};
 use crate::format::page::{Page, PageFlags};
-use crate::format::verdict::page_matches;
 use crate::format::{ObjectId, PageNumber};
 use crate::report::{Finding, Location};
 
@@ -53,6 +53,53 @@ pub struct TreeWalk {
     /// Pages the tree points at that could not be read (outside the file,
     /// or failing their checksum, all-zero pages included).
     pub unreadable: Vec<PageNumber>,
+    /// What is missing from the walk because of each unreadable page.
+    pub missing: Vec<MissingPage>,
+    /// Pages read through a corrected bit (ECC), in walk order.
+    pub corrected: Vec<PageNumber>,
+    /// Pages a parent points at that belong to another tree: (page, its
+    /// objidFDP). Neither decoded nor descended into.
+    pub foreign: Vec<(PageNumber, ObjectId)>,
+}
+
+/// A page of the tree that could not be read, and what the walk lost with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingPage {
+    /// The page.
+    pub pgno: PageNumber,
+    /// The page that points at it (none for the root).
+    pub parent: Option<PageNumber>,
+    /// Why it could not be read.
+    pub why: String,
+    /// The lowest key its entries can have (hex; empty: no lower bound),
+    /// from the parent's separators.
+    pub lower_key: String,
+    /// The key its entries sort below (hex; empty: no upper bound).
+    pub upper_key: String,
+    /// True when the parent says it is a leaf (its entries are rows);
+    /// false when it heads a subtree.
+    pub leaf: bool,
+    /// How many lines its own (unverified) header claims, when the header
+    /// is there to read; a hint, not a fact.
+    pub claimed_lines: Option<u16>,
+}
+
+impl MissingPage {
+    /// One line: the page, the key range and how much is lost.
+    pub fn describe(&self) -> String {
+        let range = match (self.lower_key.is_empty(), self.upper_key.is_empty()) {
+            (true, true) => "every key".to_string(),
+            (false, true) => format!("keys from {}", self.lower_key),
+            (true, false) => format!("keys below {}", self.upper_key),
+            (false, false) => format!("keys from {} to below {}", self.lower_key, self.upper_key),
+        };
+        let what = if self.leaf { "the rows of leaf" } else { "the rows under page" };
+        let count = match self.claimed_lines {
+            Some(n) => format!("its unverified header claims {n} lines"),
+            None => "entry count unknown".into(),
+        };
+        format!("{what} {} are not read ({}): {range}; {count}", self.pgno, self.why)
+    }
 }
 
 impl TreeWalk {
@@ -63,10 +110,13 @@ impl TreeWalk {
     }
 }
 
-struct Walker<'d, F> {
+/// What the tree with an object id is, in words ("table people"), when
+/// the caller knows (the catalog does).
+pub type TreeNames<'a> = &'a dyn Fn(ObjectId) -> Option<String>;
+
+struct Walker<'d, 'n, F> {
     db: &'d Database,
-    /// Temporary databases never checksum their pages.
-    temporary: bool,
+    names: TreeNames<'n>,
     objid: ObjectId,
     visited: HashSet<PageNumber>,
     leaves: Vec<(PageNumber, PageNumber, PageNumber)>, // (pgno, prev, next)
@@ -83,10 +133,56 @@ fn short_hex(key: &[u8]) -> String {
     }
 }
 
-impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
+impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
     fn page_finding(&mut self, pgno: PageNumber, message: String) {
         let location = Location::Page { pgno, file_offset: pgno.file_offset(self.db.page_size()) };
         self.walk.findings.push(Finding::error(location, message));
+    }
+
+    fn missing(
+        &mut self,
+        pgno: PageNumber,
+        parent: Option<PageNumber>,
+        from: &str,
+        failure: ReadFailure,
+        lower: Option<Vec<u8>>,
+        upper: Option<Vec<u8>>,
+    ) {
+        let db = self.db;
+        self.walk.unreadable.push(pgno);
+        let why = match failure {
+            ReadFailure::NotInFile => "not in the file".to_string(),
+            ReadFailure::Checksum(label) => {
+                let verdict = crate::scan::check_page(db, pgno).map(|c| c.verdict.label()).unwrap_or(label);
+                format!("fails its checksum ({verdict})")
+            }
+        };
+        // The parent's flag says whether its children are leaves.
+        let leaf = parent
+            .and_then(|p| db.read_page(p).ok())
+            .and_then(|r| r.page(db).ok().map(|p| p.header.flags.contains(PageFlags::PARENT_OF_LEAF)))
+            .unwrap_or(false);
+        let claimed_lines = db
+            .page(pgno)
+            .ok()
+            .filter(|p| !p.is_zeroed() && p.header.objid_fdp == self.objid)
+            .map(|p| p.header.tag_count.saturating_sub(p.header.ctag_reserved()));
+        let missing = MissingPage {
+            pgno,
+            parent,
+            why: why.clone(),
+            lower_key: lower.as_deref().map(hex::encode).unwrap_or_default(),
+            upper_key: upper.as_deref().map(hex::encode).unwrap_or_default(),
+            leaf,
+            claimed_lines,
+        };
+        let message = if why == "not in the file" {
+            format!("page {pgno} ({from}) is not in the file; {}", missing.describe())
+        } else {
+            format!("page {pgno} ({from}) {why}; its subtree is not walked; {}", missing.describe())
+        };
+        self.walk.missing.push(missing);
+        self.page_finding(pgno, message);
     }
 
     fn visit(
@@ -109,25 +205,40 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
                 .page_finding(pgno, format!("page {pgno} is reached twice ({from}): the tree has a cycle"));
         }
         let db = self.db;
-        let Ok(page) = db.page(pgno) else {
-            self.walk.unreadable.push(pgno);
-            return self.page_finding(pgno, format!("page {pgno} ({from}) is not in the file"));
+        let read = match db.read_page(pgno) {
+            Ok(read) => read,
+            Err(failure) => return self.missing(pgno, parent, &from, failure, lower, upper),
         };
-        let unchecksummed = self.temporary && page.bytes.get(..8).is_some_and(|b| b.iter().all(|&x| x == 0));
-        if !unchecksummed && !page_matches(page.bytes, pgno, db.page_size()) {
-            self.walk.unreadable.push(pgno);
-            let verdict =
-                crate::scan::check_page(db, pgno).map(|c| c.verdict.label()).unwrap_or("unreadable");
-            return self.page_finding(
-                pgno,
-                format!("page {pgno} ({from}) fails its checksum ({verdict}); its subtree is not walked"),
-            );
+        let Ok(page) = read.page(db) else {
+            return self.missing(pgno, parent, &from, ReadFailure::Checksum("unparsable"), lower, upper);
+        };
+        if !read.corrected.is_empty() {
+            self.walk.corrected.push(pgno);
+            let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+            self.walk.findings.push(Finding::warning(
+                location,
+                format!(
+                    "page {pgno} ({from}) read with a corrected bit: {}; the ECC locates it, so its entries are read from the corrected copy",
+                    read.describe_correction()
+                ),
+            ));
         }
         let h = page.header;
         if h.objid_fdp != self.objid {
-            self.page_finding(
+            let owner = (self.names)(h.objid_fdp).map_or_else(
+                || format!("tree objidFDP {}", h.objid_fdp),
+                |n| format!("{n} (objidFDP {})", h.objid_fdp),
+            );
+            let mine = (self.names)(self.objid).map_or_else(
+                || format!("objidFDP {}", self.objid),
+                |n| format!("{n}, objidFDP {}", self.objid),
+            );
+            self.walk.foreign.push((pgno, h.objid_fdp));
+            return self.page_finding(
                 pgno,
-                format!("page {pgno} ({from}) belongs to tree objidFDP {}, not {}", h.objid_fdp, self.objid),
+                format!(
+                    "page {pgno} ({from}) belongs to {owner}, not to this tree ({mine}): its entries are not read as this tree's and the walk does not descend through it"
+                ),
             );
         }
         if depth == 0 && !h.flags.contains(PageFlags::ROOT) {
@@ -224,11 +335,12 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
                 continue;
             };
             let high = if node.key.is_empty() { upper.clone() } else { Some(order_key(node)) };
-            if let Ok(child_page) = db.page(child) {
-                let child_leaf = child_page.header.flags.contains(PageFlags::LEAF);
-                if h.flags.contains(PageFlags::PARENT_OF_LEAF) != child_leaf
-                    && page_matches(child_page.bytes, child, db.page_size())
-                {
+            let child_flags = db.read_page(child).ok().and_then(|r| {
+                r.page(db).ok().filter(|c| c.header.objid_fdp == self.objid).map(|c| c.header.flags)
+            });
+            if let Some(flags) = child_flags {
+                let child_leaf = flags.contains(PageFlags::LEAF);
+                if h.flags.contains(PageFlags::PARENT_OF_LEAF) != child_leaf {
                     self.page_finding(
                         child,
                         format!(
@@ -246,9 +358,23 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
 }
 
 /// Walks the tree rooted at `root`, calling `on_leaf` for every leaf node
-/// (deleted ones included; check [`Node::is_deleted`]).
+/// (deleted ones included; check [`Node::is_deleted`]). Pages whose one
+/// flipped bit per block the ECC locates are read corrected; a child page
+/// of another tree is reported, not read.
 pub fn walk(db: &Database, root: PageNumber, on_leaf: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
-    let objid = db.page(root).map(|p| p.header.objid_fdp).unwrap_or_default();
+    walk_named(db, root, &|_| None, on_leaf)
+}
+
+/// [`walk`], naming in its findings the tree a foreign page belongs to
+/// with `names` (from the catalog: [`crate::store::catalog::Catalog::object_name`]).
+pub fn walk_named(
+    db: &Database,
+    root: PageNumber,
+    names: TreeNames<'_>,
+    on_leaf: impl FnMut(&Page<'_>, &Node<'_>),
+) -> TreeWalk {
+    let objid = db.read_page(root).ok().and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp));
+    let objid = objid.or_else(|| db.page(root).ok().map(|p| p.header.objid_fdp)).unwrap_or_default();
     let walk = TreeWalk {
         root,
         objid,
@@ -257,16 +383,11 @@ pub fn walk(db: &Database, root: PageNumber, on_leaf: impl FnMut(&Page<'_>, &Nod
         deleted: 0,
         findings: Vec::new(),
         unreadable: Vec::new(),
+        missing: Vec::new(),
+        corrected: Vec::new(),
+        foreign: Vec::new(),
     };
-    let mut walker = Walker {
-        db,
-        temporary: db.is_temporary(),
-        objid,
-        visited: HashSet::new(),
-        leaves: Vec::new(),
-        walk,
-        on_leaf,
-    };
+    let mut walker = Walker { db, names, objid, visited: HashSet::new(), leaves: Vec::new(), walk, on_leaf };
     walker.visit(root, 0, None, None, None);
     let leaves = std::mem::take(&mut walker.leaves);
     if leaves.len() > 1 {

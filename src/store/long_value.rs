@@ -4,13 +4,13 @@
 //! key order (key = LID ‖ byte offset, both big-endian), possibly over
 //! several leaves, some of them compressed (spec 10.8).
 
+use super::page_read::{PageRead, ReadFailure};
 use super::Database;
 use crate::format::compression::{decompress, MAX_VALUE_LEN};
-use crate::format::node::{node, Node};
-use crate::format::page::PageFlags;
+use crate::format::node::node;
+use crate::format::page::{Page, PageFlags};
 use crate::format::record::Lid;
-use crate::format::verdict::page_matches;
-use crate::format::PageNumber;
+use crate::format::{ObjectId, PageNumber};
 
 /// Real trees are a few levels deep; a deeper descent is a cycle.
 const MAX_DEPTH: usize = 16;
@@ -59,28 +59,38 @@ pub struct LongValues<'d> {
     root: Option<PageNumber>,
 }
 
+/// A leaf node, copied out of its page (which may be a corrected copy).
+struct LeafNode {
+    key: Vec<u8>,
+    data: Vec<u8>,
+    deleted: bool,
+}
+
 /// A position in a leaf: page and line.
 struct Position<'d> {
     db: &'d Database,
+    objid: ObjectId,
     pgno: PageNumber,
     line: u16,
     steps: u32,
 }
 
-impl<'d> Position<'d> {
+impl Position<'_> {
     /// The node here, moving to the next leaf when this one is used up;
     /// `None` at the end of the tree.
-    fn next(&mut self, lid: Lid) -> Result<Option<Node<'d>>, LongValueError> {
+    fn next(&mut self, lid: Lid) -> Result<Option<LeafNode>, LongValueError> {
         loop {
             if self.pgno.is_null() {
                 return Ok(None);
             }
-            let page = checked_page(self.db, self.pgno, lid)?;
+            let read = checked_page(self.db, self.pgno, lid)?;
+            let page = tree_page(self.db, &read, self.objid, lid)?;
             let lines = page.header.tag_count.saturating_sub(page.header.ctag_reserved());
             if self.line < lines {
                 let found = node(&page, self.line).map_err(|e| bad(lid, self.pgno, e.to_string()))?;
                 self.line += 1;
-                return Ok(Some(found));
+                let deleted = found.is_deleted();
+                return Ok(Some(LeafNode { key: found.key, data: found.data.to_vec(), deleted }));
             }
             self.steps += 1;
             if self.steps > self.db.page_count() {
@@ -96,14 +106,28 @@ fn bad(lid: Lid, pgno: PageNumber, why: String) -> LongValueError {
     LongValueError::BadPage { lid, pgno, why }
 }
 
-fn checked_page(
+/// The page as a walk reads it: verified, or corrected by the ECC.
+fn checked_page(db: &Database, pgno: PageNumber, lid: Lid) -> Result<PageRead<'_>, LongValueError> {
+    db.read_page(pgno).map_err(|failure| match failure {
+        ReadFailure::NotInFile => bad(lid, pgno, "is not in the file".into()),
+        ReadFailure::Checksum(label) => bad(lid, pgno, format!("fails its checksum ({label})")),
+    })
+}
+
+/// The parsed page, when it belongs to the long-value tree `objid`.
+fn tree_page<'r>(
     db: &Database,
-    pgno: PageNumber,
+    read: &'r PageRead<'_>,
+    objid: ObjectId,
     lid: Lid,
-) -> Result<crate::format::page::Page<'_>, LongValueError> {
-    let page = db.page(pgno).map_err(|e| bad(lid, pgno, e.to_string()))?;
-    if !db.is_temporary() && !page_matches(page.bytes, pgno, db.page_size()) {
-        return Err(bad(lid, pgno, "fails its checksum".into()));
+) -> Result<Page<'r>, LongValueError> {
+    let page = read.page(db).map_err(|e| bad(lid, read.pgno, e.to_string()))?;
+    if page.header.objid_fdp != objid {
+        return Err(bad(
+            lid,
+            read.pgno,
+            format!("belongs to tree objidFDP {}, not to this tree ({objid})", page.header.objid_fdp),
+        ));
     }
     Ok(page)
 }
@@ -116,18 +140,21 @@ impl<'d> LongValues<'d> {
 
     /// The leaf position of the first node whose key is ≥ `key`.
     fn seek(&self, root: PageNumber, key: &[u8], lid: Lid) -> Result<Position<'d>, LongValueError> {
+        let root_read = checked_page(self.db, root, lid)?;
+        let objid = root_read.page(self.db).map_err(|e| bad(lid, root, e.to_string()))?.header.objid_fdp;
         let mut pgno = root;
         for _ in 0..MAX_DEPTH {
-            let page = checked_page(self.db, pgno, lid)?;
+            let read = checked_page(self.db, pgno, lid)?;
+            let page = tree_page(self.db, &read, objid, lid)?;
             let lines = page.header.tag_count.saturating_sub(page.header.ctag_reserved());
             if page.header.flags.contains(PageFlags::LEAF) {
                 for line in 0..lines {
                     let n = node(&page, line).map_err(|e| bad(lid, pgno, e.to_string()))?;
                     if n.key.as_slice() >= key {
-                        return Ok(Position { db: self.db, pgno, line, steps: 0 });
+                        return Ok(Position { db: self.db, objid, pgno, line, steps: 0 });
                     }
                 }
-                return Ok(Position { db: self.db, pgno, line: lines, steps: 0 });
+                return Ok(Position { db: self.db, objid, pgno, line: lines, steps: 0 });
             }
             // The child covering `key`: the first separator greater than it
             // (an empty separator is +infinity).
@@ -156,7 +183,7 @@ impl<'d> LongValues<'d> {
         let missing = LongValueError::Missing { lid, root };
         let head = loop {
             match at.next(lid)? {
-                Some(n) if n.is_deleted() && n.key == key => continue,
+                Some(n) if n.deleted && n.key == key => continue,
                 Some(n) if n.key == key => break n,
                 _ => return Err(missing),
             }
@@ -182,12 +209,12 @@ impl<'d> LongValues<'d> {
         if size > MAX_VALUE_LEN {
             return Err(LongValueError::Chunks { lid, why: format!("its size {size} is beyond 2 GiB") });
         }
-        let mut chunks: Vec<(usize, &[u8])> = Vec::new();
+        let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
         while let Some(n) = at.next(lid)? {
             if !n.key.starts_with(&key) || n.key.len() != key.len() + 4 {
                 break;
             }
-            if n.is_deleted() {
+            if n.deleted {
                 continue;
             }
             let offset = n.key.get(key.len()..).and_then(|b| <[u8; 4]>::try_from(b).ok());
@@ -198,7 +225,8 @@ impl<'d> LongValues<'d> {
             chunks.push((offset, n.data));
         }
         let mut value = Vec::with_capacity(size.min(1 << 24));
-        for (i, &(offset, stored)) in chunks.iter().enumerate() {
+        for (i, (offset, stored)) in chunks.iter().enumerate() {
+            let (offset, stored) = (*offset, stored.as_slice());
             if offset != value.len() {
                 return Err(LongValueError::Chunks {
                     lid,

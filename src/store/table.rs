@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::catalog::{Catalog, TableDef};
-use super::cursor::{walk, TreeWalk};
+use super::cursor::{walk_named, TreeWalk};
 use super::long_value::LongValues;
 use super::Database;
 use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_ENCRYPTED, FIELD_MULTIVALUED};
@@ -98,6 +98,9 @@ pub struct Table<'d> {
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
     tagged: TaggedColumns,
+    /// Every tree the catalog names, by object id, for findings about a
+    /// page of another tree.
+    names: Vec<(u32, String)>,
 }
 
 impl<'d> Table<'d> {
@@ -111,14 +114,24 @@ impl<'d> Table<'d> {
         columns.extend(def.columns.iter().map(|c| Column::from_entry(c, catalog_table, false)));
         let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
         let tagged = TaggedColumns::new(columns.iter().map(|c| (c.id, c.derived)));
-        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), tagged }
+        let names = catalog.object_names();
+        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), tagged, names }
+    }
+
+    /// The database the table is in.
+    pub fn db(&self) -> &'d Database {
+        self.db
+    }
+
+    fn name_of(&self, objid: crate::format::ObjectId) -> Option<String> {
+        self.names.iter().find(|(id, _)| *id == objid.0).map(|(_, n)| n.clone())
     }
 
     /// Walks the table in key order and calls `on_row` for each row;
     /// flag-deleted records only when `deleted` is true. Returns the walk
     /// with its structural findings.
     pub fn rows(&self, deleted: bool, mut on_row: impl FnMut(Row)) -> TreeWalk {
-        walk(self.db, self.def.pgno_fdp(), |page, node| {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
             if deleted || !node.is_deleted() {
                 on_row(self.row(page, node));
             }
@@ -131,7 +144,7 @@ impl<'d> Table<'d> {
     /// can be decoded on several threads and put back in order.
     pub fn leaves(&self) -> (Vec<PageNumber>, TreeWalk) {
         let mut leaves: Vec<PageNumber> = Vec::new();
-        let walk = walk(self.db, self.def.pgno_fdp(), |page, _| {
+        let walk = walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, _| {
             if leaves.last() != Some(&page.pgno) {
                 leaves.push(page.pgno);
             }
@@ -143,7 +156,9 @@ impl<'d> Table<'d> {
     /// when `deleted` is true), as the walk of [`Self::rows`] gives them: a
     /// node that does not decode is left out (the walk reported it).
     pub fn page_rows(&self, pgno: PageNumber, deleted: bool, mut on_row: impl FnMut(Row)) {
-        let Ok(page) = self.db.page(pgno) else { return };
+        // read as the walk reads it: verified, or from its corrected copy
+        let Ok(read) = self.db.read_page(pgno) else { return };
+        let Ok(page) = read.page(self.db) else { return };
         for node in crate::format::node::nodes(&page).filter_map(Result::ok) {
             if deleted || !node.is_deleted() {
                 on_row(self.row(&page, &node));
@@ -151,11 +166,21 @@ impl<'d> Table<'d> {
         }
     }
 
+    /// As [`Table::rows`], with each row's key (its primary key, as stored
+    /// in the tree: the normalised key bytes).
+    pub fn keyed_rows(&self, deleted: bool, mut on_row: impl FnMut(&[u8], Row)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
+            if deleted || !node.is_deleted() {
+                on_row(&node.key, self.row(page, node));
+            }
+        })
+    }
+
     /// Where every record is, in key order: (leaf page, tag), at most
     /// `limit` of them; flag-deleted ones only when `deleted` is true.
     pub fn locations(&self, deleted: bool, limit: usize) -> (Vec<(PageNumber, u16)>, TreeWalk) {
         let mut found = Vec::new();
-        let walk = walk(self.db, self.def.pgno_fdp(), |page, node| {
+        let walk = walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| {
             if found.len() < limit && (deleted || !node.is_deleted()) {
                 found.push((page.pgno, node.tag.index));
             }
@@ -163,9 +188,11 @@ impl<'d> Table<'d> {
         (found, walk)
     }
 
-    /// The record at tag `tag` of leaf page `pgno`, when that is a node.
+    /// The record at tag `tag` of leaf page `pgno`, when that is a node
+    /// (read from the corrected copy when the ECC corrects the page).
     pub fn row_at(&self, pgno: PageNumber, tag: u16) -> Option<Row> {
-        let page = self.db.page(pgno).ok()?;
+        let read = self.db.read_page(pgno).ok()?;
+        let page = read.page(self.db).ok()?;
         let line = tag.checked_sub(page.header.ctag_reserved())?;
         let node = crate::format::node::node(&page, line).ok()?;
         Some(self.row(&page, &node))
@@ -220,23 +247,29 @@ impl<'d> Table<'d> {
             row.errors.push((usize::MAX, e.to_string()));
         }
         // A tagged value whose column the catalog does not list is not
-        // dropped without a word: a deleted column, or a lie.
-        for f in tagged.iter().flatten() {
-            if !self
-                .columns
-                .iter()
-                .any(|c| c.class == ColumnClass::Tagged && c.id == f.id && c.derived == f.derived)
-            {
-                row.errors.push((
-                    usize::MAX,
-                    format!(
-                        "the record holds a value of tagged column {}{} at offset {}, which the catalog does not list; it is not shown",
-                        f.id,
-                        if f.derived { " (derived)" } else { "" },
-                        f.offset
-                    ),
-                ));
+        // dropped without a word: a deleted column, or a lie. (The fields
+        // no column took, found without a search per field.)
+        let mut taken = vec![false; tagged.len()];
+        for &i in found.iter().flatten() {
+            if let Some(t) = taken.get_mut(i) {
+                *t = true;
             }
+        }
+        for (f, _) in tagged.iter().zip(&taken).filter(|(_, &t)| !t) {
+            let Ok(f) = f else { continue };
+            let derived = if f.derived { " (derived)" } else { "" };
+            let why = if self.tagged.knows(f.id, f.derived) {
+                format!(
+                    "the record holds a second value of tagged column {}{derived} at offset {}; only the first is shown",
+                    f.id, f.offset
+                )
+            } else {
+                format!(
+                    "the record holds a value of tagged column {}{derived} at offset {}, which the catalog does not list; it is not shown",
+                    f.id, f.offset
+                )
+            };
+            row.errors.push((usize::MAX, why));
         }
         row
     }

@@ -162,6 +162,9 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
     let mut all = vec![
         clean("clean-8k.edb", teaching_database(CLEAN_8K)?),
         clean("clean-32k.edb", teaching_database(CLEAN_32K)?),
+        // The undamaged original of every damaged sample below, so that
+        // `compare` can name what was done to each.
+        clean("clean-4k.edb", base.clone()),
     ];
     all.push(damaged("bitflip.edb", &base, |bytes| {
         let (a, b, c) = (leaf(&base, "people", 0)?, leaf(&base, "people", 1)?, leaf(&base, "people", 2)?);

@@ -12,8 +12,13 @@ use esescope::store::Database;
 use crate::common::real_samples;
 
 fn export(file: &str, table: Option<&str>, format: ExportFormat, deleted: bool) -> (u8, Vec<u8>) {
-    let args =
-        ExportArgs { file: real_samples().join(file), table: table.map(str::to_string), format, deleted };
+    let args = ExportArgs {
+        file: real_samples().join(file),
+        table: table.map(str::to_string),
+        format,
+        deleted,
+        recovered: false,
+    };
     let mut out = Vec::new();
     let code = run(&Command::Export(args), &mut out).unwrap();
     (u8::from(code != ExitCode::SUCCESS), out)
@@ -75,6 +80,7 @@ fn unknown_tables_and_csv_of_everything_are_refused_clearly() {
         table: Some("nope".into()),
         format: ExportFormat::Csv,
         deleted: false,
+        recovered: false,
     };
     let err = run(&Command::Export(args), &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("no table named nope") && err.contains("MSysObjects"), "{err}");
@@ -83,6 +89,7 @@ fn unknown_tables_and_csv_of_everything_are_refused_clearly() {
         table: None,
         format: ExportFormat::Csv,
         deleted: false,
+        recovered: false,
     };
     let err = run(&Command::Export(args), &mut Vec::new()).unwrap_err().to_string();
     assert!(err.contains("--format json"), "{err}");
@@ -99,6 +106,7 @@ fn export_of_the_clean_samples_is_what_the_writer_meant() {
             table: None,
             format: ExportFormat::Json,
             deleted: false,
+            recovered: false,
         };
         let mut out = Vec::new();
         assert_eq!(run(&Command::Export(args), &mut out).unwrap(), ExitCode::SUCCESS, "{file}");

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod compare;
 mod crosscheck;
 mod database;
 mod e2e;
@@ -19,6 +20,7 @@ mod replay_space;
 mod report;
 mod robustness;
 mod rollforward;
+mod rows;
 mod screens;
 mod trees;
 mod tui;

@@ -236,7 +236,13 @@ fn export_and_record_dumps_validate_against_the_schema() {
     let mut files = real_databases();
     files.push(Path::new("sample-dbs/clean-8k.edb").to_path_buf());
     for file in files {
-        let args = ExportArgs { file: file.clone(), table: None, format: ExportFormat::Json, deleted: true };
+        let args = ExportArgs {
+            file: file.clone(),
+            table: None,
+            format: ExportFormat::Json,
+            deleted: true,
+            recovered: false,
+        };
         let (_, text) = run(Command::Export(args));
         assert_valid(&export, &text, &file.display().to_string());
     }

@@ -16,10 +16,25 @@ fn value_json(line: &mut Vec<u8>, value: &Value) {
     }
 }
 
+/// Where a row came from, for the rows `--recovered` adds: its `_source`
+/// (`live`, `flag-deleted`, `orphan page N`), written with its `_page` and `_tag`.
+pub(super) type Source<'a> = Option<&'a str>;
+
+fn source_json(line: &mut Vec<u8>, row: &Row, label: &str) {
+    line.extend_from_slice(b"\"_source\":");
+    value_json(line, &Value::Text(label.to_string()));
+    line.extend_from_slice(format!(",\"_page\":{},\"_tag\":{}", row.pgno, row.tag).as_bytes());
+}
+
 /// A row of the JSON document: `,\n{...}` (the caller drops the comma of
-/// a table's first row): `_deleted` (when `deleted`), then every column.
-pub(super) fn json_row(line: &mut Vec<u8>, names: &[String], row: &Row, deleted: bool) {
+/// a table's first row): its source (when given), `_deleted` (when
+/// `deleted`), then every column.
+pub(super) fn json_row(line: &mut Vec<u8>, names: &[String], row: &Row, deleted: bool, source: Source<'_>) {
     line.extend_from_slice(b",\n{");
+    if let Some(label) = source {
+        source_json(line, row, label);
+        line.push(b',');
+    }
     if deleted {
         line.extend_from_slice(if row.deleted { b"\"_deleted\":true," } else { b"\"_deleted\":false," });
     }
@@ -43,6 +58,7 @@ pub(super) fn jsonl_row(
     names: &[String],
     row: &Row,
     deleted: bool,
+    source: Source<'_>,
 ) {
     line.push(b'{');
     let mut first = true;
@@ -55,6 +71,10 @@ pub(super) fn jsonl_row(
         sep(line);
         line.extend_from_slice(b"\"_table\":");
         line.extend_from_slice(name.as_bytes());
+    }
+    if let Some(label) = source {
+        sep(line);
+        source_json(line, row, label);
     }
     if deleted {
         sep(line);
@@ -78,7 +98,13 @@ pub(super) fn csv_row<W: std::io::Write>(
     csv: &mut csv::Writer<W>,
     row: &Row,
     deleted: bool,
+    source: Source<'_>,
 ) -> csv::Result<()> {
+    if let Some(label) = source {
+        csv.write_field(label)?;
+        csv.write_field(row.pgno.to_string())?;
+        csv.write_field(row.tag.to_string())?;
+    }
     if deleted {
         csv.write_field(if row.deleted { "true" } else { "false" })?;
     }

@@ -46,6 +46,9 @@ pub struct PageState {
     pub top_row: usize,
     /// The tree path to this page, for the title (set by the app).
     pub crumbs: Option<String>,
+    /// The same page of the file compared with (`--compare`), shown beside
+    /// this one in the hex pane with differing bytes marked.
+    pub other: Option<Vec<u8>>,
 }
 
 impl PageState {
@@ -65,7 +68,24 @@ impl PageState {
             cursor: 0,
             top_row: 0,
             crumbs: None,
+            other: None,
         })
+    }
+
+    /// The part of the hex pane this page's bytes use: all of it, or the
+    /// left half when the compared file's page is shown beside it.
+    fn hex_pane(&self, pane: Rect) -> Rect {
+        match self.other {
+            Some(_) => Rect { width: pane.width / 2, ..pane },
+            None => pane,
+        }
+    }
+
+    /// Offsets where the compared file's page differs from this one.
+    pub fn differing(&self) -> Vec<usize> {
+        let Some(other) = &self.other else { return Vec::new() };
+        let len = self.dump.bytes.len().max(other.len());
+        (0..len).filter(|&i| self.dump.bytes.get(i) != other.get(i)).collect()
     }
 
     /// The page number.
@@ -106,7 +126,7 @@ impl PageState {
     }
 
     fn scroll_to_cursor(&mut self, body: Rect) {
-        let (per_row, rows) = hex_geometry(page_panes(body).hex);
+        let (per_row, rows) = hex_geometry(self.hex_pane(page_panes(body).hex));
         let row = self.cursor / per_row;
         if row < self.top_row {
             self.top_row = row;
@@ -118,7 +138,7 @@ impl PageState {
     /// Handles an action; returns the page to open instead, if any.
     pub fn handle(&mut self, action: Action, body: Rect) -> Option<PageNumber> {
         let panes = page_panes(body);
-        let (per_row, rows) = hex_geometry(panes.hex);
+        let (per_row, rows) = hex_geometry(self.hex_pane(panes.hex));
         let len = self.dump.bytes.len();
         match (self.focus, action) {
             (_, Action::Focus) => {
@@ -189,7 +209,7 @@ impl PageState {
     pub fn click(&mut self, column: u16, row: u16, body: Rect) -> bool {
         let panes = page_panes(body);
         if crate::tui::layout::hit(panes.hex, column, row) {
-            let (per_row, _) = hex_geometry(panes.hex);
+            let (per_row, _) = hex_geometry(self.hex_pane(panes.hex));
             let line = usize::from(row.saturating_sub(panes.hex.y + 1));
             let col = usize::from(column.saturating_sub(panes.hex.x + 1));
             let in_hex = col.checked_sub(6).map(|c| c / 3).filter(|&i| i < per_row);
@@ -301,12 +321,33 @@ impl PageState {
         Paragraph::new(lines).block(border(self.focus == PageFocus::Tags, title)).render(panes.tags, buf);
 
         // hex
-        let (per_row, _) = hex_geometry(panes.hex);
+        let pane = self.hex_pane(panes.hex);
+        let (per_row, _) = hex_geometry(pane);
         let block =
             border(self.focus == PageFocus::Hex, format!(" Hex · {} ", self.dump.checksum.verdict.label()));
-        let inner = block.inner(panes.hex);
-        block.render(panes.hex, buf);
-        let flipped = self.flipped();
+        let inner = block.inner(pane);
+        block.render(pane, buf);
+        let differing = self.differing();
+        let flipped = if self.other.is_some() { differing.clone() } else { self.flipped() };
+        if let Some(other) = &self.other {
+            let right = Rect { x: pane.x + pane.width, width: panes.hex.width - pane.width, ..pane };
+            let title = format!(" Compared file · {} bytes differ ", differing.len());
+            let block = border(false, title);
+            let inner = block.inner(right);
+            block.render(right, buf);
+            let classes = vec![ByteClass::Free; other.len()];
+            HexView {
+                bytes: other,
+                classes: &classes,
+                per_row,
+                top_row: self.top_row,
+                cursor: Some(self.cursor),
+                highlight: None,
+                flipped: &differing,
+                theme,
+            }
+            .render(Rect { height: inner.height.saturating_sub(1), ..inner }, buf);
+        }
         let hex_area = Rect { height: inner.height.saturating_sub(1), ..inner };
         HexView {
             bytes: &self.dump.bytes,

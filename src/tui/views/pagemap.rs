@@ -28,6 +28,29 @@ pub enum MapMode {
     Health,
     /// dbtime relative to the header's: a heat map of recent writes.
     DbTime,
+    /// How each page compares with the same page of the file given with
+    /// `--compare` (only when there is one).
+    Difference,
+}
+
+/// How a page compares with the other file's, one byte per page in
+/// [`MapState::diff`].
+pub mod diff_class {
+    /// The same bytes (or zeros in both).
+    pub const IDENTICAL: u8 = 0;
+    /// Different content.
+    pub const CHANGED: u8 = 1;
+    /// Only the stored checksum differs.
+    pub const CHECKSUM_ONLY: u8 = 2;
+    /// The other file has another page's content here.
+    pub const MOVED: u8 = 3;
+    /// Written in this file only.
+    pub const ONLY_HERE: u8 = 4;
+    /// Written in the other file only.
+    pub const ONLY_THERE: u8 = 5;
+    /// Names, by class.
+    pub const NAMES: [&str; 6] =
+        ["identical", "changed", "checksum only", "moved", "only here", "only there"];
 }
 
 /// The state of the page map.
@@ -49,6 +72,8 @@ pub struct MapState {
     pub heat: Vec<u8>,
     /// A line about the page under the cursor.
     pub info: String,
+    /// With `--compare`: a [`diff_class`] per page (index = pgno − 1).
+    pub diff: Option<Arc<[u8]>>,
 }
 
 impl MapState {
@@ -64,7 +89,20 @@ impl MapState {
             scanned: 0,
             heat: Vec::new(),
             info: String::new(),
+            diff: None,
         }
+    }
+
+    /// The most telling difference in group `group` (changed over moved
+    /// over one-sided over checksum-only over identical).
+    fn diff_of_group(&self, group: usize) -> u8 {
+        let Some(diff) = &self.diff else { return diff_class::IDENTICAL };
+        let zoom = self.zoom as usize;
+        let rank = |c: u8| [0u8, 5, 1, 4, 3, 2].get(usize::from(c)).copied().unwrap_or(0);
+        (group * zoom..(group + 1) * zoom)
+            .filter_map(|i| diff.get(i).copied())
+            .max_by_key(|&c| rank(c))
+            .unwrap_or(diff_class::IDENTICAL)
     }
 
     fn cell(&self, index: usize) -> PageCell {
@@ -127,7 +165,8 @@ impl MapState {
                 self.mode = match self.mode {
                     MapMode::Kind => MapMode::Health,
                     MapMode::Health => MapMode::DbTime,
-                    MapMode::DbTime => MapMode::Kind,
+                    MapMode::DbTime if self.diff.is_some() => MapMode::Difference,
+                    MapMode::DbTime | MapMode::Difference => MapMode::Kind,
                 };
                 None
             }
@@ -212,6 +251,10 @@ impl MapState {
             ),
             None => format!("page {pgno}"),
         };
+        if let Some(class) = self.diff.as_ref().and_then(|d| d.get(self.cursor as usize)) {
+            let name = diff_class::NAMES.get(usize::from(*class)).copied().unwrap_or("?");
+            self.info.push_str(&format!(" · compared: {name}"));
+        }
     }
 
     /// Draws the map.
@@ -222,6 +265,7 @@ impl MapState {
             MapMode::Kind => "kind",
             MapMode::Health => "health",
             MapMode::DbTime => "dbtime",
+            MapMode::Difference => "difference",
         };
         let title = format!(" Pages · {total} · {} per cell · by {mode} · scan {percent}% ", self.zoom);
         Block::bordered().title(title).border_style(theme.dim()).render(body, buf);
@@ -244,6 +288,10 @@ impl MapState {
                         let level = self.heat.get(row * cols + col).copied().unwrap_or(255);
                         let glyph = if level == 255 { '.' } else { char::from(b'0' + level) };
                         (glyph, if level == 255 { theme.dim() } else { theme.heat(level) })
+                    }
+                    MapMode::Difference => {
+                        let class = self.diff_of_group(group);
+                        diff_glyph(class, theme)
                     }
                 };
                 let glyph = if theme.no_color || glyph == '.' || glyph == ' ' { glyph } else { '■' };
@@ -276,10 +324,31 @@ impl MapState {
                 .map(|l| Span::styled(format!("{l} "), theme.heat(l)))
                 .chain([Span::raw("oldest → newest write (dbtime / header dbtime)")])
                 .collect(),
+            MapMode::Difference => (0..diff_class::NAMES.len() as u8)
+                .flat_map(|c| {
+                    let (glyph, style) = diff_glyph(c, theme);
+                    [
+                        Span::styled(format!("{glyph} "), style),
+                        Span::raw(format!("{}  ", diff_class::NAMES[usize::from(c)])),
+                    ]
+                })
+                .collect(),
         };
         let below = Rect { y: grid.y + grid.height, height: 1, ..grid };
         Paragraph::new(Line::from(legend)).render(below, buf);
         let info = Rect { y: below.y + 1, height: 1, ..grid };
         Paragraph::new(Line::styled(self.info.clone(), theme.text())).render(info, buf);
+    }
+}
+
+/// Glyph and style of a [`diff_class`].
+fn diff_glyph(class: u8, theme: Theme) -> (char, ratatui::style::Style) {
+    match class {
+        diff_class::CHANGED => ('C', theme.heat(5)),
+        diff_class::CHECKSUM_ONLY => ('k', theme.heat(2)),
+        diff_class::MOVED => ('M', theme.heat(4)),
+        diff_class::ONLY_HERE => ('A', theme.heat(3)),
+        diff_class::ONLY_THERE => ('B', theme.heat(1)),
+        _ => ('.', theme.dim()),
     }
 }
