@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use plan::{DbtimeVerdict, Decision, Plan, PlanEntry, Reason, StartAt};
+pub use plan::{DbtimeVerdict, Decision, Limits, Plan, PlanEntry, Reason, StartAt};
 
 use crate::format::txlog::record::Record;
 use crate::format::txlog::LogFile;
@@ -69,6 +69,18 @@ pub enum RecoveryError {
         first: i32,
         /// Last generation replay reads.
         last: i32,
+    },
+    /// The log would make the output larger than the size limit.
+    #[error("{name} at {lgpos} makes page {pgno_last} the database's last, past the output size limit (page {limit}); raise the limit with --max-output-gib if this is right; nothing was written")]
+    TooLarge {
+        /// The record type.
+        name: &'static str,
+        /// Where.
+        lgpos: Lgpos,
+        /// The last page it asks for.
+        pgno_last: u32,
+        /// The last page the limit allows.
+        limit: u32,
     },
     /// No database was given and the logs do not start at its creation.
     #[error("no database was given, and the oldest log generation {generation:#X} does not start with a CreateDB record: a database can be rebuilt only from logs that hold its creation")]
@@ -309,7 +321,7 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
 
 /// Plans recovery of `db` from the logs of `set`: every page record from
 /// the start to the end of the log with apply, skip or stop and the reason
-/// (the dry run of `recover --plan`). Only reads.
+/// (the dry run of `recover --plan`), with the default [`Limits`]. Only reads.
 ///
 /// # Errors
 /// The logs are not this database's, a needed generation is missing,
@@ -318,17 +330,70 @@ pub fn plan(
     db: &Database,
     set: &LogSet,
     from: StartAt,
-    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Plan, RecoveryError> {
+    plan_limited(db, set, from, Limits::default(), on_progress)
+}
+
+/// [`plan`] within `limits`. The plan is checked as recovery would carry
+/// it out: every record it applies is redone in memory and the open
+/// transactions undone, and a record whose redo fails becomes the plan's
+/// stop (so the plan's verdict predicts recovery's).
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_limited(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Plan, RecoveryError> {
+    plan_and_redo(db, set, from, limits, on_progress).map(|(plan, _)| plan)
+}
+
+/// What redo and undo made of the pages: the pages, the transactions
+/// rolled back and the highest dbtime used.
+type Done = (redo::Pages, Vec<plan::OpenTransaction>, u64);
+
+/// Plans, then carries the plan out in memory when nothing stops it.
+fn plan_and_redo(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<(Plan, Option<Done>), RecoveryError> {
     let (start, reason, dbid) = start_position(db, set, from)?;
     let (_, end) = check_chain(db, set, start)?;
-    let mut planner = planner::Planner::new(db, start, reason, end, dbid);
+    let mut planner = planner::Planner::new(db, start, reason, end, dbid, limits);
     let records: Vec<&Record> = chain(set)
         .filter(|(_, l)| l.header.generation >= start.generation)
         .flat_map(|(_, l)| l.records.records.iter())
         .collect();
     planner::plan_records(&mut planner, records.iter().copied(), records.len() as u64, &mut on_progress);
-    Ok(planner.finish())
+    let mut plan = planner.finish();
+    if plan.cancelled || plan.refuses() || plan.dbid.is_none() {
+        return Ok((plan, None));
+    }
+    match redo::redo_all(db, &plan, &records) {
+        Err(RecoveryError::Stop { lgpos, pgno, reason, .. }) => {
+            if let Some(entry) = plan.entries.iter_mut().find(|e| e.lgpos == lgpos) {
+                entry.decision = Decision::Stop;
+                entry.reason = Reason::RedoFails;
+                entry.detail = Some(format!("page {pgno}: {reason}"));
+            }
+            Ok((plan, None))
+        }
+        Err(other) => Err(other),
+        Ok(redone) => match redo::undo_all(db, &plan, &records, redone) {
+            Ok(done) => Ok((plan, Some(done))),
+            Err(e) => {
+                plan.undo_problem = Some(e.to_string());
+                Ok((plan, None))
+            }
+        },
+    }
 }
 
 /// What a recovery did.
@@ -379,6 +444,23 @@ pub fn recover(
     from: StartAt,
     out: &Path,
     now: LogTime,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<RecoveryReport, Error> {
+    recover_limited(db, set, from, Limits::default(), out, now, on_progress)
+}
+
+/// [`recover`] within `limits`.
+///
+/// # Errors
+/// As [`recover`], and [`RecoveryError::TooLarge`] when the log would make
+/// the output larger than the limit.
+pub fn recover_limited(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    out: &Path,
+    now: LogTime,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<RecoveryReport, Error> {
     let refuse = |source: RecoveryError| Error::Recovery { path: db.path().to_path_buf(), source };
@@ -386,7 +468,7 @@ pub fn recover(
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
     let mut cancelled = false;
-    let plan = plan(db, set, from, |p| {
+    let (plan, done) = plan_and_redo(db, set, from, limits, |p| {
         let flow = on_progress(Progress { done: p.done, total: 3 * p.total.max(1) });
         cancelled |= flow.is_break();
         flow
@@ -425,16 +507,31 @@ pub fn recover(
     if let Some(stop) = report.plan.first_stop() {
         let pgno =
             stop.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).map_or(0, |p| p.touch.pgno);
-        return Err(refuse(RecoveryError::Stop {
-            name: stop.name,
-            lgpos: stop.lgpos,
-            pgno,
-            reason: stop.reason.describe().to_string(),
+        let reason = match &stop.detail {
+            Some(detail) => format!("{}: {detail}", stop.reason.describe()),
+            None => stop.reason.describe().to_string(),
+        };
+        return Err(refuse(RecoveryError::Stop { name: stop.name, lgpos: stop.lgpos, pgno, reason }));
+    }
+    if let Some(r) = &report.plan.size_refusal {
+        return Err(refuse(RecoveryError::TooLarge {
+            name: r.name,
+            lgpos: r.lgpos,
+            pgno_last: r.pgno_last,
+            limit: r.limit,
         }));
     }
-    let records: Vec<&Record> = chain(set).flat_map(|(_, l)| l.records.records.iter()).collect();
-    let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
-    let (pages, undone, dbtime) = redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
+    let Some((pages, undone, dbtime)) = done else {
+        // the dry run's undo failed: run it again for its error
+        let records: Vec<&Record> = chain(set).flat_map(|(_, l)| l.records.records.iter()).collect();
+        let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
+        redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
+        return Err(refuse(RecoveryError::Undo {
+            procid: 0,
+            begin: Lgpos::default(),
+            why: report.plan.undo_problem.clone().unwrap_or_default(),
+        }));
+    };
     report.undone = undone;
     let (header, fields) = output::clean_header(db, &report.plan, dbtime, now).map_err(refuse)?;
     report.header_fields = fields;

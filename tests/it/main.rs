@@ -10,6 +10,7 @@ mod e2e;
 mod export;
 mod golden;
 mod recovery;
+mod recovery_hostile;
 mod repair;
 mod replay;
 mod replay_space;

@@ -171,6 +171,7 @@ fn recover_args(file: PathBuf, out: Option<PathBuf>, plan: bool) -> RecoverArgs 
         base: None,
         out,
         plan,
+        max_output_gib: 64,
         from: From::Oldest,
         output: OutputArgs::json(),
     }
