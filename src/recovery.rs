@@ -1,13 +1,18 @@
-//! Soft recovery into a new file (spec `ese-log-and-checkpoint-format.md`
-//! section 6): plan the replay from the checkpoint to the end of the log,
-//! redo each page record the dbtime rule says is missing, undo what open
-//! transactions left, and write the result as a clean-shutdown copy. The
-//! input database and the logs are only read.
+//! Soft recovery and roll-forward into a new file (spec
+//! `ese-log-and-checkpoint-format.md` section 6): plan the replay from the
+//! database's own position (or an earlier checkpoint) to the end of the
+//! log, redo each page record the dbtime rule says is missing, undo what
+//! open transactions left, and write the result as a clean-shutdown copy.
+//! The input database and the logs are only read. A database whose logs
+//! hold its creation can be rebuilt from them alone ([`rebuild`]).
 //!
-//! Two plain functions with a progress callback, as [`crate::repair`]:
-//! [`plan`] (the dry run, `recover --plan`) and [`recover`]. Record-type
-//! handling is in [`support`], the pages a record touches in [`pages`],
-//! page redo in [`redo`], the header and the output file in [`output`].
+//! Plain functions with a progress callback, as [`crate::repair`]: [`plan`]
+//! (the dry run, `recover --plan`, which carries the plan out in memory so
+//! its verdict is recovery's) and [`recover`]. What is done with each record
+//! type is the one table in [`support`]; the pages a record touches are in
+//! [`pages`], the redo functions by family in [`redo`] (with the page
+//! changes in [`node_op`], [`split`], [`merge`], [`fdp`]), the header and
+//! the output file in [`output`].
 
 pub mod fdp;
 pub mod merge;
