@@ -78,13 +78,13 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(out, "Record types in range:")?;
     writeln!(
         out,
-        "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+        "  {:<30} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
         "type", "handling", "redo", "count", "apply", "skip", "stop"
     )?;
     for t in &plan.types {
         writeln!(
             out,
-            "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+            "  {:<30} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
             format!("{} ({})", t.name, t.record_type.0),
             t.handling.describe(),
             match (t.handling, t.redo) {
