@@ -169,7 +169,7 @@ impl<'a> Planner<'a> {
             Handling::Ignored => self.note_type(record, None),
             Handling::Unsupported => {
                 self.note_type(record, None);
-                self.unsupported(record, "recovery does not handle this record type");
+                self.unsupported(record, super::support::why_unsupported(t));
             }
             Handling::Database => {
                 self.note_type(record, None);
