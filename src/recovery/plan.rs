@@ -317,10 +317,12 @@ impl Plan {
         (n(Decision::Apply), n(Decision::Skip), n(Decision::Stop))
     }
 
-    /// True when recovery would refuse: a page record to stop at, a record
-    /// type it cannot handle, an output past the size limit, or an undo it cannot do.
+    /// True when recovery would refuse: no record attaches the database, a
+    /// page record to stop at, a record type it cannot handle, an output
+    /// past the size limit, or an undo it cannot do.
     pub fn refuses(&self) -> bool {
-        self.counts().2 > 0
+        self.dbid.is_none()
+            || self.counts().2 > 0
             || !self.unsupported.is_empty()
             || self.size_refusal.is_some()
             || self.undo_problem.is_some()
