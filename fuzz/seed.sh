@@ -14,7 +14,7 @@
 #   space     4-byte page number + tag 0 of the picked root pages (seed_nodes.py)
 #   txlog     the first 64 KiB of every log (header and 15 segments)
 #   checkpoint every checkpoint file
-#   compression  only the committed inputs
+#   compression, recovery  only the committed inputs
 #
 # Usage: fuzz/seed.sh [SAMPLES_DIR]   (default ../shared/samples/real)
 set -euo pipefail
@@ -23,7 +23,7 @@ repo=$(cd .. && pwd)
 samples=${1:-$repo/../shared/samples/real}
 pages_per_db=${SEED_PAGES_PER_DB:-12}
 
-targets="header page checksum node record compression txlog checkpoint space catalog"
+targets="header page checksum node record compression txlog checkpoint space catalog recovery"
 for target in $targets; do mkdir -p "corpus/$target"; done
 
 # Committed regression inputs seed their own target.

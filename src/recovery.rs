@@ -1,13 +1,18 @@
-//! Soft recovery into a new file (spec `ese-log-and-checkpoint-format.md`
-//! section 6): plan the replay from the checkpoint to the end of the log,
-//! redo each page record the dbtime rule says is missing, undo what open
-//! transactions left, and write the result as a clean-shutdown copy. The
-//! input database and the logs are only read.
+//! Soft recovery and roll-forward into a new file (spec
+//! `ese-log-and-checkpoint-format.md` section 6): plan the replay from the
+//! database's own position (or an earlier checkpoint) to the end of the
+//! log, redo each page record the dbtime rule says is missing, undo what
+//! open transactions left, and write the result as a clean-shutdown copy.
+//! The input database and the logs are only read. A database whose logs
+//! hold its creation can be rebuilt from them alone ([`rebuild`]).
 //!
-//! Two plain functions with a progress callback, as [`crate::repair`]:
-//! [`plan`] (the dry run, `recover --plan`) and [`recover`]. Record-type
-//! handling is in [`support`], the pages a record touches in [`pages`],
-//! page redo in [`redo`], the header and the output file in [`output`].
+//! Plain functions with a progress callback, as [`crate::repair`]: [`plan`]
+//! (the dry run, `recover --plan`, which carries the plan out in memory so
+//! its verdict is recovery's) and [`recover`]. What is done with each record
+//! type is the one table in [`support`]; the pages a record touches are in
+//! [`pages`], the redo functions by family in [`redo`] (with the page
+//! changes in [`node_op`], [`split`], [`merge`], [`fdp`]), the header and
+//! the output file in [`output`].
 
 pub mod fdp;
 pub mod merge;
@@ -26,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use plan::{DbtimeVerdict, Decision, Plan, PlanEntry, Reason, StartAt};
+pub use plan::{DbtimeVerdict, Decision, Limits, Plan, PlanEntry, Reason, StartAt};
 
 use crate::format::txlog::record::Record;
 use crate::format::{Lgpos, LogTime};
@@ -68,6 +73,18 @@ pub enum RecoveryError {
         first: i32,
         /// Last generation replay reads.
         last: i32,
+    },
+    /// The log would make the output larger than the size limit.
+    #[error("{name} at {lgpos} makes page {pgno_last} the database's last, past the output size limit (page {limit}); raise the limit with --max-output-gib if this is right; nothing was written")]
+    TooLarge {
+        /// The record type.
+        name: &'static str,
+        /// Where.
+        lgpos: Lgpos,
+        /// The last page it asks for.
+        pgno_last: u32,
+        /// The last page the limit allows.
+        limit: u32,
     },
     /// No database was given and the logs do not start at its creation.
     #[error("no database was given, and the oldest log generation {generation:#X} does not start with a CreateDB record: a database can be rebuilt only from logs that hold its creation")]
@@ -309,7 +326,7 @@ fn check_chain(db: &Database, set: &LogSet, start: Lgpos) -> Result<(i32, Lgpos)
 
 /// Plans recovery of `db` from the logs of `set`: every page record from
 /// the start to the end of the log with apply, skip or stop and the reason
-/// (the dry run of `recover --plan`). Only reads.
+/// (the dry run of `recover --plan`), with the default [`Limits`]. Only reads.
 ///
 /// # Errors
 /// The logs are not this database's, a needed generation is missing,
@@ -318,35 +335,91 @@ pub fn plan(
     db: &Database,
     set: &LogSet,
     from: StartAt,
-    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Plan, RecoveryError> {
+    plan_limited(db, set, from, Limits::default(), on_progress)
+}
+
+/// [`plan`] within `limits`. The plan is checked as recovery would carry
+/// it out: every record it applies is redone in memory and the open
+/// transactions undone, and a record whose redo fails becomes the plan's
+/// stop (so the plan's verdict predicts recovery's).
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_limited(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Plan, RecoveryError> {
+    plan_and_redo(db, set, from, limits, on_progress).map(|(plan, _)| plan)
+}
+
+/// The generations of the chain that `wanted` picks, each read from its file.
+///
+/// # Errors
+/// [`RecoveryError::DamagedGeneration`] for the first that can no longer be read.
+fn load_generations(
+    set: &LogSet,
+    wanted: impl Fn(&LogEntry) -> bool,
+) -> Result<Vec<crate::format::txlog::LogFile>, RecoveryError> {
+    let mut logs = Vec::new();
+    for (entry, loaded) in set.generations().filter(|(e, _)| wanted(e)) {
+        logs.push(loaded.map_err(|problem| RecoveryError::DamagedGeneration {
+            generation: entry.generation().unwrap_or(0),
+            path: entry.path.display().to_string(),
+            problem,
+        })?);
+    }
+    Ok(logs)
+}
+
+/// What redo and undo made of the pages: the pages, the transactions
+/// rolled back and the highest dbtime used.
+type Done = (redo::Pages, Vec<plan::OpenTransaction>, u64);
+
+/// Plans, then carries the plan out in memory when nothing stops it.
+fn plan_and_redo(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<(Plan, Option<Done>), RecoveryError> {
     let (start, reason, dbid) = start_position(db, set, from)?;
     let (_, end) = check_chain(db, set, start)?;
-    let mut planner = planner::Planner::new(db, start, reason, end, dbid);
-    // one generation read, planned and dropped at a time
+    let mut planner = planner::Planner::new(db, start, reason, end, dbid, limits);
+    // The dry run of redo and undo looks records up across generations, so
+    // the generations from the start are held in memory together (read
+    // from their files one at a time).
     let from_start = |e: &LogEntry| e.generation().is_some_and(|g| g >= start.generation);
-    let total: u64 = chain(set).filter(|(e, _)| from_start(e)).map(|(_, l)| l.record_count as u64).sum();
-    let mut failure = None;
-    let records = set
-        .generations()
-        .filter(|(e, _)| from_start(e))
-        .map_while(|(entry, loaded)| {
-            loaded
-                .map_err(|problem| {
-                    failure = Some(RecoveryError::DamagedGeneration {
-                        generation: entry.generation().unwrap_or(0),
-                        path: entry.path.display().to_string(),
-                        problem,
-                    });
-                })
-                .ok()
-        })
-        .flat_map(|log| log.records.records);
-    planner::plan_records(&mut planner, records, total, &mut on_progress);
-    if let Some(failure) = failure {
-        return Err(failure);
+    let logs = load_generations(set, from_start)?;
+    let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
+    planner::plan_records(&mut planner, records.iter().copied(), records.len() as u64, &mut on_progress);
+    let mut plan = planner.finish();
+    if plan.cancelled || plan.refuses() || plan.dbid.is_none() {
+        return Ok((plan, None));
     }
-    Ok(planner.finish())
+    match redo::redo_all(db, &plan, &records) {
+        Err(RecoveryError::Stop { lgpos, pgno, reason, .. }) => {
+            if let Some(entry) = plan.entries.iter_mut().find(|e| e.lgpos == lgpos) {
+                entry.decision = Decision::Stop;
+                entry.reason = Reason::RedoFails;
+                entry.detail = Some(format!("page {pgno}: {reason}"));
+            }
+            Ok((plan, None))
+        }
+        Err(other) => Err(other),
+        Ok(redone) => match redo::undo_all(db, &plan, &records, redone) {
+            Ok(done) => Ok((plan, Some(done))),
+            Err(e) => {
+                plan.undo_problem = Some(e.to_string());
+                Ok((plan, None))
+            }
+        },
+    }
 }
 
 /// What a recovery did.
@@ -397,6 +470,23 @@ pub fn recover(
     from: StartAt,
     out: &Path,
     now: LogTime,
+    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<RecoveryReport, Error> {
+    recover_limited(db, set, from, Limits::default(), out, now, on_progress)
+}
+
+/// [`recover`] within `limits`.
+///
+/// # Errors
+/// As [`recover`], and [`RecoveryError::TooLarge`] when the log would make
+/// the output larger than the limit.
+pub fn recover_limited(
+    db: &Database,
+    set: &LogSet,
+    from: StartAt,
+    limits: Limits,
+    out: &Path,
+    now: LogTime,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<RecoveryReport, Error> {
     let refuse = |source: RecoveryError| Error::Recovery { path: db.path().to_path_buf(), source };
@@ -404,7 +494,7 @@ pub fn recover(
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
     let mut cancelled = false;
-    let plan = plan(db, set, from, |p| {
+    let (plan, done) = plan_and_redo(db, set, from, limits, |p| {
         let flow = on_progress(Progress { done: p.done, total: 3 * p.total.max(1) });
         cancelled |= flow.is_break();
         flow
@@ -440,28 +530,32 @@ pub fn recover(
     if let Some(stop) = report.plan.first_stop() {
         let pgno =
             stop.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).map_or(0, |p| p.touch.pgno);
-        return Err(refuse(RecoveryError::Stop {
-            name: stop.name,
-            lgpos: stop.lgpos,
-            pgno,
-            reason: stop.reason.describe().to_string(),
+        let reason = match &stop.detail {
+            Some(detail) => format!("{}: {detail}", stop.reason.describe()),
+            None => stop.reason.describe().to_string(),
+        };
+        return Err(refuse(RecoveryError::Stop { name: stop.name, lgpos: stop.lgpos, pgno, reason }));
+    }
+    if let Some(r) = &report.plan.size_refusal {
+        return Err(refuse(RecoveryError::TooLarge {
+            name: r.name,
+            lgpos: r.lgpos,
+            pgno_last: r.pgno_last,
+            limit: r.limit,
         }));
     }
-    // redo and undo look records up across generations: every generation
-    // is read here (the plan above read them one at a time)
-    let mut logs = Vec::new();
-    for (entry, loaded) in set.generations() {
-        logs.push(loaded.map_err(|problem| {
-            refuse(RecoveryError::DamagedGeneration {
-                generation: entry.generation().unwrap_or(0),
-                path: entry.path.display().to_string(),
-                problem,
-            })
-        })?);
-    }
-    let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
-    let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
-    let (pages, undone, dbtime) = redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
+    let Some((pages, undone, dbtime)) = done else {
+        // the dry run's undo failed: run it again for its error
+        let logs = load_generations(set, |_| true).map_err(refuse)?;
+        let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
+        let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
+        redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
+        return Err(refuse(RecoveryError::Undo {
+            procid: 0,
+            begin: Lgpos::default(),
+            why: report.plan.undo_problem.clone().unwrap_or_default(),
+        }));
+    };
     report.undone = undone;
     let (header, fields) = output::clean_header(db, &report.plan, dbtime, now).map_err(refuse)?;
     report.header_fields = fields;

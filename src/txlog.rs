@@ -503,6 +503,17 @@ fn recovery_need(
     let dirty =
         db.map(|d| d.state == DbState::DIRTY_SHUTDOWN || d.state == DbState::DIRTY_AND_PATCHED_SHUTDOWN);
     let (start, why) = match (dirty, db, from_checkpoint) {
+        // a clean copy older than the logs: they go on into later generations (a roll-forward)
+        (Some(false), Some(d), _)
+            if !d.lgpos_consistent.is_zero()
+                && newest.is_some_and(|n| d.lgpos_consistent.generation < n)
+                && d.lgpos_consistent.generation >= 1 =>
+        {
+            (
+                d.lgpos_consistent.generation,
+                "the database's lgposConsistent: it is in clean shutdown, and the logs go on past it, so `recover` rolls it forward",
+            )
+        }
         (Some(false), Some(d), _) => {
             return RecoveryNeed {
                 generations: None,

@@ -3,15 +3,18 @@
 //! includes this file to replay every input saved under
 //! `tests/fuzz-regressions/<target>/` through the same code.
 //!
-//! Only the pure `format` layer is fuzzed: no files, no threads. Each
+//! The pure `format` layer is fuzzed, and the record-level part of
+//! recovery (the `recovery` target): no files, no threads. Each
 //! function calls every entry point the input can reach and renders what
 //! they return, so a panic anywhere in decoding or formatting is found.
 //! The record, log, checkpoint, space and catalog targets are in
 //! [`records`].
 
 mod records;
+mod recovery;
 
 pub use records::{catalog, checkpoint, compression, node, record, space, txlog};
+pub use recovery::recovery;
 
 use esescope::format::header::{check_header_page, DbHeader};
 use esescope::format::page::{Page, PageHeader};

@@ -47,6 +47,10 @@ pub struct RecoverArgs {
     /// Only plan: list every page record with apply or skip and why; write nothing.
     #[arg(long, conflicts_with = "out")]
     pub plan: bool,
+    /// The largest output recovery may write, in GiB: a log that would make
+    /// the database larger stops recovery (a hostile ExtendDB or page number).
+    #[arg(long, value_name = "GIB", default_value_t = 64)]
+    pub max_output_gib: u64,
     /// Where the replay (or the plan) starts.
     #[arg(long, value_enum, default_value = "start")]
     pub from: From,
@@ -99,6 +103,10 @@ fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
     crate::txlog::open(&dir, &base, header)
 }
 
+fn limits(args: &RecoverArgs) -> recovery::Limits {
+    recovery::Limits { max_output_bytes: args.max_output_gib.saturating_mul(1 << 30) }
+}
+
 /// `esescope recover FILE [--logs DIR] (--out NEW | --plan [--from oldest])`.
 ///
 /// # Errors
@@ -112,7 +120,8 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
     let from = if args.from == From::Oldest { StartAt::Oldest } else { StartAt::Recovery };
     let Some(new) = args.out.as_ref().filter(|_| !args.plan) else {
         let set = log_set(args, Some(&db))?;
-        let plan = recovery::plan(&db, &set, from, stderr_progress("planning")).map_err(refuse)?;
+        let plan = recovery::plan_limited(&db, &set, from, limits(args), stderr_progress("planning"))
+            .map_err(refuse)?;
         emit(
             out,
             &args.output,
@@ -121,14 +130,20 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
             |w| write_plan(w, &plan),
             |w| fenced(w, |w| write_plan(w, &plan)),
         )?;
-        let (_, _, stop) = plan.counts();
-        return Ok(ExitCode::from(u8::from(stop > 0 || !plan.unsupported.is_empty())));
+        return Ok(ExitCode::from(u8::from(plan.refuses())));
     };
     let (text_path, json_path) = recovery::report_paths(new);
     super::output::refuse_existing(&[new, &text_path, &json_path])?;
     let set = log_set(args, Some(&db))?;
-    let report =
-        recovery::recover(&db, &set, from, new, crate::repair::now(), stderr_progress("recovering"))?;
+    let report = recovery::recover_limited(
+        &db,
+        &set,
+        from,
+        limits(args),
+        new,
+        crate::repair::now(),
+        stderr_progress("recovering"),
+    )?;
     finish(args, out, new, &report)
 }
 
@@ -140,7 +155,9 @@ fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
     let refuse = |source| Error::Recovery { path: label.clone(), source };
     let Some(new) = args.out.as_ref().filter(|_| !args.plan) else {
         let db = Database::from_bytes(&label, recovery::rebuild::seed(&set).map_err(refuse)?)?;
-        let plan = recovery::plan(&db, &set, StartAt::Oldest, stderr_progress("planning")).map_err(refuse)?;
+        let plan =
+            recovery::plan_limited(&db, &set, StartAt::Oldest, limits(args), stderr_progress("planning"))
+                .map_err(refuse)?;
         emit(
             out,
             &args.output,
@@ -149,12 +166,17 @@ fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
             |w| write_plan(w, &plan),
             |w| fenced(w, |w| write_plan(w, &plan)),
         )?;
-        let (_, _, stop) = plan.counts();
-        return Ok(ExitCode::from(u8::from(stop > 0 || !plan.unsupported.is_empty())));
+        return Ok(ExitCode::from(u8::from(plan.refuses())));
     };
     let (text_path, json_path) = recovery::report_paths(new);
     super::output::refuse_existing(&[new, &text_path, &json_path])?;
-    let report = recovery::rebuild::rebuild(&set, new, crate::repair::now(), stderr_progress("rebuilding"))?;
+    let report = recovery::rebuild::rebuild(
+        &set,
+        new,
+        limits(args),
+        crate::repair::now(),
+        stderr_progress("rebuilding"),
+    )?;
     finish(args, out, new, &report)
 }
 

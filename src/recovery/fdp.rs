@@ -107,10 +107,12 @@ pub fn create_multiple(record: &Record, size: PageSize) -> Result<Vec<PageImage>
     if oe != pgno.wrapping_add(1) || ae != oe.wrapping_add(1) || cpg < 3 {
         return Err(format!("OE {oe} and AE {ae} are not the pages after root {pgno} in {cpg} pages"));
     }
+    let last = pgno
+        .checked_add(cpg - 1)
+        .ok_or_else(|| format!("{cpg} pages from page {pgno} run past the last page number"))?;
     let root_flags = PageFlags::ROOT.0 | PageFlags::LEAF.0;
     let mut root = fresh(pgno, size, objid, flags | root_flags, dbtime);
     root.external_header = space_header(cpg, parent, MULTIPLE_EXTENT | unique_flag(record), oe);
-    let last = pgno + cpg - 1;
     let tree_flags = flags | root_flags | PageFlags::SPACE_TREE.0;
     let mut owned = fresh(oe, size, objid, tree_flags, dbtime);
     owned.external_header = vec![0; 16];
@@ -129,15 +131,15 @@ pub fn create_multiple(record: &Record, size: PageSize) -> Result<Vec<PageImage>
 pub fn bitmap_extents(pgno_fdp: u32, cpg_primary: u32, avail: u32) -> Vec<(u32, u32)> {
     let mut runs: Vec<(u32, u32)> = Vec::new(); // (last, count), highest first
     if cpg_primary.saturating_sub(1) > SMALL_SPACE_AVAIL_MOST {
-        runs.push((pgno_fdp + cpg_primary - 1, cpg_primary - SMALL_SPACE_AVAIL_MOST - 1));
+        runs.push((pgno_fdp.wrapping_add(cpg_primary - 1), cpg_primary - SMALL_SPACE_AVAIL_MOST - 1));
     }
     for bit in (0..SMALL_SPACE_AVAIL_MOST).rev() {
         if avail & (1 << bit) == 0 {
             continue;
         }
-        let pgno = pgno_fdp + 1 + bit;
+        let pgno = pgno_fdp.wrapping_add(1 + bit);
         match runs.last_mut() {
-            Some((last, count)) if *last + 1 - *count == pgno + 1 => *count += 1,
+            Some((last, count)) if last.wrapping_sub(*count) == pgno => *count += 1,
             _ => runs.push((pgno, 1)),
         }
     }
@@ -202,6 +204,11 @@ impl Convert {
         }
         if c.cpg_primary == 0 {
             return Err("cpgPrimary is 0".into());
+        }
+        if c.pgno_fdp.checked_add(c.cpg_primary).is_none()
+            || c.secondary_first.checked_add(c.cpg_secondary).is_none()
+        {
+            return Err("an extent runs past the last page number".into());
         }
         Ok(c)
     }

@@ -29,6 +29,9 @@ pub enum DbtimeVerdict {
     TooNew,
     /// The page is past the end of the file and the record does not create it.
     BeyondEnd,
+    /// The page fails its checksum, so its dbtime is unknown, and the record
+    /// does not make it anew.
+    Damaged,
 }
 
 impl DbtimeVerdict {
@@ -42,6 +45,7 @@ impl DbtimeVerdict {
             Self::TooOld => "page is older than the record's dbtime before: a change before it is missing (-566 JET_errDbTimeTooOld)",
             Self::TooNew => "page is between the record's dbtime before and after (-567 JET_errDbTimeTooNew)",
             Self::BeyondEnd => "page is past the end of the file and the record does not make it",
+            Self::Damaged => "page fails its checksum, so its dbtime is unknown, and the record does not make it anew",
         }
     }
 }
@@ -92,6 +96,12 @@ pub enum Reason {
     DbtimeMismatch,
     /// A page is past the end of the file.
     PageBeyondEnd,
+    /// A page fails its checksum: its dbtime is unknown.
+    PageDamaged,
+    /// A page is past the last page the database can have.
+    PageOutsideDatabase,
+    /// Redone in the dry run, the record does not fit its pages (see the entry's detail).
+    RedoFails,
     /// The record would have to be redone, and its redo is not implemented.
     RedoNotImplemented,
     /// The operation of a structural change (a split): redone with its macro.
@@ -114,6 +124,9 @@ impl Reason {
             }
             Self::DbtimeMismatch => "a page's dbtime fits neither the record's dbtime before nor after",
             Self::PageBeyondEnd => "page past the end of the file",
+            Self::PageOutsideDatabase => "a page is past the last page the database can have (its file and the ExtendDB records so far, within the output size limit)",
+            Self::RedoFails => "redone in the dry run, the record does not fit its pages",
+            Self::PageDamaged => "a page fails its checksum: its dbtime is unknown (it never supplies facts), and the record does not make it anew",
             Self::RedoNotImplemented => "redo of this record type is not implemented",
             Self::MacroPart => "the operation of a split, redone with its macro",
         }
@@ -143,6 +156,9 @@ pub struct PlanEntry {
     pub decision: Decision,
     /// Why.
     pub reason: Reason,
+    /// What the dry run of its redo found wrong, when it stops there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// How often a record type occurs in the replayed range, and what happens to it.
@@ -209,6 +225,37 @@ pub struct OpenTransaction {
     pub operations: Vec<OpenOperation>,
 }
 
+/// An ExtendDB record past the output size limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct SizeRefusal {
+    /// Where it is.
+    pub lgpos: Lgpos,
+    /// Its type's name.
+    pub name: &'static str,
+    /// The last page it asks for.
+    pub pgno_last: u32,
+    /// The last page the limit allows.
+    pub limit: u32,
+}
+
+/// Bounds on what recovery may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest output file, in bytes.
+    pub max_output_bytes: u64,
+}
+
+impl Limits {
+    /// The default output size limit: 64 GiB.
+    pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 64 << 30;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_output_bytes: Self::DEFAULT_MAX_OUTPUT_BYTES }
+    }
+}
+
 /// Where planning starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAt {
@@ -250,6 +297,13 @@ pub struct Plan {
     /// The last page the database has at the end of the log, when an
     /// ExtendDB or ShrinkDB record of this database set it (the last one met).
     pub pgno_last: Option<u32>,
+    /// The last page the output may have (the output size limit).
+    pub page_limit: u32,
+    /// An ExtendDB record that would make the output larger than the limit.
+    pub size_refusal: Option<SizeRefusal>,
+    /// What the dry run of undo found wrong, when it cannot roll the open transactions back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo_problem: Option<String>,
     /// True when the position the database reached (its last record) is a clean end (Term, RecoveryQuit).
     pub ends_cleanly: bool,
     /// True when stopped by the progress callback.
@@ -261,6 +315,17 @@ impl Plan {
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |d: Decision| self.entries.iter().filter(|e| e.decision == d).count();
         (n(Decision::Apply), n(Decision::Skip), n(Decision::Stop))
+    }
+
+    /// True when recovery would refuse: no record attaches the database, a
+    /// page record to stop at, a record type it cannot handle, an output
+    /// past the size limit, or an undo it cannot do.
+    pub fn refuses(&self) -> bool {
+        self.dbid.is_none()
+            || self.counts().2 > 0
+            || !self.unsupported.is_empty()
+            || self.size_refusal.is_some()
+            || self.undo_problem.is_some()
     }
 
     /// The first record at which recovery must stop, if any.

@@ -8,13 +8,14 @@ use std::ops::ControlFlow;
 
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
-    DbtimeVerdict, Decision, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason, TypeCount,
-    Unsupported,
+    DbtimeVerdict, Decision, Limits, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason,
+    SizeRefusal, TypeCount, Unsupported,
 };
 use super::support::{kind, Handling};
 use crate::format::page::PageHeader;
 use crate::format::txlog::record::{Details, Record};
 use crate::format::types::le_u32;
+use crate::format::verdict::check_page;
 use crate::format::{Lgpos, PageNumber, Signature};
 use crate::scan::Progress;
 use crate::store::Database;
@@ -36,9 +37,17 @@ pub(crate) struct Planner<'a> {
     lgpos_attach: Lgpos,
     dbid: Option<u8>,
     dbtimes: HashMap<u32, Option<u64>>,
+    /// Pages that fail their checksum (until a planned redo makes them anew):
+    /// their dbtime is unknown.
+    damaged: std::collections::HashSet<u32>,
     /// Pages a planned redo inside a macro brought to that macro's dbtime.
     macro_pages: std::collections::HashSet<(u64, u32)>,
     sessions: BTreeMap<u16, Session>,
+    /// The last page the output may have (its size limit).
+    limit_last: u32,
+    /// The last page the database has so far (its file, then its ExtendDB
+    /// records), when the replayed range logs ExtendDB at all (older engines did not).
+    allowed_last: Option<u32>,
     pub(crate) plan: Plan,
     types: BTreeMap<u8, TypeCount>,
 }
@@ -50,7 +59,11 @@ impl<'a> Planner<'a> {
         start_reason: String,
         end: Lgpos,
         dbid: Option<u8>,
+        limits: Limits,
     ) -> Self {
+        let size = u64::from(db.page_size().bytes());
+        let limit_last =
+            u32::try_from((limits.max_output_bytes / size).saturating_sub(2)).unwrap_or(u32::MAX);
         let (sign_db, lgpos_attach) =
             db.header().map_or((Signature([0; 28]), Lgpos::default()), |h| (h.sign_db, h.lgpos_attach));
         Self {
@@ -59,8 +72,11 @@ impl<'a> Planner<'a> {
             lgpos_attach,
             dbid,
             dbtimes: HashMap::new(),
+            damaged: std::collections::HashSet::new(),
             macro_pages: std::collections::HashSet::new(),
             sessions: BTreeMap::new(),
+            limit_last,
+            allowed_last: None,
             plan: Plan {
                 database: db.path().display().to_string(),
                 dbid,
@@ -76,6 +92,9 @@ impl<'a> Planner<'a> {
                 max_dbtime: 0,
                 max_objid: 0,
                 pgno_last: None,
+                page_limit: limit_last,
+                size_refusal: None,
+                undo_problem: None,
                 ends_cleanly: false,
                 cancelled: false,
             },
@@ -83,17 +102,22 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The page's dbtime as the plan has it so far; `None` past the end.
+    /// The page's dbtime as the plan has it so far; `None` past the end of
+    /// the file and for a page that fails its checksum (which never supplies
+    /// its dbtime: it is noted in `damaged`).
     fn page_dbtime(&mut self, pgno: u32) -> Option<u64> {
         if let Some(&known) = self.dbtimes.get(&pgno) {
             return known;
         }
         let size = self.db.page_size();
-        let value = self
-            .db
-            .page_bytes(PageNumber(pgno))
-            .ok()
-            .map(|bytes| PageHeader::parse(bytes, size).map_or(0, |h| h.dbtime_dirtied.0));
+        let value = match self.db.page_bytes(PageNumber(pgno)) {
+            Err(_) => None,
+            Ok(bytes) if check_page(bytes, PageNumber(pgno), size).verdict.is_damaged() => {
+                self.damaged.insert(pgno);
+                None
+            }
+            Ok(bytes) => Some(PageHeader::parse(bytes, size).map_or(0, |h| h.dbtime_dirtied.0)),
+        };
         self.dbtimes.insert(pgno, value);
         value
     }
@@ -145,7 +169,7 @@ impl<'a> Planner<'a> {
             Handling::Ignored => self.note_type(record, None),
             Handling::Unsupported => {
                 self.note_type(record, None);
-                self.unsupported(record, "recovery does not handle this record type");
+                self.unsupported(record, super::support::why_unsupported(t));
             }
             Handling::Database => {
                 self.note_type(record, None);
@@ -169,7 +193,20 @@ impl<'a> Planner<'a> {
                     // ExtendDB (ignorable form: dbid at 5, pgnoLast at 6)
                     68 if b.get(5).copied() == self.dbid && self.dbid.is_some() => {
                         let last = le_u32(b, 6).unwrap_or(0).max(self.plan.pgno_last.unwrap_or(0));
-                        self.plan.pgno_last = Some(last.max(self.db.page_count()));
+                        let last = last.max(self.db.page_count());
+                        if last > self.limit_last {
+                            if self.plan.size_refusal.is_none() {
+                                self.plan.size_refusal = Some(SizeRefusal {
+                                    lgpos: record.lgpos,
+                                    name: t.name(),
+                                    pgno_last: last,
+                                    limit: self.limit_last,
+                                });
+                            }
+                        } else {
+                            self.plan.pgno_last = Some(last);
+                            self.allowed_last = self.allowed_last.map(|a| a.max(last));
+                        }
                     }
                     // ShrinkDB, ShrinkDB2, ShrinkDB3: dbid at 1, pgnoLast at 2
                     78 | 94 | 99 if b.get(1).copied() == self.dbid && self.dbid.is_some() => {
@@ -261,13 +298,22 @@ impl<'a> Planner<'a> {
         if ours {
             for touch in touches(record) {
                 let page_dbtime = self.page_dbtime(touch.pgno);
-                let verdict = verdict(touch, page_dbtime, after);
+                let verdict = if self.damaged.contains(&touch.pgno) && touch.dbtime_before.is_some() {
+                    DbtimeVerdict::Damaged
+                } else {
+                    verdict(touch, page_dbtime, after)
+                };
                 pages.push(PageCheck { touch, page_dbtime, verdict });
             }
         }
         let needs = pages.iter().any(|p| p.verdict != DbtimeVerdict::Current);
+        let outside = pages
+            .iter()
+            .any(|p| p.touch.pgno > self.limit_last || self.allowed_last.is_some_and(|a| p.touch.pgno > a));
         let (decision, reason) = if !ours {
             (Decision::Skip, Reason::OtherDatabase)
+        } else if outside {
+            (Decision::Stop, Reason::PageOutsideDatabase)
         } else if t.0 == 36 {
             (Decision::Skip, Reason::NeverModifiesPage)
         } else if !needs {
@@ -277,6 +323,8 @@ impl<'a> Planner<'a> {
         } else if !begun && t.0 != 95 {
             // the checkpoint promises such changes are on disk; this page lacks one
             (Decision::Stop, Reason::SessionNotBegun)
+        } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::Damaged) {
+            (Decision::Stop, Reason::PageDamaged)
         } else if pages.iter().any(|p| matches!(p.verdict, DbtimeVerdict::TooOld | DbtimeVerdict::TooNew)) {
             (Decision::Stop, Reason::DbtimeMismatch)
         } else if pages.iter().any(|p| p.verdict == DbtimeVerdict::BeyondEnd) {
@@ -302,6 +350,7 @@ impl<'a> Planner<'a> {
         if decision == Decision::Apply {
             for page in pages.iter().filter(|p| p.verdict == DbtimeVerdict::NeedsRedo) {
                 self.dbtimes.insert(page.touch.pgno, Some(after));
+                self.damaged.remove(&page.touch.pgno);
                 if let Some(d) = macro_dbtime {
                     self.macro_pages.insert((d, page.touch.pgno));
                 }
@@ -335,6 +384,7 @@ impl<'a> Planner<'a> {
             pages,
             decision,
             reason,
+            detail: None,
         });
     }
 
@@ -378,16 +428,21 @@ fn verdict(touch: Touch, page_dbtime: Option<u64>, after: u64) -> DbtimeVerdict 
 }
 
 /// Plans `records` (in log order, those before `start` left out) against `db`.
-pub(crate) fn plan_records<R: std::borrow::Borrow<Record>>(
+pub(crate) fn plan_records<'r>(
     planner: &mut Planner<'_>,
-    records: impl Iterator<Item = R>,
+    records: impl Iterator<Item = &'r Record>,
     total: u64,
     on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) {
     let start = planner.plan.start;
+    let records: Vec<&Record> = records.filter(|r| r.lgpos >= start).collect();
+    // a stream that logs ExtendDB bounds the pages by them; older engines did not log it
+    if records.iter().any(|r| r.record_type.0 == 68) {
+        planner.allowed_last = Some(planner.db.page_count().min(planner.limit_last));
+    }
     let mut done = 0u64;
-    for record in records.filter(|r| r.borrow().lgpos >= start) {
-        planner.step(record.borrow());
+    for record in records {
+        planner.step(record);
         done += 1;
         if done.is_multiple_of(256) && on_progress(Progress { done, total }).is_break() {
             planner.plan.cancelled = true;

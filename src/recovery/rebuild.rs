@@ -8,7 +8,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use super::{chain, recover, RecoveryError, RecoveryReport, StartAt};
+use super::{chain, recover_limited, Limits, RecoveryError, RecoveryReport, StartAt};
 use crate::format::header::DbState;
 use crate::format::txlog::record::Record;
 use crate::format::types::le_u32;
@@ -88,14 +88,15 @@ pub fn seed(set: &LogSet) -> Result<Vec<u8>, RecoveryError> {
 }
 
 /// Rebuilds the database the logs of `set` create, into the new file
-/// `out`, replaying from the creation record (see [`recover`]).
+/// `out`, replaying from the creation record (see [`super::recover`]).
 ///
 /// # Errors
-/// As [`recover`], and [`RecoveryError::NoCreation`] when the logs do not
+/// As [`super::recover`], and [`RecoveryError::NoCreation`] when the logs do not
 /// start at the database's creation.
 pub fn rebuild(
     set: &LogSet,
     out: &Path,
+    limits: Limits,
     now: LogTime,
     on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<RecoveryReport, Error> {
@@ -103,5 +104,5 @@ pub fn rebuild(
     let refuse = |source: RecoveryError| Error::Recovery { path: label.clone(), source };
     let seed = seed(set).map_err(refuse)?;
     let db = Database::from_bytes(&label, seed)?;
-    recover(&db, set, StartAt::Oldest, out, now, on_progress)
+    recover_limited(&db, set, StartAt::Oldest, limits, out, now, on_progress)
 }

@@ -135,6 +135,16 @@ pub fn kind(t: RecordType) -> Kind {
     }
 }
 
+/// Why a record type of [`Handling::Unsupported`] stops recovery.
+pub fn why_unsupported(t: RecordType) -> &'static str {
+    match t.0 {
+        // logredo.cxx: ErrLGRIRedoOperation refuses them with JET_errBadLogVersion
+        26..=28 => "an obsolete record type the engine's own recovery refuses (-514 JET_errBadLogVersion)",
+        40 | 41 | 43 | 44 | 47 | 56 => "an obsolete record type that no current engine writes",
+        _ => "recovery does not handle this record type",
+    }
+}
+
 /// How recovery treats records of type `t`.
 pub fn handling(t: RecordType) -> Handling {
     kind(t).handling

@@ -44,6 +44,16 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if plan.cancelled {
         writeln!(out, "  cancelled: the plan stops early")?;
     }
+    if let Some(r) = &plan.size_refusal {
+        writeln!(
+            out,
+            "  STOP {} at {}: page {} would be the database's last, past the output size limit (page {})",
+            r.name, r.lgpos, r.pgno_last, r.limit
+        )?;
+    }
+    if let Some(problem) = &plan.undo_problem {
+        writeln!(out, "  STOP undo: {problem}")?;
+    }
     writeln!(out)?;
     for entry in &plan.entries {
         let pages: Vec<String> = entry.pages.iter().map(page_text).collect();
@@ -60,18 +70,21 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             entry.reason.describe(),
             if pages.is_empty() { "no page of this database".to_string() } else { pages.join("; ") }
         )?;
+        if let Some(detail) = &entry.detail {
+            writeln!(out, "    {detail}")?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "Record types in range:")?;
     writeln!(
         out,
-        "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+        "  {:<30} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
         "type", "handling", "redo", "count", "apply", "skip", "stop"
     )?;
     for t in &plan.types {
         writeln!(
             out,
-            "  {:<26} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
+            "  {:<30} {:<12} {:<16} {:>7} {:>7} {:>7} {:>7}",
             format!("{} ({})", t.name, t.record_type.0),
             t.handling.describe(),
             match (t.handling, t.redo) {

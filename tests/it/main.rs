@@ -14,6 +14,7 @@ mod hostile;
 mod hostile_text;
 mod lies;
 mod recovery;
+mod recovery_hostile;
 mod repair;
 mod replay;
 mod replay_space;

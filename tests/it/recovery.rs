@@ -169,6 +169,7 @@ fn recover_args(file: PathBuf, out: Option<PathBuf>, plan: bool) -> RecoverArgs 
         base: None,
         out,
         plan,
+        max_output_gib: 64,
         from: From::Oldest,
         output: OutputArgs::json(),
     }
@@ -583,6 +584,9 @@ fn a_database_the_logs_never_attach_is_refused() {
     std::fs::write(&path, &bytes).unwrap();
     let db = Database::open(&path).unwrap();
     let set = open_set(tmp.path(), &db);
+    // the plan says so too
+    let plan = recovery::plan(&db, &set, StartAt::Recovery, |_| ControlFlow::Continue(())).unwrap();
+    assert!(plan.dbid.is_none() && plan.refuses());
     let out = tmp.path().join("new.dat");
     let err =
         recovery::recover(&db, &set, StartAt::Recovery, &out, esescope::format::LogTime::default(), |_| {

@@ -342,6 +342,7 @@ fn an_unsupported_record_type_is_named_and_nothing_is_written() {
         base: None,
         out: None,
         plan: true,
+        max_output_gib: 64,
         from: esescope::cli::recovery::From::Start,
         output: OutputArgs::text(),
     };
@@ -375,6 +376,7 @@ fn recovery_json_validates_against_the_schema() {
         base: None,
         out,
         plan,
+        max_output_gib: 64,
         from: esescope::cli::recovery::From::Start,
         output: OutputArgs::json(),
     };

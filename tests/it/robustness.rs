@@ -98,6 +98,11 @@ fn catalog_fuzz_regressions_do_not_panic() {
     replay("catalog", fuzz_harness::catalog);
 }
 
+#[test]
+fn recovery_fuzz_regressions_do_not_panic() {
+    replay("recovery", fuzz_harness::recovery);
+}
+
 // ---------------------------------------------------------------------------
 // Checksum round trips
 

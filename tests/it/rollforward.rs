@@ -122,6 +122,14 @@ fn plan_of_the_older_copy_through_the_later_logs_has_no_stop() {
     assert_eq!(count("ConvertFDP2"), Some(Value::from(3)));
     assert!(plan["unsupported"].as_array().unwrap().is_empty());
     i.unchanged();
+    // `logs --db` says the same about where replay starts
+    let (code, stdout, _) = esescope(&["logs", s(&i.logs), "--db", s(&i.db)]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8(stdout).unwrap();
+    assert!(
+        text.contains("replay would read generations 0x2 to 0x5 (from the database's lgposConsistent"),
+        "{text}"
+    );
     // the text form says the same, in ESE's words
     let (code, stdout, _) = esescope(&["recover", s(&i.db), "--logs", s(&i.logs), "--plan"]);
     assert_eq!(code, 0);

@@ -65,7 +65,10 @@ impl PageMove {
     }
 
     /// The source page as the record logged it before the move.
-    fn before_image(&self, size: crate::format::PageSize) -> Result<PageImage, String> {
+    ///
+    /// # Errors
+    /// The logged parts are larger than a page or do not decode.
+    pub fn before_image(&self, size: crate::format::PageSize) -> Result<PageImage, String> {
         let len = size.len();
         if self.header.len() + self.trailer.len() > len {
             return Err("the logged page image is larger than a page".into());
