@@ -8,7 +8,10 @@ use clap::Parser;
 use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     esescope::store::file::set_forced(cli.force);
     if let Err(error) = esescope::interrupt::install() {
         eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
@@ -50,4 +53,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error is one
+/// line on stderr naming the problem, exit 2.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = error.print();
+        return ExitCode::from(2);
+    }
+    let rendered = error.render().to_string();
+    // the first paragraph names the problem (with the arguments it means on
+    // the lines after it); a tip paragraph may follow; the usage is dropped
+    let mut paragraphs = rendered
+        .split("\n\n")
+        .map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "));
+    let problem = paragraphs.next().unwrap_or_default();
+    let problem = problem.trim_start_matches("error: ");
+    let tip = paragraphs.find(|p| p.starts_with("tip: ")).map(|t| format!("; {t}"));
+    eprintln!("esescope: {problem}{} (see esescope --help)", tip.unwrap_or_default());
+    ExitCode::from(2)
 }

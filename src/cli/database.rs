@@ -261,7 +261,7 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 |w| report.write_text(w),
                 |w| markdown::incident(w, &report),
             )?;
-            crate::report::clipboard::write_atomically(path, &String::from_utf8_lossy(&text))?;
+            super::output::write_file(path, &String::from_utf8_lossy(&text))?;
             writeln!(out, "wrote the incident report to {}", path.display())?;
         }
         None => emit(
@@ -347,6 +347,5 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             writeln!(w, "```")
         },
     )?;
-    let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && report.not_repaired.is_empty();
-    Ok(exit(!clean))
+    Ok(exit(!report.output_is_clean()))
 }

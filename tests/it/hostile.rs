@@ -294,3 +294,73 @@ fn unreadable_catalog_uses_the_shadow_and_is_damage() {
         assert!(format!("{stdout}{stderr}").contains("could not be read"), "{args:?}: {stdout}{stderr}");
     }
 }
+
+/// Item 10: repair of a file whose last page is truncated, or whose two
+/// headers are both damaged, exits 1 as `verify` of its output does.
+#[test]
+fn repair_exit_code_follows_verify_of_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut truncated = std::fs::read(sample()).unwrap();
+    truncated.extend_from_slice(&[0x5a; 100]);
+    let mut headers = std::fs::read(sample()).unwrap();
+    headers[100] ^= 0xff;
+    headers[8192 + 100] ^= 0xff;
+    for (name, bytes) in [("truncated.edb", truncated), ("headers.edb", headers)] {
+        let input = dir.path().join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let out = dir.path().join(format!("new-{name}"));
+        let (code, stdout, stderr) =
+            run_bounded(&["repair", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let (verify_code, verify_out, _) = run_bounded(&["verify", out.to_str().unwrap()]);
+        assert_eq!(verify_code, Some(1), "{verify_out}");
+        assert_eq!(code, Some(1), "{name}: {stdout}{stderr}");
+        assert!(stdout.contains("still damaged: "), "{stdout}");
+    }
+}
+
+/// Item 13: `repair --out` onto a dangling symlink is refused (the link is
+/// left alone); `report --out` into a missing directory names the path;
+/// a usage error is one line.
+#[test]
+fn output_paths_and_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link.edb");
+    std::os::unix::fs::symlink(dir.path().join("nowhere.edb"), &link).unwrap();
+    let sample_arg = sample();
+    let (code, _, stderr) =
+        run_bounded(&["repair", sample_arg.to_str().unwrap(), "--out", link.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(!dir.path().join("nowhere.edb").exists());
+
+    let missing = dir.path().join("no/such/dir/r.md");
+    let (code, _, stderr) =
+        run_bounded(&["report", sample_arg.to_str().unwrap(), "--out", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(missing.to_str().unwrap()), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    for args in [vec!["verify"], vec!["page", sample_arg.to_str().unwrap(), "nope"], vec!["--bogus"]] {
+        let (code, _, stderr) = run_bounded(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("esescope: "), "{stderr}");
+    }
+}
+
+/// Item 11: every log of the sample log set given where a database is
+/// expected is "a transaction log", exit 2 (one used to read as a database
+/// of 2 KiB pages, exit 1).
+#[test]
+fn logs_given_as_databases_exit_2() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/dirty-with-logs");
+    for name in ["edb.log", "edb00001.log", "edb00002.log"] {
+        let log = dir.join(name);
+        for command in ["info", "verify", "tables"] {
+            let (code, _, stderr) = run_bounded(&[command, log.to_str().unwrap()]);
+            assert_eq!(code, Some(2), "{command} {name}: {stderr}");
+            assert!(stderr.contains("this is an ESE transaction log (file type 3)"), "{stderr}");
+        }
+    }
+}
