@@ -172,7 +172,7 @@ pub fn page(args: &PageArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
     let what = format!("page {pgno} dump");
     let hex = !args.no_hex;
     emit(out, &args.output, &what, &dump, |w| dump.write_text(w, hex), |w| markdown::page(w, &dump, hex))?;
-    Ok(exit(dump.checksum.verdict.is_damaged()))
+    Ok(exit(dump.checksum.verdict.is_damaged() || !dump.problems.is_empty()))
 }
 
 /// `esescope verify FILE`: checksums every page. Shows progress on stderr

@@ -69,6 +69,12 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     writeln!(out, "### Header")?;
     writeln!(out)?;
     table(out, &["Offset", "Field", "Raw", "Value"], field_rows(&dump.fields))?;
+    for problem in &dump.problems {
+        writeln!(out, "- **Problem:** {problem}")?;
+    }
+    if !dump.problems.is_empty() {
+        writeln!(out)?;
+    }
     writeln!(out, "### Checksum")?;
     writeln!(out)?;
     fenced(out, &checksum_text(&dump.checksum, dump.file_offset))?;

@@ -79,6 +79,9 @@ pub struct PageDump {
     pub nodes: Vec<NodeRow>,
     /// The checksum analysis.
     pub checksum: PageCheck,
+    /// Header fields that contradict the page (a valid checksum does not
+    /// make them true).
+    pub problems: Vec<String>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -127,6 +130,7 @@ impl PageDump {
             fields: PageHeader::fields(page.bytes, size),
             tags,
             nodes: node_rows(&page),
+            problems: crate::format::lies::header_lies(&page),
             checksum: crate::scan::check_page(db, pgno)?,
             bytes: page.bytes.to_vec(),
         })
@@ -155,6 +159,9 @@ impl PageDump {
                 field.raw,
                 field.value
             )?;
+        }
+        for problem in &self.problems {
+            writeln!(out, "  PROBLEM: {problem}")?;
         }
         writeln!(out)?;
         write_checksum(out, &self.checksum, self.file_offset)?;

@@ -7,12 +7,13 @@
 
 use std::collections::HashSet;
 
+use crate::format::lies::header_lies;
 use crate::format::page::PageFlags;
 use crate::format::verdict::page_matches;
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
-use crate::store::cursor::walk;
+use crate::store::cursor::{walk, TreeWalk};
 use crate::store::space;
 use crate::store::Database;
 
@@ -77,6 +78,10 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
     if db.is_temporary() {
         return findings;
     }
+    findings.extend(page_lies(db, "table MSysObjects", &catalog.walk).into_iter().map(|mut f| {
+        f.message = format!("catalog MSysObjects: {}", f.message);
+        f
+    }));
     let mut reached: HashSet<PageNumber> = catalog.walk.pages.iter().map(|p| p.pgno).collect();
     let mut free: Vec<(PageNumber, PageNumber)> = Vec::new();
     let mut add_space = |root: PageNumber, reached: &mut HashSet<PageNumber>| {
@@ -96,7 +101,9 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         reached.extend(tree.pages.iter().map(|p| p.pgno));
         let s = add_space(root, &mut reached);
         let misplaced = s.check(&tree, db);
+        let lies = page_lies(db, &name, &tree);
         let mut own = tree.findings;
+        own.extend(lies);
         own.extend(s.findings.iter().cloned());
         own.extend(misplaced);
         findings.extend(own.into_iter().map(|mut f| {
@@ -130,6 +137,42 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
                 h.flags.tree_kind()
             ),
         ));
+    }
+    findings
+}
+
+/// The lies in the pages of one tree: header fields that contradict the
+/// page ([`header_lies`]) and tree-type flags that contradict what the
+/// catalog says the tree is (`name` starts with "table", "index" or "long
+/// values").
+fn page_lies(db: &Database, name: &str, tree: &TreeWalk) -> Vec<Finding> {
+    let expected = if name.starts_with("index") {
+        "index"
+    } else if name.starts_with("long values") {
+        "long value"
+    } else {
+        "table"
+    };
+    let mut findings = Vec::new();
+    for pgno in tree.pages.iter().map(|p| p.pgno) {
+        let Ok(page) = db.page(pgno) else { continue };
+        if !page_matches(page.bytes, pgno, db.page_size()) {
+            continue; // a page that fails its checksum supplies no facts
+        }
+        let at = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+        for lie in header_lies(&page) {
+            findings.push(Finding::error(at.clone(), format!("page {pgno}: {lie}")));
+        }
+        let kind = page.header.flags.tree_kind();
+        if kind != expected {
+            findings.push(Finding::error(
+                at,
+                format!(
+                    "page {pgno} is flagged as a {kind} page ({}), but the catalog says this tree is a {expected} tree",
+                    page.header.flags.names().join(" ")
+                ),
+            ));
+        }
     }
     findings
 }

@@ -125,7 +125,7 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
     let header = match tag0.map(SpaceHeader::parse) {
         Some(Ok(h)) => h,
         Some(Err(e)) => {
-            space.findings.push(Finding::error(location, format!("root {root}: {e}")));
+            space.findings.push(Finding::error(location.clone(), format!("root {root}: {e}")));
             None
         }
         None => None,
@@ -143,5 +143,36 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
             space.available = h.free_extents(root);
         }
     }
+    let mut lies = Vec::new();
+    for (what, extents) in [("owned", &space.owned), ("available", &space.available)] {
+        for extent in extents.iter() {
+            if let Some(lie) = extent_lie(db, extent) {
+                lies.push(Finding::error(
+                    location.clone(),
+                    format!("root {root}: {what} extent {}-{}: {lie}", extent.first, extent.last),
+                ));
+            }
+        }
+    }
+    space.findings.extend(lies);
     space
+}
+
+/// Why an extent cannot be true: it has no pages, it reaches past the
+/// largest page number a database can have (16 TiB), or it is larger than
+/// the file.
+fn extent_lie(db: &Database, extent: &Extent) -> Option<String> {
+    let max = crate::format::lies::max_pgno(db.page_size());
+    if extent.is_empty() {
+        Some("negative length (its last page comes before its first)".into())
+    } else if u64::from(extent.last.0) > max {
+        Some(format!(
+            "reaches past page {max}, the last a database of {}-byte pages can have (16 TiB)",
+            db.page_size().bytes()
+        ))
+    } else if extent.len() > db.page_count().max(1) {
+        Some(format!("{} pages, more than the file's {} pages", extent.len(), db.page_count()))
+    } else {
+        None
+    }
 }

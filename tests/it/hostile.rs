@@ -250,14 +250,25 @@ fn checkpoint_exit_codes() {
 /// Copies the clean sample to `dir/name`, lets `change` edit page `pgno`
 /// and seals it again (valid checksum): a lie the checksum cannot catch.
 fn with_sealed_page(dir: &Path, name: &str, pgno: u32, change: impl FnOnce(&mut [u8])) -> PathBuf {
+    with_sealed_page_of(&sample(), 8192, dir, name, pgno, change)
+}
+
+fn with_sealed_page_of(
+    from: &Path,
+    size: u32,
+    dir: &Path,
+    name: &str,
+    pgno: u32,
+    change: impl FnOnce(&mut [u8]),
+) -> PathBuf {
     use esescope::format::{PageNumber, PageSize};
     let path = dir.join(name);
-    let mut bytes = std::fs::read(sample()).unwrap();
-    let size = PageSize::new(8192).unwrap();
-    let start = (pgno as usize + 1) * 8192;
-    let page = &mut bytes[start..start + 8192];
+    let mut bytes = std::fs::read(from).unwrap();
+    let len = size as usize;
+    let start = (pgno as usize + 1) * len;
+    let page = &mut bytes[start..start + len];
     change(page);
-    esescope::writer::page::seal_page(page, PageNumber(pgno), size);
+    esescope::writer::page::seal_page(page, PageNumber(pgno), PageSize::new(size).unwrap());
     std::fs::write(&path, &bytes).unwrap();
     path
 }
@@ -363,4 +374,107 @@ fn logs_given_as_databases_exit_2() {
             assert!(stderr.contains("this is an ESE transaction log (file type 3)"), "{stderr}");
         }
     }
+}
+
+fn set_u16(page: &mut [u8], at: usize, value: u16) {
+    page[at..at + 2].copy_from_slice(&value.to_le_bytes());
+}
+
+fn or_flags(page: &mut [u8], flags: u32) {
+    let old = u32::from_le_bytes(page[36..40].try_into().unwrap());
+    page[36..40].copy_from_slice(&(old | flags).to_le_bytes());
+}
+
+/// Sets the space header's cpgPrimary (tag 0 of a root page, offset 0).
+fn set_cpg_primary(page: &mut [u8], cpg: u32) {
+    use esescope::format::{page::Page, PageNumber, PageSize};
+    let range = {
+        let parsed = Page::parse(page, PageNumber(78), PageSize::K8).unwrap();
+        parsed.tag(0).unwrap().page_range(PageSize::K8)
+    };
+    page[range.start..range.start + 4].copy_from_slice(&cpg.to_le_bytes());
+}
+
+/// Item 12: each lie, sealed with a valid checksum, is a finding of
+/// `verify --trees` (exit 1), and a page-local one of `page` too.
+#[test]
+fn sealed_lies_are_findings() {
+    use esescope::format::page::PageFlags;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // (file, page-local page, what verify --trees and page must say)
+    let cases: Vec<(PathBuf, Option<u32>, &str)> = vec![
+        (
+            with_sealed_page(d, "cbfree.edb", 78, |p| set_u16(p, 28, 0xfff0)),
+            Some(78),
+            "cbFree 65520 is more than the data area",
+        ),
+        (
+            with_sealed_page(d, "ibmic.edb", 78, |p| set_u16(p, 32, 0xfff0)),
+            Some(78),
+            "ibMicFree 65520 is past the data area",
+        ),
+        (
+            with_sealed_page(d, "uncommitted.edb", 78, |p| set_u16(p, 30, 0x3000)),
+            Some(78),
+            "cbUncommittedFree 12288 is more than cbFree",
+        ),
+        (
+            with_sealed_page(d, "table-as-index.edb", 78, |p| or_flags(p, PageFlags::INDEX.0)),
+            None,
+            "page 78 is flagged as a index page",
+        ),
+        (
+            with_sealed_page(d, "catalog-as-lv.edb", 4, |p| or_flags(p, PageFlags::LONG_VALUE.0)),
+            None,
+            "page 4 is flagged as a long value page",
+        ),
+        (
+            with_sealed_page(d, "owned-huge.edb", 78, |p| set_cpg_primary(p, 1_000_000_000)),
+            None,
+            "owned extent 78-1000000077: 1000000000 pages, more than the file's",
+        ),
+        (
+            with_sealed_page(d, "owned-past-16tib.edb", 78, |p| set_cpg_primary(p, 0xffff_0000)),
+            None,
+            "reaches past page 2147483648, the last a database of 8192-byte pages can have (16 TiB)",
+        ),
+    ];
+    // a 32 KiB page whose page-number field names another page, block 0
+    // re-sealed over the lie
+    let clean32 = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-32k.edb");
+    let pgno_lie = with_sealed_page_of(&clean32, 32768, d, "pgno-field.edb", 4, |_| {});
+    let mut bytes = std::fs::read(&pgno_lie).unwrap();
+    let page = &mut bytes[5 * 32768..6 * 32768];
+    page[64..68].copy_from_slice(&9u32.to_le_bytes());
+    let sum = esescope::format::checksum::xe_checksum(&page[..8192], 4, true).0;
+    page[..8].copy_from_slice(&sum.to_le_bytes());
+    std::fs::write(&pgno_lie, &bytes).unwrap();
+    let mut cases = cases;
+    cases.push((
+        pgno_lie,
+        Some(4),
+        "the page-number field (PGHDR2.pgno, offset 64) says page 9, but this is page 4",
+    ));
+
+    for (file, page, lie) in &cases {
+        let file_arg = file.to_str().unwrap();
+        let (code, stdout, stderr) = run_bounded(&["verify", file_arg]);
+        assert_eq!(code, Some(0), "the checksums of {file_arg} are valid: {stdout}{stderr}");
+        let (code, stdout, stderr) = run_bounded(&["verify", "--trees", file_arg]);
+        assert_eq!(code, Some(1), "{file_arg}: {stdout}{stderr}");
+        assert!(stdout.contains(lie), "{file_arg}: expected {lie:?} in\n{stdout}");
+        if let Some(pgno) = page {
+            let (code, stdout, stderr) = run_bounded(&["page", file_arg, &pgno.to_string()]);
+            assert_eq!(code, Some(1), "{file_arg}: {stdout}{stderr}");
+            assert!(stdout.contains(&format!("PROBLEM: {lie}")) || stdout.contains(lie), "{stdout}");
+        }
+    }
+
+    // a file of only the two header pages
+    let headers_only = d.join("headers-only.edb");
+    std::fs::write(&headers_only, &std::fs::read(sample()).unwrap()[..16384]).unwrap();
+    let (code, stdout, _) = run_bounded(&["verify", headers_only.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("a database has at least pages 1 to 4"), "{stdout}");
 }
