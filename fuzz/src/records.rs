@@ -49,6 +49,9 @@ fn stored(value: &Stored<'_>) {
         Stored::Separated(lid) => {
             let _ = (lid.key(), lid.to_string());
         }
+        Stored::Encrypted(bytes) => {
+            let _ = bytes.len();
+        }
     }
 }
 

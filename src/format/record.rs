@@ -101,6 +101,8 @@ pub enum Stored<'a> {
     Compressed(&'a [u8]),
     /// In the long-value tree under this id.
     Separated(Lid),
+    /// Encrypted bytes (`TAGFLD_HEADER` 0x40): esescope cannot decrypt them.
+    Encrypted(&'a [u8]),
 }
 
 /// What a record holds for one column.
@@ -136,6 +138,7 @@ mod header {
     pub const MULTI_VALUES: u8 = 0x08;
     pub const TWO_VALUES: u8 = 0x10;
     pub const NULL: u8 = 0x20;
+    pub const ENCRYPTED: u8 = 0x40;
 }
 
 /// A record's layout: where its fixed, variable and tagged parts are.
@@ -334,6 +337,13 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
                 });
             }
         }
+        if flags & header::ENCRYPTED != 0 {
+            for value in &mut values {
+                if let Stored::Intrinsic(bytes) = *value {
+                    *value = Stored::Encrypted(bytes);
+                }
+            }
+        }
         // Only the first instance of a compressed multi-value is compressed.
         if flags & header::COMPRESSED != 0 {
             if let Some(first) = values.first_mut() {
@@ -343,6 +353,9 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
             }
         }
         return Ok(Cell::Multi(values));
+    }
+    if flags & header::ENCRYPTED != 0 {
+        return Ok(Cell::Single(Stored::Encrypted(data)));
     }
     if flags & header::SEPARATED != 0 {
         let lid = Lid::parse(data).ok_or(FormatError::TaggedField { id: fid, offset, len: data.len() })?;

@@ -183,6 +183,22 @@ impl<'d> Table<'d> {
         for e in tagged.iter().filter_map(|f| f.as_ref().err()) {
             row.errors.push((usize::MAX, e.to_string()));
         }
+        // a tagged field the catalog does not know: not exported, but said
+        for field in tagged.iter().flatten() {
+            let known = self
+                .columns
+                .iter()
+                .any(|c| c.class == ColumnClass::Tagged && c.id == field.id && c.derived == field.derived);
+            if !known {
+                row.errors.push((
+                    usize::MAX,
+                    format!(
+                        "tagged column id {} (at record offset {}) is not in the catalog; its value is not exported",
+                        field.id, field.offset
+                    ),
+                ));
+            }
+        }
         row
     }
 
@@ -217,6 +233,10 @@ impl<'d> Table<'d> {
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
             Stored::Separated(lid) => self.long_values.read(lid).map_err(|e| (e.to_string(), Vec::new())),
+            Stored::Encrypted(bytes) => Err((
+                "the value is encrypted (TAGFLD_HEADER 0x40) and cannot be decoded; its stored bytes are shown".into(),
+                bytes.to_vec(),
+            )),
         };
         match bytes {
             Ok(bytes) => decode(column.coltyp, column.codepage, &bytes),

@@ -478,3 +478,68 @@ fn sealed_lies_are_findings() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("a database has at least pages 1 to 4"), "{stdout}");
 }
+
+/// Finds in table `people` of the clean sample the first record that has
+/// tagged field `fid`; returns (page, offset in the page of the record's
+/// TAGFLD entry for it, offset in the page of the field's data).
+fn tagged_field_in_people(fid: u32) -> (u32, usize, usize) {
+    use esescope::format::page::PageFlags;
+    use esescope::format::record::{Record, TaggedLayout};
+    let db = Database::open(sample()).unwrap();
+    let mut found = None;
+    esescope::store::cursor::walk(&db, esescope::format::PageNumber(29), |page, node| {
+        if found.is_some() {
+            return;
+        }
+        let layout = TaggedLayout::for_page(false, page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        let record = Record::parse(node.data, layout).unwrap();
+        let fields: Vec<_> = record.tagged().into_iter().flatten().collect();
+        let Some(first) = fields.first() else { return };
+        let base = first.offset - 4 * fields.len();
+        if let Some(i) = fields.iter().position(|f| f.id == fid) {
+            let record_at = node.data_offset;
+            found = Some((page.pgno.0, record_at + base + 4 * i, record_at + fields[i].offset));
+        }
+    });
+    found.expect("a people record with that tagged field")
+}
+
+/// Item 12, the values: a tagged column id the catalog does not know, an
+/// encrypted value and a long value whose root says 0 bytes are findings
+/// of `export` (exit 1), not silently dropped, shown as text or empty.
+#[test]
+fn sealed_value_lies_are_export_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // the last tagged field of a record (Photo, 258) renamed to id 299
+    let (pgno, entry, _) = tagged_field_in_people(258);
+    let unknown = with_sealed_page(d, "unknown-fid.edb", pgno, |p| set_u16(p, entry, 299));
+    // the separated Notes value (257) flagged encrypted in its TAGFLD header
+    let (pgno, _, data) = tagged_field_in_people(257);
+    let encrypted = with_sealed_page(d, "encrypted.edb", pgno, |p| p[data] |= 0x40);
+    // every long-value root node of the people LV tree (page 45 and its
+    // leaves) claiming 0 bytes: the first root found is enough
+    let db = Database::open(sample()).unwrap();
+    let mut lv_root = None;
+    esescope::store::cursor::walk(&db, esescope::format::PageNumber(45), |page, node| {
+        if lv_root.is_none() && node.key.len() == 4 && node.data.len() >= 8 {
+            lv_root = Some((page.pgno.0, node.data_offset + 4));
+        }
+    });
+    let (pgno, size_at) = lv_root.expect("an LV root node");
+    let empty_lv =
+        with_sealed_page(d, "lv-size-0.edb", pgno, |p| p[size_at..size_at + 4].copy_from_slice(&[0; 4]));
+
+    for (file, lie) in [
+        (&unknown, "tagged column id 299"),
+        (&encrypted, "the value is encrypted (TAGFLD_HEADER 0x40)"),
+        (&empty_lv, "its root says 0 bytes, but a chunk at offset 0 follows"),
+    ] {
+        let file_arg = file.to_str().unwrap();
+        let (code, _, stderr) = run_bounded(&["verify", file_arg]);
+        assert_eq!(code, Some(0), "{file_arg} has valid checksums: {stderr}");
+        let (code, _, stderr) = run_bounded(&["export", file_arg, "people"]);
+        assert_eq!(code, Some(1), "{file_arg}: {stderr}");
+        assert!(stderr.contains(lie), "{file_arg}: expected {lie:?} in\n{stderr}");
+    }
+}
