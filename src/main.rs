@@ -1,5 +1,6 @@
 //! The `esescope` binary: parses the command line, runs the subcommand and
-//! maps errors to exit code 2 with a one-line message on stderr.
+//! maps errors to exit code 2 with a one-line message on stderr (exit 1 when
+//! a file it read shrank meanwhile: that is a finding about the evidence).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -38,6 +39,11 @@ fn main() -> ExitCode {
     let shrunk = esescope::store::file::shrunk_files();
     for (path, from, to) in &shrunk {
         eprintln!("esescope: {}", esescope::Error::Shrank { path: path.clone(), from: *from, to: *to });
+    }
+    // cut short and grown back before now: what was read past the cut were zeros
+    if shrunk.is_empty() && esescope::store::file::faulted() {
+        eprintln!("esescope: a file was cut short while being read (and has grown back): part of it read as zeros");
+        return ExitCode::from(1);
     }
     match result {
         Err(esescope::Error::Shrank { .. }) if !shrunk.is_empty() => ExitCode::from(1),
