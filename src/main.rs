@@ -42,7 +42,9 @@ fn main() -> ExitCode {
     }
     // cut short and grown back before now: what was read past the cut were zeros
     if shrunk.is_empty() && esescope::store::file::faulted() {
-        eprintln!("esescope: a file was cut short while being read (and has grown back): part of it read as zeros");
+        eprintln!(
+            "esescope: a file was cut short while being read (and has grown back): part of it read as zeros"
+        );
         return ExitCode::from(1);
     }
     match result {

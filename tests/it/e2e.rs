@@ -186,3 +186,30 @@ fn inspector_survives_the_file_shrinking() {
         "{screen}"
     );
 }
+
+/// Issue 13 item 3, the inspector: SIGTERM gives the terminal back (the
+/// alternate screen is left, the shell's next line shows) and exits 143.
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn inspector_gives_the_terminal_back_on_sigterm() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb");
+    let command =
+        format!("sh -c '{} {}; echo after=$?; sleep 60'", env!("CARGO_BIN_EXE_esescope"), sample.display());
+    let tmux = Tmux::start_command(&command);
+    tmux.wait_for("Header copies");
+    let shell = String::from_utf8_lossy(&tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_pid}"]).stdout)
+        .trim()
+        .to_string();
+    let children = Command::new("ps").args(["-o", "pid=", "--ppid", &shell]).output().unwrap();
+    let child = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(!child.is_empty() && !child.contains(char::is_whitespace), "children of {shell}: {child:?}");
+    assert!(Command::new("kill").args(["-TERM", &child]).status().unwrap().success());
+    let screen = tmux.wait_for("after=");
+    assert!(screen.contains("after=143"), "{screen}");
+    assert!(!screen.contains("Header copies"), "still the inspector's screen:\n{screen}");
+    let alternate =
+        String::from_utf8_lossy(&tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]).stdout)
+            .trim()
+            .to_string();
+    assert_eq!(alternate, "0", "the alternate screen is still on");
+}
