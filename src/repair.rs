@@ -257,7 +257,7 @@ pub fn repair(
     now: LogTime,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<RepairReport, Error> {
-    if out.exists() {
+    if out.symlink_metadata().is_ok() {
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
     if let (Some(copy), Some(h)) = (from, db.header()) {

@@ -227,7 +227,7 @@ pub(crate) fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> Co
 /// The file cannot be opened or is not a database; `--out` exists already;
 /// output fails.
 pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
+    if let Some(path) = args.out.as_ref().filter(|p| p.symlink_metadata().is_ok()) {
         return Err(Error::OutputExists { path: path.clone() });
     }
     let db = Database::open_with(&args.file, mode)?;

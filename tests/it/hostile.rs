@@ -344,6 +344,11 @@ fn output_paths_and_usage_errors() {
     assert!(stderr.contains("already exists"), "{stderr}");
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
     assert!(!dir.path().join("nowhere.edb").exists());
+    let (code, _, stderr) =
+        run_bounded(&["report", sample_arg.to_str().unwrap(), "--out", link.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
 
     let missing = dir.path().join("no/such/dir/r.md");
     let (code, _, stderr) =
