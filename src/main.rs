@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
-    esescope::store::file::set_forced(cli.force);
+    esescope::store::special::set_forced(cli.force);
     if let Err(error) = esescope::interrupt::install() {
         eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
     }

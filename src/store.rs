@@ -10,6 +10,7 @@ pub mod database;
 pub mod file;
 pub mod long_value;
 pub mod space;
+pub mod special;
 pub mod table;
 
 pub use database::{Database, HeaderCopy, HeaderSource};

@@ -10,6 +10,7 @@ mod e2e;
 mod export;
 mod golden;
 mod hostile;
+mod lies;
 mod recovery;
 mod repair;
 mod replay;
