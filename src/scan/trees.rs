@@ -90,9 +90,15 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         free.extend(s.available.iter().map(|e| (e.first, e.last)));
         s
     };
-    add_space(PageNumber(1), &mut reached);
+    let root_space = add_space(PageNumber(1), &mut reached);
     reached.insert(PageNumber(1));
-    add_space(CATALOG_ROOT, &mut reached);
+    let catalog_space = add_space(CATALOG_ROOT, &mut reached);
+    for (name, space) in [("database root", &root_space), ("catalog MSysObjects", &catalog_space)] {
+        findings.extend(space.findings.iter().cloned().map(|mut f| {
+            f.message = format!("{name}: {}", f.message);
+            f
+        }));
+    }
     for (name, root) in every_tree(&catalog) {
         if root == CATALOG_ROOT {
             continue;

@@ -130,6 +130,19 @@ fn sealed_lies_are_findings() {
             "reaches past page 2147483648, the last a database of 8192-byte pages can have (16 TiB)",
         ),
     ];
+    // the database root's available extent 121-126 given a length of
+    // 0xfffffff0 pages: it would start before page 0
+    let db = Database::open(sample()).unwrap();
+    let mut ae = None;
+    esescope::store::cursor::walk(&db, esescope::format::PageNumber(3), |page, node| {
+        if ae.is_none() && node.key.len() == 4 {
+            ae = Some((page.pgno.0, node.data_offset));
+        }
+    });
+    let (ae_page, count_at) = ae.expect("an available extent of the database root");
+    let negative = with_sealed_page(d, "ae-negative.edb", ae_page, |p| {
+        p[count_at..count_at + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes())
+    });
     // a 32 KiB page whose page-number field names another page, block 0
     // re-sealed over the lie
     let clean32 = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-32k.edb");
@@ -141,6 +154,7 @@ fn sealed_lies_are_findings() {
     page[..8].copy_from_slice(&sum.to_le_bytes());
     std::fs::write(&pgno_lie, &bytes).unwrap();
     let mut cases = cases;
+    cases.push((negative, None, "database root: available-extent tree node is not an extent"));
     cases.push((
         pgno_lie,
         Some(4),
