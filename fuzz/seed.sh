@@ -15,6 +15,7 @@
 #   txlog     the first 64 KiB of every log (header and 15 segments)
 #   checkpoint every checkpoint file
 #   compression, recovery  only the committed inputs
+#   database  the databases of sample-dbs/ (esescope's own writer), whole
 #
 # Usage: fuzz/seed.sh [SAMPLES_DIR]   (default ../shared/samples/real)
 set -euo pipefail
@@ -23,7 +24,7 @@ repo=$(cd .. && pwd)
 samples=${1:-$repo/../shared/samples/real}
 pages_per_db=${SEED_PAGES_PER_DB:-12}
 
-targets="header page checksum node record compression txlog checkpoint space catalog recovery"
+targets="header page checksum node record compression txlog checkpoint space catalog recovery database"
 for target in $targets; do mkdir -p "corpus/$target"; done
 
 # Committed regression inputs seed their own target.
@@ -33,6 +34,8 @@ for target in $targets; do
             -exec cp -f {} "corpus/$target/" \;
     fi
 done
+
+cp -f "$repo"/sample-dbs/*.edb corpus/database/
 
 if [ ! -d "$samples" ]; then
     echo "seed.sh: $samples is missing; only the committed inputs seed the corpus" >&2

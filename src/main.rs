@@ -1,5 +1,6 @@
 //! The `esescope` binary: parses the command line, runs the subcommand and
-//! maps errors to exit code 2 with a one-line message on stderr.
+//! maps errors to exit code 2 with a one-line message on stderr (exit 1 when
+//! a file it read shrank meanwhile: that is a finding about the evidence).
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -8,8 +9,11 @@ use clap::Parser;
 use esescope::cli::{self, Cli};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    esescope::store::file::set_forced(cli.force);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    esescope::store::special::set_forced(cli.force);
     if let Err(error) = esescope::interrupt::install() {
         eprintln!("esescope: cannot handle SIGINT/SIGTERM: {error}");
     }
@@ -48,6 +52,13 @@ fn main() -> ExitCode {
         let error = esescope::Error::Shrank { path: path.clone(), from: *from, to: *to };
         eprintln!("esescope: {}", esescope::sanitize::one_line(&error.to_string()));
     }
+    // cut short and grown back before now: what was read past the cut were zeros
+    if shrunk.is_empty() && esescope::store::file::faulted() {
+        eprintln!(
+            "esescope: a file was cut short while being read (and has grown back): part of it read as zeros"
+        );
+        return ExitCode::from(1);
+    }
     match result {
         Err(esescope::Error::Shrank { .. }) if !shrunk.is_empty() => ExitCode::from(1),
         Err(error @ esescope::Error::Shrank { .. }) => {
@@ -63,4 +74,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error is one
+/// line on stderr naming the problem, exit 2.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = error.print();
+        return ExitCode::from(2);
+    }
+    let rendered = error.render().to_string();
+    // the first paragraph names the problem (with the arguments it means on
+    // the lines after it); a tip paragraph may follow; the usage is dropped
+    let mut paragraphs = rendered
+        .split("\n\n")
+        .map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "));
+    let problem = paragraphs.next().unwrap_or_default();
+    let problem = problem.trim_start_matches("error: ");
+    let tip = paragraphs.find(|p| p.starts_with("tip: ")).map(|t| format!("; {t}"));
+    eprintln!("esescope: {problem}{} (see esescope --help)", tip.unwrap_or_default());
+    ExitCode::from(2)
 }

@@ -110,8 +110,20 @@ pub struct RepairReport {
     pub header_fields: Vec<String>,
     /// Verify of the output.
     pub verify_after: Option<VerifyCounts>,
+    /// What verify of the output found outside its pages: damaged header
+    /// copies, a truncated last page.
+    pub findings_after: Vec<crate::report::Finding>,
     /// True when stopped before the end (then no output exists).
     pub cancelled: bool,
+}
+
+impl RepairReport {
+    /// True when the output exists and verify finds nothing wrong in it.
+    pub fn output_is_clean(&self) -> bool {
+        self.verify_after.is_some_and(|c| c.damaged() == 0)
+            && self.findings_after.is_empty()
+            && self.not_repaired.is_empty()
+    }
 }
 
 fn digest(db: &Database) -> Result<FileDigest, Error> {
@@ -245,7 +257,7 @@ pub fn repair(
     now: LogTime,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<RepairReport, Error> {
-    if out.exists() {
+    if out.symlink_metadata().is_ok() {
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
     if let (Some(copy), Some(h)) = (from, db.header()) {
@@ -272,6 +284,7 @@ pub fn repair(
         not_repaired: Vec::new(),
         header_fields: Vec::new(),
         verify_after: None,
+        findings_after: Vec::new(),
         cancelled,
     };
     if cancelled {
@@ -387,6 +400,8 @@ pub fn repair(
         return Ok(report);
     }
     report.verify_after = Some(verify.counts);
+    report.findings_after =
+        verify.findings.into_iter().filter(|f| f.severity >= crate::report::Severity::Warning).collect();
     report.output = Some(FileDigest { path: out.display().to_string(), sha256: written });
     Ok(report)
 }
@@ -556,6 +571,9 @@ impl RepairReport {
                     counts.uninitialized,
                     counts.damaged()
                 )?;
+                for finding in &self.findings_after {
+                    writeln!(out, "  still damaged: {finding}")?;
+                }
             }
             _ => writeln!(out, "No output was written.")?,
         }

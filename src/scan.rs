@@ -157,6 +157,9 @@ impl VerifyReport {
     }
 }
 
+/// The catalog's root page: every database has pages 1 to this one.
+const CATALOG_PAGE: u32 = 4;
+
 /// Checks the checksum of every page (like `eseutil /k`), on every core.
 /// Calls `on_progress` after each chunk of 4096 pages and at the end; returning
 /// `ControlFlow::Break` stops the scan, and the report says it was cancelled.
@@ -172,6 +175,16 @@ pub fn verify(db: &Database, mut on_progress: impl FnMut(Progress) -> ControlFlo
         findings: db.warnings().to_vec(),
         cancelled: false,
     };
+    if db.page_count() < CATALOG_PAGE && !temporary {
+        report.findings.push(Finding::error(
+            Location::File,
+            format!(
+                "the file ends after page {}: a database has at least pages 1 to {CATALOG_PAGE} (the database \
+                 root and the catalog)",
+                db.page_count()
+            ),
+        ));
+    }
     let total = u64::from(db.page_count());
     // Checksums are computed in parallel a chunk at a time; the few pages
     // that fail are analysed, counted and reported in page order.

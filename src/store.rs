@@ -12,6 +12,7 @@ pub mod long_value;
 pub mod page_read;
 pub mod recovered;
 pub mod space;
+pub mod special;
 pub mod table;
 
 pub use database::{Database, HeaderCopy, HeaderSource};

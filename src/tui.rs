@@ -103,7 +103,7 @@ impl Runtime {
             }
             Effect::Save { path, text } => {
                 let path = Path::new(&path);
-                if path.exists() {
+                if path.symlink_metadata().is_ok() {
                     app.notify(
                         format!("{} already exists; choose another name", path.display()),
                         Level::Error,

@@ -162,7 +162,7 @@ fn read_entry(path: &Path, role: Role) -> LogEntry {
         entry.error = Some(format!("{size} bytes is larger than any log file ({MAX_LOG_LEN})"));
         return entry;
     }
-    match crate::store::file::read_bounded(path, MAX_LOG_LEN, "a log file") {
+    match crate::store::special::read_bounded(path, MAX_LOG_LEN, "a log file") {
         Err(e) => entry.error = Some(e.to_string()),
         Ok(bytes) if role == Role::Reserve && bytes.iter().all(|&b| b == 0) => {
             entry.note = Some("unused reserve log (all zero)".into());
@@ -424,7 +424,7 @@ fn read_checkpoint(
     findings: &mut Vec<Finding>,
 ) -> Option<Checkpoint> {
     let limit = crate::format::checkpoint::FILE_LEN as u64;
-    let bytes = match crate::store::file::read_bounded(path, limit, "a checkpoint file") {
+    let bytes = match crate::store::special::read_bounded(path, limit, "a checkpoint file") {
         Ok(b) => b,
         Err(e) => {
             findings.push(Finding::error(Location::File, e.to_string()));

@@ -3,10 +3,13 @@
 //! includes this file to replay every input saved under
 //! `tests/fuzz-regressions/<target>/` through the same code.
 //!
-//! The pure `format` layer is fuzzed, and the record-level part of
-//! recovery (the `recovery` target): no files, no threads. Each
-//! function calls every entry point the input can reach and renders what
-//! they return, so a panic anywhere in decoding or formatting is found.
+//! The pure `format` layer is fuzzed without files or threads, and the
+//! record-level part of recovery (the `recovery` target); the one exception
+//! is [`database`], which writes its input to a temporary file to go
+//! through the store (windowed reads, header election, the catalog and its
+//! shadow, space trees, `verify --trees`). Each function calls every entry
+//! point the input can reach and renders what they return, so a panic
+//! anywhere in decoding or formatting is found.
 //! The record, log, checkpoint, space and catalog targets are in
 //! [`records`].
 
@@ -74,6 +77,8 @@ fn one_page(bytes: &[u8], pgno: PageNumber, size: PageSize) {
     }
     let Ok(page) = Page::parse(bytes, pgno, size) else { return };
     let _ = (page.is_zeroed(), page.tag_array_offset());
+    // header fields that contradict the page (`page`, `verify --trees`)
+    let _ = esescope::format::lies::header_lies(&page);
     for tag in page.tags().flatten() {
         let _ = (page.tag_data(&tag), tag.flags.names());
     }
@@ -109,4 +114,31 @@ pub fn checksum(data: &[u8]) {
             }
         }
     }
+}
+
+/// The `database` target: the input is a whole database file. It is
+/// written to a temporary file (one per process) and opened as esescope
+/// opens a database; then the checksum scan, the catalog (with its shadow
+/// when the catalog cannot be read), every tree and space tree
+/// (`verify --trees`) and the reachable-but-zeroed pages are computed.
+pub fn database(data: &[u8]) {
+    use std::io::Write;
+    let path = std::env::temp_dir().join(format!("esescope-fuzz-database-{}.edb", std::process::id()));
+    let written = std::fs::File::create(&path).and_then(|mut f| f.write_all(data));
+    if written.is_err() {
+        return;
+    }
+    if let Ok(db) = esescope::store::Database::open(&path) {
+        let report = esescope::scan::verify(&db, |_| std::ops::ControlFlow::Continue(()));
+        let _ = report.has_damage();
+        let catalog = esescope::store::catalog::Catalog::read(&db);
+        for (name, root) in catalog.trees() {
+            let _ = (name, catalog.tree_name(root), esescope::store::space::read(&db, root).owned_pages());
+        }
+        for finding in esescope::scan::trees::check_trees(&db) {
+            let _ = finding.to_string();
+        }
+        let _ = esescope::scan::trees::reached_uninitialized(&db);
+    }
+    let _ = std::fs::remove_file(&path);
 }

@@ -172,7 +172,7 @@ pub fn page(args: &PageArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
     let what = format!("page {pgno} dump");
     let hex = !args.no_hex;
     emit(out, &args.output, &what, &dump, |w| dump.write_text(w, hex), |w| markdown::page(w, &dump, hex))?;
-    Ok(exit(dump.checksum.verdict.is_damaged()))
+    Ok(exit(dump.checksum.verdict.is_damaged() || !dump.problems.is_empty()))
 }
 
 /// `esescope verify FILE`: checksums every page. Shows progress on stderr
@@ -227,7 +227,7 @@ pub(crate) fn stderr_progress(label: &'static str) -> impl FnMut(Progress) -> Co
 /// The file cannot be opened or is not a database; `--out` exists already;
 /// output fails.
 pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
+    if let Some(path) = args.out.as_ref().filter(|p| p.symlink_metadata().is_ok()) {
         return Err(Error::OutputExists { path: path.clone() });
     }
     let db = Database::open_with(&args.file, mode)?;
@@ -261,7 +261,7 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 |w| report.write_text(w),
                 |w| markdown::incident(w, &report),
             )?;
-            crate::report::clipboard::write_atomically(path, &String::from_utf8_lossy(&text))?;
+            super::output::write_file(path, &String::from_utf8_lossy(&text))?;
             writeln!(out, "wrote the incident report to {}", path.display())?;
         }
         None => emit(
@@ -347,6 +347,5 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             writeln!(w, "```")
         },
     )?;
-    let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && report.not_repaired.is_empty();
-    Ok(exit(!clean))
+    Ok(exit(!report.output_is_clean()))
 }

@@ -54,7 +54,7 @@ pub struct CheckpointArgs {
 }
 
 fn read(path: &FilePath, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
-    crate::store::file::read_bounded(path, limit, what)
+    crate::store::special::read_bounded(path, limit, what)
 }
 
 fn fenced(

@@ -144,10 +144,16 @@ pub(crate) fn save_report_files(
     json: &str,
 ) -> Result<(), Error> {
     let text = safe_rendering(Format::Text, text.to_vec());
-    crate::report::clipboard::write_atomically(text_path, &String::from_utf8_lossy(&text))?;
-    crate::report::clipboard::write_atomically(
-        json_path,
-        &format!("{}\n", crate::sanitize::json_text(json)),
-    )?;
-    Ok(())
+    write_file(text_path, &String::from_utf8_lossy(&text))?;
+    write_file(json_path, &format!("{}\n", crate::sanitize::json_text(json)))
+}
+
+/// Writes `text` to `path` atomically; an error names the path.
+///
+/// # Errors
+/// [`Error::Write`] when the file cannot be written (a missing directory,
+/// no permission, a full disk).
+pub(crate) fn write_file(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    crate::report::clipboard::write_atomically(path, text)
+        .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }

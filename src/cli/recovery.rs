@@ -203,7 +203,14 @@ fn finish(
         |w| w.write_all(&text),
         |w| fenced(w, |w| w.write_all(&text)),
     )?;
-    let clean = report.verify_after.is_some_and(|c| c.damaged() == 0);
+    // damage verify would report outside the pages counts too (header
+    // copies, a truncated last page)
+    let output_warnings = || {
+        Database::open(new).map_or(true, |written| {
+            written.warnings().iter().any(|f| f.severity >= crate::report::Severity::Warning)
+        })
+    };
+    let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && !output_warnings();
     Ok(ExitCode::from(u8::from(!clean)))
 }
 

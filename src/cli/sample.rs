@@ -30,7 +30,7 @@ pub struct SampleArgs {
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let force = args.force || crate::store::file::forced();
+    let force = args.force || crate::store::special::forced();
     let written = write_samples(&args.out, force)?;
     let logs = write_log_samples(&args.out, force)?;
     for (sample, path) in written {

@@ -169,6 +169,12 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
     let space = space::read(&db, root);
     tree.findings.extend(space.findings.iter().cloned());
     tree.findings.extend(space.check(&tree, &db));
+    // the catalog named this tree, or this is the catalog: its damage counts
+    if catalog.table(&args.tree).is_some() || root == crate::store::catalog::CATALOG_ROOT {
+        tree.findings.extend(
+            catalog.walk.findings.iter().filter(|f| !tree.findings.contains(f)).cloned().collect::<Vec<_>>(),
+        );
+    }
     let document = TreeDocument { tree: &tree, space: &space };
     let text = |w: &mut dyn Write| write_tree(w, &name, &tree, &space);
     let md = |w: &mut dyn Write| -> io::Result<()> {

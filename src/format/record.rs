@@ -101,8 +101,7 @@ pub enum Stored<'a> {
     Compressed(&'a [u8]),
     /// In the long-value tree under this id.
     Separated(Lid),
-    /// Encrypted bytes (`TAGFLD_HEADER` 0x40): the format is not public, so
-    /// they are what the record stores, not the value.
+    /// Encrypted bytes (`TAGFLD_HEADER` 0x40): esescope cannot decrypt them.
     Encrypted(&'a [u8]),
 }
 
@@ -313,9 +312,6 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
     if flags & header::NULL != 0 {
         return Ok(Cell::Null);
     }
-    if flags & header::ENCRYPTED != 0 {
-        return Ok(Cell::Single(Stored::Encrypted(data)));
-    }
     if flags & header::MULTI_VALUES != 0 {
         let mut values = Vec::new();
         if flags & header::TWO_VALUES != 0 {
@@ -341,6 +337,13 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
                 });
             }
         }
+        if flags & header::ENCRYPTED != 0 {
+            for value in &mut values {
+                if let Stored::Intrinsic(bytes) = *value {
+                    *value = Stored::Encrypted(bytes);
+                }
+            }
+        }
         // Only the first instance of a compressed multi-value is compressed.
         if flags & header::COMPRESSED != 0 {
             if let Some(first) = values.first_mut() {
@@ -350,6 +353,9 @@ fn with_header(flags: u8, data: &[u8], fid: u16, offset: usize) -> Result<Cell<'
             }
         }
         return Ok(Cell::Multi(values));
+    }
+    if flags & header::ENCRYPTED != 0 {
+        return Ok(Cell::Single(Stored::Encrypted(data)));
     }
     if flags & header::SEPARATED != 0 {
         let lid = Lid::parse(data).ok_or(FormatError::TaggedField { id: fid, offset, len: data.len() })?;

@@ -105,8 +105,13 @@ impl IncidentReport {
         logs: Option<crate::txlog::LogSet>,
         on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Self {
-        let verify = scan::verify(db, on_progress);
+        let mut verify = scan::verify(db, on_progress);
         let catalog = crate::store::catalog::Catalog::read(db);
+        // an unreadable catalog is damage the report must show
+        verify.findings.extend(catalog.walk.findings.iter().cloned().map(|mut f| {
+            f.message = format!("catalog MSysObjects: {}", f.message);
+            f
+        }));
         let bad_pages = verify
             .bad_pages
             .iter()

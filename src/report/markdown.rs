@@ -71,10 +71,10 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     writeln!(out, "### Header")?;
     writeln!(out)?;
     table(out, &["Offset", "Field", "Raw", "Value"], field_rows(&dump.fields))?;
-    for lie in &dump.contradictions {
-        writeln!(out, "- **Contradiction:** {lie}")?;
+    for problem in &dump.problems {
+        writeln!(out, "- **Problem:** {problem}")?;
     }
-    if !dump.contradictions.is_empty() {
+    if !dump.problems.is_empty() {
         writeln!(out)?;
     }
     writeln!(out, "### Checksum")?;

@@ -79,9 +79,9 @@ pub struct PageDump {
     pub nodes: Vec<NodeRow>,
     /// The checksum analysis.
     pub checksum: PageCheck,
-    /// Header fields that contradict the page (`cbFree` beyond the page,
-    /// a large page's number field naming another page…).
-    pub contradictions: Vec<String>,
+    /// Header fields that contradict the page (a valid checksum does not
+    /// make them true).
+    pub problems: Vec<String>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -130,11 +130,8 @@ impl PageDump {
             fields: PageHeader::fields(page.bytes, size),
             tags,
             nodes: node_rows(&page),
+            problems: crate::format::lies::header_lies(&page),
             checksum: crate::scan::check_page(db, pgno)?,
-            contradictions: crate::format::consistency::header_lies(&page)
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
             bytes: page.bytes.to_vec(),
         })
     }
@@ -163,8 +160,8 @@ impl PageDump {
                 field.value
             )?;
         }
-        for lie in &self.contradictions {
-            writeln!(out, "  CONTRADICTION: {lie}")?;
+        for problem in &self.problems {
+            writeln!(out, "  PROBLEM: {problem}")?;
         }
         writeln!(out)?;
         write_checksum(out, &self.checksum, self.file_offset)?;

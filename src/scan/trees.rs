@@ -7,13 +7,13 @@
 
 use std::collections::HashSet;
 
-use crate::format::consistency::{header_lies, TreeRole};
+use crate::format::lies::header_lies;
 use crate::format::page::PageFlags;
 use crate::format::verdict::page_matches;
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
-use crate::store::cursor::walk_named;
+use crate::store::cursor::{walk_named, TreeWalk};
 use crate::store::space;
 use crate::store::table::Table;
 use crate::store::Database;
@@ -67,19 +67,8 @@ pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
     found
 }
 
-/// What the catalog says the tree of this name is (names as
-/// [`Catalog::trees`] and [`every_tree`] give them).
-fn role_of(name: &str) -> TreeRole {
-    if name.starts_with("index ") {
-        TreeRole::Index
-    } else if name.starts_with("long values ") {
-        TreeRole::LongValue
-    } else {
-        TreeRole::Table
-    }
-}
-
-/// Findings for the header fields of `pgno` that contradict the page.
+/// Findings for the header fields of `pgno` that contradict the page (for
+/// pages no tree reaches; the trees' own pages are checked by [`page_lies`]).
 fn lies_of(db: &Database, pgno: PageNumber, owner: &str) -> Vec<Finding> {
     let Ok(page) = db.page(pgno) else { return Vec::new() };
     header_lies(&page)
@@ -93,29 +82,9 @@ fn lies_of(db: &Database, pgno: PageNumber, owner: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// The finding for a root page whose flags contradict what the catalog says it is.
-fn root_contradiction(db: &Database, name: &str, root: PageNumber) -> Option<Finding> {
-    let page =
-        db.page(root).ok().filter(|p| !p.is_zeroed() && page_matches(p.bytes, root, db.page_size()))?;
-    let why = role_of(name).contradiction(page.header.flags)?;
-    Some(Finding::error(
-        Location::Page { pgno: root, file_offset: root.file_offset(db.page_size()) },
-        format!(
-            "{name}: root page {root} contradicts the catalog: {why} (flags {})",
-            page.header.flags.names().join(" ")
-        ),
-    ))
-}
-
 /// Walks every tree and returns the findings, each prefixed with the tree's name.
 pub fn check_trees(db: &Database) -> Vec<Finding> {
     let catalog = Catalog::read(db);
-    if db.page_count() == 0 {
-        return vec![Finding::error(
-            Location::Page { pgno: PageNumber(1), file_offset: PageNumber(1).file_offset(db.page_size()) },
-            "the file ends after its two header pages: a database has at least its root (page 1), its space trees (2, 3) and its catalog (4)",
-        )];
-    }
     let mut findings: Vec<Finding> = catalog
         .walk
         .findings
@@ -129,6 +98,10 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
     if db.is_temporary() {
         return findings;
     }
+    findings.extend(page_lies(db, "table MSysObjects", &catalog.walk).into_iter().map(|mut f| {
+        f.message = format!("catalog MSysObjects: {}", f.message);
+        f
+    }));
     let mut reached: HashSet<PageNumber> = catalog.walk.pages.iter().map(|p| p.pgno).collect();
     let mut free: Vec<(PageNumber, PageNumber)> = Vec::new();
     let mut add_space = |root: PageNumber, reached: &mut HashSet<PageNumber>| {
@@ -137,31 +110,26 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         free.extend(s.available.iter().map(|e| (e.first, e.last)));
         s
     };
-    for (name, root) in [("database root", PageNumber(1)), ("table MSysObjects", CATALOG_ROOT)] {
-        let s = add_space(root, &mut reached);
-        findings.extend(s.findings.into_iter().map(|mut f| {
+    let root_space = add_space(PageNumber(1), &mut reached);
+    reached.insert(PageNumber(1));
+    let catalog_space = add_space(CATALOG_ROOT, &mut reached);
+    for (name, space) in [("database root", &root_space), ("catalog MSysObjects", &catalog_space)] {
+        findings.extend(space.findings.iter().cloned().map(|mut f| {
             f.message = format!("{name}: {}", f.message);
             f
         }));
     }
-    reached.insert(PageNumber(1));
-    for page in &catalog.walk.pages {
-        findings.extend(lies_of(db, page.pgno, "table MSysObjects"));
-    }
-    findings.extend(root_contradiction(db, "table MSysObjects", CATALOG_ROOT));
     for (name, root) in every_tree(&catalog) {
         if root == CATALOG_ROOT {
             continue;
         }
         let tree = walk_named(db, root, &|o| catalog.object_name(o.0), |_, _| {});
-        findings.extend(root_contradiction(db, &name, root));
-        for page in &tree.pages {
-            findings.extend(lies_of(db, page.pgno, &name));
-        }
         reached.extend(tree.pages.iter().map(|p| p.pgno));
         let s = add_space(root, &mut reached);
         let misplaced = s.check(&tree, db);
+        let lies = page_lies(db, &name, &tree);
         let mut own = tree.findings;
+        own.extend(lies);
         own.extend(s.findings.iter().cloned());
         own.extend(misplaced);
         findings.extend(own.into_iter().map(|mut f| {
@@ -202,6 +170,42 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
                 h.flags.tree_kind()
             ),
         ));
+    }
+    findings
+}
+
+/// The lies in the pages of one tree: header fields that contradict the
+/// page ([`header_lies`]) and tree-type flags that contradict what the
+/// catalog says the tree is (`name` starts with "table", "index" or "long
+/// values").
+fn page_lies(db: &Database, name: &str, tree: &TreeWalk) -> Vec<Finding> {
+    let expected = if name.starts_with("index") {
+        "index"
+    } else if name.starts_with("long values") {
+        "long value"
+    } else {
+        "table"
+    };
+    let mut findings = Vec::new();
+    for pgno in tree.pages.iter().map(|p| p.pgno) {
+        let Ok(page) = db.page(pgno) else { continue };
+        if !page_matches(page.bytes, pgno, db.page_size()) {
+            continue; // a page that fails its checksum supplies no facts
+        }
+        let at = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+        for lie in header_lies(&page) {
+            findings.push(Finding::error(at.clone(), format!("page {pgno}: {lie}")));
+        }
+        let kind = page.header.flags.tree_kind();
+        if kind != expected {
+            findings.push(Finding::error(
+                at,
+                format!(
+                    "page {pgno} is flagged as a {kind} page ({}), but the catalog says this tree is a {expected} tree",
+                    page.header.flags.names().join(" ")
+                ),
+            ));
+        }
     }
     findings
 }

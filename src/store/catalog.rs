@@ -10,6 +10,7 @@ use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
 use crate::format::page::PageFlags;
 use crate::format::record::TaggedLayout;
 use crate::format::PageNumber;
+use crate::report::{Finding, Location};
 
 /// Root page of `MSysObjects`.
 pub const CATALOG_ROOT: PageNumber = PageNumber(4);
@@ -49,16 +50,36 @@ pub struct Catalog {
 
 impl Catalog {
     /// Reads the catalog. Flag-deleted rows are skipped. When the catalog
-    /// tree is damaged, tables only its shadow copy still lists are added
-    /// from `MSysObjectsShadow` (root page 24).
+    /// tree is damaged, or yields no table at all (every catalog lists at
+    /// least itself), the tables its shadow copy `MSysObjectsShadow` (root
+    /// page 24) lists are added, and a finding in `walk.findings` says the
+    /// catalog could not be read, so every command counts it as damage.
     pub fn read(db: &Database) -> Self {
         let mut catalog = Self::read_tree(db, CATALOG_ROOT);
-        if !catalog.walk.findings.is_empty() {
+        let empty = catalog.tables.is_empty() && !db.is_temporary();
+        if !catalog.walk.findings.is_empty() || empty {
             let shadow = Self::read_tree(db, SHADOW_ROOT);
+            let mut added = 0;
             for table in shadow.tables {
                 if !catalog.tables.iter().any(|t| t.table.id == table.table.id) {
                     catalog.tables.push(table);
+                    added += 1;
                 }
+            }
+            if empty {
+                let source = if added > 0 {
+                    format!("the {added} tables listed come from the shadow catalog MSysObjectsShadow (root page {SHADOW_ROOT})")
+                } else {
+                    format!("the shadow catalog MSysObjectsShadow (root page {SHADOW_ROOT}) lists no table either")
+                };
+                catalog.walk.findings.push(Finding::error(
+                    Location::Page { pgno: CATALOG_ROOT, file_offset: CATALOG_ROOT.file_offset(db.page_size()) },
+                    format!(
+                        "the catalog MSysObjects (root page {CATALOG_ROOT}) could not be read: it yields no table \
+                         row ({} rows could not be decoded); {source}",
+                        catalog.unreadable_rows
+                    ),
+                ));
             }
         }
         catalog

@@ -113,6 +113,14 @@ impl Database {
         if bytes.is_empty() {
             return Err(not_db("empty file (0 bytes), expected an ESE database header at offset 0".into()));
         }
+        // a sealed log, checkpoint or flush map header: not a database, even
+        // when its sectors happen to checksum like small pages
+        let sealed_other =
+            bytes.get(..4096).is_some_and(|h| check_header_page(h).is_ok_and(HeaderChecksum::is_ok))
+                && matches!(le_u32(bytes, FILE_TYPE_OFFSET), Some(3 | 4 | 7));
+        if sealed_other {
+            return Err(not_db(describe_unreadable(bytes)));
+        }
         let (page_size, source) = match elect(bytes) {
             Some(elected) => elected,
             None => match detect_page_size(bytes) {

@@ -9,14 +9,14 @@
 //! [`shrunk_files`] tells the command that the file shrank, so it stops with
 //! a finding instead of dying.
 
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use memmap2::{Mmap, MmapOptions};
 
+use super::special::{file_kind, forced};
 use crate::Error;
 
 /// How to read a file.
@@ -239,78 +239,6 @@ impl MappedFile {
 
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// Whether `--force` was given: FIFOs, devices and sockets are read too.
-static FORCED: AtomicBool = AtomicBool::new(false);
-
-/// Sets the process-wide `--force` (the binary does, from its flag).
-pub fn set_forced(force: bool) {
-    FORCED.store(force, Ordering::Relaxed);
-}
-
-/// True when `--force` was given.
-pub fn forced() -> bool {
-    FORCED.load(Ordering::Relaxed)
-}
-
-/// Reads a whole small file (a log, a checkpoint) of at most `limit` bytes,
-/// `what` naming what it should be. A FIFO, device or socket is refused
-/// unless [`forced`]; a file longer than `limit` is refused without reading
-/// more than `limit` + 1 bytes of it.
-///
-/// # Errors
-/// [`Error::IsDirectory`], [`Error::NotRegular`], [`Error::Open`] when it
-/// cannot be read, [`Error::NotDatabase`] when it is too long.
-pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
-    let open_error = |source: io::Error| Error::Open { path: path.to_path_buf(), source };
-    let metadata = std::fs::metadata(path).map_err(open_error)?;
-    if metadata.is_dir() {
-        return Err(Error::IsDirectory { path: path.to_path_buf() });
-    }
-    if !metadata.is_file() && !forced() {
-        return Err(Error::NotRegular { path: path.to_path_buf(), kind: file_kind(&metadata) });
-    }
-    let too_long = |len: String| Error::NotDatabase {
-        path: path.to_path_buf(),
-        reason: format!("{len} bytes is longer than {what} can be ({limit} bytes)"),
-    };
-    if metadata.is_file() && metadata.len() > limit {
-        return Err(too_long(metadata.len().to_string()));
-    }
-    let file = File::open(path).map_err(open_error)?;
-    let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).map_err(open_error)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_long(format!("more than {limit}")));
-    }
-    Ok(bytes)
-}
-
-/// What kind of file that is not regular `metadata` describes, in words.
-pub fn file_kind(metadata: &Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = metadata.file_type();
-        if kind.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if kind.is_char_device() {
-            return "a character device";
-        }
-        if kind.is_block_device() {
-            return "a block device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    if metadata.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Files opened in this process with their size when opened, to tell at the

@@ -193,17 +193,11 @@ impl<'d> LongValues<'d> {
             lid,
             why: format!("its root node has {} bytes of data, not 8 or 9", head.data.len()),
         })? as usize;
-        if size == 0 {
-            return Err(LongValueError::Chunks {
-                lid,
-                why: "its root node says it is 0 bytes long; the engine never stores an empty long value"
-                    .into(),
-            });
-        }
         if head.data.get(8).is_some_and(|flags| flags & 0x01 != 0) {
             return Err(LongValueError::Chunks {
                 lid,
-                why: "it is encrypted (LVROOT2 flag 0x01); its bytes are not decoded".into(),
+                why: "its root says the value is encrypted (LVROOT2 flags 0x01); esescope cannot decrypt it"
+                    .into(),
             });
         }
         if size > MAX_VALUE_LEN {
@@ -220,6 +214,12 @@ impl<'d> LongValues<'d> {
             let offset = n.key.get(key.len()..).and_then(|b| <[u8; 4]>::try_from(b).ok());
             let offset = offset.map(u32::from_be_bytes).unwrap_or(0) as usize;
             if offset >= size {
+                if size == 0 {
+                    return Err(LongValueError::Chunks {
+                        lid,
+                        why: format!("its root says 0 bytes, but a chunk at offset {offset} follows"),
+                    });
+                }
                 break;
             }
             chunks.push((offset, n.data));

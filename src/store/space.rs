@@ -10,9 +10,6 @@ use crate::format::space::{Extent, SpaceHeader};
 use crate::format::PageNumber;
 use crate::report::{Finding, Location};
 
-/// The largest database the engine can have: 16 TiB.
-const MAX_DATABASE_BYTES: u64 = 16 << 40;
-
 /// What a tree owns.
 #[derive(Debug, Clone, Serialize)]
 pub struct Space {
@@ -89,39 +86,12 @@ fn extents(
     what: &str,
 ) -> Vec<Extent> {
     let mut extents = Vec::new();
-    let last_page = db.page_count();
-    let page_bytes = db.page_size().len() as u64;
     let tree = walk(db, root, |page, node| {
         if node.is_deleted() {
             return;
         }
-        let at = Location::Tag { pgno: page.pgno, index: node.tag.index };
         match Extent::parse(&node.key, node.data) {
-            Some(e) if e.last.0 > last_page => findings.push(Finding::error(
-                at,
-                format!(
-                    "{what} extent {}-{} ({} pages) runs past the end of the file, whose last page is {last_page}{}",
-                    e.first,
-                    e.last,
-                    e.len(),
-                    if u64::from(e.last.0) * page_bytes > MAX_DATABASE_BYTES {
-                        " and past the 16 TiB a database can have"
-                    } else {
-                        ""
-                    }
-                ),
-            )),
             Some(e) => extents.push(e),
-            None if node.data.len() >= 4 && crate::format::types::le_u32(node.data, 0).is_some_and(|c| (c as i32) < 0) => {
-                findings.push(Finding::error(
-                    at,
-                    format!(
-                        "{what} tree node gives an extent of negative length ({} pages, key {})",
-                        crate::format::types::le_u32(node.data, 0).unwrap_or(0) as i32,
-                        hex::encode(&node.key)
-                    ),
-                ))
-            }
             None => findings.push(Finding::error(
                 Location::Tag { pgno: page.pgno, index: node.tag.index },
                 format!(
@@ -155,7 +125,7 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
     let header = match tag0.map(SpaceHeader::parse) {
         Some(Ok(h)) => h,
         Some(Err(e)) => {
-            space.findings.push(Finding::error(location, format!("root {root}: {e}")));
+            space.findings.push(Finding::error(location.clone(), format!("root {root}: {e}")));
             None
         }
         None => None,
@@ -173,5 +143,36 @@ pub fn read(db: &Database, root: PageNumber) -> Space {
             space.available = h.free_extents(root);
         }
     }
+    let mut lies = Vec::new();
+    for (what, extents) in [("owned", &space.owned), ("available", &space.available)] {
+        for extent in extents.iter() {
+            if let Some(lie) = extent_lie(db, extent) {
+                lies.push(Finding::error(
+                    location.clone(),
+                    format!("root {root}: {what} extent {}-{}: {lie}", extent.first, extent.last),
+                ));
+            }
+        }
+    }
+    space.findings.extend(lies);
     space
+}
+
+/// Why an extent cannot be true: it has no pages, it reaches past the
+/// largest page number a database can have (16 TiB), or it is larger than
+/// the file.
+fn extent_lie(db: &Database, extent: &Extent) -> Option<String> {
+    let max = crate::format::lies::max_pgno(db.page_size());
+    if extent.is_empty() {
+        Some("negative length (its last page comes before its first)".into())
+    } else if u64::from(extent.last.0) > max {
+        Some(format!(
+            "reaches past page {max}, the last a database of {}-byte pages can have (16 TiB)",
+            db.page_size().bytes()
+        ))
+    } else if extent.len() > db.page_count().max(1) {
+        Some(format!("{} pages, more than the file's {} pages", extent.len(), db.page_count()))
+    } else {
+        None
+    }
 }

@@ -265,7 +265,7 @@ impl<'d> Table<'d> {
                 )
             } else {
                 format!(
-                    "the record holds a value of tagged column {}{derived} at offset {}, which the catalog does not list; it is not shown",
+                    "tagged column id {}{derived} (at record offset {}) is not in the catalog; its value is not exported",
                     f.id, f.offset
                 )
             };
@@ -301,19 +301,19 @@ impl<'d> Table<'d> {
         index: usize,
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
-        let mut encrypted = |bytes: &[u8]| {
-            errors.push((
-                index,
-                "the value is encrypted; its stored bytes are shown as binary, not decoded".to_string(),
-            ));
-            Value::Binary(bytes.to_vec())
-        };
         let bytes = match stored {
-            Stored::Encrypted(bytes) => return encrypted(bytes),
-            Stored::Intrinsic(bytes) if column.encrypted => return encrypted(bytes),
+            Stored::Intrinsic(bytes) if column.encrypted => Err((
+                "the column is encrypted (FIELDFLAG 0x2000) and its value cannot be decoded; its stored bytes are shown"
+                    .into(),
+                bytes.to_vec(),
+            )),
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
             Stored::Separated(lid) => self.long_values.read(lid).map_err(|e| (e.to_string(), Vec::new())),
+            Stored::Encrypted(bytes) => Err((
+                "the value is encrypted (TAGFLD_HEADER 0x40) and cannot be decoded; its stored bytes are shown".into(),
+                bytes.to_vec(),
+            )),
         };
         match bytes {
             Ok(bytes) => decode(column.coltyp, column.codepage, &bytes),

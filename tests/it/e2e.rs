@@ -16,13 +16,17 @@ struct Tmux {
 
 impl Tmux {
     fn start(binary: &Path, file: &Path) -> Self {
+        Self::start_command(&format!("{} {}", binary.display(), file.display()))
+    }
+
+    /// Runs a shell command line in a new detached session.
+    fn start_command(command: &str) -> Self {
         // One tmux server per session: the tests run in parallel.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("esescope-e2e-{}-{n}", std::process::id());
         let tmux = Self { socket };
-        let command = format!("{} {}", binary.display(), file.display());
-        let status = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &command]);
+        let status = tmux.cmd(&["new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", command]);
         assert!(status.status.success(), "tmux new-session: {status:?}");
         tmux
     }
@@ -144,4 +148,68 @@ fn no_file_opens_the_bundled_sample_and_its_readme_keys_work() {
     tmux.keys(&["4"]);
     tmux.wait_for("byte 0x5dc bit 4");
     tmux.keys(&["q"]);
+}
+
+/// Issue 13 item 4, the inspector: the file is cut while the inspector has
+/// it open and scans it; a verify job then reports the shrink, and after
+/// `q` the terminal is back (the shell's next lines are visible) with the
+/// finding on stderr and exit code 1.
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn inspector_survives_the_file_shrinking() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("large.edb");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb"), &file).unwrap();
+    let (from, to) = (256u64 << 20, 4u64 << 20);
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(from).unwrap();
+    let command = format!(
+        "sh -c '{} {} 2>{}/err; echo exit=$?; cat {}/err; sleep 60'",
+        env!("CARGO_BIN_EXE_esescope"),
+        file.display(),
+        dir.path().display(),
+        dir.path().display()
+    );
+    let tmux = Tmux::start_command(&command);
+    tmux.wait_for("Header copies");
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(to).unwrap();
+    tmux.keys(&["v", "5"]);
+    tmux.wait_for("shrank");
+    tmux.keys(&["q"]);
+    tmux.wait_for("exit=");
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = tmux.screen();
+    assert!(screen.contains("exit=1"), "{screen}");
+    // the message may wrap at the pane's width
+    let joined = screen.replace('\n', "");
+    assert!(
+        joined.contains(&format!("the file shrank from {from} to {to} bytes while being read")),
+        "{screen}"
+    );
+}
+
+/// Issue 13 item 3, the inspector: SIGTERM gives the terminal back (the
+/// alternate screen is left, the shell's next line shows) and exits 143.
+#[test]
+#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
+fn inspector_gives_the_terminal_back_on_sigterm() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb");
+    let command =
+        format!("sh -c '{} {}; echo after=$?; sleep 60'", env!("CARGO_BIN_EXE_esescope"), sample.display());
+    let tmux = Tmux::start_command(&command);
+    tmux.wait_for("Header copies");
+    let shell = String::from_utf8_lossy(&tmux.cmd(&["display", "-p", "-t", "e2e", "#{pane_pid}"]).stdout)
+        .trim()
+        .to_string();
+    let children = Command::new("ps").args(["-o", "pid=", "--ppid", &shell]).output().unwrap();
+    let child = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(!child.is_empty() && !child.contains(char::is_whitespace), "children of {shell}: {child:?}");
+    assert!(Command::new("kill").args(["-TERM", &child]).status().unwrap().success());
+    let screen = tmux.wait_for("after=");
+    assert!(screen.contains("after=143"), "{screen}");
+    assert!(!screen.contains("Header copies"), "still the inspector's screen:\n{screen}");
+    let alternate =
+        String::from_utf8_lossy(&tmux.cmd(&["display", "-p", "-t", "e2e", "#{alternate_on}"]).stdout)
+            .trim()
+            .to_string();
+    assert_eq!(alternate, "0", "the alternate screen is still on");
 }

@@ -1,6 +1,7 @@
 //! Hostile conditions around the evidence (issue 13): a file that shrinks
 //! while it is read, a file larger than the address space, files that are
-//! not regular files.
+//! not regular files, signals, output paths and exit codes. The sealed lies
+//! are in `lies.rs`.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use esescope::store::{Database, ReadMode};
 
 const BIN: &str = env!("CARGO_BIN_EXE_esescope");
 
-fn sample() -> PathBuf {
+pub(crate) fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb")
 }
 
@@ -176,18 +177,16 @@ fn interrupted_repair_leaves_no_temporary_file() {
 }
 
 /// Runs the binary with `args` and gives up (failing) after 60 s.
-fn run_bounded(args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child =
-        Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("{args:?} hangs");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let output = child.wait_with_output().unwrap();
+pub(crate) fn run_bounded(args: &[&str]) -> (Option<i32>, String, String) {
+    let child = Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(output) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        panic!("{args:?} hangs");
+    };
+    let output = output.unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (output.status.code(), text(&output.stdout), text(&output.stderr))
 }
@@ -247,4 +246,79 @@ fn checkpoint_exit_codes() {
     let (code, stdout, _) = run_bounded(&["checkpoint", half.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("the shadow copy at offset 0x1000 is missing"), "{stdout}");
+}
+
+/// Item 10: repair of a file whose last page is truncated, or whose two
+/// headers are both damaged, exits 1 as `verify` of its output does.
+#[test]
+fn repair_exit_code_follows_verify_of_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut truncated = std::fs::read(sample()).unwrap();
+    truncated.extend_from_slice(&[0x5a; 100]);
+    let mut headers = std::fs::read(sample()).unwrap();
+    headers[100] ^= 0xff;
+    headers[8192 + 100] ^= 0xff;
+    for (name, bytes) in [("truncated.edb", truncated), ("headers.edb", headers)] {
+        let input = dir.path().join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let out = dir.path().join(format!("new-{name}"));
+        let (code, stdout, stderr) =
+            run_bounded(&["repair", input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let (verify_code, verify_out, _) = run_bounded(&["verify", out.to_str().unwrap()]);
+        assert_eq!(verify_code, Some(1), "{verify_out}");
+        assert_eq!(code, Some(1), "{name}: {stdout}{stderr}");
+        assert!(stdout.contains("still damaged: "), "{stdout}");
+    }
+}
+
+/// Item 13: `repair --out` onto a dangling symlink is refused (the link is
+/// left alone); `report --out` into a missing directory names the path;
+/// a usage error is one line.
+#[test]
+fn output_paths_and_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link.edb");
+    std::os::unix::fs::symlink(dir.path().join("nowhere.edb"), &link).unwrap();
+    let sample_arg = sample();
+    let (code, _, stderr) =
+        run_bounded(&["repair", sample_arg.to_str().unwrap(), "--out", link.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(!dir.path().join("nowhere.edb").exists());
+    let (code, _, stderr) =
+        run_bounded(&["report", sample_arg.to_str().unwrap(), "--out", link.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+
+    let missing = dir.path().join("no/such/dir/r.md");
+    let (code, _, stderr) =
+        run_bounded(&["report", sample_arg.to_str().unwrap(), "--out", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(missing.to_str().unwrap()), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    for args in [vec!["verify"], vec!["page", sample_arg.to_str().unwrap(), "nope"], vec!["--bogus"]] {
+        let (code, _, stderr) = run_bounded(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("esescope: "), "{stderr}");
+    }
+}
+
+/// Item 11: every log of the sample log set given where a database is
+/// expected is "a transaction log", exit 2 (one used to read as a database
+/// of 2 KiB pages, exit 1).
+#[test]
+fn logs_given_as_databases_exit_2() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/dirty-with-logs");
+    for name in ["edb.log", "edb00001.log", "edb00002.log"] {
+        let log = dir.join(name);
+        for command in ["info", "verify", "tables"] {
+            let (code, _, stderr) = run_bounded(&[command, log.to_str().unwrap()]);
+            assert_eq!(code, Some(2), "{command} {name}: {stderr}");
+            assert!(stderr.contains("this is an ESE transaction log (file type 3)"), "{stderr}");
+        }
+    }
 }

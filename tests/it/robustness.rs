@@ -49,6 +49,11 @@ fn replay(target: &str, run: fn(&[u8])) {
 }
 
 #[test]
+fn database_fuzz_regressions_do_not_panic() {
+    replay("database", fuzz_harness::database);
+}
+
+#[test]
 fn header_fuzz_regressions_do_not_panic() {
     replay("header", fuzz_harness::header);
 }
