@@ -118,16 +118,21 @@ impl PageDump {
                 }
             })
             .collect();
+        let checksum = crate::scan::check_page(db, pgno)?;
         Ok(Self {
             file: db.path().display().to_string(),
             pgno,
             file_offset: pgno.file_offset(size),
             page_size: size.bytes(),
-            tree_kind: page.header.flags.tree_kind(),
+            tree_kind: match checksum.verdict {
+                // all zero: never written, so its flags name no tree
+                crate::format::verdict::Verdict::Uninitialized => "uninitialized",
+                _ => page.header.flags.tree_kind(),
+            },
             fields: PageHeader::fields(page.bytes, size),
             tags,
             nodes: node_rows(&page),
-            checksum: crate::scan::check_page(db, pgno)?,
+            checksum,
             bytes: page.bytes.to_vec(),
         })
     }
@@ -143,7 +148,11 @@ impl PageDump {
             "  file offset {:#x} ({}), page size {}",
             self.file_offset, self.file_offset, self.page_size
         )?;
-        writeln!(out, "  {} tree page", self.tree_kind)?;
+        if self.tree_kind == "uninitialized" {
+            writeln!(out, "  uninitialized page (all zero: never written)")?;
+        } else {
+            writeln!(out, "  {} tree page", self.tree_kind)?;
+        }
         writeln!(out)?;
         writeln!(out, "Header")?;
         for field in &self.fields {

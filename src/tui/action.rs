@@ -81,6 +81,10 @@ pub enum Action {
     NextView,
     /// Toggle the key help.
     Help,
+    /// Toggle the log of every status message.
+    Messages,
+    /// A key with no meaning in the current view.
+    Unbound(crossterm::event::KeyCode),
     /// Back in history.
     Back,
     /// Forward in history.

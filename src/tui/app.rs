@@ -72,8 +72,16 @@ pub struct App {
     pub prompt: Option<(Prompt, String)>,
     /// True while the help is shown.
     pub help: bool,
+    /// First line of the help shown.
+    pub help_scroll: usize,
     /// The status line.
     pub message: Option<(String, Level)>,
+    /// Every status message so far, oldest first, whole.
+    pub messages: Vec<(String, Level)>,
+    /// True while the messages log is shown.
+    pub show_messages: bool,
+    /// First line of the messages log shown.
+    pub messages_scroll: usize,
     /// True once the user asked to leave.
     pub quit: bool,
     map_job: Option<JobId>,
@@ -108,7 +116,11 @@ impl App {
             walking: false,
             prompt: None,
             help: false,
+            help_scroll: 0,
             message: None,
+            messages: Vec::new(),
+            show_messages: false,
+            messages_scroll: 0,
             quit: false,
             map_job: None,
             started: Vec::new(),
@@ -205,8 +217,11 @@ impl App {
     }
 
     /// Shows a message in the status line.
+    /// Every message is kept whole in the messages log (`M` or `:`).
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
-        self.message = Some((text.into(), level));
+        let text = text.into();
+        self.messages.push((text.clone(), level));
+        self.message = Some((text, level));
     }
 
     fn place(&self) -> Place {
@@ -341,13 +356,46 @@ impl App {
         if self.help {
             if matches!(action, Action::Help | Action::Escape | Action::Quit) {
                 self.help = false;
+            } else {
+                let popup = super::screen::help_popup(self.size, self.view);
+                let total = super::keymap::help_lines(self.view).len();
+                let rows = super::widgets::scroll::inner_rows(popup);
+                super::widgets::scroll::scroll(&mut self.help_scroll, action, total, rows);
+            }
+            return None;
+        }
+        if self.show_messages {
+            if matches!(action, Action::Messages | Action::Escape | Action::Quit) {
+                self.show_messages = false;
+            } else {
+                let body = self.body();
+                let width = super::widgets::scroll::inner_width(body);
+                let total = super::screen::message_lines(self, width).len();
+                let rows = super::widgets::scroll::inner_rows(body);
+                super::widgets::scroll::scroll(&mut self.messages_scroll, action, total, rows);
             }
             return None;
         }
         let body = self.body();
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::Messages => {
+                self.show_messages = true;
+                // newest at the bottom, shown first
+                self.messages_scroll = usize::MAX;
+            }
+            Action::Unbound(key) => self.notify(
+                format!(
+                    "{} does nothing in the {} view (? lists its keys)",
+                    super::keymap::key_name(key),
+                    self.view.title()
+                ),
+                Level::Info,
+            ),
             Action::Escape
                 if self.view == ViewId::Logs && self.logs.as_ref().is_some_and(|l| l.record.is_some()) =>
             {
@@ -489,7 +537,7 @@ impl App {
     fn view_action(&mut self, action: Action, body: Rect) -> Option<Effect> {
         let open = match self.view {
             ViewId::Overview => {
-                self.overview.handle(action, usize::from(body.height / 2));
+                self.overview.handle(action, body);
                 None
             }
             ViewId::PageMap => self.map.handle(action, &self.db, body),
@@ -502,6 +550,9 @@ impl App {
                 self.page.as_mut().and_then(|p| p.handle(action, body))
             }
             ViewId::Checksum => {
+                if let Some(page) = self.page.as_mut().filter(|_| action != Action::Enter) {
+                    super::views::checksum::handle(page, action, body);
+                }
                 if action == Action::Enter {
                     if let Some(page) = self.page.as_mut() {
                         let target = page.flipped().first().copied();
@@ -517,7 +568,7 @@ impl App {
                 }
                 None
             }
-            ViewId::Jobs => self.jobs.handle(action),
+            ViewId::Jobs => self.jobs.handle(action, body),
             ViewId::Tables if action == Action::Records => {
                 let rows = super::views::records::RecordsState::list_rows(body);
                 if let Some(def) = self.tables.catalog.tables.get(self.tables.selected) {
@@ -546,6 +597,7 @@ impl App {
                 root
             }
             ViewId::Logs => {
+                // the timeline takes five rows, the list's border two
                 let rows = usize::from(body.height.saturating_sub(7));
                 self.logs.as_mut().and_then(|l| l.handle(action, rows))
             }
@@ -559,9 +611,10 @@ impl App {
     fn click(&mut self, column: u16, row: u16) -> Option<Effect> {
         let bands = bands(self.size);
         if hit(bands.tabs, column, row) {
-            let mut x = bands.tabs.x + tabs_prefix_width(self);
-            for view in ViewId::ALL {
-                let width = tab_label(view).chars().count() as u16;
+            let (prefix, labels) = tab_bar(self);
+            let mut x = bands.tabs.x + prefix.chars().count() as u16;
+            for (view, label) in labels {
+                let width = label.chars().count() as u16;
                 if column >= x && column < x + width {
                     return self.update(Action::Show(view));
                 }
@@ -580,10 +633,7 @@ impl App {
             }
             ViewId::Jobs => {
                 let line = usize::from(row.saturating_sub(body.y + 1));
-                let first_finding = self.jobs.jobs.len().max(1)
-                    + 2
-                    + self.jobs.report.as_ref().map_or(0, |r| r.findings.len());
-                if let Some(index) = line.checked_sub(first_finding) {
+                if let Some(index) = self.jobs.finding_at(line, body) {
                     self.jobs.selected = index;
                 }
                 None
@@ -759,30 +809,41 @@ fn checksum_heading(out: &mut Vec<u8>, dump: &crate::report::page::PageDump) -> 
     writeln!(out, "Page {} of {} (file offset {:#x})", dump.pgno, dump.file, dump.file_offset)
 }
 
-/// The label of a view's tab.
+/// The label of a view's tab, in full.
 pub fn tab_label(view: ViewId) -> String {
     let key = ViewId::ALL.iter().position(|v| *v == view).map_or(0, |i| i + 1);
     format!(" {key} {} ", view.title())
 }
 
-/// Width of the text before the tabs.
-pub fn tabs_prefix_width(app: &App) -> u16 {
-    tabs_prefix(app).chars().count() as u16
-}
-
-/// The text before the tabs: program and file name.
-pub fn tabs_prefix(app: &App) -> String {
+/// The tab bar: the text before the tabs (program and file name) and each
+/// view's label. When the full bar does not fit, the program name goes,
+/// then the views not shown keep only their number key; the file name
+/// stays (cut with `…` when it alone is too long).
+pub fn tab_bar(app: &App) -> (String, Vec<(ViewId, String)>) {
+    let width = usize::from(app.size.width);
     let name = app
         .db
         .path()
         .file_name()
         .map_or_else(|| app.db.path().display().to_string(), |n| n.to_string_lossy().into_owned());
-    let full = format!(" esescope · {name} ·");
-    let tabs: usize = ViewId::ALL.iter().map(|v| tab_label(*v).chars().count()).sum();
-    // On a narrow terminal the tabs win; the overview names the file.
-    if full.chars().count() + tabs > usize::from(app.size.width) {
-        String::new()
-    } else {
-        full
+    let full: Vec<(ViewId, String)> = ViewId::ALL.iter().map(|v| (*v, tab_label(*v))).collect();
+    let len = |prefix: &str, tabs: &[(ViewId, String)]| {
+        prefix.chars().count() + tabs.iter().map(|(_, t)| t.chars().count()).sum::<usize>()
+    };
+    let long = format!(" esescope · {name} ·");
+    if len(&long, &full) <= width {
+        return (long, full);
     }
+    let short = format!(" {name} ·");
+    if len(&short, &full) <= width {
+        return (short, full);
+    }
+    let compact: Vec<(ViewId, String)> = ViewId::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (*v, if *v == app.view { tab_label(*v) } else { format!(" {} ", i + 1) }))
+        .collect();
+    let room = width.saturating_sub(len("", &compact) + 3);
+    let name = crate::tui::widgets::scroll::ellipsize(ratatui::text::Line::raw(name), room).to_string();
+    (format!(" {name} ·"), compact)
 }

@@ -44,6 +44,8 @@ const RECORDS: Scope = Scope::View(ViewId::Records);
 pub const BINDINGS: &[Binding] = &[
     bind(Char('q'), Global, Action::Quit, "quit"),
     bind(Char('?'), Global, Action::Help, "help"),
+    bind(Char('M'), Global, Action::Messages, "every message, whole"),
+    bind(Char(':'), Global, Action::Messages, "every message, whole"),
     bind(Char('1'), Global, Action::Show(ViewId::Overview), "overview"),
     bind(Char('2'), Global, Action::Show(ViewId::PageMap), "page map"),
     bind(Char('3'), Global, Action::Show(ViewId::Page), "page"),
@@ -86,24 +88,31 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('r'), TABLES, Action::Records, "rows of the table"),
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
+    bind(Char('h'), Scope::View(ViewId::Logs), Action::Left, "back to the log files"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 
-/// The action for a key in `view`: the view's own bindings first.
+/// The action for a key in `view`: the view's own bindings first. A key
+/// bound nowhere gives [`Action::Unbound`], so the user hears about it.
 pub fn action_for(view: ViewId, key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return (key.code == Char('c')).then_some(Action::Quit);
     }
     let matches = |b: &&Binding| b.key == key.code;
-    BINDINGS
+    let bound = BINDINGS
         .iter()
         .filter(|b| b.scope == Scope::View(view))
         .find(matches)
         .or_else(|| BINDINGS.iter().filter(|b| b.scope == Global).find(matches))
-        .map(|b| b.action)
+        .map(|b| b.action);
+    match (bound, key.code) {
+        (Some(action), _) => Some(action),
+        (None, KeyCode::Modifier(_) | KeyCode::Null) => None,
+        (None, code) => Some(Action::Unbound(code)),
+    }
 }
 
 /// A key as the help shows it.
@@ -127,13 +136,14 @@ pub fn key_name(key: KeyCode) -> String {
     }
 }
 
-/// Help lines for `view`: its own bindings, then the global ones, keys with
+/// Help lines for `view`: its own bindings, then the global ones it does
+/// not override (so no key is listed twice with two meanings), keys with
 /// the same description merged (`h l  previous / next sibling`).
 pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
     let mut lines: Vec<(String, &'static str)> = Vec::new();
-    let scoped = BINDINGS.iter().filter(|b| b.scope == Scope::View(view));
-    let global = BINDINGS.iter().filter(|b| b.scope == Global);
-    for binding in scoped.chain(global) {
+    let scoped: Vec<&Binding> = BINDINGS.iter().filter(|b| b.scope == Scope::View(view)).collect();
+    let global = BINDINGS.iter().filter(|b| b.scope == Global && !scoped.iter().any(|s| s.key == b.key));
+    for binding in scoped.iter().copied().chain(global) {
         if let Some(line) = lines.iter_mut().find(|(_, help)| *help == binding.help) {
             let name = key_name(binding.key);
             if !line.0.split(' ').any(|k| k == name) {
@@ -147,9 +157,10 @@ pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
     lines
 }
 
-/// The footer for `view`: a few of its most used bindings, with the keys
-/// taken from [`BINDINGS`].
-pub fn footer(view: ViewId) -> String {
+/// The footer for `view` in `width` columns: as many of its most used
+/// bindings as fit, with the keys taken from [`BINDINGS`], and always
+/// `? help  q quit`.
+pub fn footer(view: ViewId, width: usize) -> String {
     let wanted: &[&str] = match view {
         ViewId::PageMap => &[
             "open",
@@ -167,8 +178,15 @@ pub fn footer(view: ViewId) -> String {
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
-        ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
-        ViewId::Logs => &["open", "close", "move", "copy"],
+        ViewId::Jobs => &[
+            "verify all pages",
+            "repair into a new file",
+            "recover from the logs",
+            "cancel job",
+            "open",
+            "copy",
+        ],
+        ViewId::Logs => &["open", "back to the log files", "move", "copy"],
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
         ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],
         ViewId::Overview => {
@@ -176,12 +194,21 @@ pub fn footer(view: ViewId) -> String {
         }
     };
     let lines = help_lines(view);
-    let mut parts: Vec<String> = wanted
+    let end = "  ? help  M messages  q quit";
+    let mut out = String::new();
+    for part in wanted
         .iter()
         .filter_map(|w| lines.iter().find(|(_, help)| help == w).map(|(keys, help)| format!("{keys} {help}")))
-        .collect();
-    parts.extend(["? help".to_string(), "q quit".to_string()]);
-    parts.join("  ")
+    {
+        let sep = if out.is_empty() { "" } else { "  " };
+        if out.chars().count() + sep.len() + part.chars().count() + end.chars().count() > width {
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(&part);
+    }
+    out.push_str(if out.is_empty() { end.trim_start() } else { end });
+    out
 }
 
 #[cfg(test)]
@@ -193,7 +220,7 @@ mod tests {
         let key = KeyEvent::from(Char('h'));
         assert_eq!(action_for(ViewId::Page, key), Some(Action::SiblingPrev));
         assert_eq!(action_for(ViewId::PageMap, key), Some(Action::Left));
-        assert_eq!(action_for(ViewId::Overview, key), None);
+        assert_eq!(action_for(ViewId::Overview, key), Some(Action::Unbound(Char('h'))));
         assert_eq!(
             action_for(ViewId::Overview, KeyEvent::new(Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
@@ -216,7 +243,33 @@ mod tests {
 
     #[test]
     fn footer_keys_come_from_the_table() {
-        assert!(footer(ViewId::Page).starts_with("Tab fields / tags / hex  h l previous / next sibling"));
-        assert!(footer(ViewId::PageMap).contains("m colour by kind"));
+        assert!(footer(ViewId::Page, 200).starts_with("Tab fields / tags / hex  h l previous / next sibling"));
+        assert!(footer(ViewId::PageMap, 200).contains("m colour by kind"));
+    }
+
+    #[test]
+    fn the_footer_keeps_help_and_quit_at_80_columns_and_jobs_name_recovery() {
+        for view in ViewId::ALL {
+            let footer = footer(view, 80);
+            assert!(footer.chars().count() <= 80, "{footer}");
+            assert!(footer.ends_with("? help  M messages  q quit"), "{footer}");
+        }
+        assert!(footer(ViewId::Jobs, 200).contains("R recover from the logs"));
+    }
+
+    #[test]
+    fn no_key_is_listed_twice_in_any_views_help() {
+        for view in ViewId::ALL {
+            let lines = help_lines(view);
+            let mut keys: Vec<&str> = lines.iter().flat_map(|(k, _)| k.split(' ')).collect();
+            let count = keys.len();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), count, "{view:?}: {lines:?}");
+        }
+        let page = help_lines(ViewId::Page);
+        assert!(!page.iter().any(|(_, h)| *h == "next view"), "{page:?}");
+        let records = help_lines(ViewId::Records);
+        assert!(!records.iter().any(|(_, h)| *h == "search hex or text"), "{records:?}");
     }
 }

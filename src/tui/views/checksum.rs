@@ -5,13 +5,15 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::Block;
 
 use crate::format::verdict::{ChecksumFormat, Verdict};
 use crate::report::hexdump::bit_row;
 use crate::report::page::verdict_text;
+use crate::tui::action::Action;
 use crate::tui::theme::Theme;
 use crate::tui::views::page::PageState;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 
 fn bits_line(label: &str, value: u32, diff: u32, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("  {label:<13}"), theme.dim())];
@@ -30,8 +32,8 @@ fn bits_line(label: &str, value: u32, diff: u32, theme: Theme) -> Line<'static> 
     Line::from(spans)
 }
 
-/// Draws the checksum analysis of the open page.
-pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
+/// Every line of the checksum analysis of the open page, fitted to `width`.
+pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>> {
     let check = &page.dump.checksum;
     let mut lines = Vec::new();
     let second = if check.format == ChecksumFormat::Legacy { "pgno" } else { "ecc" };
@@ -93,9 +95,19 @@ pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
     if let Some((code, name)) = check.verdict.jet_error() {
         lines.push(Line::styled(format!("the engine reports this as {code} {name}"), theme.dim()));
     }
+    scroll::fit(lines, width, Overflow::Wrap)
+}
+
+/// Scrolls the analysis of `page` drawn in `body`.
+pub fn handle(page: &mut PageState, action: Action, body: Rect) {
+    let total = lines(page, Theme { no_color: true }, inner_width(body)).len();
+    scroll::scroll(&mut page.checksum_scroll, action, total, inner_rows(body));
+}
+
+/// Draws the checksum analysis of the open page.
+pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
+    let lines = lines(page, theme, inner_width(body));
     let title = format!(" Checksum · page {} · {:#x} ", page.dump.pgno, page.dump.file_offset);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(Block::bordered().title(title).border_style(theme.dim()))
-        .render(body, buf);
+    let block = Block::bordered().title(title).border_style(theme.dim());
+    scroll::render(lines, page.checksum_scroll, body, buf, block, theme);
 }

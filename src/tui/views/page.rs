@@ -46,6 +46,8 @@ pub struct PageState {
     pub top_row: usize,
     /// The tree path to this page, for the title (set by the app).
     pub crumbs: Option<String>,
+    /// First line of the checksum view shown.
+    pub checksum_scroll: usize,
 }
 
 impl PageState {
@@ -65,6 +67,7 @@ impl PageState {
             cursor: 0,
             top_row: 0,
             crumbs: None,
+            checksum_scroll: 0,
         })
     }
 
