@@ -232,8 +232,11 @@ mod tests {
         let lines = help_lines(ViewId::Page);
         assert!(lines.contains(&("h l".to_string(), "previous / next sibling")));
         assert!(lines.iter().any(|(k, h)| k == "[ Bksp" && *h == "back"));
+        let page = |b: &&Binding| b.scope == Scope::View(ViewId::Page);
+        let shadowed =
+            |b: &&Binding| b.scope == Global && BINDINGS.iter().filter(page).any(|p| p.key == b.key);
         let every_binding_listed =
-            BINDINGS.iter().filter(|b| b.scope == Global || b.scope == Scope::View(ViewId::Page)).all(|b| {
+            BINDINGS.iter().filter(|b| (b.scope == Global && !shadowed(b)) || page(b)).all(|b| {
                 lines
                     .iter()
                     .any(|(keys, help)| *help == b.help && keys.split(' ').any(|k| k == key_name(b.key)))
