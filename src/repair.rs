@@ -434,6 +434,21 @@ fn updated_header(db: &Database, report: &RepairReport, now: LogTime) -> Option<
     if !report.repaired.is_empty() {
         bump(&mut page, "le_ulRepairCount", "logtimeRepair", 1);
     }
+    // say why the ECC count is what it is: only data bits count, as the engine counts them
+    let in_checksum = report
+        .repaired
+        .iter()
+        .filter(|r| matches!(&r.fix, Fix::FlipBits { bits } if bits.iter().all(|b| b.kind != FlipKind::Data)))
+        .count();
+    if let Some(field) = fields.iter_mut().find(|f| f.starts_with("le_ulECCFixSuccess")) {
+        field.push_str(&format!(" ({ecc} page(s) with a data bit corrected by ECC"));
+        if in_checksum > 0 {
+            field.push_str(&format!(
+                "; not counted: {in_checksum} page(s) whose flipped bit was in the stored checksum, data intact"
+            ));
+        }
+        field.push(')');
+    }
     if damaged_copy {
         fields.push(format!(
             "the damaged header copy was replaced by the valid one ({})",

@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod keymap;
 pub mod layout;
+pub mod outputs;
 pub mod screen;
 pub mod search;
 pub mod theme;
@@ -102,7 +103,7 @@ impl Runtime {
                 }
             }
             Effect::Save { path, text } => {
-                let path = Path::new(&path);
+                let path = path.as_path();
                 if path.exists() {
                     app.notify(
                         format!("{} already exists; choose another name", path.display()),
@@ -123,14 +124,12 @@ impl Runtime {
                 }));
                 app.notify("verify started (5 shows progress, x cancels)", Level::Info);
             }
-            Effect::StartRepair { out } => {
+            Effect::StartRepair { out, from } => {
                 let id = app.start_repair();
                 let db = Arc::clone(&self.db);
-                let out = std::path::PathBuf::from(out);
                 let now = crate::repair::now();
                 self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
-                    let result =
-                        crate::repair::repair(&db, None, &out, now, progress).map_err(|e| e.to_string());
+                    let result = outputs::run_repair(&db, from.as_deref(), &out, now, progress);
                     JobOutput::Repair(Box::new(result))
                 }));
                 app.notify("repair started (x cancels; the open file is only read)", Level::Info);
@@ -139,12 +138,9 @@ impl Runtime {
                 let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };
                 let id = app.start_recovery();
                 let db = Arc::clone(&self.db);
-                let out = std::path::PathBuf::from(out);
                 let now = crate::repair::now();
                 self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
-                    let from = crate::recovery::StartAt::Recovery;
-                    let result = crate::recovery::recover(&db, &set, from, &out, now, progress)
-                        .map_err(|e| format!("{e:#}"));
+                    let result = outputs::run_recovery(&db, &set, &out, now, progress);
                     JobOutput::Recovery(Box::new(result))
                 }));
                 app.notify(
@@ -177,7 +173,9 @@ pub fn run(path: &Path, logs: Option<&Path>, mode: crate::store::ReadMode) -> Re
         match app.load_logs(logs) {
             Some(found) => app.notify(format!("{found} (6 shows them)"), Level::Info),
             None if logs.is_some() => {
-                app.notify("no ESE log set found in the --logs directory", Level::Error)
+                let dir =
+                    app.logs_searched.as_ref().map(|(d, _)| d.display().to_string()).unwrap_or_default();
+                app.notify(format!("no ESE log set found in {dir} (the --logs directory)"), Level::Error)
             }
             None => {}
         }

@@ -64,6 +64,8 @@ pub enum Prompt {
     SaveAs,
     /// Where to write a repaired copy.
     RepairTo,
+    /// A healthy copy (backup, replica) to take damaged pages from.
+    RepairFrom,
     /// Where to write the copy recovered from the logs.
     RecoverTo,
     /// Text to find in the rows of the open table.
@@ -173,8 +175,8 @@ pub enum Effect {
     },
     /// Write text to a new file.
     Save {
-        /// Where.
-        path: String,
+        /// Where (absolute).
+        path: std::path::PathBuf,
         /// The text.
         text: String,
     },
@@ -182,13 +184,15 @@ pub enum Effect {
     StartVerify,
     /// Start a repair job writing a new file.
     StartRepair {
-        /// The new file.
-        out: String,
+        /// The new file (absolute).
+        out: std::path::PathBuf,
+        /// A copy of the same database to take damaged pages from.
+        from: Option<std::path::PathBuf>,
     },
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {
-        /// The new file.
-        out: String,
+        /// The new file (absolute).
+        out: std::path::PathBuf,
     },
     /// Stop a job.
     Cancel(JobId),

@@ -84,6 +84,15 @@ pub struct App {
     pub messages_scroll: usize,
     /// True once the user asked to leave.
     pub quit: bool,
+    /// Where new files go (absolute): `w`, `r` and `R` offer it, relative
+    /// names are taken inside it, and the folder of the last file written
+    /// becomes it.
+    pub work_dir: std::path::PathBuf,
+    /// The folder searched for the log set (absolute) and whether the user
+    /// named it (`--logs`).
+    pub logs_searched: Option<(std::path::PathBuf, bool)>,
+    /// The repaired copy's path while the repair's copy prompt is open.
+    pending_repair: Option<std::path::PathBuf>,
     map_job: Option<JobId>,
     started: Vec<(JobId, Instant)>,
     back: Vec<Place>,
@@ -100,6 +109,7 @@ impl App {
         let mut map = MapState::new(&db);
         map.refresh(&db, bands(size).body);
         let page = (db.page_count() > 0).then(|| PageState::open(&db, PageNumber(1)).ok()).flatten();
+        let work_dir = super::outputs::default_work_dir(db.path());
         Self {
             db,
             theme,
@@ -122,6 +132,9 @@ impl App {
             show_messages: false,
             messages_scroll: 0,
             quit: false,
+            work_dir,
+            logs_searched: None,
+            pending_repair: None,
             map_job: None,
             started: Vec::new(),
             back: Vec::new(),
@@ -143,6 +156,7 @@ impl App {
                 .map(|p| if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p })?
                 .to_path_buf(),
         };
+        self.logs_searched = Some((absolute(&folder), dir.is_some()));
         let header = self.db.header().map(|h| (self.db.path(), h));
         let sets: Vec<crate::txlog::LogSet> = crate::txlog::bases(&folder)
             .ok()?
@@ -448,10 +462,23 @@ impl App {
                 None => self.notify("nothing to go forward to", Level::Info),
             },
             Action::Prompt(prompt) => {
+                let name = self
+                    .db
+                    .path()
+                    .file_name()
+                    .map_or_else(|| "database".to_string(), |n| n.to_string_lossy().into_owned());
+                let in_work = |file: String| self.work_dir.join(file).display().to_string();
                 let initial = match prompt {
-                    Prompt::SaveAs => self.default_save_name(),
-                    Prompt::RepairTo => format!("{}.repaired", self.db.path().display()),
-                    Prompt::RecoverTo => format!("{}.recovered", self.db.path().display()),
+                    Prompt::SaveAs => in_work(self.default_save_name()),
+                    Prompt::RepairTo => in_work(format!("{name}.repaired")),
+                    Prompt::RecoverTo => {
+                        // check first: no point asking where to write what cannot be made
+                        if let Some(reason) = self.recovery_refusal() {
+                            self.notify(reason, Level::Error);
+                            return None;
+                        }
+                        in_work(format!("{name}.recovered"))
+                    }
                     _ => String::new(),
                 };
                 self.prompt = Some((prompt, initial));
@@ -685,18 +712,58 @@ impl App {
             }
             Prompt::SaveAs => {
                 let (text, _) = self.selection_text();
-                return Some(Effect::Save { path: input.trim().to_string(), text });
+                let path = self.output_path(input);
+                return Some(Effect::Save { path, text });
             }
-            Prompt::RepairTo => return Some(Effect::StartRepair { out: input.trim().to_string() }),
+            Prompt::RepairTo => {
+                self.pending_repair = Some(self.output_path(input));
+                self.prompt = Some((Prompt::RepairFrom, String::new()));
+            }
+            Prompt::RepairFrom => {
+                let out = self.pending_repair.take()?;
+                let from = (!input.trim().is_empty()).then(|| super::outputs::resolve(&self.work_dir, input));
+                return Some(Effect::StartRepair { out, from });
+            }
             Prompt::RecoverTo => {
-                if self.logs.is_none() {
-                    self.notify("no log set beside the database (open it with --logs DIR)", Level::Error);
+                if let Some(reason) = self.recovery_refusal() {
+                    self.notify(reason, Level::Error);
                     return None;
                 }
-                return Some(Effect::StartRecovery { out: input.trim().to_string() });
+                let out = self.output_path(input);
+                return Some(Effect::StartRecovery { out });
             }
         }
         None
+    }
+
+    /// Why a recovery cannot run, known before asking where to write it.
+    fn recovery_refusal(&self) -> Option<String> {
+        let Some(logs) = &self.logs else {
+            return Some(format!(
+                "recovery needs the database's transaction logs: none with its log signature in {} (start with --logs DIR)",
+                absolute(self.db.path().parent().unwrap_or(std::path::Path::new("."))).display()
+            ));
+        };
+        let need = &logs.set.recovery;
+        (!need.missing.is_empty()).then(|| {
+            let missing: Vec<String> = need.missing.iter().map(|g| format!("{g:#X}")).collect();
+            format!(
+                "recovery refused before writing anything: log generation(s) {} missing from {} ({})",
+                missing.join(", "),
+                absolute(&logs.set.dir).display(),
+                need.summary
+            )
+        })
+    }
+
+    /// The absolute path for a name typed into an output prompt: relative
+    /// names go into the work folder, which then becomes the folder used.
+    fn output_path(&mut self, input: &str) -> std::path::PathBuf {
+        let path = super::outputs::resolve(&self.work_dir, input);
+        if let Some(parent) = path.parent() {
+            self.work_dir = parent.to_path_buf();
+        }
+        path
     }
 
     fn goto_offset(&mut self, offset: u64) {
@@ -762,9 +829,19 @@ impl App {
                     };
                     let level = if report.not_repaired.is_empty() { Level::Info } else { Level::Error };
                     self.notify(summary, level);
+                    if let Some(out) = &report.output {
+                        let (txt, json) =
+                            super::outputs::repair_report_paths(std::path::Path::new(&out.path));
+                        let saved = format!("Report saved to {} and {}\n", txt.display(), json.display());
+                        text.extend_from_slice(saved.as_bytes());
+                    }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
                 }
-                Err(e) => self.notify(format!("repair failed: {e}"), Level::Error),
+                Err(e) => {
+                    let text = format!("repair failed: {e}");
+                    self.jobs.repair_text = Some(text.clone());
+                    self.notify(text, Level::Error);
+                }
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Recovery(result), .. } = &event {
@@ -783,9 +860,23 @@ impl App {
                         (None, false) => "recovery wrote nothing".to_string(),
                     };
                     self.notify(summary, Level::Info);
+                    if let Some(out) = &report.output {
+                        let (txt, json) = crate::recovery::report_paths(std::path::Path::new(&out.path));
+                        let saved = format!("Report saved to {} and {}\n", txt.display(), json.display());
+                        text.extend_from_slice(saved.as_bytes());
+                    }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
                 }
-                Err(e) => self.notify(format!("recovery refused: {e}"), Level::Error),
+                Err(e) => {
+                    // the error names the file and already says "recovery refused" when it is one
+                    let text = if e.contains("recovery refused") {
+                        e.clone()
+                    } else {
+                        format!("recovery failed: {e}")
+                    };
+                    self.jobs.repair_text = Some(text.clone());
+                    self.notify(text, Level::Error);
+                }
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Verify(report), cancelled, .. } = event {
@@ -801,6 +892,12 @@ impl App {
             self.jobs.report = Some(*report);
         }
     }
+}
+
+/// `path` made absolute against the current directory (unchanged when that
+/// is unknown).
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Writes a one-line heading naming the page, for copied checksum analyses.

@@ -39,15 +39,28 @@ impl Widget for &App {
             (ViewId::Tables, _) => self.tables.render(bands.body, buf, theme),
             (ViewId::Records, _) => match &self.records {
                 Some(records) => records.render(bands.body, buf, theme),
-                None => Paragraph::new("No table open: pick one in the tables view (7) and press r for its rows.")
-                    .render(bands.body, buf),
+                None => {
+                    Paragraph::new("No table open: pick one in the tables view (7) and press r for its rows.")
+                        .render(bands.body, buf)
+                }
             },
             (ViewId::Logs, _) => match &self.logs {
                 Some(logs) => logs.render(bands.body, buf, theme),
-                None => Paragraph::new(
-                    "No transaction logs: none with this database's log signature next to it. Start with --logs DIR.",
-                )
-                .render(bands.body, buf),
+                None => {
+                    let text = match &self.logs_searched {
+                        Some((dir, true)) => format!(
+                            "No transaction logs: no ESE log set (edb.log, edb00001.log, edb.chk…) in {}, the --logs directory.",
+                            dir.display()
+                        ),
+                        Some((dir, false)) => format!(
+                            "No transaction logs: none with this database's log signature in {}. Start with --logs DIR to name their folder.",
+                            dir.display()
+                        ),
+                        None => "No transaction logs were looked for. Start with --logs DIR to name their folder."
+                            .to_string(),
+                    };
+                    Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }).render(bands.body, buf)
+                }
             },
         }
 
@@ -59,6 +72,7 @@ impl Widget for &App {
                     Prompt::Search => "Search (hex bytes or text): ",
                     Prompt::SaveAs => "Save to file: ",
                     Prompt::RepairTo => "Write the repaired copy to (a new file): ",
+                    Prompt::RepairFrom => "Healthy copy to take damaged pages from (Enter: none): ",
                     Prompt::RecoverTo => "Recover from the logs into (a new file): ",
                     Prompt::FindRecord => "Find a row (text in any column): ",
                 };
