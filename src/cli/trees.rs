@@ -163,6 +163,8 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
             })
         }
     };
+    // a root outside the file is a usage error (exit 2), as for `page`
+    db.page_bytes(root)?;
     let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
     let mut tree: TreeWalk = walk(&db, root, |_, _| {});
     let space = space::read(&db, root);

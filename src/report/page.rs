@@ -276,8 +276,13 @@ pub fn write_checksum(out: &mut dyn Write, check: &PageCheck, file_offset: u64) 
         ChecksumFormat::XorEcc => "XOR+ECC",
     };
     writeln!(out, "Checksum ({format})")?;
-    for block in &check.blocks {
-        write_block(out, block, check.format)?;
+    if check.verdict == Verdict::Uninitialized {
+        // an all-zero page has no checksum to compare: nothing mismatches
+        writeln!(out, "  not checked: every byte is zero, so there is no stored checksum")?;
+    } else {
+        for block in &check.blocks {
+            write_block(out, block, check.format)?;
+        }
     }
     writeln!(out, "  verdict: {}", verdict_text(&check.verdict, file_offset))?;
     Ok(())

@@ -721,7 +721,8 @@ impl App {
             }
             Prompt::RepairFrom => {
                 let out = self.pending_repair.take()?;
-                let from = (!input.trim().is_empty()).then(|| super::outputs::resolve(&self.work_dir, input));
+                // the copy is an input: a relative path is taken from the current directory
+                let from = (!input.trim().is_empty()).then(|| absolute(std::path::Path::new(input.trim())));
                 return Some(Effect::StartRepair { out, from });
             }
             Prompt::RecoverTo => {
@@ -832,7 +833,11 @@ impl App {
                     if let Some(out) = &report.output {
                         let (txt, json) =
                             super::outputs::repair_report_paths(std::path::Path::new(&out.path));
-                        let saved = format!("Report saved to {} and {}\n", txt.display(), json.display());
+                        let saved = format!(
+                            "Report saved to {}\n            and {}\n",
+                            txt.display(),
+                            json.display()
+                        );
                         text.extend_from_slice(saved.as_bytes());
                     }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
@@ -862,7 +867,11 @@ impl App {
                     self.notify(summary, Level::Info);
                     if let Some(out) = &report.output {
                         let (txt, json) = crate::recovery::report_paths(std::path::Path::new(&out.path));
-                        let saved = format!("Report saved to {} and {}\n", txt.display(), json.display());
+                        let saved = format!(
+                            "Report saved to {}\n            and {}\n",
+                            txt.display(),
+                            json.display()
+                        );
                         text.extend_from_slice(saved.as_bytes());
                     }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());

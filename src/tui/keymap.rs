@@ -61,7 +61,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char(']'), Global, Action::Forward, "forward"),
     bind(Char('y'), Global, Action::Copy, "copy"),
     bind(Char('w'), Global, Action::Prompt(Prompt::SaveAs), "save to file"),
-    bind(Char('v'), Global, Action::StartVerify, "verify all pages"),
+    bind(Char('v'), Global, Action::StartVerify, "verify"),
     bind(Char('n'), Global, Action::NextPage, "next page"),
     bind(Char('p'), Global, Action::PrevPage, "previous page"),
     bind(Up, Global, Action::Up, "move"),
@@ -90,8 +90,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
     bind(Char('h'), Scope::View(ViewId::Logs), Action::Left, "back to the log files"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
-    bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
-    bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
+    bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair to new file"),
+    bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 
@@ -162,13 +162,9 @@ pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
 /// `? help  q quit`.
 pub fn footer(view: ViewId, width: usize) -> String {
     let wanted: &[&str] = match view {
-        ViewId::PageMap => &[
-            "open",
-            "colour by kind / health / dbtime",
-            "zoom in / out",
-            "go to page or @offset",
-            "verify all pages",
-        ],
+        ViewId::PageMap => {
+            &["open", "colour by kind / health / dbtime", "zoom in / out", "go to page or @offset", "verify"]
+        }
         ViewId::Page => &[
             "fields / tags / hex",
             "previous / next sibling",
@@ -178,20 +174,13 @@ pub fn footer(view: ViewId, width: usize) -> String {
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
-        ViewId::Jobs => &[
-            "verify all pages",
-            "repair into a new file",
-            "recover from the logs",
-            "cancel job",
-            "open",
-            "copy",
-        ],
+        ViewId::Jobs => {
+            &["verify", "repair to new file", "recover from logs", "cancel job", "open", "copy"]
+        }
         ViewId::Logs => &["open", "back to the log files", "move", "copy"],
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
         ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],
-        ViewId::Overview => {
-            &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
-        }
+        ViewId::Overview => &["page map", "go to page or @offset", "verify", "copy", "save to file"],
     };
     let lines = help_lines(view);
     let end = "  ? help  M messages  q quit";
@@ -257,7 +246,7 @@ mod tests {
             assert!(footer.chars().count() <= 80, "{footer}");
             assert!(footer.ends_with("? help  M messages  q quit"), "{footer}");
         }
-        assert!(footer(ViewId::Jobs, 200).contains("R recover from the logs"));
+        assert!(footer(ViewId::Jobs, 200).contains("R recover from logs"));
     }
 
     #[test]

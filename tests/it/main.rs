@@ -9,6 +9,7 @@ mod database;
 mod e2e;
 mod export;
 mod golden;
+mod inspector80;
 mod recovery;
 mod repair;
 mod replay;

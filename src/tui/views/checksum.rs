@@ -37,7 +37,14 @@ pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>>
     let check = &page.dump.checksum;
     let mut lines = Vec::new();
     let second = if check.format == ChecksumFormat::Legacy { "pgno" } else { "ecc" };
-    for block in &check.blocks {
+    if check.verdict == Verdict::Uninitialized {
+        lines.push(Line::styled(
+            "not checked: every byte is zero, so there is no stored checksum to compare",
+            theme.dim(),
+        ));
+    }
+    let blocks = if check.verdict == Verdict::Uninitialized { &[][..] } else { &check.blocks[..] };
+    for block in blocks {
         let state = if block.is_ok() {
             Span::styled("ok", theme.ok())
         } else {
@@ -62,7 +69,9 @@ pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>>
         lines.push(bits_line("xor of both", block.xor_diff(), block.xor_diff(), theme));
         lines.push(bits_line(&format!("stored {second}"), (s >> 32) as u32, block.ecc_diff(), theme));
         lines.push(bits_line(&format!("computed {second}"), (c >> 32) as u32, block.ecc_diff(), theme));
-        lines.push(bits_line(&format!("{second} of both"), block.ecc_diff(), block.ecc_diff(), theme));
+        // for XOR+ECC the XOR of stored and computed ECC is the syndrome: it locates a flipped bit
+        let both = if check.format == ChecksumFormat::Legacy { "pgno of both" } else { "syndrome" };
+        lines.push(bits_line(both, block.ecc_diff(), block.ecc_diff(), theme));
     }
     let verdict_style = if check.verdict.is_damaged() { theme.error() } else { theme.ok() };
     lines.push(Line::styled(
@@ -92,7 +101,9 @@ pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>>
             lines.push(Line::from(spans));
         }
     }
-    if let Some((code, name)) = check.verdict.jet_error() {
+    // the verdict names the engine's error code once; say it only when it did not
+    let said = lines.iter().any(|l| l.to_string().contains("JET_err"));
+    if let Some((code, name)) = check.verdict.jet_error().filter(|_| !said) {
         lines.push(Line::styled(format!("the engine reports this as {code} {name}"), theme.dim()));
     }
     scroll::fit(lines, width, Overflow::Wrap)
