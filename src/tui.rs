@@ -45,7 +45,10 @@ pub fn action_for_input(app: &App, event: &term::Event) -> Option<Action> {
     match event {
         term::Event::Key(key) if key.kind != KeyEventKind::Release => {
             if app.prompt.is_some() {
+                let control = key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
                 return match key.code {
+                    // Ctrl-U clears the line, as in a shell
+                    KeyCode::Char('u') if control => Some(Action::ClearInput),
                     KeyCode::Char(c) => Some(Action::Input(c)),
                     KeyCode::Backspace => Some(Action::Backspace),
                     KeyCode::Enter => Some(Action::Enter),

@@ -126,7 +126,12 @@ pub fn info(args: &FileArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
         "database summary",
         &report,
         |w| report.write_summary(w),
-        |w| markdown::header(w, &report),
+        |w| {
+            let mut text = Vec::new();
+            report.write_summary(&mut text)?;
+            let title = format!("Database summary of {}", report.file);
+            crate::report::markdown_json::summary(w, &title, &String::from_utf8_lossy(&text))
+        },
     )?;
     Ok(exit(opening_damage(&db)))
 }
@@ -341,11 +346,7 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         "repair report",
         &report,
         |w| w.write_all(&text),
-        |w| {
-            writeln!(w, "```text")?;
-            w.write_all(&text)?;
-            writeln!(w, "```")
-        },
+        |w| crate::report::markdown_json::render(w, &format!("Repair of {}", args.file.display()), &report),
     )?;
     let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && report.not_repaired.is_empty();
     Ok(exit(!clean))

@@ -21,10 +21,13 @@ use crate::Error;
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// Comma-separated values with a header row (one table).
+    /// Comma-separated values with a header row (one table); `text` is the same.
+    #[value(alias = "text")]
     Csv,
     /// One JSON document: the tables with their columns and rows.
     Json,
+    /// Markdown: a heading and a table of rows per table, for tickets and wikis.
+    Md,
 }
 
 /// `export` arguments.
@@ -32,7 +35,7 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     /// The database file.
     pub file: FilePath,
-    /// The table to export; without it, every table (JSON only).
+    /// The table to export; without it, every table (JSON and Markdown only).
     pub table: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
@@ -164,6 +167,38 @@ fn write_csv_table(out: &mut dyn Write, table: &Table<'_>, deleted: bool) -> io:
     Ok(tally)
 }
 
+/// Writes the rows of one table, exported as CSV in `csv`, as a Markdown
+/// heading and table (a table without rows says so instead).
+fn write_markdown_table(
+    out: &mut dyn Write,
+    file: &std::path::Path,
+    name: &str,
+    csv: &[u8],
+) -> Result<(), Error> {
+    use crate::report::markdown::cell;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv);
+    let head: Vec<String> = reader.headers().map_err(csv_io)?.iter().map(cell).collect();
+    writeln!(out, "## Table {} of {}", cell(name), cell(&file.display().to_string()))?;
+    writeln!(out)?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(csv_io)?;
+        rows.push(record.iter().map(cell).collect::<Vec<_>>());
+    }
+    if rows.is_empty() {
+        writeln!(out, "No rows. Columns: {}.", head.join(", "))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "| {} |", head.join(" | "))?;
+    writeln!(out, "|{}", head.iter().map(|_| "---|").collect::<String>())?;
+    for row in rows {
+        writeln!(out, "| {} |", row.join(" | "))?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
 /// `esescope export FILE [TABLE]`.
 ///
 /// # Errors
@@ -193,6 +228,14 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
             for def in &chosen {
                 let tally = write_csv_table(out, &Table::new(&db, &catalog, def), args.deleted)?;
                 findings.extend(tally.findings);
+            }
+        }
+        ExportFormat::Md => {
+            for def in &chosen {
+                let mut csv = Vec::new();
+                let tally = write_csv_table(&mut csv, &Table::new(&db, &catalog, def), args.deleted)?;
+                findings.extend(tally.findings);
+                write_markdown_table(out, &args.file, &def.table.name, &csv)?;
             }
         }
         ExportFormat::Json => {

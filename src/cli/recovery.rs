@@ -12,6 +12,7 @@ use super::database::stderr_progress;
 use super::output::{emit, OutputArgs};
 use super::FilePath;
 use crate::recovery::{self, StartAt};
+use crate::report::markdown_json;
 use crate::report::recovery::{write_plan, write_report};
 use crate::store::{Database, ReadMode};
 use crate::txlog::LogSet;
@@ -114,7 +115,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
             "recovery plan",
             &plan,
             |w| write_plan(w, &plan),
-            |w| fenced(w, |w| write_plan(w, &plan)),
+            |w| markdown_json::render(w, &format!("Recovery plan of {}", args.file.display()), &plan),
         )?;
         let (_, _, stop) = plan.counts();
         return Ok(ExitCode::from(u8::from(stop > 0 || !plan.unsupported.is_empty())));
@@ -136,17 +137,8 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
         "recovery report",
         &report,
         |w| w.write_all(&text),
-        |w| fenced(w, |w| w.write_all(&text)),
+        |w| markdown_json::render(w, &format!("Recovery of {}", args.file.display()), &report),
     )?;
     let clean = report.verify_after.is_some_and(|c| c.damaged() == 0);
     Ok(ExitCode::from(u8::from(!clean)))
-}
-
-fn fenced(
-    w: &mut dyn Write,
-    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    writeln!(w, "```text")?;
-    text(w)?;
-    writeln!(w, "```")
 }

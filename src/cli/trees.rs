@@ -122,6 +122,8 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         Ok(())
     };
     let md = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(w, "## Tables of {}", crate::report::markdown::cell(&args.file.display().to_string()))?;
+        writeln!(w)?;
         writeln!(w, "| Table | Objid | FDP pgno | Records | Deleted | Pages | Findings |")?;
         writeln!(w, "|---|---|---|---|---|---|---|")?;
         for r in &rows {
@@ -135,6 +137,32 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 r.deleted,
                 r.pages,
                 r.findings.len()
+            )?;
+        }
+        writeln!(w)?;
+        // the findings text shows, per table and for the catalog itself
+        let findings: Vec<Vec<String>> = rows
+            .iter()
+            .flat_map(|r| r.findings.iter().map(move |f| (r.name.clone(), f)))
+            .chain(catalog.walk.findings.iter().map(|f| ("catalog".to_string(), f)))
+            .map(|(table, f)| vec![table, f.severity.to_string(), f.location.to_string(), f.message.clone()])
+            .collect();
+        if !findings.is_empty() {
+            writeln!(w, "### Findings ({})", findings.len())?;
+            writeln!(w)?;
+            writeln!(w, "| Table | Severity | Where | What |")?;
+            writeln!(w, "|---|---|---|---|")?;
+            for row in findings {
+                let cells: Vec<String> = row.iter().map(|c| crate::report::markdown::cell(c)).collect();
+                writeln!(w, "| {} |", cells.join(" | "))?;
+            }
+            writeln!(w)?;
+        }
+        if temporary {
+            writeln!(
+                w,
+                "Temporary database: it has no persistent catalog (page 4 holds tree objidFDP {}).",
+                catalog.walk.objid
             )?;
         }
         Ok(())
@@ -172,11 +200,7 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
     tree.findings.extend(space.check(&tree, &db));
     let document = TreeDocument { tree: &tree, space: &space };
     let text = |w: &mut dyn Write| write_tree(w, &name, &tree, &space);
-    let md = |w: &mut dyn Write| -> io::Result<()> {
-        writeln!(w, "```text")?;
-        write_tree(w, &name, &tree, &space)?;
-        writeln!(w, "```")
-    };
+    let md = |w: &mut dyn Write| crate::report::markdown_json::render(w, &format!("Tree {name}"), &document);
     emit(out, &args.output, "tree", &document, text, md)?;
     Ok(damage(tree.findings.len()))
 }
@@ -311,11 +335,8 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
         }
         Ok(())
     };
-    let md = |w: &mut dyn Write| -> io::Result<()> {
-        writeln!(w, "```text")?;
-        text(w)?;
-        writeln!(w, "```")
-    };
+    let title = format!("Catalog of {}", args.file.display());
+    let md = |w: &mut dyn Write| crate::report::markdown_json::render(w, &title, &catalog);
     emit(out, &args.output, "catalog", &catalog, text, md)?;
     Ok(damage(catalog.walk.findings.len()))
 }

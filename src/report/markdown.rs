@@ -49,6 +49,43 @@ fn checksum_text(check: &PageCheck, file_offset: u64) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// The checksum of every block as a table, the verdict, and (only when a
+/// block mismatches) the bit rows as a fenced block.
+fn checksum_blocks(out: &mut dyn Write, check: &PageCheck, file_offset: u64) -> io::Result<()> {
+    if check.verdict == Verdict::Uninitialized {
+        writeln!(out, "Not checked: every byte is zero, so there is no stored checksum.")?;
+        writeln!(out)?;
+    } else {
+        let second =
+            if check.format == crate::format::verdict::ChecksumFormat::Legacy { "pgno" } else { "ECC" };
+        let rows = check.blocks.iter().map(|b| {
+            vec![
+                b.block.to_string(),
+                format!("{:#06x}-{:#06x}", b.offset, b.offset + b.len - 1),
+                format!("{:#x}", b.stored_at),
+                format!("{:#010x}", b.stored as u32),
+                format!("{:#010x}", b.computed as u32),
+                format!("{:#010x}", (b.stored >> 32) as u32),
+                format!("{:#010x}", (b.computed >> 32) as u32),
+                if b.is_ok() { "ok".into() } else { "**mismatch**".into() },
+            ]
+        });
+        let stored = format!("Stored {second}");
+        let computed = format!("Computed {second}");
+        table(
+            out,
+            &["Block", "Bytes", "Stored at", "Stored XOR", "Computed XOR", &stored, &computed, "State"],
+            rows,
+        )?;
+    }
+    writeln!(out, "**Verdict:** {}", cell(&verdict_text(&check.verdict, file_offset)))?;
+    writeln!(out)?;
+    if check.verdict != Verdict::Uninitialized && check.blocks.iter().any(|b| !b.is_ok()) {
+        fenced(out, &checksum_text(check, file_offset))?;
+    }
+    Ok(())
+}
+
 /// A page dump in Markdown.
 ///
 /// # Errors
@@ -71,7 +108,7 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     table(out, &["Offset", "Field", "Raw", "Value"], field_rows(&dump.fields))?;
     writeln!(out, "### Checksum")?;
     writeln!(out)?;
-    fenced(out, &checksum_text(&dump.checksum, dump.file_offset))?;
+    checksum_blocks(out, &dump.checksum, dump.file_offset)?;
     writeln!(out, "### Tags")?;
     writeln!(out)?;
     let rows = dump.tags.iter().map(|row| match &row.tag {
@@ -93,6 +130,30 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
         ],
     });
     table(out, &["Tag", "Entry", "Data", "Size", "Role", "Flags"], rows)?;
+    if !dump.nodes.is_empty() {
+        writeln!(out, "### Nodes ({})", dump.nodes.len())?;
+        writeln!(out)?;
+        let rows = dump.nodes.iter().map(|n| match &n.error {
+            Some(e) => vec![n.line.to_string(), n.tag.to_string(), format!("error: {e}"), String::new()],
+            None => vec![
+                n.line.to_string(),
+                n.tag.to_string(),
+                format!(
+                    "{} (prefix {}){}",
+                    if n.key.is_empty() { "(empty)" } else { &n.key },
+                    n.prefix_len,
+                    if n.flags.is_empty() { String::new() } else { format!(" [{}]", n.flags.join(" ")) }
+                ),
+                format!(
+                    "{} bytes at {:#x}{}",
+                    n.data_len,
+                    n.data_offset,
+                    n.child.map_or(String::new(), |c| format!(", child page {c}"))
+                ),
+            ],
+        });
+        table(out, &["Line", "Tag", "Key", "Data"], rows)?;
+    }
     if with_hex {
         writeln!(out, "### Hex")?;
         writeln!(out)?;
@@ -316,9 +377,7 @@ pub fn incident(out: &mut dyn Write, report: &IncidentReport) -> io::Result<()> 
         writeln!(out)?;
         writeln!(out, "**Recovery:** {}", set.recovery.summary)?;
         writeln!(out)?;
-        let mut text = Vec::new();
-        set.write_text(&mut text)?;
-        fenced(out, &String::from_utf8_lossy(&text))?;
+        super::markdown_json::render(out, &format!("Log set {} in {}", set.base, set.dir.display()), set)?;
     }
     if !report.bad_pages.is_empty() {
         writeln!(out, "## Damaged pages")?;

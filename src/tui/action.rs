@@ -133,6 +133,8 @@ pub enum Action {
     Input(char),
     /// Delete the last prompt character.
     Backspace,
+    /// Clear the prompt's input (Ctrl-U).
+    ClearInput,
     /// Close the prompt, help or selection.
     Escape,
     /// Copy the focused thing to the clipboard.

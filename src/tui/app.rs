@@ -357,6 +357,7 @@ impl App {
                 Action::Backspace => {
                     input.pop();
                 }
+                Action::ClearInput => input.clear(),
                 Action::Escape => self.prompt = None,
                 Action::Enter => {
                     let (prompt, input) = (*prompt, input.clone());

@@ -174,9 +174,7 @@ pub fn footer(view: ViewId, width: usize) -> String {
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
-        ViewId::Jobs => {
-            &["verify", "repair to new file", "recover from logs", "cancel job", "open", "copy"]
-        }
+        ViewId::Jobs => &["verify", "repair to new file", "recover from logs", "cancel job", "open", "copy"],
         ViewId::Logs => &["open", "back to the log files", "move", "copy"],
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
         ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],

@@ -124,11 +124,10 @@ fn browse_a_damaged_page_walk_siblings_verify_and_save_a_dump() {
     assert!(screen.contains(&format!("page {pgno} (")), "{screen}");
     // save the page dump to a file
     tmux.keys(&["3", "w"]);
-    tmux.wait_for("Save to file:");
-    for _ in 0.."esescope-page-00000.txt".len() {
-        tmux.keys(&["BSpace"]);
-    }
-    tmux.keys(&[dump.to_str().unwrap(), "Enter"]);
+    let screen = tmux.wait_for("Save to file:");
+    // offered in the work folder (absolute), not beside the evidence; Ctrl-U clears it
+    assert!(screen.contains("Save to file: /"), "{screen}");
+    tmux.keys(&["C-u", dump.to_str().unwrap(), "Enter"]);
     tmux.wait_for("saved to");
     let text = std::fs::read_to_string(&dump).unwrap();
     assert!(text.starts_with(&format!("Page {pgno} of ")), "{text}");
