@@ -130,7 +130,9 @@ pub fn info(args: &FileArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
             let mut text = Vec::new();
             report.write_summary(&mut text)?;
             let title = format!("Database summary of {}", report.file);
-            crate::report::markdown_json::summary(w, &title, &String::from_utf8_lossy(&text))
+            crate::report::markdown_json::summary(w, &title, &String::from_utf8_lossy(&text))?;
+            // the JSON's decoded header too, so nothing it holds is missing here
+            crate::report::markdown_json::render(w, "Header as decoded", &report.header)
         },
     )?;
     Ok(exit(opening_damage(&db)))

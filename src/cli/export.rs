@@ -235,7 +235,15 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 let mut csv = Vec::new();
                 let tally = write_csv_table(&mut csv, &Table::new(&db, &catalog, def), args.deleted)?;
                 findings.extend(tally.findings);
+                let table = Table::new(&db, &catalog, def);
+                let types: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| format!("{} ({})", c.name, coltyp_name(c.coltyp.0)))
+                    .collect();
                 write_markdown_table(out, &args.file, &def.table.name, &csv)?;
+                writeln!(out, "Column types: {}.", crate::report::markdown::cell(&types.join(", ")))?;
+                writeln!(out)?;
             }
         }
         ExportFormat::Json => {

@@ -330,6 +330,17 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                 writeln!(w, "  long values: objid {}, root page {}", lv.id, lv.coltyp_or_pgno_fdp)?;
             }
         }
+        for page in &catalog.walk.pages {
+            writeln!(
+                w,
+                "catalog page {} (depth {}, {} entries): keys {} .. {}",
+                page.pgno,
+                page.depth,
+                page.entries,
+                page.first_key,
+                if page.last_key.is_empty() { "+inf" } else { &page.last_key }
+            )?;
+        }
         for f in &catalog.walk.findings {
             writeln!(w, "catalog: {f}")?;
         }

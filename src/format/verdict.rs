@@ -26,6 +26,16 @@ pub enum ChecksumFormat {
     XorEcc,
 }
 
+impl ChecksumFormat {
+    /// The name JSON gives it.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Self::Legacy => "legacy",
+            Self::XorEcc => "xor_ecc",
+        }
+    }
+}
+
 /// Stored and computed checksum of one block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BlockCheck {

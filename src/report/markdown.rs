@@ -78,6 +78,12 @@ fn checksum_blocks(out: &mut dyn Write, check: &PageCheck, file_offset: u64) -> 
             rows,
         )?;
     }
+    let format = match check.format {
+        crate::format::verdict::ChecksumFormat::Legacy => "legacy XOR and page number (`legacy`)",
+        crate::format::verdict::ChecksumFormat::XorEcc => "XOR+ECC (`xor_ecc`)",
+    };
+    writeln!(out, "**Format:** {format}")?;
+    writeln!(out)?;
     writeln!(out, "**Verdict:** {}", cell(&verdict_text(&check.verdict, file_offset)))?;
     writeln!(out)?;
     if check.verdict != Verdict::Uninitialized && check.blocks.iter().any(|b| !b.is_ok()) {
@@ -191,6 +197,15 @@ pub fn header(out: &mut dyn Write, report: &HeaderReport) -> io::Result<()> {
         ]
     });
     table(out, &["Copy", "Offset", "State", "Checksum"], copies)?;
+    writeln!(out, "File size: {} bytes.", report.file_size)?;
+    writeln!(out)?;
+    if !report.warnings.is_empty() {
+        let rows = report
+            .warnings
+            .iter()
+            .map(|f| vec![f.severity.to_string(), f.location.to_string(), f.message.clone()]);
+        table(out, &["Severity", "Where", "What"], rows)?;
+    }
     if report.differences.is_empty() {
         writeln!(out, "The two copies are identical field by field.")?;
     } else {
@@ -238,14 +253,37 @@ pub fn verify(out: &mut dyn Write, report: &VerifyReport) -> io::Result<()> {
     }
     if !report.bad_pages.is_empty() {
         let rows = report.bad_pages.iter().map(|p| {
+            let blocks: Vec<String> = p
+                .check
+                .blocks
+                .iter()
+                .map(|b| {
+                    format!("block {}: stored {:#018x}, computed {:#018x}", b.block, b.stored, b.computed)
+                })
+                .collect();
+            // the kind of each flipped bit, as JSON names it
+            let kinds: Vec<String> = serde_json::to_value(&p.check.verdict)
+                .ok()
+                .and_then(|v| v.get("bits").and_then(|b| b.as_array()).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|b| b.get("kind").and_then(|k| k.as_str()).map(|k| format!("`{k}`")))
+                .collect();
+            let label = if kinds.is_empty() {
+                p.check.verdict.label().to_string()
+            } else {
+                format!("{} ({})", p.check.verdict.label(), kinds.join(", "))
+            };
             vec![
                 p.check.pgno.to_string(),
                 format!("{:#x}", p.file_offset),
-                p.check.verdict.label().to_string(),
+                label,
                 verdict_text(&p.check.verdict, p.file_offset),
+                format!("`{}`", p.check.format.json_name()),
+                blocks.join("; "),
             ]
         });
-        table(out, &["Page", "File offset", "Verdict", "Details"], rows)?;
+        table(out, &["Page", "File offset", "Verdict", "Details", "Format", "Checksums"], rows)?;
     }
     if !report.findings.is_empty() {
         let rows = report

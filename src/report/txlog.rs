@@ -78,6 +78,17 @@ pub fn write_log(out: &mut dyn Write, path: &str, log: &LogFile, records: bool) 
         )?;
         writeln!(out, "      Last Lgpos: {}", scan.end)?;
         writeln!(out, "      Accumulated segment checksum: {:#018x}", scan.accumulated_checksum)?;
+        for s in &scan.segments {
+            writeln!(
+                out,
+                "        segment {:>4}  {:<8} stored {:#018x} computed {:#018x}  {}",
+                s.isec,
+                format!("{:?}", s.state).to_lowercase(),
+                s.stored,
+                s.computed,
+                s.lgpos
+            )?;
+        }
     }
     if let Some(legacy) = &log.legacy {
         writeln!(out, "      Checksum ranges: {} valid", legacy.ranges.len())?;
@@ -217,6 +228,9 @@ impl LogSet {
             (&self.checkpoint_path, self.checkpoint.as_ref().and_then(Checkpoint::current))
         {
             writeln!(out, "Checkpoint: {} ({})", c.lgpos_checkpoint, path.display())?;
+            for a in &c.attached {
+                writeln!(out, "  attached: {} (signDb {}, attach {})", a.path, a.sign_db, a.lgpos_attach)?;
+            }
         }
         if let Some(db) = &self.database {
             writeln!(

@@ -23,6 +23,13 @@ impl VerifyReport {
                 problem.file_offset,
                 verdict_text(&problem.check.verdict, problem.file_offset)
             )?;
+            for b in &problem.check.blocks {
+                writeln!(
+                    out,
+                    "  block {}: stored {:#018x}, computed {:#018x}",
+                    b.block, b.stored, b.computed
+                )?;
+            }
         }
         for finding in &self.findings {
             writeln!(out, "{finding}")?;

@@ -8,6 +8,7 @@ mod crosscheck;
 mod database;
 mod e2e;
 mod export;
+mod formats;
 mod golden;
 mod inspector80;
 mod recovery;
