@@ -161,6 +161,30 @@ pub fn write_checkpoint(out: &mut dyn Write, path: &str, checkpoint: &Checkpoint
     Ok(())
 }
 
+/// The segments of a log in the words `log` uses: "1 valid, 4 empty".
+pub fn segments_in_words(log: &crate::format::txlog::LogFile) -> String {
+    match (&log.segments, &log.legacy) {
+        (Some(scan), _) => {
+            let count = |s: SegmentState| scan.segments.iter().filter(|x| x.state == s).count();
+            let mut parts = vec![format!("{} valid", count(SegmentState::Valid))];
+            for (state, word) in [
+                (SegmentState::Empty, "empty"),
+                (SegmentState::Stale, "stale"),
+                (SegmentState::Shadow, "shadow"),
+                (SegmentState::Corrupt, "corrupt"),
+                (SegmentState::BadLgpos, "bad lgpos"),
+            ] {
+                if count(state) > 0 {
+                    parts.push(format!("{} {word}", count(state)));
+                }
+            }
+            parts.join(", ")
+        }
+        (None, Some(legacy)) => format!("{} ranges", legacy.ranges.len()),
+        (None, None) => "-".into(),
+    }
+}
+
 fn marker(lgpos: Lgpos, name: &str, generation: i32) -> Option<String> {
     (lgpos.generation == generation && !lgpos.is_zero()).then(|| format!("{name} {lgpos}"))
 }
@@ -178,7 +202,7 @@ impl LogSet {
         }
         writeln!(
             out,
-            "{:>10}  {:<18} {:<23} {:<14} {:>9}  {:<16} {:<16} notes",
+            "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} notes",
             "generation", "file", "created", "version", "segments", "first", "last"
         )?;
         let checkpoint = self.checkpoint.as_ref().and_then(Checkpoint::current).map(|c| c.lgpos_checkpoint);
@@ -190,7 +214,6 @@ impl LogSet {
                 continue;
             };
             let h = &log.header;
-            let (valid, total) = log.valid_segments();
             let mut notes = Vec::new();
             if !entry.in_chain {
                 notes.push("not in chain".to_string());
@@ -213,12 +236,12 @@ impl LogSet {
             }
             writeln!(
                 out,
-                "{:>10}  {:<18} {:<23} {:<14} {:>9}  {:<16} {:<16} {}",
+                "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} {}",
                 format!("{:#X}", h.generation),
                 name,
                 h.created.to_string(),
                 h.version.to_string(),
-                format!("{valid}/{total}"),
+                segments_in_words(log),
                 log.first().map_or("-".to_string(), |l| l.to_string()),
                 log.end().to_string(),
                 notes.join("; ")

@@ -248,3 +248,22 @@ fn json_checksums_keep_every_bit() {
     let stored = &json["bad_pages"][0]["blocks"][0]["stored"];
     assert_eq!(stored, "0x45fb3a0409c9d249", "a string, not a number that loses its low bits");
 }
+
+#[test]
+fn item28_the_logs_table_lines_up_agrees_with_log_and_calls_out_a_stuck_checkpoint() {
+    let text = run(&["logs".into(), "sample-dbs/dirty-with-logs".into()]);
+    let head = text.lines().find(|l| l.trim_start().starts_with("generation")).unwrap();
+    let row = text.lines().find(|l| l.contains("edb00001.log")).unwrap();
+    for (column, value) in [("created", "2026-"), ("version", "8.4000"), ("segments", "1 valid")] {
+        assert_eq!(head.find(column), row.find(value), "{column} lines up:\n{head}\n{row}");
+    }
+    let log = run(&["log".into(), "sample-dbs/dirty-with-logs/edb00001.log".into()]);
+    assert!(log.contains("Segments: 1 valid, 4 empty") && row.contains("1 valid, 4 empty"), "{row}\n{log}");
+    let stuck = run(&["logs".into(), "sample-dbs/checkpoint-exhaustion".into()]);
+    assert!(
+        stuck.contains("warning: log generation 0x1 at (0x1,1,0): the checkpoint is 14 generations behind"),
+        "{stuck}"
+    );
+    let fine = run(&["logs".into(), "sample-dbs/dirty-with-logs".into()]);
+    assert!(!fine.contains("generations behind"), "{fine}");
+}

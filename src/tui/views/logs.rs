@@ -176,26 +176,25 @@ impl LogsState {
             _ => " Log files · Enter lists records ",
         };
         lines.push(Line::styled(
-            format!("{:>6}  {:<16} {:<14} {:>9}  {:<14} notes", "gen", "file", "version", "segments", "last"),
+            format!("{:>6}  {:<14} {:<14} {:<17} {:<14} notes", "gen", "file", "version", "segments", "last"),
             theme.dim(),
         ));
         for (i, entry) in self.set.logs.iter().enumerate() {
             let name = entry.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let text = match &entry.log {
                 Some(log) => {
-                    let (valid, total) = log.valid_segments();
                     format!(
-                        "{:>6}  {:<16} {:<14} {:>9}  {:<14} {}",
+                        "{:>6}  {:<14} {:<14} {:<17} {:<14} {}",
                         format!("{:#X}", log.header.generation),
                         name,
                         log.header.version.to_string(),
-                        format!("{valid}/{total}"),
+                        crate::report::txlog::segments_in_words(log),
                         log.end().to_string(),
                         entry.note.clone().unwrap_or_default()
                     )
                 }
                 None => format!(
-                    "{:>6}  {:<16} {}",
+                    "{:>6}  {:<14} {}",
                     "-",
                     name,
                     entry.error.clone().or(entry.note.clone()).unwrap_or_default()
