@@ -239,7 +239,17 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
     }
     let db = Database::open_with(&args.file, mode)?;
     let logs = match &args.logs {
-        None => None,
+        // as the inspector and `recover` do: the set beside the database with its log signature
+        None => {
+            let dir = db.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let header = db.header().map(|h| (db.path(), h));
+            crate::txlog::bases(dir).ok().and_then(|bases| {
+                bases
+                    .iter()
+                    .filter_map(|base| crate::txlog::open(dir, base, header).ok())
+                    .find(|s| s.database.as_ref().is_some_and(|d| d.same_stream))
+            })
+        }
         Some(dir) => {
             let header = db.header().map(|h| (db.path(), h));
             let bases = crate::txlog::bases(dir)?;

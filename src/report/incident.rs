@@ -19,7 +19,7 @@ use crate::store::Database;
 /// What identifies the file examined.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileIdentity {
-    /// Path as given.
+    /// Absolute path (as given when it cannot be made absolute).
     pub path: String,
     /// Size in bytes.
     pub size: u64,
@@ -77,6 +77,8 @@ pub struct RecoveryOption {
 pub struct IncidentReport {
     /// esescope's name and version.
     pub tool: String,
+    /// When the report was made (UTC).
+    pub made_at: String,
     /// The file.
     pub file: FileIdentity,
     /// Both header copies, their differences and the elected values.
@@ -106,7 +108,9 @@ impl IncidentReport {
         logs: Option<crate::txlog::LogSet>,
         on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Self {
-        let verify = scan::verify(db, on_progress);
+        let mut verify = scan::verify(db, on_progress);
+        // the tree findings of `verify --trees` belong in an incident report too
+        verify.findings.extend(scan::trees::check_trees(db));
         let catalog = crate::store::catalog::Catalog::read(db);
         let bad_pages = verify
             .bad_pages
@@ -124,11 +128,17 @@ impl IncidentReport {
         {
             replay.reason =
                 format!("{}. Logs in {}: {}", replay.reason, set.dir.display(), set.recovery.summary);
+            // replay cannot run while a generation it needs is missing
+            if !set.recovery.missing.is_empty() {
+                replay.applies = false;
+                replay.reason.push_str("; replay cannot run until the missing generation(s) are found");
+            }
         }
         Self {
             tool: format!("esescope {}", env!("CARGO_PKG_VERSION")),
+            made_at: crate::repair::now().to_string(),
             file: FileIdentity {
-                path: db.path().display().to_string(),
+                path: std::path::absolute(db.path()).unwrap_or_else(|_| db.path().to_path_buf()).display().to_string(),
                 size: db.file_len(),
                 sha256: hex::encode(Sha256::digest(db.bytes())),
             },
@@ -258,8 +268,9 @@ impl IncidentReport {
     pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         writeln!(out, "ESE database incident report ({}, file not modified)", self.tool)?;
         writeln!(out)?;
-        writeln!(out, "{:<22}{}", "File:", self.file.path)?;
-        writeln!(out, "{:<22}{} bytes", "Size:", self.file.size)?;
+        // File and Size are the summary's first lines, below
+        writeln!(out, "{:<22}{}", "Path:", self.file.path)?;
+        writeln!(out, "{:<22}{}", "Made at:", self.made_at)?;
         writeln!(out, "{:<22}{}", "SHA-256:", self.file.sha256)?;
         writeln!(out)?;
         self.header.write_summary(out)?;

@@ -373,7 +373,7 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
 pub fn incident(out: &mut dyn Write, report: &IncidentReport) -> io::Result<()> {
     writeln!(out, "# ESE database incident report: `{}`", report.file.path)?;
     writeln!(out)?;
-    writeln!(out, "Made by {} without modifying the file.", report.tool)?;
+    writeln!(out, "Made by {} at {} without modifying the file.", report.tool, report.made_at)?;
     writeln!(out)?;
     writeln!(out, "## File")?;
     writeln!(out)?;
