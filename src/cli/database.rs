@@ -241,7 +241,8 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
     let logs = match &args.logs {
         // as the inspector and `recover` do: the set beside the database with its log signature
         None => {
-            let dir = db.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let dir =
+                db.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             let header = db.header().map(|h| (db.path(), h));
             crate::txlog::bases(dir).ok().and_then(|bases| {
                 bases

@@ -138,7 +138,10 @@ impl IncidentReport {
             tool: format!("esescope {}", env!("CARGO_PKG_VERSION")),
             made_at: crate::repair::now().to_string(),
             file: FileIdentity {
-                path: std::path::absolute(db.path()).unwrap_or_else(|_| db.path().to_path_buf()).display().to_string(),
+                path: std::path::absolute(db.path())
+                    .unwrap_or_else(|_| db.path().to_path_buf())
+                    .display()
+                    .to_string(),
                 size: db.file_len(),
                 sha256: hex::encode(Sha256::digest(db.bytes())),
             },

@@ -218,6 +218,7 @@ mod tests {
             "file": "a|b",
             "start": { "generation": 1, "isec": 2, "ib": 0 },
             "logs": [ { "path": "edb.log", "size": 4096 }, { "path": "x.log", "note": "tmp" } ],
+            "segments": [ { "isec": 1 }, { "isec": 2 }, { "isec": 3 }, { "isec": 4 }, { "isec": 5, "state": "empty" } ],
             "missing": [],
             "copies": [ { "copy": 0, "attached": [ { "dbid": 1, "lgpos": { "generation": 1 } } ],
                           "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6 } ],
@@ -229,8 +230,10 @@ mod tests {
         assert!(md.contains("| file | a\\|b |"), "{md}");
         assert!(md.contains("| start | (0x1,2,0) |"), "{md}");
         assert!(md.contains("| missing | none |"), "{md}");
-        assert!(md.contains("### logs (2)\n\n| path | size | note |"), "{md}");
-        assert!(md.contains("| x.log |  | tmp |"), "{md}");
+        // a few small records fit in one cell; more become a table
+        assert!(md.contains("| logs | path edb.log, size 4096; note tmp, path x.log |"), "{md}");
+        assert!(md.contains("### segments (5)\n\n| isec | state |"), "{md}");
+        assert!(md.contains("| 1 |  |") && md.contains("| 5 | empty |"), "{md}");
         assert!(md.contains("#### copies 1"), "{md}");
         assert!(!md.contains("```"), "{md}");
     }

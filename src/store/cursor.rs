@@ -116,12 +116,17 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
         let unchecksummed = self.temporary && page.bytes.get(..8).is_some_and(|b| b.iter().all(|&x| x == 0));
         if !unchecksummed && !page_matches(page.bytes, pgno, db.page_size()) {
             self.walk.unreadable.push(pgno);
-            let verdict =
-                crate::scan::check_page(db, pgno).map(|c| c.verdict.label()).unwrap_or("unreadable");
-            return self.page_finding(
-                pgno,
-                format!("page {pgno} ({from}) fails its checksum ({verdict}); its subtree is not walked"),
-            );
+            let verdict = crate::scan::check_page(db, pgno).map(|c| c.verdict).ok();
+            let what = match verdict {
+                // a page of zeros has no checksum to fail: it was never written
+                Some(crate::format::verdict::Verdict::Uninitialized) => {
+                    "is all zero (never written, uninitialized)".to_string()
+                }
+                Some(v) => format!("fails its checksum ({})", v.label()),
+                None => "fails its checksum (unreadable)".to_string(),
+            };
+            return self
+                .page_finding(pgno, format!("page {pgno} ({from}) {what}; its subtree is not walked"));
         }
         let h = page.header;
         if h.objid_fdp != self.objid {
@@ -136,11 +141,14 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, F> {
         if depth > 0 && h.flags.contains(PageFlags::ROOT) {
             // Seen in a database Windows Search wrote and closed cleanly (a
             // long-value root's only child): unusual, but the tree reads.
-            let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
-            self.walk.findings.push(Finding::info(
-                location,
-                format!("page {pgno} ({from}) has the Root flag below the root; its keys and tree id fit, so the tree still reads"),
-            ));
+            // Said only when its tree id fits (otherwise the finding above says why not).
+            if h.objid_fdp == self.objid {
+                let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+                self.walk.findings.push(Finding::info(
+                    location,
+                    format!("page {pgno} ({from}) has the Root flag below the root; its tree id fits, so the tree still reads"),
+                ));
+            }
         }
         if h.flags.contains(PageFlags::EMPTY) {
             self.page_finding(pgno, format!("emptied page {pgno} is still linked into the tree ({from})"));
@@ -273,21 +281,31 @@ pub fn walk(db: &Database, root: PageNumber, on_leaf: impl FnMut(&Page<'_>, &Nod
         for (i, &(pgno, prev, next)) in leaves.iter().enumerate() {
             let want_prev = i.checked_sub(1).and_then(|j| leaves.get(j)).map_or(PageNumber::NULL, |l| l.0);
             let want_next = leaves.get(i + 1).map_or(PageNumber::NULL, |l| l.0);
+            // a neighbour the walk skipped (bad checksum) is named as such, never as page 0
+            let skipped = |link: PageNumber, unreadable: &[PageNumber]| {
+                if unreadable.contains(&link) {
+                    format!(" (page {link} was not walked: see above)")
+                } else {
+                    String::new()
+                }
+            };
             if prev != want_prev {
-                walker.page_finding(
-                    pgno,
-                    format!(
-                        "leaf {pgno}: pgnoPrev is {prev}, but the leaf before it in key order is {want_prev}"
-                    ),
-                );
+                let said = skipped(prev, &walker.walk.unreadable);
+                let message = if want_prev.is_null() {
+                    format!("leaf {pgno}: pgnoPrev is {prev}, but the walk reached no leaf before it in key order{said}")
+                } else {
+                    format!("leaf {pgno}: pgnoPrev is {prev}, but the leaf before it in key order is {want_prev}{said}")
+                };
+                walker.page_finding(pgno, message);
             }
             if next != want_next {
-                walker.page_finding(
-                    pgno,
-                    format!(
-                        "leaf {pgno}: pgnoNext is {next}, but the leaf after it in key order is {want_next}"
-                    ),
-                );
+                let said = skipped(next, &walker.walk.unreadable);
+                let message = if want_next.is_null() {
+                    format!("leaf {pgno}: pgnoNext is {next}, but the walk reached no leaf after it in key order{said}")
+                } else {
+                    format!("leaf {pgno}: pgnoNext is {next}, but the leaf after it in key order is {want_next}{said}")
+                };
+                walker.page_finding(pgno, message);
             }
         }
     }

@@ -154,7 +154,9 @@ fn forms(v: &Value) -> Vec<String> {
 /// runs of a command that writes a new file (its digest, the times in its
 /// header, the time a report was made).
 fn exempt(path: &str) -> bool {
-    [".bytes", ".raw", ".hex", ".tag.offset", ".output.sha256", ".made_at"].iter().any(|end| path.ends_with(end))
+    [".bytes", ".raw", ".hex", ".tag.offset", ".output.sha256", ".made_at"]
+        .iter()
+        .any(|end| path.ends_with(end))
         || path.contains(".header_fields[")
 }
 
@@ -266,4 +268,32 @@ fn item28_the_logs_table_lines_up_agrees_with_log_and_calls_out_a_stuck_checkpoi
     );
     let fine = run(&["logs".into(), "sample-dbs/dirty-with-logs".into()]);
     assert!(!fine.contains("generations behind"), "{fine}");
+}
+
+#[test]
+fn item25_verify_trees_names_skipped_and_zeroed_pages_and_counts_findings() {
+    let verify = |file: &str| run(&["verify".into(), format!("sample-dbs/{file}"), "--trees".into()]);
+    let bitflip = verify("bitflip.edb");
+    assert!(!bitflip.contains("in key order is 0"), "page 0 does not exist:\n{bitflip}");
+    assert!(
+        bitflip.contains("the walk reached no leaf before it in key order (page 32 was not walked"),
+        "{bitflip}"
+    );
+    let zeroed = verify("zeroed.edb");
+    assert!(zeroed.contains("page 32 (from page 29) is all zero (never written, uninitialized)"), "{zeroed}");
+    assert!(!zeroed.contains("fails its checksum (uninitialized)"), "{zeroed}");
+    let broken = verify("broken-siblings.edb");
+    assert!(broken.contains("Result: damage found (1 finding(s); no page fails its checksum)"), "{broken}");
+    assert!(!broken.contains("(0 damaged pages)"), "{broken}");
+}
+
+#[test]
+fn item26_an_all_zero_page_is_not_a_table_page_and_a_tree_outside_the_file_is_a_usage_error() {
+    let page = run(&["page".into(), "sample-dbs/clean-8k.edb".into(), "126".into()]);
+    assert!(page.contains("uninitialized page (all zero: never written)"), "{page}");
+    assert!(!page.contains("table tree page") && !page.contains("MISMATCH") && !page.contains('^'), "{page}");
+    let tree = Command::new(BIN).args(["tree", "sample-dbs/clean-8k.edb", "999"]).output().unwrap();
+    assert_eq!(tree.status.code(), Some(2));
+    assert!(tree.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&tree.stderr).contains("page 999 is outside the file (pages 1 to 126)"));
 }
