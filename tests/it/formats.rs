@@ -297,3 +297,24 @@ fn item26_an_all_zero_page_is_not_a_table_page_and_a_tree_outside_the_file_is_a_
     assert!(tree.stdout.is_empty());
     assert!(String::from_utf8_lossy(&tree.stderr).contains("page 999 is outside the file (pages 1 to 126)"));
 }
+
+#[test]
+fn item24_the_report_finds_the_logs_beside_the_database_and_says_when_replay_cannot_run() {
+    let report =
+        |file: &str| run(&["report".into(), format!("sample-dbs/{file}"), "--format".into(), "text".into()]);
+    let missing = report("missing-log/database.edb");
+    let replay = missing.lines().find(|l| l.contains("log replay (soft recovery)")).unwrap();
+    assert!(replay.starts_with("  [no ]") && replay.contains("missing: 0x2"), "{replay}");
+    let dirty = report("dirty-with-logs/database.edb");
+    assert!(
+        dirty.contains("Log set edb in sample-dbs/dirty-with-logs"),
+        "the logs beside it, unasked:\n{dirty}"
+    );
+    assert_eq!(dirty.matches("File:").count(), 1, "File is said once:\n{dirty}");
+    assert_eq!(dirty.matches("Size:").count(), 1, "Size is said once:\n{dirty}");
+    let root = std::fs::canonicalize(".").unwrap();
+    assert!(dirty.contains(&format!("Path:                 {}/sample-dbs/", root.display())), "{dirty}");
+    assert!(dirty.lines().any(|l| l.starts_with("Made at:") && l.ends_with(" UTC")), "{dirty}");
+    let bitflip = report("bitflip.edb");
+    assert!(bitflip.contains("leaf 33: pgnoPrev is 32"), "the tree findings:\n{bitflip}");
+}
