@@ -51,7 +51,7 @@ pub struct PageArgs {
     pub file: FilePath,
     /// Page number (decimal or 0x hex), or @OFFSET for the page containing
     /// file byte OFFSET (e.g. @0x5000).
-    #[arg(value_parser = parse_page_spec)]
+    #[arg(value_parser = parse_page_spec, allow_negative_numbers = true)]
     pub page: PageSpec,
     /// Output format and destination.
     #[command(flatten)]
@@ -88,7 +88,10 @@ fn parse_number(text: &str) -> Result<u64, String> {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => text.parse(),
     };
-    parsed.map_err(|_| format!("'{text}' is not a number (decimal, or hex with 0x)"))
+    parsed.map_err(|_| match text.strip_prefix('-') {
+        Some(_) => format!("'{text}' is not a page: pages are numbered from 1"),
+        None => format!("'{text}' is not a number (decimal, or hex with 0x)"),
+    })
 }
 
 /// Parses `12`, `0xc` or `@0x5000`.

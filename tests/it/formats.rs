@@ -318,3 +318,18 @@ fn item24_the_report_finds_the_logs_beside_the_database_and_says_when_replay_can
     let bitflip = report("bitflip.edb");
     assert!(bitflip.contains("leaf 33: pgnoPrev is 32"), "the tree findings:\n{bitflip}");
 }
+
+#[test]
+fn item27_usage_errors_are_one_line_naming_the_file() {
+    for (args, wanted) in [
+        (vec!["page", "sample-dbs/clean-8k.edb", "-1"], "'-1' is not a page: pages are numbered from 1"),
+        (vec!["page", "sample-dbs/clean-8k.edb"], "not provided: <PAGE>"),
+    ] {
+        let output = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("esescope: sample-dbs/clean-8k.edb: "), "{stderr}");
+        assert!(stderr.contains(wanted) && !stderr.contains("'-- -1'"), "{stderr}");
+    }
+}
