@@ -249,13 +249,15 @@ fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk, space: &Space) -> 
     }
     for (depth, level) in tree.levels().iter().enumerate() {
         let kind = if level.iter().all(|p| p.leaf) { "leaf" } else { "internal" };
-        writeln!(w, "level {depth} ({kind}, {} pages)", level.len())?;
+        let pages = if level.len() == 1 { "page" } else { "pages" };
+        writeln!(w, "level {depth} ({kind}, {} {pages})", level.len())?;
         for page in level {
             writeln!(
                 w,
-                "  page {:>6}  {:>4} entries  keys {} .. {}",
+                "  page {:>6}  {:>4} {}  keys {} .. {}",
                 page.pgno,
                 page.entries,
+                if page.entries == 1 { "entry  " } else { "entries" },
                 page.first_key,
                 if page.last_key.is_empty() { "+inf" } else { &page.last_key }
             )?;
@@ -297,13 +299,14 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
             for c in &t.columns {
                 writeln!(
                     w,
-                    "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x}",
+                    "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x} {}",
                     c.id,
                     c.name,
                     coltyp_name(c.coltyp_or_pgno_fdp),
                     c.space_usage,
                     c.pages_or_locale,
-                    c.flags
+                    c.flags,
+                    crate::format::catalog::column_flag_names(c.flags)
                 )?;
             }
             for i in &t.indexes {
@@ -318,11 +321,12 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                     .collect();
                 writeln!(
                     w,
-                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}  key {}",
+                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x} ({})  key {}",
                     i.name,
                     i.id,
                     i.coltyp_or_pgno_fdp,
                     i.flags,
+                    crate::format::catalog::index_flag_names(i.flags),
                     key.join(" ")
                 )?;
             }

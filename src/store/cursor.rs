@@ -74,12 +74,13 @@ struct Walker<'d, F> {
     on_leaf: F,
 }
 
+/// A key in hex, at most 24 bytes of it: a longer key keeps its first 8
+/// and last 12 bytes, so keys with a long common prefix (paths) still
+/// differ where they differ.
 fn short_hex(key: &[u8]) -> String {
-    let text = hex::encode(key.get(..24).unwrap_or(key));
-    if key.len() > 24 {
-        format!("{text}…")
-    } else {
-        text
+    match (key.len() > 24, key.get(..8), key.get(key.len().saturating_sub(12)..)) {
+        (true, Some(head), Some(tail)) => format!("{}…{}", hex::encode(head), hex::encode(tail)),
+        _ => hex::encode(key),
     }
 }
 

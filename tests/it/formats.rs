@@ -333,3 +333,18 @@ fn item27_usage_errors_are_one_line_naming_the_file() {
         assert!(stderr.contains(wanted) && !stderr.contains("'-- -1'"), "{stderr}");
     }
 }
+
+#[test]
+fn item29_tree_keys_differ_where_they_differ_catalog_flags_have_names_and_counts_agree() {
+    let tree = run(&["tree".into(), "sample-dbs/clean-8k.edb".into(), "files".into()]);
+    let page = tree.lines().find(|l| l.trim_start().starts_with("page 119")).unwrap();
+    let (first, last) = page.split_once("keys ").unwrap().1.split_once(" .. ").unwrap();
+    assert_ne!(first, last, "{page}");
+    assert!(
+        tree.contains("(internal, 1 page)") && !tree.contains(" 1 pages") && !tree.contains(" 1 entries"),
+        "{tree}"
+    );
+    let catalog = run(&["catalog".into(), "sample-dbs/clean-8k.edb".into()]);
+    assert!(catalog.contains("flags 0x1 NotNull"), "{catalog}");
+    assert!(catalog.contains("flags 0x10031 (Unique NoNullSeg Primary ExtendedColumns)"), "{catalog}");
+}
