@@ -287,3 +287,18 @@ fn item15_a_key_without_meaning_says_so() {
     let (message, _) = app.message.clone().unwrap();
     assert_eq!(message, "z does nothing in the Overview view (? lists its keys)");
 }
+
+#[test]
+fn item18_at_200_columns_the_fields_pane_shows_whole_values() {
+    let db = Arc::new(Database::open(Path::new("sample-dbs/clean-8k.edb")).unwrap());
+    let mut app = App::new(db, Theme { no_color: true }, Rect::new(0, 0, 200, 50));
+    app.open_page(PageNumber(30), ViewId::Page, 0);
+    let text = screen(&render(&app), false);
+    assert!(text.contains("NewRecordFormat | NewChecksumFormat)"), "{text}");
+    let checksum = text.lines().find(|l| l.contains("checksum ")).unwrap();
+    assert!(checksum.contains("ecc 0x") && !checksum.contains('…'), "{checksum}");
+    // at 80 columns a cut value says so
+    app.update(Action::Resize { width: 80, height: 24 });
+    let text = screen(&render(&app), false);
+    assert!(text.lines().any(|l| l.contains("checksum       xor") && l.contains('…')), "{text}");
+}

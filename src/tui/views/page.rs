@@ -254,10 +254,15 @@ impl PageState {
                 } else {
                     theme.text()
                 };
-                Line::from(vec![
+                let line = Line::from(vec![
                     Span::styled(format!("{:>3x} ", f.offset), theme.dim()),
                     Span::styled(format!("{:<14} {}", f.name, f.value), style),
-                ])
+                ]);
+                // a value cut by the pane ends in `…`
+                crate::tui::widgets::scroll::ellipsize(
+                    line,
+                    usize::from(panes.fields.width.saturating_sub(2)),
+                )
             })
             .collect();
         let title = match &self.crumbs {
