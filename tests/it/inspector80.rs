@@ -302,3 +302,18 @@ fn item18_at_200_columns_the_fields_pane_shows_whole_values() {
     let text = screen(&render(&app), false);
     assert!(text.lines().any(|l| l.contains("checksum       xor") && l.contains('…')), "{text}");
 }
+
+#[test]
+fn item16_the_colour_page_map_uses_the_legends_letters_and_distinct_colours() {
+    let mut app = open("sample-dbs/bitflip.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    app.update(Action::MapMode); // kind -> health
+    let text = screen(&render(&app), false);
+    assert!(!text.contains('■'), "{text}");
+    let grid: String = text.lines().skip(2).take(3).collect();
+    assert!(grid.contains('C') && grid.contains('o'), "correctable and ok cells by their letters:\n{text}");
+    assert!(text.contains("C correctable"), "the legend names the letter:\n{text}");
+    let theme = Theme { no_color: false };
+    use esescope::scan::classify::Health;
+    assert_ne!(theme.health(Health::Ok), theme.health(Health::NotChecksummed));
+}

@@ -246,7 +246,7 @@ impl MapState {
                         (glyph, if level == 255 { theme.dim() } else { theme.heat(level) })
                     }
                 };
-                let glyph = if theme.no_color || glyph == '.' || glyph == ' ' { glyph } else { '■' };
+                // the legend's letter in every cell, coloured or not: colour alone carries no meaning
                 let style = if group == cursor_group { style.patch(theme.selected()) } else { style };
                 spans.push(Span::styled(glyph.to_string(), style));
             }
