@@ -55,6 +55,9 @@ pub struct BadPage {
     pub flags: Vec<String>,
     /// dbtime of its last change, from its own header.
     pub dbtime: u64,
+    /// Header fields holding the bit ECC located, with corrected values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_fields: Vec<super::page::FlippedField>,
     /// Previous sibling, when the page names one.
     pub prev: Option<Link>,
     /// Next sibling, when the page names one.
@@ -174,6 +177,10 @@ fn bad_page(db: &Database, file_offset: u64, check: &PageCheck) -> BadPage {
         tree_kind: header.map_or("unknown", |h| h.flags.tree_kind()),
         flags: header.map(|h| h.flags.names()).unwrap_or_default(),
         dbtime: header.map_or(0, |h| h.dbtime_dirtied.0),
+        flipped_fields: db
+            .page_bytes(check.pgno)
+            .map(|b| super::page::flipped_fields(b, db.page_size(), check))
+            .unwrap_or_default(),
         prev: header.and_then(|h| link(db, check.pgno, h.prev, true)),
         next: header.and_then(|h| link(db, check.pgno, h.next, false)),
     }
@@ -298,6 +305,13 @@ impl IncidentReport {
                 page.flags.join(" | ")
             )?;
             writeln!(out, "  dbtime: {:#x}", page.dbtime)?;
+            for f in &page.flipped_fields {
+                writeln!(
+                    out,
+                    "  the flipped bit (byte {:#x} bit {}) is in header field {}: stored {}, corrected {}",
+                    f.byte_offset, f.bit, f.name, f.stored, f.corrected
+                )?;
+            }
             for (name, link) in [("pgnoPrev", page.prev), ("pgnoNext", page.next)] {
                 let text = link.map_or("none".to_string(), |l| {
                     let state = if l.neighbour_ok { "checksum ok" } else { "checksum bad" };

@@ -92,6 +92,23 @@ fn checksum_blocks(out: &mut dyn Write, check: &PageCheck, file_offset: u64) -> 
     Ok(())
 }
 
+/// The header fields a located bit flipped, with their corrected values.
+fn flipped_fields(out: &mut dyn Write, fields: &[super::page::FlippedField]) -> io::Result<()> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let rows = fields.iter().map(|f| {
+        vec![
+            format!("`{}`", f.name),
+            format!("{:#x}", f.offset),
+            format!("byte {:#x} bit {}", f.byte_offset, f.bit),
+            f.stored.clone(),
+            f.corrected.clone(),
+        ]
+    });
+    table(out, &["Field with the flipped bit", "Offset", "Bit", "Stored", "Corrected"], rows)
+}
+
 /// A page dump in Markdown.
 ///
 /// # Errors
@@ -115,6 +132,7 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     writeln!(out, "### Checksum")?;
     writeln!(out)?;
     checksum_blocks(out, &dump.checksum, dump.file_offset)?;
+    flipped_fields(out, &dump.flipped_fields)?;
     writeln!(out, "### Tags")?;
     writeln!(out)?;
     let rows = dump.tags.iter().map(|row| match &row.tag {
@@ -337,6 +355,7 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
         rows.push(vec!["Engine error".into(), format!("{code} {name}")]);
     }
     table(out, &["", ""], rows)?;
+    flipped_fields(out, &page.flipped_fields)?;
     let blocks = check.blocks.iter().filter(|b| !b.is_ok()).map(|b| {
         vec![
             b.block.to_string(),

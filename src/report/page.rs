@@ -58,6 +58,59 @@ pub struct NodeRow {
     pub error: Option<String>,
 }
 
+/// A header field holding a flipped bit that ECC located: what it says,
+/// and what it said before the flip.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlippedField {
+    /// The field's name (`dbtimeDirtied`).
+    pub name: &'static str,
+    /// Its offset in the page.
+    pub offset: usize,
+    /// Page offset of the flipped byte.
+    pub byte_offset: usize,
+    /// The flipped bit (0 = least significant).
+    pub bit: u8,
+    /// The value as stored.
+    pub stored: String,
+    /// The value with the bit flipped back.
+    pub corrected: String,
+}
+
+/// The header fields holding a data bit ECC located in `bytes`.
+pub(crate) fn flipped_fields(
+    bytes: &[u8],
+    size: crate::format::PageSize,
+    check: &PageCheck,
+) -> Vec<FlippedField> {
+    let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
+    let stored = PageHeader::fields(bytes, size);
+    let mut fixed = bytes.to_vec();
+    for bit in bits {
+        if let Some(b) = fixed.get_mut(bit.offset) {
+            *b ^= 1 << bit.bit;
+        }
+    }
+    let corrected = PageHeader::fields(&fixed, size);
+    bits.iter()
+        .filter(|b| b.kind == crate::format::verdict::FlipKind::Data)
+        .filter_map(|bit| {
+            let (i, field) = stored
+                .iter()
+                .enumerate()
+                .find(|(_, f)| (f.offset..f.offset + f.len).contains(&bit.offset))?;
+            // the stored checksum is not a field whose value a reader uses
+            (field.name != "checksum").then(|| FlippedField {
+                name: field.name,
+                offset: field.offset,
+                byte_offset: bit.offset,
+                bit: bit.bit,
+                stored: field.value.to_string(),
+                corrected: corrected.get(i).map_or_else(String::new, |f| f.value.to_string()),
+            })
+        })
+        .collect()
+}
+
 /// Everything about one page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageDump {
@@ -79,6 +132,9 @@ pub struct PageDump {
     pub nodes: Vec<NodeRow>,
     /// The checksum analysis.
     pub checksum: PageCheck,
+    /// Header fields holding a bit ECC located, with their corrected values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_fields: Vec<FlippedField>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -132,6 +188,7 @@ impl PageDump {
             fields: PageHeader::fields(page.bytes, size),
             tags,
             nodes: node_rows(&page),
+            flipped_fields: flipped_fields(page.bytes, size, &checksum),
             checksum,
             bytes: page.bytes.to_vec(),
         })
@@ -167,6 +224,13 @@ impl PageDump {
         }
         writeln!(out)?;
         write_checksum(out, &self.checksum, self.file_offset)?;
+        for f in &self.flipped_fields {
+            writeln!(
+                out,
+                "  the flipped bit (byte {:#x} bit {}) is in header field {} at {:#x}: stored {}, corrected {}",
+                f.byte_offset, f.bit, f.name, f.offset, f.stored, f.corrected
+            )?;
+        }
         writeln!(out)?;
         writeln!(out, "Tags ({})", self.tags.len())?;
         writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} flags", "tag", "entry", "data", "size", "role")?;

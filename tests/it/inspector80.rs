@@ -317,3 +317,32 @@ fn item16_the_colour_page_map_uses_the_legends_letters_and_distinct_colours() {
     use esescope::scan::classify::Health;
     assert_ne!(theme.health(Health::Ok), theme.health(Health::NotChecksummed));
 }
+
+#[test]
+fn item17_a_flipped_bit_in_a_header_field_is_named_with_its_corrected_value() {
+    let mut app = open("sample-dbs/bitflip.edb");
+    app.open_page(PageNumber(31), ViewId::Page, 0);
+    app.update(Action::Focus); // tags -> hex
+    app.update(Action::Focus); // hex -> fields
+    let text = screen(&render(&app), false);
+    assert!(text.contains("dbtimeDirtied  0x4000012 → 0x12"), "{text}");
+    app.update(Action::Show(ViewId::Checksum));
+    let text = screen(&render(&app), false);
+    let joined: String = text.lines().map(|l| l.trim_matches('│')).collect();
+    assert!(
+        joined.contains("the flipped bit is in header field dbtimeDirtied at 0x8: stored 0x4000012 (67108882), corrected 0x12 (18)"),
+        "{text}"
+    );
+    assert!(text.contains("syndrome"), "the ECC difference is the syndrome:\n{text}");
+    assert_eq!(text.matches("-1018").count(), 0, "{text}");
+    let page = esescope::report::page::PageDump::build(&app.db, PageNumber(31)).unwrap();
+    let mut out = Vec::new();
+    page.write_text(&mut out, false).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains(
+            "is in header field dbtimeDirtied at 0x8: stored 0x4000012 (67108882), corrected 0x12 (18)"
+        ),
+        "{out}"
+    );
+}

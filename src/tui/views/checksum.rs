@@ -101,6 +101,15 @@ pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>>
             lines.push(Line::from(spans));
         }
     }
+    for f in &page.dump.flipped_fields {
+        lines.push(Line::styled(
+            format!(
+                "the flipped bit is in header field {} at {:#x}: stored {}, corrected {}",
+                f.name, f.offset, f.stored, f.corrected
+            ),
+            theme.warning(),
+        ));
+    }
     // the verdict names the engine's error code once; say it only when it did not
     let said = lines.iter().any(|l| l.to_string().contains("JET_err"));
     if let Some((code, name)) = check.verdict.jet_error().filter(|_| !said) {

@@ -254,10 +254,21 @@ impl PageState {
                 } else {
                     theme.text()
                 };
-                let line = Line::from(vec![
-                    Span::styled(format!("{:>3x} ", f.offset), theme.dim()),
-                    Span::styled(format!("{:<14} {}", f.name, f.value), style),
-                ]);
+                // ECC located a flipped bit in this field: stored → corrected, in short
+                let short = |v: &str| v.split(" (").next().unwrap_or(v).to_string();
+                let value = match self.dump.flipped_fields.iter().find(|x| x.name == f.name) {
+                    Some(flip) => Span::styled(
+                        format!(
+                            "{:<14} {} → {} (flipped bit)",
+                            f.name,
+                            short(&flip.stored),
+                            short(&flip.corrected)
+                        ),
+                        style.patch(theme.warning()),
+                    ),
+                    None => Span::styled(format!("{:<14} {}", f.name, f.value), style),
+                };
+                let line = Line::from(vec![Span::styled(format!("{:>3x} ", f.offset), theme.dim()), value]);
                 // a value cut by the pane ends in `…`
                 crate::tui::widgets::scroll::ellipsize(
                     line,
