@@ -372,6 +372,10 @@ pub fn repair(
     if let Some((_, fields)) = &header {
         report.header_fields = fields.clone();
     }
+    if new_pages.is_empty() && header.is_none() {
+        // nothing changes: a copy would be the input byte for byte, so none is written
+        return Ok(report);
+    }
     let written = write_output(db, out, &new_pages, header.as_ref().map(|(h, _)| h.as_slice()))?;
     let after = Database::open(out)?;
     let mut stopped = false;
@@ -569,6 +573,11 @@ impl RepairReport {
                     counts.damaged()
                 )?;
             }
+            _ if !self.cancelled && self.repaired.is_empty() && self.header_fields.is_empty() => writeln!(
+                out,
+                "No output was written: no page could be repaired, so it would be the input byte for byte \
+                 (a healthy copy of the database, --from or the inspector's copy prompt, supplies pages)"
+            )?,
             _ => writeln!(out, "No output was written.")?,
         }
         Ok(())

@@ -827,7 +827,10 @@ impl App {
                             report.repaired.len(),
                             report.not_repaired.len()
                         ),
-                        (None, false) => "repair wrote nothing".to_string(),
+                        (None, false) => {
+                            "repair wrote nothing: no page could be repaired without a healthy copy"
+                                .to_string()
+                        }
                     };
                     let level = if report.not_repaired.is_empty() { Level::Info } else { Level::Error };
                     self.notify(summary, level);

@@ -346,3 +346,19 @@ fn item17_a_flipped_bit_in_a_header_field_is_named_with_its_corrected_value() {
         "{out}"
     );
 }
+
+#[test]
+fn item13_a_repair_that_changes_nothing_writes_no_identical_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = open("sample-dbs/multibit.edb");
+    let out = dir.path().join("multibit.repaired");
+    repair_through_the_prompts(&mut app, &out, None);
+    assert!(!out.exists(), "no byte-identical copy of the evidence");
+    let (message, _) = app.message.clone().unwrap();
+    assert!(
+        message.contains("repair wrote nothing: no page could be repaired without a healthy copy"),
+        "{message}"
+    );
+    let report = app.jobs.repair_text.clone().unwrap();
+    assert!(report.contains("No output was written: no page could be repaired"), "{report}");
+}
