@@ -475,6 +475,8 @@ impl App {
                     Prompt::RecoverTo => {
                         // check first: no point asking where to write what cannot be made
                         if let Some(reason) = self.recovery_refusal() {
+                            // whole in the jobs panel too, not only in the status line
+                            self.jobs.repair_text = Some(reason.clone());
                             self.notify(reason, Level::Error);
                             return None;
                         }
@@ -617,7 +619,7 @@ impl App {
                 None
             }
             ViewId::Tables => {
-                let root = self.tables.handle(action);
+                let root = self.tables.handle(action, body);
                 if root.is_some() {
                     self.crumbs.clear();
                     self.walking = true;

@@ -210,6 +210,8 @@ fn item4_12_recovery_on_a_set_with_a_missing_generation_is_refused_before_asking
     assert!(message.contains("0x2"), "{message}");
     let dir = std::fs::canonicalize("sample-dbs/missing-log").unwrap();
     assert!(message.contains(&dir.display().to_string()), "absolute path: {message}");
+    let text = screen(&render(&app), false);
+    assert!(text.contains("recovery refused before writing anything"), "the jobs panel says why:\n{text}");
 }
 
 #[test]
@@ -361,4 +363,26 @@ fn item13_a_repair_that_changes_nothing_writes_no_identical_copy() {
     );
     let report = app.jobs.repair_text.clone().unwrap();
     assert!(report.contains("No output was written: no page could be repaired"), "{report}");
+}
+
+#[test]
+fn every_other_view_at_80x24() {
+    let mut app = open("sample-dbs/clean-8k.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    snapshot("80x24-pages", &screen(&render(&app), false));
+    app.open_page(PageNumber(30), ViewId::Page, 0);
+    snapshot("80x24-page", &screen(&render(&app), false));
+    app.update(Action::Show(ViewId::Tables));
+    snapshot("80x24-tables", &screen(&render(&app), true));
+    // the first table's indexes are below the edge; PgDn reaches them
+    app.update(Action::End);
+    app.update(Action::Home);
+    key(&mut app, Action::PageDown, 3);
+    let text = screen(&render(&app), false);
+    assert!(text.contains("  index  ") && text.contains("of"), "{text}");
+    app.update(Action::Home);
+    let index = app.tables.catalog.tables.iter().position(|t| t.table.name == "people").unwrap();
+    key(&mut app, Action::Down, index);
+    app.update(Action::Records);
+    snapshot("80x24-records", &screen(&render(&app), true));
 }

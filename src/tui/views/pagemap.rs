@@ -278,7 +278,8 @@ impl MapState {
                 .collect(),
         };
         let below = Rect { y: grid.y + grid.height, height: 1, ..grid };
-        Paragraph::new(Line::from(legend)).render(below, buf);
+        let legend = crate::tui::widgets::scroll::ellipsize(Line::from(legend), usize::from(below.width));
+        Paragraph::new(legend).render(below, buf);
         let info = Rect { y: below.y + 1, height: 1, ..grid };
         Paragraph::new(Line::styled(self.info.clone(), theme.text())).render(info, buf);
     }
