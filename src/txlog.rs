@@ -138,9 +138,9 @@ pub struct LogSet {
 }
 
 /// Generations the checkpoint may trail the newest log before it is
-/// called out: the engine's default checkpoint depth (JET_paramCheckpointDepthMax)
-/// is 20 MB, twenty generations of 1 MB logs; half of that already means
-/// a long replay and logs that cannot be removed.
+/// called out. The engine keeps the checkpoint within a configured depth
+/// (JET_paramCheckpointDepthMax, in bytes of log); ten generations behind
+/// is esescope's own threshold for "worth a look", not an engine limit.
 const CHECKPOINT_LAG_WARNING: i32 = 10;
 
 /// A warning when the checkpoint is far behind the newest generation: a
