@@ -14,6 +14,7 @@ pub mod compression;
 pub mod error;
 pub mod field;
 pub mod header;
+pub mod hex64;
 pub mod lies;
 pub mod node;
 pub mod page;

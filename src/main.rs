@@ -8,6 +8,38 @@ use std::process::ExitCode;
 use clap::Parser;
 use esescope::cli::{self, Cli};
 
+/// A usage error in one line naming the file it was about, when one was
+/// given: `esescope: FILE: invalid value '-1' for '<PAGE>': …`. Help and
+/// version requests print as clap prints them.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = error.render().to_string();
+    // the first line, with the indented lines that continue it ("…not provided:\n  <PAGE>")
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("invalid arguments");
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    if line.ends_with(':') {
+        let more: Vec<&str> =
+            lines.take_while(|l| l.starts_with("  ") && !l.trim().is_empty()).map(str::trim).collect();
+        line = format!("{line} {}", more.join(", "));
+    }
+    let file = std::env::args_os().skip(1).find(|a| std::path::Path::new(a).is_file());
+    let command = std::env::args().nth(1).filter(|c| !c.starts_with('-')).unwrap_or_default();
+    let help =
+        if command.is_empty() { "esescope --help".to_string() } else { format!("esescope {command} --help") };
+    match file {
+        Some(file) => eprintln!("esescope: {}: {line} ({help} lists the arguments)", file.to_string_lossy()),
+        None => eprintln!("esescope: {line} ({help} lists the arguments)"),
+    }
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -74,29 +106,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Help and version go to stdout as clap prints them; a usage error is one
-/// line on stderr naming the problem, exit 2.
-fn usage_error(error: &clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = error.print();
-        return ExitCode::SUCCESS;
-    }
-    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        let _ = error.print();
-        return ExitCode::from(2);
-    }
-    let rendered = error.render().to_string();
-    // the first paragraph names the problem (with the arguments it means on
-    // the lines after it); a tip paragraph may follow; the usage is dropped
-    let mut paragraphs = rendered
-        .split("\n\n")
-        .map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "));
-    let problem = paragraphs.next().unwrap_or_default();
-    let problem = problem.trim_start_matches("error: ");
-    let tip = paragraphs.find(|p| p.starts_with("tip: ")).map(|t| format!("; {t}"));
-    eprintln!("esescope: {problem}{} (see esescope --help)", tip.unwrap_or_default());
-    ExitCode::from(2)
 }

@@ -385,6 +385,10 @@ pub fn repair(
     if let Some((_, fields)) = &header {
         report.header_fields = fields.clone();
     }
+    if new_pages.is_empty() && header.is_none() {
+        // nothing changes: a copy would be the input byte for byte, so none is written
+        return Ok(report);
+    }
     let written = write_output(db, out, &new_pages, header.as_ref().map(|(h, _)| h.as_slice()))?;
     let after = Database::open(out)?;
     let mut stopped = false;
@@ -448,6 +452,21 @@ fn updated_header(db: &Database, report: &RepairReport, now: LogTime) -> Option<
     }
     if !report.repaired.is_empty() {
         bump(&mut page, "le_ulRepairCount", "logtimeRepair", 1);
+    }
+    // say why the ECC count is what it is: only data bits count, as the engine counts them
+    let in_checksum = report
+        .repaired
+        .iter()
+        .filter(|r| matches!(&r.fix, Fix::FlipBits { bits } if bits.iter().all(|b| b.kind != FlipKind::Data)))
+        .count();
+    if let Some(field) = fields.iter_mut().find(|f| f.starts_with("le_ulECCFixSuccess")) {
+        field.push_str(&format!(" ({ecc} page(s) with a data bit corrected by ECC"));
+        if in_checksum > 0 {
+            field.push_str(&format!(
+                "; not counted: {in_checksum} page(s) whose flipped bit was in the stored checksum, data intact"
+            ));
+        }
+        field.push(')');
     }
     if damaged_copy {
         fields.push(format!(
@@ -575,6 +594,11 @@ impl RepairReport {
                     writeln!(out, "  still damaged: {finding}")?;
                 }
             }
+            _ if !self.cancelled && self.repaired.is_empty() && self.header_fields.is_empty() => writeln!(
+                out,
+                "No output was written: no page could be repaired, so it would be the input byte for byte \
+                 (a healthy copy of the database, --from or the inspector's copy prompt, supplies pages)"
+            )?,
             _ => writeln!(out, "No output was written.")?,
         }
         Ok(())

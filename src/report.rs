@@ -10,6 +10,7 @@ pub mod header;
 pub mod hexdump;
 pub mod incident;
 pub mod markdown;
+pub mod markdown_json;
 pub mod page;
 pub mod record;
 pub mod recovery;

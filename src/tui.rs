@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod keymap;
 pub mod layout;
+pub mod outputs;
 pub mod screen;
 pub mod search;
 pub mod theme;
@@ -44,7 +45,10 @@ pub fn action_for_input(app: &App, event: &term::Event) -> Option<Action> {
     match event {
         term::Event::Key(key) if key.kind != KeyEventKind::Release => {
             if app.prompt.is_some() {
+                let control = key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
                 return match key.code {
+                    // Ctrl-U clears the line, as in a shell
+                    KeyCode::Char('u') if control => Some(Action::ClearInput),
                     KeyCode::Char(c) => Some(Action::Input(c)),
                     KeyCode::Backspace => Some(Action::Backspace),
                     KeyCode::Enter => Some(Action::Enter),
@@ -102,7 +106,8 @@ impl Runtime {
                 }
             }
             Effect::Save { path, text } => {
-                let path = Path::new(&path);
+                let path = path.as_path();
+                // a dangling symlink counts as existing: it is not replaced
                 if path.symlink_metadata().is_ok() {
                     app.notify(
                         format!("{} already exists; choose another name", path.display()),
@@ -123,14 +128,12 @@ impl Runtime {
                 }));
                 app.notify("verify started (5 shows progress, x cancels)", Level::Info);
             }
-            Effect::StartRepair { out } => {
+            Effect::StartRepair { out, from } => {
                 let id = app.start_repair();
                 let db = Arc::clone(&self.db);
-                let out = std::path::PathBuf::from(out);
                 let now = crate::repair::now();
                 self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
-                    let result =
-                        crate::repair::repair(&db, None, &out, now, progress).map_err(|e| e.to_string());
+                    let result = outputs::run_repair(&db, from.as_deref(), &out, now, progress);
                     JobOutput::Repair(Box::new(result))
                 }));
                 app.notify("repair started (x cancels; the open file is only read)", Level::Info);
@@ -139,12 +142,9 @@ impl Runtime {
                 let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };
                 let id = app.start_recovery();
                 let db = Arc::clone(&self.db);
-                let out = std::path::PathBuf::from(out);
                 let now = crate::repair::now();
                 self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
-                    let from = crate::recovery::StartAt::Recovery;
-                    let result = crate::recovery::recover(&db, &set, from, &out, now, progress)
-                        .map_err(|e| format!("{e:#}"));
+                    let result = outputs::run_recovery(&db, &set, &out, now, progress);
                     JobOutput::Recovery(Box::new(result))
                 }));
                 app.notify(
@@ -189,7 +189,9 @@ pub fn run(
         match app.load_logs(logs) {
             Some(found) => app.notify(format!("{found} (6 shows them)"), Level::Info),
             None if logs.is_some() => {
-                app.notify("no ESE log set found in the --logs directory", Level::Error)
+                let dir =
+                    app.logs_searched.as_ref().map(|(d, _)| d.display().to_string()).unwrap_or_default();
+                app.notify(format!("no ESE log set found in {dir} (the --logs directory)"), Level::Error)
             }
             None => {}
         }

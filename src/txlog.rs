@@ -143,6 +143,32 @@ pub struct LogSet {
     pub findings: Vec<Finding>,
 }
 
+/// Generations the checkpoint may trail the newest log before it is
+/// called out. The engine keeps the checkpoint within a configured depth
+/// (JET_paramCheckpointDepthMax, in bytes of log); ten generations behind
+/// is esescope's own threshold for "worth a look", not an engine limit.
+const CHECKPOINT_LAG_WARNING: i32 = 10;
+
+/// A warning when the checkpoint is far behind the newest generation: a
+/// checkpoint that does not advance (a stuck checkpoint) makes recovery
+/// replay every generation after it and keeps every log after it on disk,
+/// until the log volume fills and the database dismounts.
+fn checkpoint_lag(chain: &[&LogEntry], checkpoint: Option<&Checkpoint>) -> Option<Finding> {
+    let at = checkpoint.and_then(Checkpoint::current)?.lgpos_checkpoint;
+    let newest = chain.iter().filter_map(|e| e.generation()).max()?;
+    let lag = newest.checked_sub(at.generation)?;
+    (lag >= CHECKPOINT_LAG_WARNING && !at.is_zero()).then(|| {
+        Finding::warning(
+            log_location(at.generation, Some(at)),
+            format!(
+                "the checkpoint is {lag} generations behind the newest log ({newest:#X}): recovery must replay \
+                 all of them, and no log after the checkpoint can be removed; a checkpoint that does not \
+                 advance fills the log volume until the database dismounts"
+            ),
+        )
+    })
+}
+
 fn log_location(generation: i32, lgpos: Option<Lgpos>) -> Location {
     Location::Log { generation, lgpos }
 }
@@ -397,6 +423,9 @@ pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<Lo
                 link.path
             ),
         ));
+    }
+    if let Some(finding) = checkpoint_lag(&chain, checkpoint.as_ref()) {
+        findings.push(finding);
     }
     let recovery = recovery_need(&chain, checkpoint.as_ref(), database.as_ref());
     if !recovery.missing.is_empty() {

@@ -51,7 +51,7 @@ pub struct PageArgs {
     pub file: FilePath,
     /// Page number (decimal or 0x hex), or @OFFSET for the page containing
     /// file byte OFFSET (e.g. @0x5000).
-    #[arg(value_parser = parse_page_spec)]
+    #[arg(value_parser = parse_page_spec, allow_negative_numbers = true)]
     pub page: PageSpec,
     /// Output format and destination.
     #[command(flatten)]
@@ -88,7 +88,10 @@ fn parse_number(text: &str) -> Result<u64, String> {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => text.parse(),
     };
-    parsed.map_err(|_| format!("'{text}' is not a number (decimal, or hex with 0x)"))
+    parsed.map_err(|_| match text.strip_prefix('-') {
+        Some(_) => format!("'{text}' is not a page: pages are numbered from 1"),
+        None => format!("'{text}' is not a number (decimal, or hex with 0x)"),
+    })
 }
 
 /// Parses `12`, `0xc` or `@0x5000`.
@@ -126,7 +129,14 @@ pub fn info(args: &FileArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
         "database summary",
         &report,
         |w| report.write_summary(w),
-        |w| markdown::header(w, &report),
+        |w| {
+            let mut text = Vec::new();
+            report.write_summary(&mut text)?;
+            let title = format!("Database summary of {}", report.file);
+            crate::report::markdown_json::summary(w, &title, &String::from_utf8_lossy(&text))?;
+            // the JSON's decoded header too, so nothing it holds is missing here
+            crate::report::markdown_json::render(w, "Header as decoded", &report.header)
+        },
     )?;
     Ok(exit(opening_damage(&db)))
 }
@@ -232,7 +242,18 @@ pub fn report(args: &ReportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
     }
     let db = Database::open_with(&args.file, mode)?;
     let logs = match &args.logs {
-        None => None,
+        // as the inspector and `recover` do: the set beside the database with its log signature
+        None => {
+            let dir =
+                db.path().parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let header = db.header().map(|h| (db.path(), h));
+            crate::txlog::bases(dir).ok().and_then(|bases| {
+                bases
+                    .iter()
+                    .filter_map(|base| crate::txlog::open(dir, base, header).ok())
+                    .find(|s| s.database.as_ref().is_some_and(|d| d.same_stream))
+            })
+        }
         Some(dir) => {
             let header = db.header().map(|h| (db.path(), h));
             let bases = crate::txlog::bases(dir)?;
@@ -341,11 +362,7 @@ pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         "repair report",
         &report,
         |w| w.write_all(&text),
-        |w| {
-            writeln!(w, "```text")?;
-            w.write_all(&text)?;
-            writeln!(w, "```")
-        },
+        |w| crate::report::markdown_json::render(w, &format!("Repair of {}", args.file.display()), &report),
     )?;
     Ok(exit(!report.output_is_clean()))
 }

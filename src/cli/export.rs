@@ -30,6 +30,7 @@ use super::FilePath;
 use crate::format::catalog::coltyp_name;
 use crate::format::PageNumber;
 use crate::report::Finding;
+use crate::sanitize::markdown_text;
 use crate::store::catalog::{Catalog, TableDef};
 use crate::store::cursor::TreeWalk;
 use crate::store::recovered::RecoveredRow;
@@ -42,13 +43,16 @@ mod rows;
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// Comma-separated values with a header row (one table).
+    /// Comma-separated values with a header row (one table); `text` is the same.
+    #[value(alias = "text")]
     Csv,
     /// One JSON document: the tables with their columns and rows.
     Json,
     /// JSON Lines: one object per row, null and absent columns left out
     /// (`_table` names the table when every table is exported).
     Jsonl,
+    /// Markdown: a heading and a table of rows per table, for tickets and wikis.
+    Md,
 }
 
 /// `export` arguments.
@@ -56,7 +60,7 @@ pub enum ExportFormat {
 pub struct ExportArgs {
     /// The database file.
     pub file: FilePath,
-    /// The table to export; without it, every table (JSON and JSON Lines only).
+    /// The table to export; without it, every table (JSON, JSON Lines and Markdown only).
     pub table: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
@@ -207,7 +211,8 @@ impl Render {
                     serde_json::to_string(&columns)?
                 )
             }
-            ExportFormat::Jsonl => Ok(()),
+            // Markdown is rendered from the CSV (see `export`)
+            ExportFormat::Jsonl | ExportFormat::Md => Ok(()),
         }
     }
 
@@ -374,6 +379,40 @@ fn write_tables(
     Ok(findings)
 }
 
+/// Writes the rows of one table, exported as CSV in `csv`, as a Markdown
+/// heading and table (a table without rows says so instead).
+fn write_markdown_table(
+    out: &mut dyn Write,
+    file: &std::path::Path,
+    name: &str,
+    csv: &[u8],
+) -> Result<(), Error> {
+    use crate::report::markdown::cell;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv);
+    // names and values come from the evidence: no markup, no control characters
+    let md = |text: &str| cell(&markdown_text(text));
+    let head: Vec<String> = reader.headers().map_err(csv_io)?.iter().map(md).collect();
+    writeln!(out, "## Table {} of {}", md(name), cell(&file.display().to_string()))?;
+    writeln!(out)?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(csv_io)?;
+        rows.push(record.iter().map(md).collect::<Vec<_>>());
+    }
+    if rows.is_empty() {
+        writeln!(out, "No rows. Columns: {}.", head.join(", "))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "| {} |", head.join(" | "))?;
+    writeln!(out, "|{}", head.iter().map(|_| "---|").collect::<String>())?;
+    for row in rows {
+        writeln!(out, "| {} |", row.join(" | "))?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
 /// `esescope export FILE [TABLE]`.
 ///
 /// # Errors
@@ -444,7 +483,35 @@ pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         )?;
     }
     let mut findings = catalog.walk.findings.clone();
-    findings.extend(write_tables(out, &jobs, render, db.page_size().len())?);
+    match args.format {
+        ExportFormat::Md => {
+            // each table rendered as CSV, then turned into a Markdown table
+            let csv_render = Render { format: ExportFormat::Csv, ..render };
+            for job in &jobs {
+                let mut csv = Vec::new();
+                findings.extend(write_tables(
+                    &mut csv,
+                    std::slice::from_ref(job),
+                    csv_render,
+                    db.page_size().len(),
+                )?);
+                let types: Vec<String> = job
+                    .table
+                    .columns
+                    .iter()
+                    .map(|c| format!("{} ({})", c.name, coltyp_name(c.coltyp.0)))
+                    .collect();
+                write_markdown_table(out, &args.file, &job.table.def.table.name, &csv)?;
+                writeln!(
+                    out,
+                    "Column types: {}.",
+                    crate::report::markdown::cell(&markdown_text(&types.join(", ")))
+                )?;
+                writeln!(out)?;
+            }
+        }
+        _ => findings.extend(write_tables(out, &jobs, render, db.page_size().len())?),
+    }
     if args.format == ExportFormat::Json {
         writeln!(
             out,

@@ -9,6 +9,7 @@ use super::output::{emit, OutputArgs};
 use super::FilePath;
 use crate::format::checkpoint::Checkpoint;
 use crate::format::txlog::LogFile;
+use crate::report::markdown_json;
 use crate::report::txlog::{write_checkpoint, write_log};
 use crate::report::Severity;
 use crate::store::{Database, ReadMode};
@@ -57,15 +58,6 @@ fn read(path: &FilePath, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
     crate::store::special::read_bounded(path, limit, what)
 }
 
-fn fenced(
-    w: &mut dyn Write,
-    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    writeln!(w, "```text")?;
-    text(w)?;
-    writeln!(w, "```")
-}
-
 /// `esescope logs DIR [--db FILE]`.
 ///
 /// # Errors
@@ -98,7 +90,15 @@ pub fn logs(args: &LogsArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
         }
     };
     let set = crate::txlog::open(&args.dir, &base, header)?;
-    emit(out, &args.output, "log set", &set, |w| set.write_text(w), |w| fenced(w, |w| set.write_text(w)))?;
+    let title = format!("Log set {} in {}", set.base, set.dir.display());
+    emit(
+        out,
+        &args.output,
+        "log set",
+        &set,
+        |w| set.write_text(w),
+        |w| markdown_json::render(w, &title, &set),
+    )?;
     let damage = !set.chain_ok || set.findings.iter().any(|f| f.severity == Severity::Error);
     Ok(ExitCode::from(u8::from(damage)))
 }
@@ -155,7 +155,7 @@ pub fn log(args: &LogArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
         "log dump",
         &doc,
         |w| write_log(w, &path, &log, args.records),
-        |w| fenced(w, |w| write_log(w, &path, &log, args.records)),
+        |w| markdown_json::render(w, &format!("Log file {path}"), &doc),
     )?;
     let damage = !log.header_problems.is_empty() || !log.body_problems().is_empty();
     Ok(ExitCode::from(u8::from(damage)))
@@ -196,7 +196,7 @@ pub fn checkpoint(args: &CheckpointArgs, out: &mut dyn Write) -> Result<ExitCode
         "checkpoint dump",
         &checkpoint,
         |w| write_checkpoint(w, &path, &checkpoint),
-        |w| fenced(w, |w| write_checkpoint(w, &path, &checkpoint)),
+        |w| markdown_json::render(w, &format!("Checkpoint {path}"), &checkpoint),
     )?;
     let damage = checkpoint.copies.iter().any(|c| !c.is_valid())
         || checkpoint.copies.len() < 2

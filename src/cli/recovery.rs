@@ -12,6 +12,7 @@ use super::database::stderr_progress;
 use super::output::{emit, OutputArgs};
 use super::FilePath;
 use crate::recovery::{self, StartAt};
+use crate::report::markdown_json;
 use crate::report::recovery::{write_plan, write_report};
 use crate::store::{Database, ReadMode};
 use crate::txlog::LogSet;
@@ -128,7 +129,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
             "recovery plan",
             &plan,
             |w| write_plan(w, &plan),
-            |w| fenced(w, |w| write_plan(w, &plan)),
+            |w| markdown_json::render(w, &format!("Recovery plan of {}", file.display()), &plan),
         )?;
         return Ok(ExitCode::from(u8::from(plan.refuses())));
     };
@@ -164,7 +165,7 @@ fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
             "recovery plan",
             &plan,
             |w| write_plan(w, &plan),
-            |w| fenced(w, |w| write_plan(w, &plan)),
+            |w| markdown_json::render(w, &format!("Recovery plan of {}", label.display()), &plan),
         )?;
         return Ok(ExitCode::from(u8::from(plan.refuses())));
     };
@@ -201,7 +202,7 @@ fn finish(
         "recovery report",
         report,
         |w| w.write_all(&text),
-        |w| fenced(w, |w| w.write_all(&text)),
+        |w| markdown_json::render(w, &format!("Recovery of {}", report.input.path), &report),
     )?;
     // damage verify would report outside the pages counts too (header
     // copies, a truncated last page)
@@ -212,13 +213,4 @@ fn finish(
     };
     let clean = report.verify_after.is_some_and(|c| c.damaged() == 0) && !output_warnings();
     Ok(ExitCode::from(u8::from(!clean)))
-}
-
-fn fenced(
-    w: &mut dyn Write,
-    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    writeln!(w, "```text")?;
-    text(w)?;
-    writeln!(w, "```")
 }

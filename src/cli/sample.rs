@@ -23,6 +23,22 @@ pub struct SampleArgs {
     /// error). On the command line this is the global `--force`.
     #[arg(skip)]
     pub force: bool,
+    /// Output format of the list of files written.
+    #[command(flatten)]
+    pub output: super::output::OutputArgs,
+}
+
+/// One file or directory `sample` wrote, as every format lists it.
+#[derive(Debug, serde::Serialize)]
+struct Written {
+    /// The file or directory.
+    path: String,
+    /// Its size in bytes (files) or number of files (directories).
+    size: u64,
+    /// "bytes" or "files".
+    unit: &'static str,
+    /// What it shows: the damage done, or "clean".
+    shows: Vec<String>,
 }
 
 /// Writes every sample into `args.out` and lists them on `out`.
@@ -33,19 +49,38 @@ pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> Result<ExitCode, Error>
     let force = args.force || crate::store::special::forced();
     let written = write_samples(&args.out, force)?;
     let logs = write_log_samples(&args.out, force)?;
-    for (sample, path) in written {
-        writeln!(out, "{}  {} bytes", path.display(), sample.bytes.len())?;
-        if sample.damage.is_empty() {
-            writeln!(out, "  clean")?;
+    let mut list: Vec<Written> = written
+        .into_iter()
+        .map(|(sample, path)| Written {
+            path: path.display().to_string(),
+            size: sample.bytes.len() as u64,
+            unit: "bytes",
+            shows: if sample.damage.is_empty() {
+                vec!["clean".into()]
+            } else {
+                sample.damage.iter().map(|d| d.describe()).collect()
+            },
+        })
+        .collect();
+    list.extend(logs.into_iter().map(|(dir, files, what)| Written {
+        path: format!("{}/", dir.display()),
+        size: files as u64,
+        unit: "files",
+        shows: vec![what.to_string()],
+    }));
+    let text = |w: &mut dyn Write| -> std::io::Result<()> {
+        for item in &list {
+            writeln!(w, "{}  {} {}", item.path, item.size, item.unit)?;
+            for line in &item.shows {
+                writeln!(w, "  {line}")?;
+            }
         }
-        for damage in &sample.damage {
-            writeln!(out, "  {}", damage.describe())?;
-        }
-    }
-    for (dir, files, what) in logs {
-        writeln!(out, "{}/  {files} files", dir.display())?;
-        writeln!(out, "  {what}")?;
-    }
+        Ok(())
+    };
+    let title = format!("Samples written to {}", args.out.display());
+    super::output::emit(out, &args.output, "samples", &list, text, |w| {
+        crate::report::markdown_json::render(w, &title, &list)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

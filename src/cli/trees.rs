@@ -123,6 +123,8 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
         Ok(())
     };
     let md = |w: &mut dyn Write| -> io::Result<()> {
+        writeln!(w, "## Tables of {}", crate::report::markdown::cell(&args.file.display().to_string()))?;
+        writeln!(w)?;
         writeln!(w, "| Table | Objid | FDP pgno | Records | Deleted | Pages | Findings |")?;
         writeln!(w, "|---|---|---|---|---|---|---|")?;
         for r in &rows {
@@ -136,6 +138,32 @@ pub fn tables(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result<
                 r.deleted,
                 r.pages,
                 r.findings.len()
+            )?;
+        }
+        writeln!(w)?;
+        // the findings text shows, per table and for the catalog itself
+        let findings: Vec<Vec<String>> = rows
+            .iter()
+            .flat_map(|r| r.findings.iter().map(move |f| (r.name.clone(), f)))
+            .chain(catalog.walk.findings.iter().map(|f| ("catalog".to_string(), f)))
+            .map(|(table, f)| vec![table, f.severity.to_string(), f.location.to_string(), f.message.clone()])
+            .collect();
+        if !findings.is_empty() {
+            writeln!(w, "### Findings ({})", findings.len())?;
+            writeln!(w)?;
+            writeln!(w, "| Table | Severity | Where | What |")?;
+            writeln!(w, "|---|---|---|---|")?;
+            for row in findings {
+                let cells: Vec<String> = row.iter().map(|c| crate::report::markdown::cell(c)).collect();
+                writeln!(w, "| {} |", cells.join(" | "))?;
+            }
+            writeln!(w)?;
+        }
+        if temporary {
+            writeln!(
+                w,
+                "Temporary database: it has no persistent catalog (page 4 holds tree objidFDP {}).",
+                catalog.walk.objid
             )?;
         }
         Ok(())
@@ -164,6 +192,8 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
             })
         }
     };
+    // a root outside the file is a usage error (exit 2), as for `page`
+    db.page_bytes(root)?;
     let name = catalog.tree_name(root).unwrap_or_else(|| format!("tree at page {root}"));
     let mut tree: TreeWalk = walk_named(&db, root, &|o| catalog.object_name(o.0), |_, _| {});
     let space = space::read(&db, root);
@@ -177,11 +207,7 @@ pub fn tree(args: &TreeArgs, mode: ReadMode, out: &mut dyn Write) -> Result<Exit
     }
     let document = TreeDocument { tree: &tree, space: &space };
     let text = |w: &mut dyn Write| write_tree(w, &name, &tree, &space);
-    let md = |w: &mut dyn Write| -> io::Result<()> {
-        writeln!(w, "```text")?;
-        write_tree(w, &name, &tree, &space)?;
-        writeln!(w, "```")
-    };
+    let md = |w: &mut dyn Write| crate::report::markdown_json::render(w, &format!("Tree {name}"), &document);
     emit(out, &args.output, "tree", &document, text, md)?;
     Ok(damage(tree.findings.len()))
 }
@@ -234,13 +260,15 @@ fn write_tree(w: &mut dyn Write, name: &str, tree: &TreeWalk, space: &Space) -> 
     }
     for (depth, level) in tree.levels().iter().enumerate() {
         let kind = if level.iter().all(|p| p.leaf) { "leaf" } else { "internal" };
-        writeln!(w, "level {depth} ({kind}, {} pages)", level.len())?;
+        let pages = if level.len() == 1 { "page" } else { "pages" };
+        writeln!(w, "level {depth} ({kind}, {} {pages})", level.len())?;
         for page in level {
             writeln!(
                 w,
-                "  page {:>6}  {:>4} entries  keys {} .. {}",
+                "  page {:>6}  {:>4} {}  keys {} .. {}",
                 page.pgno,
                 page.entries,
+                if page.entries == 1 { "entry  " } else { "entries" },
                 page.first_key,
                 if page.last_key.is_empty() { "+inf" } else { &page.last_key }
             )?;
@@ -285,13 +313,14 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
             for c in &t.columns {
                 writeln!(
                     w,
-                    "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x}",
+                    "  column {:>4} {:<32} {:<16} max {:<6} codepage {:<5} flags {:#x} {}",
                     c.id,
                     Visible(&c.name),
                     coltyp_name(c.coltyp_or_pgno_fdp),
                     c.space_usage,
                     c.pages_or_locale,
-                    c.flags
+                    c.flags,
+                    crate::format::catalog::column_flag_names(c.flags)
                 )?;
             }
             for i in &t.indexes {
@@ -306,11 +335,12 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                     .collect();
                 writeln!(
                     w,
-                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x}  key {}",
+                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x} ({})  key {}",
                     Visible(&i.name),
                     i.id,
                     i.coltyp_or_pgno_fdp,
                     i.flags,
+                    crate::format::catalog::index_flag_names(i.flags),
                     key.join(" ")
                 )?;
             }
@@ -318,16 +348,24 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                 writeln!(w, "  long values: objid {}, root page {}", lv.id, lv.coltyp_or_pgno_fdp)?;
             }
         }
+        for page in &catalog.walk.pages {
+            writeln!(
+                w,
+                "catalog page {} (depth {}, {} entries): keys {} .. {}",
+                page.pgno,
+                page.depth,
+                page.entries,
+                page.first_key,
+                if page.last_key.is_empty() { "+inf" } else { &page.last_key }
+            )?;
+        }
         for f in &catalog.walk.findings {
             writeln!(w, "catalog: {f}")?;
         }
         Ok(())
     };
-    let md = |w: &mut dyn Write| -> io::Result<()> {
-        writeln!(w, "```text")?;
-        text(w)?;
-        writeln!(w, "```")
-    };
+    let title = format!("Catalog of {}", args.file.display());
+    let md = |w: &mut dyn Write| crate::report::markdown_json::render(w, &title, &catalog);
     emit(out, &args.output, "catalog", &catalog, text, md)?;
     Ok(damage(catalog.walk.findings.len()))
 }

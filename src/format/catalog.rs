@@ -97,6 +97,68 @@ pub const FIELD_ENCRYPTED: u32 = 0x2000;
 /// IDX flag (high u16 of an index row's Flags): 4-byte key segments.
 const IDX_EXTENDED_COLUMNS: u32 = 0x0001_0000;
 
+/// The FIELDFLAG bits a column row's `Flags` holds (spec 9.4), by name.
+const FIELD_FLAG_NAMES: [(u32, &str); 13] = [
+    (0x0001, "NotNull"),
+    (0x0002, "Version"),
+    (0x0004, "AutoIncrement"),
+    (0x0008, "MultiValued"),
+    (0x0010, "Default"),
+    (0x0020, "EscrowUpdate"),
+    (0x0040, "Finalize"),
+    (0x0080, "UserDefinedDefault"),
+    (0x0100, "TemplateColumn"),
+    (0x0200, "DeleteOnZero"),
+    (0x0800, "PrimaryIndexPlaceholder"),
+    (0x1000, "Compressed"),
+    (0x2000, "Encrypted"),
+];
+
+/// The IDB (low u16) and IDX (high u16) bits an index row's `Flags` holds
+/// (spec 9.4), by name.
+const INDEX_FLAG_NAMES: [(u32, &str); 20] = [
+    (0x0001, "Unique"),
+    (0x0002, "AllowAllNulls"),
+    (0x0004, "AllowFirstNull"),
+    (0x0008, "AllowSomeNulls"),
+    (0x0010, "NoNullSeg"),
+    (0x0020, "Primary"),
+    (0x0040, "LocaleSet"),
+    (0x0080, "MultiValued"),
+    (0x0100, "TemplateIndex"),
+    (0x0200, "DerivedIndex"),
+    (0x0400, "LocalizedText"),
+    (0x0800, "SortNullsHigh"),
+    (0x1000, "UnicodeFixup"),
+    (0x2000, "CrossProduct"),
+    (0x4000, "DisallowTruncation"),
+    (0x8000, "NestedTable"),
+    (0x0001_0000, "ExtendedColumns"),
+    (0x0002_0000, "DotNetGuid"),
+    (0x0004_0000, "DeferredPopulate"),
+    (0x0008_0000, "OptionallyUnique"),
+];
+
+fn flag_names(value: u32, names: &[(u32, &'static str)]) -> String {
+    let mut out: Vec<String> =
+        names.iter().filter(|(bit, _)| value & bit != 0).map(|(_, n)| n.to_string()).collect();
+    let known = names.iter().fold(0, |acc, (bit, _)| acc | bit);
+    if value & !known != 0 {
+        out.push(format!("{:#x}", value & !known));
+    }
+    out.join(" ")
+}
+
+/// A column row's `Flags` in words (`NotNull AutoIncrement`).
+pub fn column_flag_names(flags: u32) -> String {
+    flag_names(flags, &FIELD_FLAG_NAMES)
+}
+
+/// An index row's `Flags` in words (`Unique Primary ExtendedColumns`).
+pub fn index_flag_names(flags: u32) -> String {
+    flag_names(flags, &INDEX_FLAG_NAMES)
+}
+
 /// The catalog's own fixed columns 1–13: (size, record offset). Their stored
 /// `RecordOffset`s are all 4; the real offsets run back to back (spec 9.2).
 pub const CATALOG_FIXED: [(usize, usize); 13] = [

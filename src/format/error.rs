@@ -80,6 +80,16 @@ pub enum FormatError {
         /// The bytes available.
         len: usize,
     },
+    /// A fixed column's value runs into the null bitmap or past the record.
+    #[error("the {size}-byte fixed column value at record offset {offset} runs past offset {end}, where the fixed data ends")]
+    FixedColumn {
+        /// Where the value starts in the record.
+        offset: usize,
+        /// Its size (from the catalog).
+        size: usize,
+        /// Where the fixed data ends (the null bitmap starts).
+        end: usize,
+    },
     /// A tagged field's offsets or flags do not fit its record.
     #[error("tagged field of column {id} at record offset {offset} does not fit the record ({len} bytes)")]
     TaggedField {

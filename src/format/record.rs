@@ -220,7 +220,7 @@ impl<'a> Record<'a> {
         let end = offset.checked_add(size).filter(|&end| offset >= 4 && end <= bitmap);
         match end.and_then(|end| self.bytes.get(offset..end)) {
             Some(value) => Ok(Cell::Single(Stored::Intrinsic(value))),
-            None => Err(past_end("fixed column", offset, bitmap)),
+            None => Err(FormatError::FixedColumn { offset, size, end: bitmap }),
         }
     }
 
@@ -504,6 +504,18 @@ mod tests {
         assert_eq!(
             fields[0].as_ref().unwrap().cell,
             Cell::Multi(vec![Stored::Intrinsic(b"a"), Stored::Intrinsic(b"b")])
+        );
+    }
+
+    #[test]
+    fn a_fixed_value_running_past_the_fixed_data_says_its_size() {
+        let bytes = sample();
+        let rec = Record::parse(&bytes, TaggedLayout::Small).unwrap();
+        // fid 1 as an 8-byte column at 4: the fixed data ends at 10 (the bitmap)
+        let err = rec.fixed(1, 4, 8).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the 8-byte fixed column value at record offset 4 runs past offset 10, where the fixed data ends"
         );
     }
 

@@ -117,7 +117,8 @@ pub struct LogHeader {
     pub lg_flags: u8,
     /// `lgposCheckpoint` when this file was created.
     pub lgpos_checkpoint: Lgpos,
-    /// `checksumPrevLogAllSegments`.
+    /// `checksumPrevLogAllSegments` (a hex string in JSON).
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub checksum_prev_log_all_segments: u64,
     /// `efvEngineCurrentDiagnostic`.
     pub efv_engine: u32,

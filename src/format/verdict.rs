@@ -26,6 +26,16 @@ pub enum ChecksumFormat {
     XorEcc,
 }
 
+impl ChecksumFormat {
+    /// The name JSON gives it.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            Self::Legacy => "legacy",
+            Self::XorEcc => "xor_ecc",
+        }
+    }
+}
+
 /// Stored and computed checksum of one block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BlockCheck {
@@ -37,9 +47,12 @@ pub struct BlockCheck {
     pub len: usize,
     /// Page offset of the 8 stored checksum bytes.
     pub stored_at: usize,
-    /// The stored 64-bit value (low half XOR, high half ECC or page number).
+    /// The stored 64-bit value (low half XOR, high half ECC or page number);
+    /// a hex string in JSON.
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub stored: u64,
     /// The value computed from the block's bytes and the page number.
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub computed: u64,
 }
 

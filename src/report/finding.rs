@@ -130,8 +130,28 @@ impl Finding {
 }
 
 impl fmt::Display for Finding {
+    /// `severity: location: message`; a finding about the file as a whole
+    /// names no location (the message says which file or set it is about).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // the message can name tables and columns of the evidence
-        write!(f, "{}: {}: {}", self.severity, self.location, crate::sanitize::Visible(&self.message))
+        match self.location {
+            // the message can name tables and columns of the evidence
+            Location::File => write!(f, "{}: {}", self.severity, crate::sanitize::Visible(&self.message)),
+            _ => {
+                write!(f, "{}: {}: {}", self.severity, self.location, crate::sanitize::Visible(&self.message))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_about_the_whole_file_has_no_placeholder_label() {
+        let finding = Finding::error(Location::File, "replay needs generations 0x1 to 0x3");
+        assert_eq!(finding.to_string(), "error: replay needs generations 0x1 to 0x3");
+        let finding = Finding::info(Location::Log { generation: 2, lgpos: None }, "gone");
+        assert_eq!(finding.to_string(), "info: log generation 0x2: gone");
     }
 }

@@ -18,7 +18,7 @@ use crate::store::Database;
 /// What identifies the file examined.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileIdentity {
-    /// Path as given.
+    /// Absolute path (as given when it cannot be made absolute).
     pub path: String,
     /// Size in bytes.
     pub size: u64,
@@ -54,6 +54,9 @@ pub struct BadPage {
     pub flags: Vec<String>,
     /// dbtime of its last change, from its own header.
     pub dbtime: u64,
+    /// Header fields holding the bit ECC located, with corrected values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_fields: Vec<super::page::FlippedField>,
     /// Previous sibling, when the page names one.
     pub prev: Option<Link>,
     /// Next sibling, when the page names one.
@@ -76,6 +79,8 @@ pub struct RecoveryOption {
 pub struct IncidentReport {
     /// esescope's name and version.
     pub tool: String,
+    /// When the report was made (UTC).
+    pub made_at: String,
     /// The file.
     pub file: FileIdentity,
     /// Both header copies, their differences and the elected values.
@@ -106,12 +111,11 @@ impl IncidentReport {
         on_progress: impl FnMut(Progress) -> ControlFlow<()>,
     ) -> Self {
         let mut verify = scan::verify(db, on_progress);
+        // the tree findings of `verify --trees` belong in an incident report too
+        verify.findings.extend(scan::trees::check_trees(db));
+        // (check_trees begins with the catalog's own findings: an unreadable
+        // catalog is damage the report shows)
         let catalog = crate::store::catalog::Catalog::read(db);
-        // an unreadable catalog is damage the report must show
-        verify.findings.extend(catalog.walk.findings.iter().cloned().map(|mut f| {
-            f.message = format!("catalog MSysObjects: {}", f.message);
-            f
-        }));
         let bad_pages = verify
             .bad_pages
             .iter()
@@ -128,11 +132,20 @@ impl IncidentReport {
         {
             replay.reason =
                 format!("{}. Logs in {}: {}", replay.reason, set.dir.display(), set.recovery.summary);
+            // replay cannot run while a generation it needs is missing
+            if !set.recovery.missing.is_empty() {
+                replay.applies = false;
+                replay.reason.push_str("; replay cannot run until the missing generation(s) are found");
+            }
         }
         Self {
             tool: format!("esescope {}", env!("CARGO_PKG_VERSION")),
+            made_at: crate::repair::now().to_string(),
             file: FileIdentity {
-                path: db.path().display().to_string(),
+                path: std::path::absolute(db.path())
+                    .unwrap_or_else(|_| db.path().to_path_buf())
+                    .display()
+                    .to_string(),
                 size: db.file_len(),
                 sha256: db.sha256().unwrap_or_else(|e| format!("unavailable: {e}")),
             },
@@ -165,6 +178,10 @@ fn bad_page(db: &Database, file_offset: u64, check: &PageCheck) -> BadPage {
         tree_kind: header.map_or("unknown", |h| h.flags.tree_kind()),
         flags: header.map(|h| h.flags.names()).unwrap_or_default(),
         dbtime: header.map_or(0, |h| h.dbtime_dirtied.0),
+        flipped_fields: db
+            .page_bytes(check.pgno)
+            .map(|b| super::page::flipped_fields(b, db.page_size(), check))
+            .unwrap_or_default(),
         prev: header.and_then(|h| link(db, check.pgno, h.prev, true)),
         next: header.and_then(|h| link(db, check.pgno, h.next, false)),
     }
@@ -262,8 +279,9 @@ impl IncidentReport {
     pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         writeln!(out, "ESE database incident report ({}, file not modified)", self.tool)?;
         writeln!(out)?;
-        writeln!(out, "{:<22}{}", "File:", self.file.path)?;
-        writeln!(out, "{:<22}{} bytes", "Size:", self.file.size)?;
+        // File and Size are the summary's first lines, below
+        writeln!(out, "{:<22}{}", "Path:", self.file.path)?;
+        writeln!(out, "{:<22}{}", "Made at:", self.made_at)?;
         writeln!(out, "{:<22}{}", "SHA-256:", self.file.sha256)?;
         writeln!(out)?;
         self.header.write_summary(out)?;
@@ -288,6 +306,13 @@ impl IncidentReport {
                 page.flags.join(" | ")
             )?;
             writeln!(out, "  dbtime: {:#x}", page.dbtime)?;
+            for f in &page.flipped_fields {
+                writeln!(
+                    out,
+                    "  the flipped bit (byte {:#x} bit {}) is in header field {}: stored {}, corrected {}",
+                    f.byte_offset, f.bit, f.name, f.stored, f.corrected
+                )?;
+            }
             for (name, link) in [("pgnoPrev", page.prev), ("pgnoNext", page.next)] {
                 let text = link.map_or("none".to_string(), |l| {
                     let state = if l.neighbour_ok { "checksum ok" } else { "checksum bad" };

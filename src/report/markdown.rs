@@ -51,6 +51,66 @@ fn checksum_text(check: &PageCheck, file_offset: u64) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// The checksum of every block as a table, the verdict, and (only when a
+/// block mismatches) the bit rows as a fenced block.
+fn checksum_blocks(out: &mut dyn Write, check: &PageCheck, file_offset: u64) -> io::Result<()> {
+    if check.verdict == Verdict::Uninitialized {
+        writeln!(out, "Not checked: every byte is zero, so there is no stored checksum.")?;
+        writeln!(out)?;
+    } else {
+        let second =
+            if check.format == crate::format::verdict::ChecksumFormat::Legacy { "pgno" } else { "ECC" };
+        let rows = check.blocks.iter().map(|b| {
+            vec![
+                b.block.to_string(),
+                format!("{:#06x}-{:#06x}", b.offset, b.offset + b.len - 1),
+                format!("{:#x}", b.stored_at),
+                format!("{:#010x}", b.stored as u32),
+                format!("{:#010x}", b.computed as u32),
+                format!("{:#010x}", (b.stored >> 32) as u32),
+                format!("{:#010x}", (b.computed >> 32) as u32),
+                if b.is_ok() { "ok".into() } else { "**mismatch**".into() },
+            ]
+        });
+        let stored = format!("Stored {second}");
+        let computed = format!("Computed {second}");
+        table(
+            out,
+            &["Block", "Bytes", "Stored at", "Stored XOR", "Computed XOR", &stored, &computed, "State"],
+            rows,
+        )?;
+    }
+    let format = match check.format {
+        crate::format::verdict::ChecksumFormat::Legacy => "legacy XOR and page number (`legacy`)",
+        crate::format::verdict::ChecksumFormat::XorEcc => "XOR+ECC (`xor_ecc`)",
+    };
+    writeln!(out, "**Format:** {format}")?;
+    writeln!(out)?;
+    writeln!(out, "**Verdict:** {}", cell(&verdict_text(&check.verdict, file_offset)))?;
+    writeln!(out)?;
+    if check.verdict != Verdict::Uninitialized && check.blocks.iter().any(|b| !b.is_ok()) {
+        fenced(out, &checksum_text(check, file_offset))?;
+    }
+    Ok(())
+}
+
+/// The header fields a located bit flipped, with their corrected values.
+fn flipped_fields(out: &mut dyn Write, fields: &[super::page::FlippedField]) -> io::Result<()> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let rows = fields.iter().map(|f| {
+        vec![
+            format!("`{}`", f.name),
+            format!("{:#x}", f.offset),
+            format!("byte {:#x} bit {}", f.byte_offset, f.bit),
+            f.stored.clone(),
+            f.corrected.clone(),
+        ]
+    });
+    table(out, &["Field with the flipped bit", "Offset", "Bit", "Stored", "Corrected"], rows)
+}
+
 /// A page dump in Markdown.
 ///
 /// # Errors
@@ -79,7 +139,8 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     }
     writeln!(out, "### Checksum")?;
     writeln!(out)?;
-    fenced(out, &checksum_text(&dump.checksum, dump.file_offset))?;
+    checksum_blocks(out, &dump.checksum, dump.file_offset)?;
+    flipped_fields(out, &dump.flipped_fields)?;
     writeln!(out, "### Tags")?;
     writeln!(out)?;
     let rows = dump.tags.iter().map(|row| match &row.tag {
@@ -101,6 +162,30 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
         ],
     });
     table(out, &["Tag", "Entry", "Data", "Size", "Role", "Flags"], rows)?;
+    if !dump.nodes.is_empty() {
+        writeln!(out, "### Nodes ({})", dump.nodes.len())?;
+        writeln!(out)?;
+        let rows = dump.nodes.iter().map(|n| match &n.error {
+            Some(e) => vec![n.line.to_string(), n.tag.to_string(), format!("error: {e}"), String::new()],
+            None => vec![
+                n.line.to_string(),
+                n.tag.to_string(),
+                format!(
+                    "{} (prefix {}){}",
+                    if n.key.is_empty() { "(empty)" } else { &n.key },
+                    n.prefix_len,
+                    if n.flags.is_empty() { String::new() } else { format!(" [{}]", n.flags.join(" ")) }
+                ),
+                format!(
+                    "{} bytes at {:#x}{}",
+                    n.data_len,
+                    n.data_offset,
+                    n.child.map_or(String::new(), |c| format!(", child page {c}"))
+                ),
+            ],
+        });
+        table(out, &["Line", "Tag", "Key", "Data"], rows)?;
+    }
     if with_hex {
         writeln!(out, "### Hex")?;
         writeln!(out)?;
@@ -138,6 +223,15 @@ pub fn header(out: &mut dyn Write, report: &HeaderReport) -> io::Result<()> {
         ]
     });
     table(out, &["Copy", "Offset", "State", "Checksum"], copies)?;
+    writeln!(out, "File size: {} bytes.", report.file_size)?;
+    writeln!(out)?;
+    if !report.warnings.is_empty() {
+        let rows = report
+            .warnings
+            .iter()
+            .map(|f| vec![f.severity.to_string(), f.location.to_string(), f.message.clone()]);
+        table(out, &["Severity", "Where", "What"], rows)?;
+    }
     if report.differences.is_empty() {
         writeln!(out, "The two copies are identical field by field.")?;
     } else {
@@ -185,14 +279,37 @@ pub fn verify(out: &mut dyn Write, report: &VerifyReport) -> io::Result<()> {
     }
     if !report.bad_pages.is_empty() {
         let rows = report.bad_pages.iter().map(|p| {
+            let blocks: Vec<String> = p
+                .check
+                .blocks
+                .iter()
+                .map(|b| {
+                    format!("block {}: stored {:#018x}, computed {:#018x}", b.block, b.stored, b.computed)
+                })
+                .collect();
+            // the kind of each flipped bit, as JSON names it
+            let kinds: Vec<String> = serde_json::to_value(&p.check.verdict)
+                .ok()
+                .and_then(|v| v.get("bits").and_then(|b| b.as_array()).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|b| b.get("kind").and_then(|k| k.as_str()).map(|k| format!("`{k}`")))
+                .collect();
+            let label = if kinds.is_empty() {
+                p.check.verdict.label().to_string()
+            } else {
+                format!("{} ({})", p.check.verdict.label(), kinds.join(", "))
+            };
             vec![
                 p.check.pgno.to_string(),
                 format!("{:#x}", p.file_offset),
-                p.check.verdict.label().to_string(),
+                label,
                 verdict_text(&p.check.verdict, p.file_offset),
+                format!("`{}`", p.check.format.json_name()),
+                blocks.join("; "),
             ]
         });
-        table(out, &["Page", "File offset", "Verdict", "Details"], rows)?;
+        table(out, &["Page", "File offset", "Verdict", "Details", "Format", "Checksums"], rows)?;
     }
     if !report.findings.is_empty() {
         let rows = report
@@ -246,6 +363,7 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
         rows.push(vec!["Engine error".into(), format!("{code} {name}")]);
     }
     table(out, &["", ""], rows)?;
+    flipped_fields(out, &page.flipped_fields)?;
     let blocks = check.blocks.iter().filter(|b| !b.is_ok()).map(|b| {
         vec![
             b.block.to_string(),
@@ -282,7 +400,7 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
 pub fn incident(out: &mut dyn Write, report: &IncidentReport) -> io::Result<()> {
     writeln!(out, "# ESE database incident report: `{}`", report.file.path)?;
     writeln!(out)?;
-    writeln!(out, "Made by {} without modifying the file.", report.tool)?;
+    writeln!(out, "Made by {} at {} without modifying the file.", report.tool, report.made_at)?;
     writeln!(out)?;
     writeln!(out, "## File")?;
     writeln!(out)?;
@@ -324,9 +442,7 @@ pub fn incident(out: &mut dyn Write, report: &IncidentReport) -> io::Result<()> 
         writeln!(out)?;
         writeln!(out, "**Recovery:** {}", set.recovery.summary)?;
         writeln!(out)?;
-        let mut text = Vec::new();
-        set.write_text(&mut text)?;
-        fenced(out, &String::from_utf8_lossy(&text))?;
+        super::markdown_json::render(out, &format!("Log set {} in {}", set.base, set.dir.display()), set)?;
     }
     if !report.bad_pages.is_empty() {
         writeln!(out, "## Damaged pages")?;

@@ -58,6 +58,59 @@ pub struct NodeRow {
     pub error: Option<String>,
 }
 
+/// A header field holding a flipped bit that ECC located: what it says,
+/// and what it said before the flip.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlippedField {
+    /// The field's name (`dbtimeDirtied`).
+    pub name: &'static str,
+    /// Its offset in the page.
+    pub offset: usize,
+    /// Page offset of the flipped byte.
+    pub byte_offset: usize,
+    /// The flipped bit (0 = least significant).
+    pub bit: u8,
+    /// The value as stored.
+    pub stored: String,
+    /// The value with the bit flipped back.
+    pub corrected: String,
+}
+
+/// The header fields holding a data bit ECC located in `bytes`.
+pub(crate) fn flipped_fields(
+    bytes: &[u8],
+    size: crate::format::PageSize,
+    check: &PageCheck,
+) -> Vec<FlippedField> {
+    let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
+    let stored = PageHeader::fields(bytes, size);
+    let mut fixed = bytes.to_vec();
+    for bit in bits {
+        if let Some(b) = fixed.get_mut(bit.offset) {
+            *b ^= 1 << bit.bit;
+        }
+    }
+    let corrected = PageHeader::fields(&fixed, size);
+    bits.iter()
+        .filter(|b| b.kind == crate::format::verdict::FlipKind::Data)
+        .filter_map(|bit| {
+            let (i, field) = stored
+                .iter()
+                .enumerate()
+                .find(|(_, f)| (f.offset..f.offset + f.len).contains(&bit.offset))?;
+            // the stored checksum is not a field whose value a reader uses
+            (field.name != "checksum").then(|| FlippedField {
+                name: field.name,
+                offset: field.offset,
+                byte_offset: bit.offset,
+                bit: bit.bit,
+                stored: field.value.to_string(),
+                corrected: corrected.get(i).map_or_else(String::new, |f| f.value.to_string()),
+            })
+        })
+        .collect()
+}
+
 /// Everything about one page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageDump {
@@ -82,6 +135,9 @@ pub struct PageDump {
     /// Header fields that contradict the page (a valid checksum does not
     /// make them true).
     pub problems: Vec<String>,
+    /// Header fields holding a bit ECC located, with their corrected values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_fields: Vec<FlippedField>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -121,17 +177,23 @@ impl PageDump {
                 }
             })
             .collect();
+        let checksum = crate::scan::check_page(db, pgno)?;
         Ok(Self {
             file: db.path().display().to_string(),
             pgno,
             file_offset: pgno.file_offset(size),
             page_size: size.bytes(),
-            tree_kind: page.header.flags.tree_kind(),
+            tree_kind: match checksum.verdict {
+                // all zero: never written, so its flags name no tree
+                crate::format::verdict::Verdict::Uninitialized => "uninitialized",
+                _ => page.header.flags.tree_kind(),
+            },
             fields: PageHeader::fields(page.bytes, size),
             tags,
             nodes: node_rows(&page),
             problems: crate::format::lies::header_lies(&page),
-            checksum: crate::scan::check_page(db, pgno)?,
+            flipped_fields: flipped_fields(page.bytes, size, &checksum),
+            checksum,
             bytes: page.bytes.to_vec(),
         })
     }
@@ -147,7 +209,11 @@ impl PageDump {
             "  file offset {:#x} ({}), page size {}",
             self.file_offset, self.file_offset, self.page_size
         )?;
-        writeln!(out, "  {} tree page", self.tree_kind)?;
+        if self.tree_kind == "uninitialized" {
+            writeln!(out, "  uninitialized page (all zero: never written)")?;
+        } else {
+            writeln!(out, "  {} tree page", self.tree_kind)?;
+        }
         writeln!(out)?;
         writeln!(out, "Header")?;
         for field in &self.fields {
@@ -165,6 +231,13 @@ impl PageDump {
         }
         writeln!(out)?;
         write_checksum(out, &self.checksum, self.file_offset)?;
+        for f in &self.flipped_fields {
+            writeln!(
+                out,
+                "  the flipped bit (byte {:#x} bit {}) is in header field {} at {:#x}: stored {}, corrected {}",
+                f.byte_offset, f.bit, f.name, f.offset, f.stored, f.corrected
+            )?;
+        }
         writeln!(out)?;
         writeln!(out, "Tags ({})", self.tags.len())?;
         writeln!(out, "  {:>5}  {:>6}  {:>6}  {:>6}  {:<16} flags", "tag", "entry", "data", "size", "role")?;
@@ -274,8 +347,13 @@ pub fn write_checksum(out: &mut dyn Write, check: &PageCheck, file_offset: u64) 
         ChecksumFormat::XorEcc => "XOR+ECC",
     };
     writeln!(out, "Checksum ({format})")?;
-    for block in &check.blocks {
-        write_block(out, block, check.format)?;
+    if check.verdict == Verdict::Uninitialized {
+        // an all-zero page has no checksum to compare: nothing mismatches
+        writeln!(out, "  not checked: every byte is zero, so there is no stored checksum")?;
+    } else {
+        for block in &check.blocks {
+            write_block(out, block, check.format)?;
+        }
     }
     writeln!(out, "  verdict: {}", verdict_text(&check.verdict, file_offset))?;
     Ok(())

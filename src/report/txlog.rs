@@ -79,6 +79,17 @@ pub fn write_log(out: &mut dyn Write, path: &str, log: &LogFile, records: bool) 
         )?;
         writeln!(out, "      Last Lgpos: {}", scan.end)?;
         writeln!(out, "      Accumulated segment checksum: {:#018x}", scan.accumulated_checksum)?;
+        for s in &scan.segments {
+            writeln!(
+                out,
+                "        segment {:>4}  {:<8} stored {:#018x} computed {:#018x}  {}",
+                s.isec,
+                format!("{:?}", s.state).to_lowercase(),
+                s.stored,
+                s.computed,
+                s.lgpos
+            )?;
+        }
     }
     if let Some(legacy) = &log.legacy {
         writeln!(out, "      Checksum ranges: {} valid", legacy.ranges.len())?;
@@ -162,6 +173,11 @@ pub fn write_checkpoint(out: &mut dyn Write, path: &str, checkpoint: &Checkpoint
     Ok(())
 }
 
+/// The segments of a log in the words `log` uses: "1 valid, 4 empty".
+pub fn segments_in_words(log: &crate::txlog::LogSummary) -> String {
+    log.segments_in_words.clone()
+}
+
 fn marker(lgpos: Lgpos, name: &str, generation: i32) -> Option<String> {
     (lgpos.generation == generation && !lgpos.is_zero()).then(|| format!("{name} {lgpos}"))
 }
@@ -179,7 +195,7 @@ impl LogSet {
         }
         writeln!(
             out,
-            "{:>10}  {:<18} {:<23} {:<14} {:>9}  {:<16} {:<16} notes",
+            "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} notes",
             "generation", "file", "created", "version", "segments", "first", "last"
         )?;
         let checkpoint = self.checkpoint.as_ref().and_then(Checkpoint::current).map(|c| c.lgpos_checkpoint);
@@ -191,7 +207,6 @@ impl LogSet {
                 continue;
             };
             let h = &log.header;
-            let (valid, total) = log.valid_segments();
             let mut notes = Vec::new();
             if !entry.in_chain {
                 notes.push("not in chain".to_string());
@@ -214,12 +229,12 @@ impl LogSet {
             }
             writeln!(
                 out,
-                "{:>10}  {:<18} {:<23} {:<14} {:>9}  {:<16} {:<16} {}",
+                "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} {}",
                 format!("{:#X}", h.generation),
                 Visible(&name),
                 h.created.to_string(),
                 h.version.to_string(),
-                format!("{valid}/{total}"),
+                segments_in_words(log),
                 log.first().map_or("-".to_string(), |l| l.to_string()),
                 log.end().to_string(),
                 notes.join("; ")
@@ -229,6 +244,9 @@ impl LogSet {
             (&self.checkpoint_path, self.checkpoint.as_ref().and_then(Checkpoint::current))
         {
             writeln!(out, "Checkpoint: {} ({})", c.lgpos_checkpoint, path.display())?;
+            for a in &c.attached {
+                writeln!(out, "  attached: {} (signDb {}, attach {})", a.path, a.sign_db, a.lgpos_attach)?;
+            }
         }
         if let Some(db) = &self.database {
             writeln!(

@@ -23,6 +23,13 @@ impl VerifyReport {
                 problem.file_offset,
                 verdict_text(&problem.check.verdict, problem.file_offset)
             )?;
+            for b in &problem.check.blocks {
+                writeln!(
+                    out,
+                    "  block {}: stored {:#018x}, computed {:#018x}",
+                    b.block, b.stored, b.computed
+                )?;
+            }
         }
         for finding in &self.findings {
             writeln!(out, "{finding}")?;
@@ -44,7 +51,11 @@ impl VerifyReport {
         let result = if self.cancelled {
             "cancelled before the end".to_string()
         } else if self.has_damage() {
-            format!("damage found ({} damaged pages)", c.damaged())
+            match (c.damaged(), self.findings.len()) {
+                (0, n) => format!("damage found ({n} finding(s); no page fails its checksum)"),
+                (pages, 0) => format!("damage found ({pages} damaged page(s))"),
+                (pages, n) => format!("damage found ({pages} damaged page(s), {n} finding(s))"),
+            }
         } else {
             "no damage found".to_string()
         };

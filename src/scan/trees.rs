@@ -166,8 +166,12 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         findings.push(Finding::info(
             Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) },
             format!(
-                "page {pgno} is a {} page of {owner}; no tree reaches it and no space tree lists it as free, so its last content is still there",
-                h.flags.tree_kind()
+                "page {pgno} is {} page of {owner}; no tree reaches it and no space tree lists it as free, so its last content is still there",
+                {
+                    let kind = h.flags.tree_kind();
+                    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                    format!("{article} {kind}")
+                }
             ),
         ));
     }

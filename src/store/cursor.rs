@@ -124,12 +124,13 @@ struct Walker<'d, 'n, F> {
     on_leaf: F,
 }
 
+/// A key in hex, at most 24 bytes of it: a longer key keeps its first 8
+/// and last 12 bytes, so keys with a long common prefix (paths) still
+/// differ where they differ.
 fn short_hex(key: &[u8]) -> String {
-    let text = hex::encode(key.get(..24).unwrap_or(key));
-    if key.len() > 24 {
-        format!("{text}…")
-    } else {
-        text
+    match (key.len() > 24, key.get(..8), key.get(key.len().saturating_sub(12)..)) {
+        (true, Some(head), Some(tail)) => format!("{}…{}", hex::encode(head), hex::encode(tail)),
+        _ => hex::encode(key),
     }
 }
 
@@ -152,10 +153,14 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         self.walk.unreadable.push(pgno);
         let why = match failure {
             ReadFailure::NotInFile => "not in the file".to_string(),
-            ReadFailure::Checksum(label) => {
-                let verdict = crate::scan::check_page(db, pgno).map(|c| c.verdict.label()).unwrap_or(label);
-                format!("fails its checksum ({verdict})")
-            }
+            ReadFailure::Checksum(label) => match crate::scan::check_page(db, pgno).map(|c| c.verdict) {
+                // a page of zeros has no checksum to fail: it was never written
+                Ok(crate::format::verdict::Verdict::Uninitialized) => {
+                    "is all zero (never written, uninitialized)".to_string()
+                }
+                Ok(v) => format!("fails its checksum ({})", v.label()),
+                Err(_) => format!("fails its checksum ({label})"),
+            },
         };
         // The parent's flag says whether its children are leaves.
         let leaf = parent
@@ -247,11 +252,14 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         if depth > 0 && h.flags.contains(PageFlags::ROOT) {
             // Seen in a database Windows Search wrote and closed cleanly (a
             // long-value root's only child): unusual, but the tree reads.
-            let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
-            self.walk.findings.push(Finding::info(
-                location,
-                format!("page {pgno} ({from}) has the Root flag below the root; its keys and tree id fit, so the tree still reads"),
-            ));
+            // Said only when its tree id fits (otherwise the finding above says why not).
+            if h.objid_fdp == self.objid {
+                let location = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+                self.walk.findings.push(Finding::info(
+                    location,
+                    format!("page {pgno} ({from}) has the Root flag below the root; its tree id fits, so the tree still reads"),
+                ));
+            }
         }
         if h.flags.contains(PageFlags::EMPTY) {
             self.page_finding(pgno, format!("emptied page {pgno} is still linked into the tree ({from})"));
@@ -394,21 +402,31 @@ pub fn walk_named(
         for (i, &(pgno, prev, next)) in leaves.iter().enumerate() {
             let want_prev = i.checked_sub(1).and_then(|j| leaves.get(j)).map_or(PageNumber::NULL, |l| l.0);
             let want_next = leaves.get(i + 1).map_or(PageNumber::NULL, |l| l.0);
+            // a neighbour the walk skipped (bad checksum) is named as such, never as page 0
+            let skipped = |link: PageNumber, unreadable: &[PageNumber]| {
+                if unreadable.contains(&link) {
+                    format!(" (page {link} was not walked: see above)")
+                } else {
+                    String::new()
+                }
+            };
             if prev != want_prev {
-                walker.page_finding(
-                    pgno,
-                    format!(
-                        "leaf {pgno}: pgnoPrev is {prev}, but the leaf before it in key order is {want_prev}"
-                    ),
-                );
+                let said = skipped(prev, &walker.walk.unreadable);
+                let message = if want_prev.is_null() {
+                    format!("leaf {pgno}: pgnoPrev is {prev}, but the walk reached no leaf before it in key order{said}")
+                } else {
+                    format!("leaf {pgno}: pgnoPrev is {prev}, but the leaf before it in key order is {want_prev}{said}")
+                };
+                walker.page_finding(pgno, message);
             }
             if next != want_next {
-                walker.page_finding(
-                    pgno,
-                    format!(
-                        "leaf {pgno}: pgnoNext is {next}, but the leaf after it in key order is {want_next}"
-                    ),
-                );
+                let said = skipped(next, &walker.walk.unreadable);
+                let message = if want_next.is_null() {
+                    format!("leaf {pgno}: pgnoNext is {next}, but the walk reached no leaf after it in key order{said}")
+                } else {
+                    format!("leaf {pgno}: pgnoNext is {next}, but the leaf after it in key order is {want_next}{said}")
+                };
+                walker.page_finding(pgno, message);
             }
         }
     }

@@ -64,6 +64,8 @@ pub enum Prompt {
     SaveAs,
     /// Where to write a repaired copy.
     RepairTo,
+    /// A healthy copy (backup, replica) to take damaged pages from.
+    RepairFrom,
     /// Where to write the copy recovered from the logs.
     RecoverTo,
     /// Text to find in the rows of the open table.
@@ -81,6 +83,10 @@ pub enum Action {
     NextView,
     /// Toggle the key help.
     Help,
+    /// Toggle the log of every status message.
+    Messages,
+    /// A key with no meaning in the current view.
+    Unbound(crossterm::event::KeyCode),
     /// Back in history.
     Back,
     /// Forward in history.
@@ -127,6 +133,8 @@ pub enum Action {
     Input(char),
     /// Delete the last prompt character.
     Backspace,
+    /// Clear the prompt's input (Ctrl-U).
+    ClearInput,
     /// Close the prompt, help or selection.
     Escape,
     /// Copy the focused thing to the clipboard.
@@ -169,8 +177,8 @@ pub enum Effect {
     },
     /// Write text to a new file.
     Save {
-        /// Where.
-        path: String,
+        /// Where (absolute).
+        path: std::path::PathBuf,
         /// The text.
         text: String,
     },
@@ -178,13 +186,15 @@ pub enum Effect {
     StartVerify,
     /// Start a repair job writing a new file.
     StartRepair {
-        /// The new file.
-        out: String,
+        /// The new file (absolute).
+        out: std::path::PathBuf,
+        /// A copy of the same database to take damaged pages from.
+        from: Option<std::path::PathBuf>,
     },
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {
-        /// The new file.
-        out: String,
+        /// The new file (absolute).
+        out: std::path::PathBuf,
     },
     /// Stop a job.
     Cancel(JobId),

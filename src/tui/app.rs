@@ -73,12 +73,29 @@ pub struct App {
     pub prompt: Option<(Prompt, String)>,
     /// True while the help is shown.
     pub help: bool,
+    /// First line of the help shown.
+    pub help_scroll: usize,
     /// The status line.
     pub message: Option<(String, Level)>,
+    /// Every status message so far, oldest first, whole.
+    pub messages: Vec<(String, Level)>,
+    /// True while the messages log is shown.
+    pub show_messages: bool,
+    /// First line of the messages log shown.
+    pub messages_scroll: usize,
     /// True once the user asked to leave.
     pub quit: bool,
     /// The file compared with (`--compare`).
     pub compare: Option<Arc<Database>>,
+    /// Where new files go (absolute): `w`, `r` and `R` offer it, relative
+    /// names are taken inside it, and the folder of the last file written
+    /// becomes it.
+    pub work_dir: std::path::PathBuf,
+    /// The folder searched for the log set (absolute) and whether the user
+    /// named it (`--logs`).
+    pub logs_searched: Option<(std::path::PathBuf, bool)>,
+    /// The repaired copy's path while the repair's copy prompt is open.
+    pending_repair: Option<std::path::PathBuf>,
     map_job: Option<JobId>,
     started: Vec<(JobId, Instant)>,
     back: Vec<Place>,
@@ -138,6 +155,7 @@ impl App {
         let mut map = MapState::new(&db);
         map.refresh(&db, bands(size).body);
         let page = (db.page_count() > 0).then(|| PageState::open(&db, PageNumber(1)).ok()).flatten();
+        let work_dir = super::outputs::default_work_dir(db.path());
         Self {
             db,
             theme,
@@ -154,8 +172,15 @@ impl App {
             walking: false,
             prompt: None,
             help: false,
+            help_scroll: 0,
             message: None,
+            messages: Vec::new(),
+            show_messages: false,
+            messages_scroll: 0,
             quit: false,
+            work_dir,
+            logs_searched: None,
+            pending_repair: None,
             map_job: None,
             started: Vec::new(),
             back: Vec::new(),
@@ -178,6 +203,7 @@ impl App {
                 .map(|p| if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p })?
                 .to_path_buf(),
         };
+        self.logs_searched = Some((absolute(&folder), dir.is_some()));
         let header = self.db.header().map(|h| (self.db.path(), h));
         let sets: Vec<crate::txlog::LogSet> = crate::txlog::bases(&folder)
             .ok()?
@@ -252,8 +278,11 @@ impl App {
     }
 
     /// Shows a message in the status line.
+    /// Every message is kept whole in the messages log (`M` or `:`).
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
-        self.message = Some((text.into(), level));
+        let text = text.into();
+        self.messages.push((text.clone(), level));
+        self.message = Some((text, level));
     }
 
     fn place(&self) -> Place {
@@ -379,6 +408,7 @@ impl App {
                 Action::Backspace => {
                     input.pop();
                 }
+                Action::ClearInput => input.clear(),
                 Action::Escape => self.prompt = None,
                 Action::Enter => {
                     let (prompt, input) = (*prompt, input.clone());
@@ -392,13 +422,46 @@ impl App {
         if self.help {
             if matches!(action, Action::Help | Action::Escape | Action::Quit) {
                 self.help = false;
+            } else {
+                let popup = super::screen::help_popup(self.size, self.view);
+                let total = super::keymap::help_lines(self.view).len();
+                let rows = super::widgets::scroll::inner_rows(popup);
+                super::widgets::scroll::scroll(&mut self.help_scroll, action, total, rows);
+            }
+            return None;
+        }
+        if self.show_messages {
+            if matches!(action, Action::Messages | Action::Escape | Action::Quit) {
+                self.show_messages = false;
+            } else {
+                let body = self.body();
+                let width = super::widgets::scroll::inner_width(body);
+                let total = super::screen::message_lines(self, width).len();
+                let rows = super::widgets::scroll::inner_rows(body);
+                super::widgets::scroll::scroll(&mut self.messages_scroll, action, total, rows);
             }
             return None;
         }
         let body = self.body();
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::Messages => {
+                self.show_messages = true;
+                // newest at the bottom, shown first
+                self.messages_scroll = usize::MAX;
+            }
+            Action::Unbound(key) => self.notify(
+                format!(
+                    "{} does nothing in the {} view (? lists its keys)",
+                    super::keymap::key_name(key),
+                    self.view.title()
+                ),
+                Level::Info,
+            ),
             Action::Escape
                 if self.view == ViewId::Logs && self.logs.as_ref().is_some_and(|l| l.record.is_some()) =>
             {
@@ -451,10 +514,25 @@ impl App {
                 None => self.notify("nothing to go forward to", Level::Info),
             },
             Action::Prompt(prompt) => {
+                let name = self
+                    .db
+                    .path()
+                    .file_name()
+                    .map_or_else(|| "database".to_string(), |n| n.to_string_lossy().into_owned());
+                let in_work = |file: String| self.work_dir.join(file).display().to_string();
                 let initial = match prompt {
-                    Prompt::SaveAs => self.default_save_name(),
-                    Prompt::RepairTo => format!("{}.repaired", self.db.path().display()),
-                    Prompt::RecoverTo => format!("{}.recovered", self.db.path().display()),
+                    Prompt::SaveAs => in_work(self.default_save_name()),
+                    Prompt::RepairTo => in_work(format!("{name}.repaired")),
+                    Prompt::RecoverTo => {
+                        // check first: no point asking where to write what cannot be made
+                        if let Some(reason) = self.recovery_refusal() {
+                            // whole in the jobs panel too, not only in the status line
+                            self.jobs.repair_text = Some(reason.clone());
+                            self.notify(reason, Level::Error);
+                            return None;
+                        }
+                        in_work(format!("{name}.recovered"))
+                    }
                     _ => String::new(),
                 };
                 self.prompt = Some((prompt, initial));
@@ -540,7 +618,7 @@ impl App {
     fn view_action(&mut self, action: Action, body: Rect) -> Option<Effect> {
         let open = match self.view {
             ViewId::Overview => {
-                self.overview.handle(action, usize::from(body.height / 2));
+                self.overview.handle(action, body);
                 None
             }
             ViewId::PageMap => self.map.handle(action, &self.db, body),
@@ -553,6 +631,9 @@ impl App {
                 self.page.as_mut().and_then(|p| p.handle(action, body))
             }
             ViewId::Checksum => {
+                if let Some(page) = self.page.as_mut().filter(|_| action != Action::Enter) {
+                    super::views::checksum::handle(page, action, body);
+                }
                 if action == Action::Enter {
                     if let Some(page) = self.page.as_mut() {
                         let target = page.flipped().first().copied();
@@ -568,7 +649,7 @@ impl App {
                 }
                 None
             }
-            ViewId::Jobs => self.jobs.handle(action),
+            ViewId::Jobs => self.jobs.handle(action, body),
             ViewId::Tables if action == Action::Records => {
                 let rows = super::views::records::RecordsState::list_rows(body);
                 if let Some(def) = self.tables.catalog.tables.get(self.tables.selected) {
@@ -589,7 +670,7 @@ impl App {
                 None
             }
             ViewId::Tables => {
-                let root = self.tables.handle(action);
+                let root = self.tables.handle(action, body);
                 if root.is_some() {
                     self.crumbs.clear();
                     self.walking = true;
@@ -597,6 +678,7 @@ impl App {
                 root
             }
             ViewId::Logs => {
+                // the timeline takes five rows, the list's border two
                 let rows = usize::from(body.height.saturating_sub(7));
                 self.logs.as_mut().and_then(|l| l.handle(action, rows))
             }
@@ -610,9 +692,10 @@ impl App {
     fn click(&mut self, column: u16, row: u16) -> Option<Effect> {
         let bands = bands(self.size);
         if hit(bands.tabs, column, row) {
-            let mut x = bands.tabs.x + tabs_prefix_width(self);
-            for view in ViewId::ALL {
-                let width = tab_label(view).chars().count() as u16;
+            let (prefix, labels) = tab_bar(self);
+            let mut x = bands.tabs.x + prefix.chars().count() as u16;
+            for (view, label) in labels {
+                let width = label.chars().count() as u16;
                 if column >= x && column < x + width {
                     return self.update(Action::Show(view));
                 }
@@ -631,10 +714,7 @@ impl App {
             }
             ViewId::Jobs => {
                 let line = usize::from(row.saturating_sub(body.y + 1));
-                let first_finding = self.jobs.jobs.len().max(1)
-                    + 2
-                    + self.jobs.report.as_ref().map_or(0, |r| r.findings.len());
-                if let Some(index) = line.checked_sub(first_finding) {
+                if let Some(index) = self.jobs.finding_at(line, body) {
                     self.jobs.selected = index;
                 }
                 None
@@ -688,18 +768,59 @@ impl App {
             }
             Prompt::SaveAs => {
                 let (text, _) = self.selection_text();
-                return Some(Effect::Save { path: input.trim().to_string(), text });
+                let path = self.output_path(input);
+                return Some(Effect::Save { path, text });
             }
-            Prompt::RepairTo => return Some(Effect::StartRepair { out: input.trim().to_string() }),
+            Prompt::RepairTo => {
+                self.pending_repair = Some(self.output_path(input));
+                self.prompt = Some((Prompt::RepairFrom, String::new()));
+            }
+            Prompt::RepairFrom => {
+                let out = self.pending_repair.take()?;
+                // the copy is an input: a relative path is taken from the current directory
+                let from = (!input.trim().is_empty()).then(|| absolute(std::path::Path::new(input.trim())));
+                return Some(Effect::StartRepair { out, from });
+            }
             Prompt::RecoverTo => {
-                if self.logs.is_none() {
-                    self.notify("no log set beside the database (open it with --logs DIR)", Level::Error);
+                if let Some(reason) = self.recovery_refusal() {
+                    self.notify(reason, Level::Error);
                     return None;
                 }
-                return Some(Effect::StartRecovery { out: input.trim().to_string() });
+                let out = self.output_path(input);
+                return Some(Effect::StartRecovery { out });
             }
         }
         None
+    }
+
+    /// Why a recovery cannot run, known before asking where to write it.
+    fn recovery_refusal(&self) -> Option<String> {
+        let Some(logs) = &self.logs else {
+            return Some(format!(
+                "recovery needs the database's transaction logs: none with its log signature in {} (start with --logs DIR)",
+                absolute(self.db.path().parent().unwrap_or(std::path::Path::new("."))).display()
+            ));
+        };
+        let need = &logs.set.recovery;
+        (!need.missing.is_empty()).then(|| {
+            let missing: Vec<String> = need.missing.iter().map(|g| format!("{g:#X}")).collect();
+            format!(
+                "recovery refused before writing anything: log generation(s) {} missing from {} ({})",
+                missing.join(", "),
+                absolute(&logs.set.dir).display(),
+                need.summary
+            )
+        })
+    }
+
+    /// The absolute path for a name typed into an output prompt: relative
+    /// names go into the work folder, which then becomes the folder used.
+    fn output_path(&mut self, input: &str) -> std::path::PathBuf {
+        let path = super::outputs::resolve(&self.work_dir, input);
+        if let Some(parent) = path.parent() {
+            self.work_dir = parent.to_path_buf();
+        }
+        path
     }
 
     fn goto_offset(&mut self, offset: u64) {
@@ -761,13 +882,30 @@ impl App {
                             report.repaired.len(),
                             report.not_repaired.len()
                         ),
-                        (None, false) => "repair wrote nothing".to_string(),
+                        (None, false) => {
+                            "repair wrote nothing: no page could be repaired without a healthy copy"
+                                .to_string()
+                        }
                     };
                     let level = if report.not_repaired.is_empty() { Level::Info } else { Level::Error };
                     self.notify(summary, level);
+                    if let Some(out) = &report.output {
+                        let (txt, json) =
+                            super::outputs::repair_report_paths(std::path::Path::new(&out.path));
+                        let saved = format!(
+                            "Report saved to {}\n            and {}\n",
+                            txt.display(),
+                            json.display()
+                        );
+                        text.extend_from_slice(saved.as_bytes());
+                    }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
                 }
-                Err(e) => self.notify(format!("repair failed: {e}"), Level::Error),
+                Err(e) => {
+                    let text = format!("repair failed: {e}");
+                    self.jobs.repair_text = Some(text.clone());
+                    self.notify(text, Level::Error);
+                }
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Recovery(result), .. } = &event {
@@ -786,9 +924,27 @@ impl App {
                         (None, false) => "recovery wrote nothing".to_string(),
                     };
                     self.notify(summary, Level::Info);
+                    if let Some(out) = &report.output {
+                        let (txt, json) = crate::recovery::report_paths(std::path::Path::new(&out.path));
+                        let saved = format!(
+                            "Report saved to {}\n            and {}\n",
+                            txt.display(),
+                            json.display()
+                        );
+                        text.extend_from_slice(saved.as_bytes());
+                    }
                     self.jobs.repair_text = Some(String::from_utf8_lossy(&text).into_owned());
                 }
-                Err(e) => self.notify(format!("recovery refused: {e}"), Level::Error),
+                Err(e) => {
+                    // the error names the file and already says "recovery refused" when it is one
+                    let text = if e.contains("recovery refused") {
+                        e.clone()
+                    } else {
+                        format!("recovery failed: {e}")
+                    };
+                    self.jobs.repair_text = Some(text.clone());
+                    self.notify(text, Level::Error);
+                }
             }
         }
         if let WorkerEvent::Finished { output: JobOutput::Verify(report), cancelled, .. } = event {
@@ -806,36 +962,53 @@ impl App {
     }
 }
 
+/// `path` made absolute against the current directory (unchanged when that
+/// is unknown).
+fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Writes a one-line heading naming the page, for copied checksum analyses.
 fn checksum_heading(out: &mut Vec<u8>, dump: &crate::report::page::PageDump) -> std::io::Result<()> {
     use std::io::Write;
     writeln!(out, "Page {} of {} (file offset {:#x})", dump.pgno, dump.file, dump.file_offset)
 }
 
-/// The label of a view's tab.
+/// The label of a view's tab, in full.
 pub fn tab_label(view: ViewId) -> String {
     let key = ViewId::ALL.iter().position(|v| *v == view).map_or(0, |i| i + 1);
     format!(" {key} {} ", view.title())
 }
 
-/// Width of the text before the tabs.
-pub fn tabs_prefix_width(app: &App) -> u16 {
-    tabs_prefix(app).chars().count() as u16
-}
-
-/// The text before the tabs: program and file name.
-pub fn tabs_prefix(app: &App) -> String {
+/// The tab bar: the text before the tabs (program and file name) and each
+/// view's label. When the full bar does not fit, the program name goes,
+/// then the views not shown keep only their number key; the file name
+/// stays (cut with `…` when it alone is too long).
+pub fn tab_bar(app: &App) -> (String, Vec<(ViewId, String)>) {
+    let width = usize::from(app.size.width);
     let name = app
         .db
         .path()
         .file_name()
         .map_or_else(|| app.db.path().display().to_string(), |n| n.to_string_lossy().into_owned());
-    let full = format!(" esescope · {name} ·");
-    let tabs: usize = ViewId::ALL.iter().map(|v| tab_label(*v).chars().count()).sum();
-    // On a narrow terminal the tabs win; the overview names the file.
-    if full.chars().count() + tabs > usize::from(app.size.width) {
-        String::new()
-    } else {
-        full
+    let full: Vec<(ViewId, String)> = ViewId::ALL.iter().map(|v| (*v, tab_label(*v))).collect();
+    let len = |prefix: &str, tabs: &[(ViewId, String)]| {
+        prefix.chars().count() + tabs.iter().map(|(_, t)| t.chars().count()).sum::<usize>()
+    };
+    let long = format!(" esescope · {name} ·");
+    if len(&long, &full) <= width {
+        return (long, full);
     }
+    let short = format!(" {name} ·");
+    if len(&short, &full) <= width {
+        return (short, full);
+    }
+    let compact: Vec<(ViewId, String)> = ViewId::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (*v, if *v == app.view { tab_label(*v) } else { format!(" {} ", i + 1) }))
+        .collect();
+    let room = width.saturating_sub(len("", &compact) + 3);
+    let name = crate::tui::widgets::scroll::ellipsize(ratatui::text::Line::raw(name), room).to_string();
+    (format!(" {name} ·"), compact)
 }

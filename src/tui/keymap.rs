@@ -44,6 +44,8 @@ const RECORDS: Scope = Scope::View(ViewId::Records);
 pub const BINDINGS: &[Binding] = &[
     bind(Char('q'), Global, Action::Quit, "quit"),
     bind(Char('?'), Global, Action::Help, "help"),
+    bind(Char('M'), Global, Action::Messages, "every message, whole"),
+    bind(Char(':'), Global, Action::Messages, "every message, whole"),
     bind(Char('1'), Global, Action::Show(ViewId::Overview), "overview"),
     bind(Char('2'), Global, Action::Show(ViewId::PageMap), "page map"),
     bind(Char('3'), Global, Action::Show(ViewId::Page), "page"),
@@ -59,7 +61,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char(']'), Global, Action::Forward, "forward"),
     bind(Char('y'), Global, Action::Copy, "copy"),
     bind(Char('w'), Global, Action::Prompt(Prompt::SaveAs), "save to file"),
-    bind(Char('v'), Global, Action::StartVerify, "verify all pages"),
+    bind(Char('v'), Global, Action::StartVerify, "verify"),
     bind(Char('n'), Global, Action::NextPage, "next page"),
     bind(Char('p'), Global, Action::PrevPage, "previous page"),
     bind(Up, Global, Action::Up, "move"),
@@ -86,24 +88,31 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('r'), TABLES, Action::Records, "rows of the table"),
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
+    bind(Char('h'), Scope::View(ViewId::Logs), Action::Left, "back to the log files"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
-    bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
-    bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
+    bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair to new file"),
+    bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 
-/// The action for a key in `view`: the view's own bindings first.
+/// The action for a key in `view`: the view's own bindings first. A key
+/// bound nowhere gives [`Action::Unbound`], so the user hears about it.
 pub fn action_for(view: ViewId, key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return (key.code == Char('c')).then_some(Action::Quit);
     }
     let matches = |b: &&Binding| b.key == key.code;
-    BINDINGS
+    let bound = BINDINGS
         .iter()
         .filter(|b| b.scope == Scope::View(view))
         .find(matches)
         .or_else(|| BINDINGS.iter().filter(|b| b.scope == Global).find(matches))
-        .map(|b| b.action)
+        .map(|b| b.action);
+    match (bound, key.code) {
+        (Some(action), _) => Some(action),
+        (None, KeyCode::Modifier(_) | KeyCode::Null) => None,
+        (None, code) => Some(Action::Unbound(code)),
+    }
 }
 
 /// A key as the help shows it.
@@ -127,13 +136,14 @@ pub fn key_name(key: KeyCode) -> String {
     }
 }
 
-/// Help lines for `view`: its own bindings, then the global ones, keys with
+/// Help lines for `view`: its own bindings, then the global ones it does
+/// not override (so no key is listed twice with two meanings), keys with
 /// the same description merged (`h l  previous / next sibling`).
 pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
     let mut lines: Vec<(String, &'static str)> = Vec::new();
-    let scoped = BINDINGS.iter().filter(|b| b.scope == Scope::View(view));
-    let global = BINDINGS.iter().filter(|b| b.scope == Global);
-    for binding in scoped.chain(global) {
+    let scoped: Vec<&Binding> = BINDINGS.iter().filter(|b| b.scope == Scope::View(view)).collect();
+    let global = BINDINGS.iter().filter(|b| b.scope == Global && !scoped.iter().any(|s| s.key == b.key));
+    for binding in scoped.iter().copied().chain(global) {
         if let Some(line) = lines.iter_mut().find(|(_, help)| *help == binding.help) {
             let name = key_name(binding.key);
             if !line.0.split(' ').any(|k| k == name) {
@@ -147,17 +157,14 @@ pub fn help_lines(view: ViewId) -> Vec<(String, &'static str)> {
     lines
 }
 
-/// The footer for `view`: a few of its most used bindings, with the keys
-/// taken from [`BINDINGS`].
-pub fn footer(view: ViewId) -> String {
+/// The footer for `view` in `width` columns: as many of its most used
+/// bindings as fit, with the keys taken from [`BINDINGS`], and always
+/// `? help  q quit`.
+pub fn footer(view: ViewId, width: usize) -> String {
     let wanted: &[&str] = match view {
-        ViewId::PageMap => &[
-            "open",
-            "colour by kind / health / dbtime",
-            "zoom in / out",
-            "go to page or @offset",
-            "verify all pages",
-        ],
+        ViewId::PageMap => {
+            &["open", "colour by kind / health / dbtime", "zoom in / out", "go to page or @offset", "verify"]
+        }
         ViewId::Page => &[
             "fields / tags / hex",
             "previous / next sibling",
@@ -167,21 +174,28 @@ pub fn footer(view: ViewId) -> String {
             "save to file",
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
-        ViewId::Jobs => &["verify all pages", "repair into a new file", "cancel job", "open", "copy"],
-        ViewId::Logs => &["open", "close", "move", "copy"],
+        ViewId::Jobs => &["verify", "repair to new file", "recover from logs", "cancel job", "open", "copy"],
+        ViewId::Logs => &["open", "back to the log files", "move", "copy"],
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
         ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],
-        ViewId::Overview => {
-            &["page map", "go to page or @offset", "verify all pages", "copy", "save to file"]
-        }
+        ViewId::Overview => &["page map", "go to page or @offset", "verify", "copy", "save to file"],
     };
     let lines = help_lines(view);
-    let mut parts: Vec<String> = wanted
+    let end = "  ? help  M messages  q quit";
+    let mut out = String::new();
+    for part in wanted
         .iter()
         .filter_map(|w| lines.iter().find(|(_, help)| help == w).map(|(keys, help)| format!("{keys} {help}")))
-        .collect();
-    parts.extend(["? help".to_string(), "q quit".to_string()]);
-    parts.join("  ")
+    {
+        let sep = if out.is_empty() { "" } else { "  " };
+        if out.chars().count() + sep.len() + part.chars().count() + end.chars().count() > width {
+            break;
+        }
+        out.push_str(sep);
+        out.push_str(&part);
+    }
+    out.push_str(if out.is_empty() { end.trim_start() } else { end });
+    out
 }
 
 #[cfg(test)]
@@ -193,7 +207,7 @@ mod tests {
         let key = KeyEvent::from(Char('h'));
         assert_eq!(action_for(ViewId::Page, key), Some(Action::SiblingPrev));
         assert_eq!(action_for(ViewId::PageMap, key), Some(Action::Left));
-        assert_eq!(action_for(ViewId::Overview, key), None);
+        assert_eq!(action_for(ViewId::Overview, key), Some(Action::Unbound(Char('h'))));
         assert_eq!(
             action_for(ViewId::Overview, KeyEvent::new(Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
@@ -205,8 +219,11 @@ mod tests {
         let lines = help_lines(ViewId::Page);
         assert!(lines.contains(&("h l".to_string(), "previous / next sibling")));
         assert!(lines.iter().any(|(k, h)| k == "[ Bksp" && *h == "back"));
+        let page = |b: &&Binding| b.scope == Scope::View(ViewId::Page);
+        let shadowed =
+            |b: &&Binding| b.scope == Global && BINDINGS.iter().filter(page).any(|p| p.key == b.key);
         let every_binding_listed =
-            BINDINGS.iter().filter(|b| b.scope == Global || b.scope == Scope::View(ViewId::Page)).all(|b| {
+            BINDINGS.iter().filter(|b| (b.scope == Global && !shadowed(b)) || page(b)).all(|b| {
                 lines
                     .iter()
                     .any(|(keys, help)| *help == b.help && keys.split(' ').any(|k| k == key_name(b.key)))
@@ -216,7 +233,33 @@ mod tests {
 
     #[test]
     fn footer_keys_come_from_the_table() {
-        assert!(footer(ViewId::Page).starts_with("Tab fields / tags / hex  h l previous / next sibling"));
-        assert!(footer(ViewId::PageMap).contains("m colour by kind"));
+        assert!(footer(ViewId::Page, 200).starts_with("Tab fields / tags / hex  h l previous / next sibling"));
+        assert!(footer(ViewId::PageMap, 200).contains("m colour by kind"));
+    }
+
+    #[test]
+    fn the_footer_keeps_help_and_quit_at_80_columns_and_jobs_name_recovery() {
+        for view in ViewId::ALL {
+            let footer = footer(view, 80);
+            assert!(footer.chars().count() <= 80, "{footer}");
+            assert!(footer.ends_with("? help  M messages  q quit"), "{footer}");
+        }
+        assert!(footer(ViewId::Jobs, 200).contains("R recover from logs"));
+    }
+
+    #[test]
+    fn no_key_is_listed_twice_in_any_views_help() {
+        for view in ViewId::ALL {
+            let lines = help_lines(view);
+            let mut keys: Vec<&str> = lines.iter().flat_map(|(k, _)| k.split(' ')).collect();
+            let count = keys.len();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), count, "{view:?}: {lines:?}");
+        }
+        let page = help_lines(ViewId::Page);
+        assert!(!page.iter().any(|(_, h)| *h == "next view"), "{page:?}");
+        let records = help_lines(ViewId::Records);
+        assert!(!records.iter().any(|(_, h)| *h == "search hex or text"), "{records:?}");
     }
 }

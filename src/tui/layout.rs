@@ -41,7 +41,12 @@ pub struct PagePanes {
 
 /// Splits the page view's body: fields over tags on the left, hex on the right.
 pub fn page_panes(body: Rect) -> PagePanes {
-    let left_width = if body.width >= 120 { 48 } else { 38 };
+    // wide terminals give the fields their whole values (flags, checksums), the hex keeps 16 bytes a row
+    let left_width = match body.width {
+        160.. => (body.width / 2).min(100),
+        120..=159 => 52,
+        _ => 38,
+    };
     let [left, hex] = Layout::horizontal([Constraint::Length(left_width), Constraint::Fill(1)]).areas(body);
     let [fields, tags] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(left);

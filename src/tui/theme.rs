@@ -133,7 +133,9 @@ impl Theme {
     pub fn health(self, health: Health) -> Style {
         match health {
             Health::Unknown | Health::Uninitialized => self.dim(),
-            Health::Ok | Health::NotChecksummed => self.fg(Color::Green),
+            Health::Ok => self.fg(Color::Green),
+            // a temporary database's pages are not checksummed: not the same as checked and ok
+            Health::NotChecksummed => self.fg(Color::Cyan),
             Health::Correctable => self.warning(),
             Health::WrongPageNumber => self.fg(Color::LightMagenta).add_modifier(Modifier::BOLD),
             Health::Bad => self.error(),

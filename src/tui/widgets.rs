@@ -1,3 +1,4 @@
 //! Reusable, state-free widgets.
 
 pub mod hex;
+pub mod scroll;

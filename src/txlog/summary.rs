@@ -32,6 +32,33 @@ pub struct LogSummary {
     pub closed_normally: bool,
     /// How many records the file holds up to the end of valid data.
     pub record_count: usize,
+    /// Its segments by state in words ("1 valid, 4 empty").
+    pub segments_in_words: String,
+}
+
+/// The segments of a log by state, in the words `log` uses: "1 valid, 4 empty".
+fn segments_in_words(log: &LogFile) -> String {
+    use crate::format::txlog::segment::SegmentState;
+    match (&log.segments, &log.legacy) {
+        (Some(scan), _) => {
+            let count = |s: SegmentState| scan.segments.iter().filter(|x| x.state == s).count();
+            let mut parts = vec![format!("{} valid", count(SegmentState::Valid))];
+            for (state, word) in [
+                (SegmentState::Empty, "empty"),
+                (SegmentState::Stale, "stale"),
+                (SegmentState::Shadow, "shadow"),
+                (SegmentState::Corrupt, "corrupt"),
+                (SegmentState::BadLgpos, "bad lgpos"),
+            ] {
+                if count(state) > 0 {
+                    parts.push(format!("{} {word}", count(state)));
+                }
+            }
+            parts.join(", ")
+        }
+        (None, Some(legacy)) => format!("{} ranges", legacy.ranges.len()),
+        (None, None) => "-".into(),
+    }
 }
 
 impl LogSummary {
@@ -47,6 +74,7 @@ impl LogSummary {
             accumulated_checksum: log.segments.as_ref().map(|s| s.accumulated_checksum),
             closed_normally: log.records.closed_normally,
             record_count: log.records.records.len(),
+            segments_in_words: segments_in_words(log),
         }
     }
 

@@ -413,10 +413,13 @@ fn the_inspector_recovers_as_a_job() {
         ratatui::layout::Rect::new(0, 0, 100, 30),
     );
     app.load_logs(None);
+    // outputs go to the work folder, never beside the evidence by default
+    let work = tempfile::tempdir().unwrap();
+    app.work_dir = work.path().to_path_buf();
     app.update(Action::Prompt(Prompt::RecoverTo));
     let effect = app.update(Action::Enter);
     let Some(Effect::StartRecovery { out }) = effect else { panic!("{effect:?}") };
-    assert_eq!(out, format!("{}.recovered", tmp.path().join("database.edb").display()));
+    assert_eq!(out, work.path().join("database.edb.recovered"));
     let id = app.start_recovery();
     let set = app.logs.as_ref().unwrap().set.clone();
     let result = recovery::recover(

@@ -73,13 +73,15 @@ fn page_markdown_has_its_tables_and_blocks() {
     let (code, text) = run(Command::Page(args));
     assert_eq!(code, ExitCode::from(1));
     let md = parse_markdown(&text);
-    // summary, header fields, tags
-    assert_eq!(md.tables.len(), 3, "{text}");
+    // summary, header fields, checksum blocks, tags, nodes
+    assert_eq!(md.tables.len(), 5, "{text}");
     assert_eq!(md.tables[0], (2, 4));
     assert_eq!(md.tables[1].0, 4);
     assert_eq!(md.tables[1].1, 10, "the ten header fields of a small page");
-    assert_eq!(md.tables[2].0, 6);
-    assert_eq!(md.code_blocks.len(), 2, "checksum analysis and hex");
+    assert_eq!(md.tables[2], (8, 1), "one checksum block on a small page");
+    assert_eq!(md.tables[3].0, 6);
+    assert_eq!(md.tables[4].0, 4, "the nodes, as text lists them");
+    assert_eq!(md.code_blocks.len(), 2, "the mismatching block's bit rows, and hex");
     assert!(md.code_blocks.iter().all(|(lang, _)| lang == "text"));
     assert!(md.code_blocks[0].1.contains("correctable: single-bit error at byte 0x700 bit 2"));
     assert!(md.code_blocks[1].1.contains("^^ bit 2 flipped"), "the hex block marks the bit");
@@ -219,9 +221,12 @@ fn the_incident_report_places_the_logs() {
     assert!(text.contains("## Transaction logs"), "{text}");
     assert!(text.contains("**Recovery:** replay would read generations 0x5C to 0x5C"), "{text}");
     assert!(text.contains("| log replay (soft recovery) | **yes** |"));
-    assert!(text.contains("<- checkpoint (0x5C,8,0)"));
+    // the log set as headings and tables, not a code block
+    let logs = &text[text.find("## Transaction logs").unwrap()..];
+    assert!(logs.contains("lgpos_checkpoint") && logs.contains("| (0x5C,8,0) |"), "{logs}");
+    assert!(text.contains("| chain_ok | true |"), "{text}");
     let md = parse_markdown(&text);
-    assert!(md.code_blocks.iter().any(|(_, t)| t.contains("Chain: complete")));
+    assert!(!md.code_blocks.iter().any(|(_, t)| t.contains("Chain: complete")));
     let args =
         ReportArgs { file: dir.join("SRUDB.dat"), out: None, logs: Some(dir), output: OutputArgs::json() };
     let (_, json) = run(Command::Report(args));

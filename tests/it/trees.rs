@@ -244,7 +244,7 @@ fn verify_trees_finds_no_damage_in_real_databases_and_names_unreached_pages() {
         "{}",
         unreached[0]
     );
-    assert!(unreached[1].starts_with("page 64 is a index page of objidFDP 16"), "{}", unreached[1]);
+    assert!(unreached[1].starts_with("page 64 is an index page of objidFDP 16"), "{}", unreached[1]);
 }
 
 #[test]

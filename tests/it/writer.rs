@@ -59,7 +59,11 @@ fn committed_samples_are_what_the_writer_produces() {
 #[test]
 fn sample_command_writes_the_same_bytes_every_time() {
     let out = tempfile::tempdir().unwrap();
-    let args = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
+    let args = esescope::cli::sample::SampleArgs {
+        out: out.path().join("new"),
+        force: false,
+        output: Default::default(),
+    };
     let mut text = Vec::new();
     let code = esescope::cli::run(&esescope::cli::Command::Sample(args), &mut text).unwrap();
     assert_eq!(code, std::process::ExitCode::SUCCESS);
@@ -70,16 +74,28 @@ fn sample_command_writes_the_same_bytes_every_time() {
         assert!(listing.contains(sample.file_name));
     }
     // Again into the same directory: identical files are fine.
-    let again = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
+    let again = esescope::cli::sample::SampleArgs {
+        out: out.path().join("new"),
+        force: false,
+        output: Default::default(),
+    };
     esescope::cli::run(&esescope::cli::Command::Sample(again), &mut Vec::new()).unwrap();
     // A different file of the same name is not overwritten without --force.
     let torn = out.path().join("new").join("torn.edb");
     std::fs::write(&torn, b"not a sample").unwrap();
-    let refuse = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: false };
+    let refuse = esescope::cli::sample::SampleArgs {
+        out: out.path().join("new"),
+        force: false,
+        output: Default::default(),
+    };
     let error = esescope::cli::run(&esescope::cli::Command::Sample(refuse), &mut Vec::new()).unwrap_err();
     assert!(error.to_string().contains("already exists"), "{error}");
     assert_eq!(std::fs::read(&torn).unwrap(), b"not a sample");
-    let force = esescope::cli::sample::SampleArgs { out: out.path().join("new"), force: true };
+    let force = esescope::cli::sample::SampleArgs {
+        out: out.path().join("new"),
+        force: true,
+        output: Default::default(),
+    };
     esescope::cli::run(&esescope::cli::Command::Sample(force), &mut Vec::new()).unwrap();
     assert!(
         std::fs::read(&torn).unwrap()

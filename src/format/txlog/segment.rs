@@ -41,9 +41,11 @@ pub struct SegmentInfo {
     pub isec: u16,
     /// What it holds.
     pub state: SegmentState,
-    /// The stored checksum.
+    /// The stored checksum (a hex string in JSON).
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub stored: u64,
     /// The checksum computed with `pgno = isec`.
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub computed: u64,
     /// `lgposSegment` from its header.
     pub lgpos: Lgpos,
@@ -58,7 +60,8 @@ pub struct SegmentScan {
     pub last_valid: Option<u16>,
     /// End of valid data ("Last Lgpos").
     pub end: Lgpos,
-    /// XOR of the stored checksums of all valid segments.
+    /// XOR of the stored checksums of all valid segments (a hex string in JSON).
+    #[serde(serialize_with = "crate::format::hex64::serialize")]
     pub accumulated_checksum: u64,
     /// Damage found.
     pub problems: Vec<BodyProblem>,

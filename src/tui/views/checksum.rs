@@ -5,13 +5,15 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::Block;
 
 use crate::format::verdict::{ChecksumFormat, Verdict};
 use crate::report::hexdump::bit_row;
 use crate::report::page::verdict_text;
+use crate::tui::action::Action;
 use crate::tui::theme::Theme;
 use crate::tui::views::page::PageState;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 
 fn bits_line(label: &str, value: u32, diff: u32, theme: Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("  {label:<13}"), theme.dim())];
@@ -30,12 +32,19 @@ fn bits_line(label: &str, value: u32, diff: u32, theme: Theme) -> Line<'static> 
     Line::from(spans)
 }
 
-/// Draws the checksum analysis of the open page.
-pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
+/// Every line of the checksum analysis of the open page, fitted to `width`.
+pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>> {
     let check = &page.dump.checksum;
     let mut lines = Vec::new();
     let second = if check.format == ChecksumFormat::Legacy { "pgno" } else { "ecc" };
-    for block in &check.blocks {
+    if check.verdict == Verdict::Uninitialized {
+        lines.push(Line::styled(
+            "not checked: every byte is zero, so there is no stored checksum to compare",
+            theme.dim(),
+        ));
+    }
+    let blocks = if check.verdict == Verdict::Uninitialized { &[][..] } else { &check.blocks[..] };
+    for block in blocks {
         let state = if block.is_ok() {
             Span::styled("ok", theme.ok())
         } else {
@@ -60,7 +69,9 @@ pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
         lines.push(bits_line("xor of both", block.xor_diff(), block.xor_diff(), theme));
         lines.push(bits_line(&format!("stored {second}"), (s >> 32) as u32, block.ecc_diff(), theme));
         lines.push(bits_line(&format!("computed {second}"), (c >> 32) as u32, block.ecc_diff(), theme));
-        lines.push(bits_line(&format!("{second} of both"), block.ecc_diff(), block.ecc_diff(), theme));
+        // for XOR+ECC the XOR of stored and computed ECC is the syndrome: it locates a flipped bit
+        let both = if check.format == ChecksumFormat::Legacy { "pgno of both" } else { "syndrome" };
+        lines.push(bits_line(both, block.ecc_diff(), block.ecc_diff(), theme));
     }
     let verdict_style = if check.verdict.is_damaged() { theme.error() } else { theme.ok() };
     lines.push(Line::styled(
@@ -90,12 +101,33 @@ pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
             lines.push(Line::from(spans));
         }
     }
-    if let Some((code, name)) = check.verdict.jet_error() {
+    for f in &page.dump.flipped_fields {
+        lines.push(Line::styled(
+            format!(
+                "the flipped bit is in header field {} at {:#x}: stored {}, corrected {}",
+                f.name, f.offset, f.stored, f.corrected
+            ),
+            theme.warning(),
+        ));
+    }
+    // the verdict names the engine's error code once; say it only when it did not
+    let said = lines.iter().any(|l| l.to_string().contains("JET_err"));
+    if let Some((code, name)) = check.verdict.jet_error().filter(|_| !said) {
         lines.push(Line::styled(format!("the engine reports this as {code} {name}"), theme.dim()));
     }
+    scroll::fit(lines, width, Overflow::Wrap)
+}
+
+/// Scrolls the analysis of `page` drawn in `body`.
+pub fn handle(page: &mut PageState, action: Action, body: Rect) {
+    let total = lines(page, Theme { no_color: true }, inner_width(body)).len();
+    scroll::scroll(&mut page.checksum_scroll, action, total, inner_rows(body));
+}
+
+/// Draws the checksum analysis of the open page.
+pub fn render(page: &PageState, body: Rect, buf: &mut Buffer, theme: Theme) {
+    let lines = lines(page, theme, inner_width(body));
     let title = format!(" Checksum · page {} · {:#x} ", page.dump.pgno, page.dump.file_offset);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(Block::bordered().title(title).border_style(theme.dim()))
-        .render(body, buf);
+    let block = Block::bordered().title(title).border_style(theme.dim());
+    scroll::render(lines, page.checksum_scroll, body, buf, block, theme);
 }

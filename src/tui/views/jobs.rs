@@ -6,13 +6,14 @@ use std::time::Duration;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::Block;
 
 use crate::format::PageNumber;
 use crate::report::page::verdict_text;
 use crate::scan::{Progress, VerifyReport};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 use crate::worker::JobId;
 
 /// One job as the view shows it.
@@ -63,6 +64,8 @@ pub struct JobsState {
     pub selected: usize,
     /// The text of the last repair or recovery report.
     pub repair_text: Option<String>,
+    /// First line shown.
+    pub scroll: usize,
 }
 
 impl JobsState {
@@ -71,12 +74,16 @@ impl JobsState {
         self.jobs.iter().rev().find(|j| !j.done).map(|j| j.id)
     }
 
-    /// Handles an action; returns the page to open for `Enter`.
-    pub fn handle(&mut self, action: Action) -> Option<PageNumber> {
+    /// Handles an action in the view drawn in `body`; returns the page to
+    /// open for `Enter`. `j`/`k` move among the findings and, past the
+    /// first or last, scroll; PgUp/PgDn, Home/End and the wheel scroll.
+    pub fn handle(&mut self, action: Action, body: Rect) -> Option<PageNumber> {
         let count = self.report.as_ref().map_or(0, |r| r.bad_pages.len());
+        let (lines, findings) = self.lines(Theme { no_color: true }, inner_width(body));
+        let rows = inner_rows(body);
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
+            Action::Up if self.selected > 0 && count > 0 => self.selected -= 1,
+            Action::Down if self.selected + 1 < count => self.selected += 1,
             Action::Enter => {
                 return self
                     .report
@@ -84,19 +91,38 @@ impl JobsState {
                     .and_then(|r| r.bad_pages.get(self.selected))
                     .map(|p| p.check.pgno)
             }
-            _ => {}
+            other => {
+                scroll::scroll(&mut self.scroll, other, lines.len(), rows);
+                return None;
+            }
+        }
+        if let Some(&line) = findings.get(self.selected) {
+            self.scroll = scroll::follow(self.scroll.min(lines.len().saturating_sub(rows)), line, rows);
         }
         None
     }
 
-    /// Draws the view.
-    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
-        let mut lines = Vec::new();
+    /// The finding shown on line `line` of the panel (0 = its first inside
+    /// row), for mouse clicks.
+    pub fn finding_at(&self, line: usize, body: Rect) -> Option<usize> {
+        let (lines, findings) = self.lines(Theme { no_color: true }, inner_width(body));
+        let first = self.scroll.min(lines.len().saturating_sub(inner_rows(body)));
+        findings.iter().position(|&l| l == first + line)
+    }
+
+    /// Every line of the view fitted to `width`, and the line of each
+    /// finding (damaged page) of the last verify.
+    pub fn lines(&self, theme: Theme, width: usize) -> (Vec<Line<'static>>, Vec<usize>) {
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        let mut findings = Vec::new();
+        let push = |lines: &mut Vec<Line<'static>>, line: Line<'static>| {
+            lines.extend(scroll::fit(vec![line], width, Overflow::Wrap));
+        };
         if self.jobs.is_empty() {
-            lines.push(Line::styled(
-                "No jobs yet. v verifies every page; r repairs into a new file.",
-                theme.dim(),
-            ));
+            push(
+                &mut lines,
+                Line::styled("No jobs yet. v verifies every page; r repairs into a new file.", theme.dim()),
+            );
         }
         for job in &self.jobs {
             let width = 24usize;
@@ -109,7 +135,7 @@ impl JobsState {
             } else {
                 job.eta().map_or("running".to_string(), |eta| format!("ETA {}s", eta.as_secs()))
             };
-            lines.push(Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(format!("{:<10} ", job.what), theme.title()),
                 Span::raw(format!(
                     "{bar} {:>3.0}% {}/{} pages · {:.0} pages/s · {state}",
@@ -118,20 +144,24 @@ impl JobsState {
                     job.progress.total,
                     job.rate()
                 )),
-            ]));
+            ]);
+            push(&mut lines, line);
         }
         if let Some(report) = &self.report {
             let c = &report.counts;
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                format!(
-                    "Last verify: {} pages: {} ok, {} uninitialized, {} correctable, {} wrong page number, {} not correctable",
-                    c.pages, c.ok, c.uninitialized, c.correctable, c.wrong_page_number, c.uncorrectable
+            push(
+                &mut lines,
+                Line::styled(
+                    format!(
+                        "Last verify: {} pages: {} ok, {} uninitialized, {} correctable, {} wrong page number, {} not correctable",
+                        c.pages, c.ok, c.uninitialized, c.correctable, c.wrong_page_number, c.uncorrectable
+                    ),
+                    if c.damaged() > 0 { theme.error() } else { theme.ok() },
                 ),
-                if c.damaged() > 0 { theme.error() } else { theme.ok() },
-            ));
+            );
             for finding in &report.findings {
-                lines.push(Line::styled(finding.to_string(), theme.warning()));
+                push(&mut lines, Line::styled(finding.to_string(), theme.warning()));
             }
             for (i, problem) in report.bad_pages.iter().enumerate() {
                 let text = format!(
@@ -141,15 +171,23 @@ impl JobsState {
                     verdict_text(&problem.check.verdict, problem.file_offset)
                 );
                 let style = if i == self.selected { theme.selected() } else { theme.error() };
-                lines.push(Line::styled(text, style));
+                findings.push(lines.len());
+                push(&mut lines, Line::styled(text, style));
             }
         }
         if let Some(text) = &self.repair_text {
             lines.push(Line::raw(""));
-            lines.extend(text.lines().map(|l| Line::styled(l.to_string(), theme.text())));
+            for l in text.lines() {
+                push(&mut lines, Line::styled(l.to_string(), theme.text()));
+            }
         }
-        Paragraph::new(lines)
-            .block(Block::bordered().title(" Jobs ").border_style(theme.dim()))
-            .render(body, buf);
+        (lines, findings)
+    }
+
+    /// Draws the view.
+    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+        let (lines, _) = self.lines(theme, inner_width(body));
+        let block = Block::bordered().title(" Jobs ").border_style(theme.dim());
+        scroll::render(lines, self.scroll, body, buf, block, theme);
     }
 }

@@ -14,7 +14,15 @@ use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, PageNumber};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 use crate::txlog::LogSet;
+
+/// The timeline's mark of the checkpoint.
+const CHECKPOINT: char = '◆';
+/// The timeline's mark of the database's consistent position.
+const CONSISTENT: char = '●';
+/// The timeline's mark of the database's attach position.
+const ATTACH: char = '▲';
 
 /// The state of the log view.
 #[derive(Debug, Clone)]
@@ -25,6 +33,8 @@ pub struct LogsState {
     pub selected: usize,
     /// When showing records: the selected record.
     pub record: Option<usize>,
+    /// First line of the file list shown (clamped when drawn).
+    pub list_scroll: usize,
     /// The selected log file read with its records (while they are shown),
     /// or why it could not be read again.
     pub loaded: Option<Result<LogFile, String>>,
@@ -33,7 +43,7 @@ pub struct LogsState {
 impl LogsState {
     /// A view of `set`.
     pub fn new(set: LogSet) -> Self {
-        Self { set, selected: 0, record: None, loaded: None }
+        Self { set, selected: 0, record: None, list_scroll: 0, loaded: None }
     }
 
     /// The records of the log file being shown.
@@ -48,19 +58,36 @@ impl LogsState {
         self.records().len()
     }
 
-    /// Handles an action; returns a page to open.
+    /// Handles an action; `rows` is the height of the list panel's inside.
+    /// Returns a page to open.
     pub fn handle(&mut self, action: Action, rows: usize) -> Option<PageNumber> {
         match (self.record, action) {
-            (None, Action::Up) => self.selected = self.selected.saturating_sub(1),
-            (None, Action::Down) => {
-                self.selected = (self.selected + 1).min(self.set.logs.len().saturating_sub(1))
-            }
             (None, Action::Enter) => {
                 // the set keeps no records: the file is read again, and
                 // its records are dropped when the list is left
                 self.loaded = self.set.logs.get(self.selected).filter(|e| e.log.is_some()).map(|e| e.load());
                 if self.record_count() > 0 {
                     self.record = Some(0);
+                }
+            }
+            (None, _) => {
+                let last = self.set.logs.len().saturating_sub(1);
+                self.selected = match action {
+                    Action::Up | Action::ScrollUp => self.selected.saturating_sub(1),
+                    Action::Down | Action::ScrollDown => (self.selected + 1).min(last),
+                    Action::PageUp => self.selected.saturating_sub(rows.max(1)),
+                    Action::PageDown => (self.selected + rows.max(1)).min(last),
+                    Action::Home => 0,
+                    Action::End => last,
+                    _ => self.selected,
+                };
+                // the list's line of the selection: one heading line before the files
+                let total = 2 + self.set.logs.len() + self.set.findings.len();
+                let offset = self.list_scroll.min(total.saturating_sub(rows));
+                self.list_scroll = scroll::follow(offset, self.selected + 1, rows);
+                // at the last file, the findings and the recovery line below it come into view
+                if self.selected == last {
+                    self.list_scroll = usize::MAX;
                 }
             }
             (Some(_), Action::Escape | Action::Left) => {
@@ -70,8 +97,8 @@ impl LogsState {
             (Some(r), _) => {
                 let last = self.record_count().saturating_sub(1);
                 let next = match action {
-                    Action::Up => r.saturating_sub(1),
-                    Action::Down => (r + 1).min(last),
+                    Action::Up | Action::ScrollUp => r.saturating_sub(1),
+                    Action::Down | Action::ScrollDown => (r + 1).min(last),
                     Action::PageUp => r.saturating_sub(rows),
                     Action::PageDown => (r + rows).min(last),
                     Action::Home => 0,
@@ -81,7 +108,6 @@ impl LogsState {
                 };
                 self.record = Some(next);
             }
-            _ => {}
         }
         None
     }
@@ -94,15 +120,16 @@ impl LogsState {
         }
     }
 
-    /// Positions to mark on the timeline, each with its legend letter.
+    /// Positions to mark on the timeline, each with its legend glyph (not a
+    /// letter: the generations are labelled in hexadecimal).
     fn markers(&self) -> Vec<(Lgpos, char)> {
         let mut marks = Vec::new();
         if let Some(c) = self.set.checkpoint.as_ref().and_then(Checkpoint::current) {
-            marks.push((c.lgpos_checkpoint, 'C'));
+            marks.push((c.lgpos_checkpoint, CHECKPOINT));
         }
         if let Some(db) = &self.set.database {
-            marks.push((db.lgpos_consistent, 'K'));
-            marks.push((db.lgpos_attach, 'A'));
+            marks.push((db.lgpos_consistent, CONSISTENT));
+            marks.push((db.lgpos_attach, ATTACH));
         }
         marks.into_iter().filter(|(l, _)| !l.is_zero()).collect()
     }
@@ -113,8 +140,8 @@ impl LogsState {
         // timeline: one cell per generation from the oldest to the newest chained one
         let chain: Vec<i32> =
             self.set.logs.iter().filter(|e| e.in_chain).filter_map(|e| e.generation()).collect();
-        let mut spans = Vec::new();
-        let mut marks_line = Vec::new();
+        let mut spans = vec![Span::styled("gen 0x", theme.dim())];
+        let mut marks_line = vec![Span::raw("      ")];
         if let (Some(&first), Some(&last)) = (chain.first(), chain.last()) {
             let marks = self.markers();
             for gen in first..=last.min(first + 200) {
@@ -138,85 +165,89 @@ impl LogsState {
             Line::from(marks_line),
             Line::from(vec![
                 verdict,
-                Span::styled("   C checkpoint  K consistent  A attach   ? = missing generation", theme.dim()),
+                Span::styled(
+                    format!(
+                        "   {CHECKPOINT} checkpoint  {CONSISTENT} consistent  {ATTACH} attach  ? missing generation"
+                    ),
+                    theme.dim(),
+                ),
             ]),
         ];
         let title = format!(" Logs · {} in {} ", self.set.base, self.set.dir.display());
+        let lines = scroll::fit(lines, inner_width(timeline), Overflow::Ellipsis);
         Paragraph::new(lines)
             .block(Block::bordered().title(title).border_style(theme.dim()))
             .render(timeline, buf);
 
-        let inner_rows = usize::from(list.height.saturating_sub(2));
+        let rows = inner_rows(list);
+        let width = inner_width(list);
         let mut lines = Vec::new();
-        match self.record {
-            Some(r) => {
-                let first = r.saturating_sub(inner_rows.saturating_sub(1));
-                for (i, record) in self.records().iter().enumerate().skip(first).take(inner_rows) {
-                    let style = if i == r { theme.selected() } else { theme.text() };
-                    lines.push(Line::styled(record.line(), style));
-                }
-            }
-            _ => {
-                lines.push(Line::styled(
-                    format!(
-                        "{:>6}  {:<16} {:<14} {:>9}  {:<14} notes",
-                        "gen", "file", "version", "segments", "last"
-                    ),
-                    theme.dim(),
-                ));
-                for (i, entry) in self.set.logs.iter().enumerate().take(inner_rows.saturating_sub(1)) {
-                    let name =
-                        entry.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    let text = match &entry.log {
-                        Some(log) => {
-                            let (valid, total) = log.valid_segments();
-                            format!(
-                                "{:>6}  {:<16} {:<14} {:>9}  {:<14} {}",
-                                format!("{:X}", log.header.generation),
-                                name,
-                                log.header.version.to_string(),
-                                format!("{valid}/{total}"),
-                                log.end().to_string(),
-                                entry.note.clone().unwrap_or_default()
-                            )
-                        }
-                        None => format!(
-                            "{:>6}  {:<16} {}",
-                            "-",
-                            name,
-                            entry.error.clone().or(entry.note.clone()).unwrap_or_default()
-                        ),
-                    };
-                    let damaged = entry
-                        .log
-                        .as_ref()
-                        .is_some_and(|l| !l.body_problems().is_empty() || !l.header_problems.is_empty());
-                    let style = if i == self.selected {
-                        theme.selected()
-                    } else if damaged {
-                        theme.error()
-                    } else if entry.in_chain {
-                        theme.text()
-                    } else {
-                        theme.dim()
-                    };
-                    lines.push(Line::styled(text, style));
-                }
-                if let Some(Err(why)) = &self.loaded {
-                    lines.push(Line::styled(why.clone(), theme.error()));
-                }
-                for finding in &self.set.findings {
-                    lines.push(Line::styled(finding.to_string(), theme.error()));
-                }
-                lines.push(Line::styled(format!("Recovery: {}", self.set.recovery.summary), theme.text()));
-            }
-        }
         let title = match self.record {
-            Some(_) => " Records · Enter opens a page record's page · Esc back ",
-            None => " Log files · Enter lists records ",
+            Some(r) => {
+                let first = r.saturating_sub(rows.saturating_sub(1));
+                for (i, record) in self.records().iter().enumerate() {
+                    let style = if i == r { theme.selected() } else { theme.text() };
+                    lines.push(scroll::ellipsize(Line::styled(record.line(), style), width));
+                }
+                let block = Block::bordered()
+                    .title(" Records · Enter opens a page record's page · Esc back ")
+                    .border_style(theme.dim());
+                scroll::render(lines, first, list, buf, block, theme);
+                return;
+            }
+            _ => " Log files · Enter lists records ",
         };
-        Paragraph::new(lines)
-            .block(Block::bordered().title(title).border_style(theme.dim()))
-            .render(list, buf);
+        lines.push(Line::styled(
+            format!("{:>6}  {:<14} {:<14} {:<17} {:<14} notes", "gen", "file", "version", "segments", "last"),
+            theme.dim(),
+        ));
+        for (i, entry) in self.set.logs.iter().enumerate() {
+            let name = entry.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let text = match &entry.log {
+                Some(log) => {
+                    format!(
+                        "{:>6}  {:<14} {:<14} {:<17} {:<14} {}",
+                        format!("{:#X}", log.header.generation),
+                        name,
+                        log.header.version.to_string(),
+                        crate::report::txlog::segments_in_words(log),
+                        log.end().to_string(),
+                        entry.note.clone().unwrap_or_default()
+                    )
+                }
+                None => format!(
+                    "{:>6}  {:<14} {}",
+                    "-",
+                    name,
+                    entry.error.clone().or(entry.note.clone()).unwrap_or_default()
+                ),
+            };
+            let damaged = entry
+                .log
+                .as_ref()
+                .is_some_and(|l| !l.body_problems().is_empty() || !l.header_problems.is_empty());
+            let style = if i == self.selected {
+                theme.selected()
+            } else if damaged {
+                theme.error()
+            } else if entry.in_chain {
+                theme.text()
+            } else {
+                theme.dim()
+            };
+            let text = if i == self.selected { format!("{text:<width$}") } else { text };
+            lines.push(scroll::ellipsize(Line::styled(text, style), width));
+        }
+        let mut rest = Vec::new();
+        if let Some(Err(why)) = &self.loaded {
+            rest.push(Line::styled(why.clone(), theme.error()));
+        }
+        for finding in &self.set.findings {
+            rest.push(Line::styled(finding.to_string(), theme.error()));
+        }
+        rest.push(Line::styled(format!("Recovery: {}", self.set.recovery.summary), theme.text()));
+        lines.extend(scroll::fit(rest, width, Overflow::Wrap));
+        let block = Block::bordered().title(title).border_style(theme.dim());
+        scroll::render(lines, self.list_scroll, list, buf, block, theme);
     }
 }

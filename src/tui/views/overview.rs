@@ -2,14 +2,15 @@
 //! with the fields that differ highlighted.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::Block;
 
 use crate::report::header::HeaderReport;
 use crate::store::Database;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 
 /// The state of the overview.
 #[derive(Debug, Clone)]
@@ -18,7 +19,7 @@ pub struct OverviewState {
     pub report: HeaderReport,
     /// The summary lines (`esescope info`), built once.
     pub summary: Vec<String>,
-    /// First field row shown.
+    /// First line shown.
     pub scroll: usize,
 }
 
@@ -34,26 +35,16 @@ impl OverviewState {
         Self { report, summary, scroll: 0 }
     }
 
-    /// Scrolls the field table.
-    pub fn handle(&mut self, action: Action, rows: usize) {
-        let last = self.report.copies.first().map_or(0, |c| c.fields.len().saturating_sub(1));
-        self.scroll = match action {
-            Action::Up | Action::ScrollUp => self.scroll.saturating_sub(1),
-            Action::Down | Action::ScrollDown => (self.scroll + 1).min(last),
-            Action::PageUp => self.scroll.saturating_sub(rows),
-            Action::PageDown => (self.scroll + rows).min(last),
-            Action::Home => 0,
-            Action::End => last,
-            _ => self.scroll,
-        };
+    /// Scrolls the panel; `body` is the area the view is drawn in.
+    pub fn handle(&mut self, action: Action, body: Rect) {
+        let total = self.lines(Theme { no_color: true }, inner_width(body)).len();
+        scroll::scroll(&mut self.scroll, action, total, inner_rows(body));
     }
 
-    /// Draws the view.
-    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
-        let summary_height = (self.summary.len() as u16 + 2).min(body.height / 2);
-        let [top, fields] =
-            Layout::vertical([Constraint::Length(summary_height), Constraint::Fill(1)]).areas(body);
-        let lines: Vec<Line> = self
+    /// Every line of the view for a panel `width` columns wide: the summary
+    /// (wrapped), then both header copies field by field (values cut with `…`).
+    pub fn lines(&self, theme: Theme, width: usize) -> Vec<Line<'static>> {
+        let summary: Vec<Line<'static>> = self
             .summary
             .iter()
             .map(|l| {
@@ -65,9 +56,8 @@ impl OverviewState {
                 Line::styled(l.clone(), style)
             })
             .collect();
-        Paragraph::new(lines)
-            .block(Block::bordered().title(" Database ").border_style(theme.dim()))
-            .render(top, buf);
+        // continuation rows stay under the values (the labels are 22 wide)
+        let mut lines = scroll::wrap_indented(summary, width, 22);
 
         let [primary, shadow] = [self.report.copies.first(), self.report.copies.get(1)];
         let status = |c: Option<&crate::report::header::HeaderCopyReport>| match c {
@@ -75,27 +65,24 @@ impl OverviewState {
             Some(_) => "DAMAGED".to_string(),
             None => "missing".to_string(),
         };
-        let title = format!(
-            " Header copies · primary {} · shadow {} · {} differing ",
+        lines.push(Line::raw(""));
+        let heading = format!(
+            "Header copies · primary {} · shadow {} · {} differing",
             status(primary),
             status(shadow),
             self.report.differences.len()
         );
-        let block = Block::bordered().title(title).border_style(theme.dim());
-        let inner = block.inner(fields);
-        block.render(fields, buf);
-        let width = usize::from(inner.width);
+        lines.extend(scroll::fit(vec![Line::styled(heading, theme.title())], width, Overflow::Wrap));
         let value_width = width.saturating_sub(36) / 2;
-        let mut lines = vec![Line::styled(
+        let clip = |s: String| scroll::ellipsize(Line::raw(s), value_width).to_string();
+        lines.push(Line::styled(
             format!("{:>4} {:<28} {:<vw$} {}", "off", "field", "primary", "shadow", vw = value_width),
             theme.dim(),
-        )];
-        let rows = usize::from(inner.height.saturating_sub(1));
+        ));
         if let Some(primary) = primary {
-            for (i, field) in primary.fields.iter().enumerate().skip(self.scroll).take(rows) {
+            for (i, field) in primary.fields.iter().enumerate() {
                 let other = shadow.and_then(|s| s.fields.get(i));
                 let differs = other.is_some_and(|o| o.raw != field.raw);
-                let clip = |s: String| s.chars().take(value_width).collect::<String>();
                 let other_text =
                     other.map_or("-".to_string(), |o| if differs { o.value.to_string() } else { "=".into() });
                 let style = if differs { theme.differs() } else { theme.text() };
@@ -107,6 +94,13 @@ impl OverviewState {
                 ]));
             }
         }
-        Paragraph::new(lines).render(inner, buf);
+        lines
+    }
+
+    /// Draws the view.
+    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+        let lines = self.lines(theme, inner_width(body));
+        let block = Block::bordered().title(" Database ").border_style(theme.dim());
+        scroll::render(lines, self.scroll, body, buf, block, theme);
     }
 }

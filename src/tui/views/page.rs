@@ -49,6 +49,8 @@ pub struct PageState {
     /// The same page of the file compared with (`--compare`), shown beside
     /// this one in the hex pane with differing bytes marked.
     pub other: Option<Vec<u8>>,
+    /// First line of the checksum view shown.
+    pub checksum_scroll: usize,
 }
 
 impl PageState {
@@ -69,6 +71,7 @@ impl PageState {
             top_row: 0,
             crumbs: None,
             other: None,
+            checksum_scroll: 0,
         })
     }
 
@@ -271,10 +274,26 @@ impl PageState {
                 } else {
                     theme.text()
                 };
-                Line::from(vec![
-                    Span::styled(format!("{:>3x} ", f.offset), theme.dim()),
-                    Span::styled(format!("{:<14} {}", f.name, f.value), style),
-                ])
+                // ECC located a flipped bit in this field: stored → corrected, in short
+                let short = |v: &str| v.split(" (").next().unwrap_or(v).to_string();
+                let value = match self.dump.flipped_fields.iter().find(|x| x.name == f.name) {
+                    Some(flip) => Span::styled(
+                        format!(
+                            "{:<14} {} → {} (flipped bit)",
+                            f.name,
+                            short(&flip.stored),
+                            short(&flip.corrected)
+                        ),
+                        style.patch(theme.warning()),
+                    ),
+                    None => Span::styled(format!("{:<14} {}", f.name, f.value), style),
+                };
+                let line = Line::from(vec![Span::styled(format!("{:>3x} ", f.offset), theme.dim()), value]);
+                // a value cut by the pane ends in `…`
+                crate::tui::widgets::scroll::ellipsize(
+                    line,
+                    usize::from(panes.fields.width.saturating_sub(2)),
+                )
             })
             .collect();
         let title = match &self.crumbs {

@@ -294,7 +294,7 @@ impl MapState {
                         diff_glyph(class, theme)
                     }
                 };
-                let glyph = if theme.no_color || glyph == '.' || glyph == ' ' { glyph } else { '■' };
+                // the legend's letter in every cell, coloured or not: colour alone carries no meaning
                 let style = if group == cursor_group { style.patch(theme.selected()) } else { style };
                 spans.push(Span::styled(glyph.to_string(), style));
             }
@@ -335,7 +335,8 @@ impl MapState {
                 .collect(),
         };
         let below = Rect { y: grid.y + grid.height, height: 1, ..grid };
-        Paragraph::new(Line::from(legend)).render(below, buf);
+        let legend = crate::tui::widgets::scroll::ellipsize(Line::from(legend), usize::from(below.width));
+        Paragraph::new(legend).render(below, buf);
         let info = Rect { y: below.y + 1, height: 1, ..grid };
         Paragraph::new(Line::styled(self.info.clone(), theme.text())).render(info, buf);
     }

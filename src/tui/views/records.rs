@@ -12,7 +12,6 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use crate::format::value::Value;
 use crate::format::PageNumber;
-use crate::report::hexdump;
 use crate::report::record::RecordDump;
 use crate::store::catalog::{Catalog, TableDef};
 use crate::store::table::{Row, Table};
@@ -211,9 +210,10 @@ impl RecordsState {
         if self.focus == RecordsFocus::Value {
             let Some(c) = dump.columns.get(self.column) else { return };
             let body: Vec<Line> = match &c.value {
-                Value::Binary(bytes) => {
-                    hexdump::hex_dump(bytes, 0, &[]).lines().map(|l| Line::raw(l.to_string())).collect()
-                }
+                Value::Binary(bytes) => value_hex(bytes, usize::from(area.width.saturating_sub(2)))
+                    .into_iter()
+                    .map(Line::raw)
+                    .collect(),
                 other => other.to_text().lines().map(|l| Line::raw(l.to_string())).collect(),
             };
             let title = format!(" {} ({}) · {} · Esc back ", c.name, c.coltyp, describe(&c.value));
@@ -284,5 +284,42 @@ fn fit(text: &str, width: usize) -> String {
         cut
     } else {
         format!("{text:<width$}")
+    }
+}
+
+/// A value's bytes as hex dump lines at most `width` columns wide: as many
+/// bytes per line (16, 8 or 4) as fit with their ASCII column, so the ASCII
+/// column never wraps onto the next line.
+pub fn value_hex(bytes: &[u8], width: usize) -> Vec<String> {
+    // "oooo  " + 3 per byte + " " + 1 per byte
+    let per_line = [16, 8, 4].into_iter().find(|n| 7 + 4 * n <= width).unwrap_or(4);
+    bytes
+        .chunks(per_line)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' })
+                .collect();
+            format!("{:04x}  {:<w$} {ascii}", i * per_line, hex.join(" "), w = per_line * 3 - 1)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod value_hex_tests {
+    use super::value_hex;
+
+    #[test]
+    fn the_ascii_column_fits_the_pane() {
+        let bytes: Vec<u8> = (0u8..=40).collect();
+        for width in [38, 60, 78] {
+            let lines = value_hex(&bytes, width);
+            assert!(lines.iter().all(|l| l.chars().count() <= width), "{width}: {lines:?}");
+        }
+        let lines = value_hex(b"ABCDEFGHIJKLMNOPQ", 78);
+        assert_eq!(lines[0], "0000  41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f 50 ABCDEFGHIJKLMNOP");
+        assert_eq!(value_hex(b"ABCDEFGH", 40)[0], "0000  41 42 43 44 45 46 47 48 ABCDEFGH");
     }
 }

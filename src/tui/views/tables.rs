@@ -5,13 +5,14 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::Block;
 
 use crate::format::catalog::coltyp_name;
 use crate::format::PageNumber;
 use crate::store::catalog::Catalog;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 
 /// The state of the tables view.
 #[derive(Debug, Clone)]
@@ -20,30 +21,43 @@ pub struct TablesState {
     pub catalog: Catalog,
     /// Selected table.
     pub selected: usize,
+    /// First line shown.
+    pub scroll: usize,
 }
 
 impl TablesState {
     /// The view of `catalog`.
     pub fn new(catalog: Catalog) -> Self {
-        Self { catalog, selected: 0 }
+        Self { catalog, selected: 0, scroll: 0 }
     }
 
-    /// Handles an action; returns the root page to open for `Enter`.
-    pub fn handle(&mut self, action: Action) -> Option<PageNumber> {
+    /// Handles an action in the view drawn in `body`; returns the root page
+    /// to open for `Enter`. `j`/`k`, Home/End select a table (the list
+    /// follows); PgUp/PgDn and the wheel scroll through its columns and indexes.
+    pub fn handle(&mut self, action: Action, body: Rect) -> Option<PageNumber> {
         let last = self.catalog.tables.len().saturating_sub(1);
+        let rows = inner_rows(body);
         match action {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(last),
             Action::Home => self.selected = 0,
             Action::End => self.selected = last,
             Action::Enter => return self.catalog.tables.get(self.selected).map(|t| t.pgno_fdp()),
-            _ => {}
+            other => {
+                let total = self.lines(Theme { no_color: true }).len();
+                scroll::scroll(&mut self.scroll, other, total, rows);
+                return None;
+            }
         }
+        // the heading line comes before the tables
+        let total = self.lines(Theme { no_color: true }).len();
+        let offset = self.scroll.min(total.saturating_sub(rows));
+        self.scroll = if self.selected == 0 { 0 } else { scroll::follow(offset, self.selected + 1, rows) };
         None
     }
 
-    /// Draws the view: the table list, then the selected table's columns and indexes.
-    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+    /// Every line: the table list, then the selected table's columns and indexes.
+    fn lines(&self, theme: Theme) -> Vec<Line<'static>> {
         let mut lines =
             vec![Line::styled(format!("{:<44} {:>6} {:>8}", "table", "objid", "root"), theme.dim())];
         for (i, t) in self.catalog.tables.iter().enumerate() {
@@ -71,9 +85,14 @@ impl TablesState {
         if self.catalog.tables.is_empty() {
             lines.push(Line::styled("No catalog tables (a temporary database has none).", theme.dim()));
         }
-        let title = " Tables · Enter opens the root · then Enter on a node goes down, u up, h/l along ";
-        Paragraph::new(lines)
-            .block(Block::bordered().title(title).border_style(theme.dim()))
-            .render(body, buf);
+        lines
+    }
+
+    /// Draws the view.
+    pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+        let lines = scroll::fit(self.lines(theme), inner_width(body), Overflow::Ellipsis);
+        let title = " Tables · Enter opens the root · r its rows ";
+        let block = Block::bordered().title(title).border_style(theme.dim());
+        scroll::render(lines, self.scroll, body, buf, block, theme);
     }
 }
