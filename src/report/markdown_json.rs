@@ -47,7 +47,8 @@ fn inline(v: &Value) -> bool {
 fn text(v: &Value) -> String {
     match v {
         Value::Null => "none".into(),
-        Value::String(s) => s.clone(),
+        // strings come from the evidence: shown as they are, never as markup
+        Value::String(s) => crate::sanitize::markdown_text(s),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Array(items) if items.is_empty() => "none".into(),

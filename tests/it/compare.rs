@@ -217,7 +217,7 @@ fn the_inspector_colours_the_map_by_difference_and_shows_both_pages() {
     let differing = page.differing();
     assert!(!differing.is_empty() && differing.len() < 4096);
     let text = screen_text(&app);
-    assert!(text.contains(&format!("Compared file · {} bytes differ", differing.len())), "{text}");
+    assert!(text.contains(&format!("Other copy · {} bytes differ", differing.len())), "{text}");
     // a page that is the same in both: nothing differs
     app.open_page(PageNumber(29), ViewId::Page, 0);
     assert!(app.page.as_ref().unwrap().differing().is_empty());

@@ -350,7 +350,7 @@ impl PageState {
         let flipped = if self.other.is_some() { differing.clone() } else { self.flipped() };
         if let Some(other) = &self.other {
             let right = Rect { x: pane.x + pane.width, width: panes.hex.width - pane.width, ..pane };
-            let title = format!(" Compared file · {} bytes differ ", differing.len());
+            let title = format!(" Other copy · {} bytes differ ", differing.len());
             let block = border(false, title);
             let inner = block.inner(right);
             block.render(right, buf);
