@@ -98,7 +98,7 @@ impl MissingPage {
             Some(n) => format!("its unverified header claims {n} lines"),
             None => "entry count unknown".into(),
         };
-        format!("{what} {} are not read ({}): {range}; {count}", self.pgno, self.why)
+        format!("{what} {} are not read: {range}; {count}", self.pgno)
     }
 }
 
@@ -179,7 +179,7 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         let message = if why == "not in the file" {
             format!("page {pgno} ({from}) is not in the file; {}", missing.describe())
         } else {
-            format!("page {pgno} ({from}) {why}; its subtree is not walked; {}", missing.describe())
+            format!("page {pgno} ({from}) {why}; {}", missing.describe())
         };
         self.walk.missing.push(missing);
         self.page_finding(pgno, message);
