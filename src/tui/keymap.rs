@@ -86,6 +86,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('r'), TABLES, Action::Records, "rows of the table"),
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
+    bind(Char('d'), RECORDS, Action::ToggleRecovered, "recovered rows on / off"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair into a new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from the logs"),
