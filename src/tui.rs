@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod compare;
 pub mod keymap;
 pub mod layout;
 pub mod outputs;

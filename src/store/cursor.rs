@@ -98,7 +98,7 @@ impl MissingPage {
             Some(n) => format!("its unverified header claims {n} lines"),
             None => "entry count unknown".into(),
         };
-        format!("{what} {} are not read ({}): {range}; {count}", self.pgno, self.why)
+        format!("{what} {} are not read: {range}; {count}", self.pgno)
     }
 }
 
@@ -184,7 +184,7 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         let message = if why == "not in the file" {
             format!("page {pgno} ({from}) is not in the file; {}", missing.describe())
         } else {
-            format!("page {pgno} ({from}) {why}; its subtree is not walked; {}", missing.describe())
+            format!("page {pgno} ({from}) {why}; {}", missing.describe())
         };
         self.walk.missing.push(missing);
         self.page_finding(pgno, message);
@@ -343,7 +343,12 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
                 continue;
             };
             let high = if node.key.is_empty() { upper.clone() } else { Some(order_key(node)) };
-            let child_flags = db.read_page(child).ok().and_then(|r| {
+            // The raw header first (no checksum work on the common path);
+            // a mismatch is reported only when the page verifies (or the
+            // ECC corrects it) and belongs to this tree.
+            let raw_leaf = db.page(child).ok().map(|c| c.header.flags.contains(PageFlags::LEAF));
+            let mismatch = raw_leaf.is_some_and(|leaf| h.flags.contains(PageFlags::PARENT_OF_LEAF) != leaf);
+            let child_flags = mismatch.then(|| db.read_page(child).ok()).flatten().and_then(|r| {
                 r.page(db).ok().filter(|c| c.header.objid_fdp == self.objid).map(|c| c.header.flags)
             });
             if let Some(flags) = child_flags {

@@ -145,6 +145,8 @@ pub enum Action {
     Records,
     /// Cancel the selected job.
     CancelJob,
+    /// Records view: show or hide the recovered rows after the live ones.
+    ToggleRecovered,
     /// A mouse click at a terminal cell.
     Click {
         /// Column.

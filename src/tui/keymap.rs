@@ -89,6 +89,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
     bind(Char('h'), Scope::View(ViewId::Logs), Action::Left, "back to the log files"),
+    bind(Char('d'), RECORDS, Action::ToggleRecovered, "recovered rows on / off"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair to new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),

@@ -226,3 +226,42 @@ fn the_inspector_colours_the_map_by_difference_and_shows_both_pages() {
         Arc::new(Database::open(real_samples().join("srum-server2022-snapshot-before/SRUDB.dat")).unwrap());
     assert!(app.set_compare(srum, false).is_err());
 }
+
+#[test]
+fn a_changed_value_and_a_deleted_row_are_named_by_key_and_column() {
+    use esescope::format::page::Page;
+    use esescope::writer::page::PageImage;
+    use esescope::writer::sample::{teaching_database, DAMAGE_BASE};
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let leaf = written.tree("people").unwrap().leaves[1];
+    let mut bytes = written.bytes.clone();
+    let at = (leaf.0 as usize + 1) * size.len();
+    let page = Page::parse(&bytes[at..at + size.len()], leaf, size).unwrap();
+    let mut image = PageImage::from_page(&page).unwrap();
+    // line 2: the last byte of its record (the end of its last column) changed
+    let last = image.nodes[2].data.len() - 1;
+    image.nodes[2].data[last] ^= 0x01;
+    let changed_key = image.nodes[2].key.clone();
+    // line 5: flag-deleted
+    image.nodes[5].flags.0 |= esescope::format::tag::NodeFlags::DELETED.0;
+    let removed_key = image.nodes[5].key.clone();
+    let new = image.build().unwrap();
+    bytes[at..at + size.len()].copy_from_slice(&new);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.edb");
+    std::fs::write(&path, &bytes).unwrap();
+    let report = compared(&sample("clean-4k.edb"), &path, false).unwrap();
+    assert_eq!(report.pages.len(), 1);
+    assert_eq!((report.pages[0].pgno, report.pages[0].change), (leaf, PageChange::Changed));
+    let people = report.tables.iter().find(|t| t.name == "people").unwrap();
+    assert_eq!(people.rows, [90, 89]);
+    assert!(people.added.is_empty() && people.unreadable.is_empty());
+    // the page prefix-compresses keys: the tree's key is what the walk gives
+    let key_of = |k: &[u8]| hex::encode(k);
+    assert_eq!(people.removed.len(), 1);
+    assert!(people.removed[0].ends_with(&key_of(&removed_key)), "{:?}", people.removed);
+    assert_eq!(people.changed.len(), 1, "{:?}", people.changed);
+    assert!(people.changed[0].key.ends_with(&key_of(&changed_key)));
+    assert_eq!(people.changed[0].columns.len(), 1, "{:?}", people.changed[0]);
+}

@@ -349,3 +349,33 @@ fn recovered_rows_of_the_real_samples_are_stable_and_decode() {
         assert_eq!(dropped_rows, if want_dropped == 2 { 39 } else { 0 }, "{file}");
     }
 }
+
+#[test]
+fn the_records_view_shows_recovered_rows_after_the_live_ones_on_request() {
+    use esescope::tui::action::Action;
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let people = written.tree("people").unwrap();
+    let foreign = written.tree("readings").unwrap().leaves[0];
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir, "orphan.edb", &repoint(&written, "people", 1, foreign, size));
+    let catalog = Catalog::read(&db);
+    let def = catalog.table("people").unwrap();
+    let mut state = RecordsState::open(&db, &catalog, def, 10);
+    let live = state.locations.len();
+    assert!(state.sources.is_empty(), "no recovered row unless asked");
+    state.handle(Action::ToggleRecovered, &db, &catalog, 10);
+    let recovered = state.locations.len() - live;
+    assert!(recovered > 0);
+    assert_eq!(state.live, live);
+    let lost = people.leaves[1];
+    assert!(state.locations[live..].iter().all(|(p, _)| *p == lost), "after the live rows");
+    assert_eq!(state.source_of(live), Some(format!("orphan page {lost}").as_str()));
+    assert_eq!(state.source_of(live - 1), None);
+    // the first recovered row decodes like any other
+    state.handle(Action::End, &db, &catalog, 10);
+    assert!(state.window.iter().any(|(i, row)| *i >= live && row.errors.is_empty() && row.pgno == lost));
+    state.handle(Action::ToggleRecovered, &db, &catalog, 10);
+    assert_eq!(state.locations.len(), live);
+    assert!(state.selected < live);
+}

@@ -58,6 +58,11 @@ pub struct RecordsState {
     pub window: Vec<(usize, Row)>,
     /// The selected row, as a document (what `y` copies).
     pub dump: Option<RecordDump>,
+    /// How many of `locations` are live rows; the rest, when shown, are
+    /// recovered rows (`d`), never mixed in with the live ones.
+    pub live: usize,
+    /// The `_source` of each recovered row shown (after the live rows).
+    pub sources: Vec<String>,
 }
 
 impl RecordsState {
@@ -85,7 +90,10 @@ impl RecordsState {
             focus: RecordsFocus::Rows,
             window: Vec::new(),
             dump: None,
+            live: 0,
+            sources: Vec::new(),
         };
+        state.live = state.locations.len();
         state.decode(&table, rows);
         state
     }
@@ -113,6 +121,7 @@ impl RecordsState {
         let last_row = self.locations.len().saturating_sub(1);
         let last_column = self.columns.len().saturating_sub(1);
         match (self.focus, action) {
+            (_, Action::ToggleRecovered) => self.toggle_recovered(&Table::new(db, catalog, &self.def)),
             (_, Action::Focus) => {
                 self.focus = match self.focus {
                     RecordsFocus::Rows => RecordsFocus::Columns,
@@ -141,6 +150,27 @@ impl RecordsState {
             _ => return,
         }
         self.decode(&Table::new(db, catalog, &self.def), rows);
+    }
+
+    /// Shows the table's recovered rows after its live ones, or hides them.
+    fn toggle_recovered(&mut self, table: &Table<'_>) {
+        if self.sources.is_empty() {
+            let mut found = Vec::new();
+            table.recovered(|r| found.push((r.row.pgno, r.row.tag, r.source.label())));
+            for (pgno, tag, source) in found.into_iter().take(MAX_ROWS.saturating_sub(self.live)) {
+                self.locations.push((pgno, tag));
+                self.sources.push(source);
+            }
+        } else {
+            self.locations.truncate(self.live);
+            self.sources.clear();
+            self.selected = self.selected.min(self.live.saturating_sub(1));
+        }
+    }
+
+    /// The `_source` of row `index` when it is a recovered row.
+    pub fn source_of(&self, index: usize) -> Option<&str> {
+        index.checked_sub(self.live).and_then(|i| self.sources.get(i)).map(String::as_str)
     }
 
     /// Selects the next row (after the selected one, wrapping around) in
@@ -183,13 +213,20 @@ impl RecordsState {
         for (i, row) in &self.window {
             let text: Vec<String> =
                 row.values.iter().take(shown).map(|v| fit(&short(v), cell_width)).collect();
-            let style = if *i == self.selected { theme.selected() } else { theme.text() };
+            let style = match (*i == self.selected, self.source_of(*i).is_some()) {
+                (true, _) => theme.selected(),
+                (false, true) => theme.dim(),
+                (false, false) => theme.text(),
+            };
             lines.push(Line::styled(text.join(" "), style));
         }
         if self.locations.is_empty() {
             lines.push(Line::styled("The table has no records.", theme.dim()));
         }
-        let more = if self.truncated { format!(", first {MAX_ROWS} shown") } else { String::new() };
+        let mut more = if self.truncated { format!(", first {MAX_ROWS} shown") } else { String::new() };
+        if !self.sources.is_empty() {
+            more.push_str(&format!(" · {} live + {} recovered (d hides)", self.live, self.sources.len()));
+        }
         let title = format!(
             " Records of {} · row {} of {}{more} · Tab columns · Enter value ",
             self.def.table.name,
@@ -248,7 +285,10 @@ impl RecordsState {
         for e in &dump.errors {
             lines.push(Line::styled(format!("error: {e}"), theme.error()));
         }
-        let title = format!(" page {} tag {} ", dump.pgno, dump.tag);
+        let title = match self.source_of(self.selected) {
+            Some(source) => format!(" page {} tag {} · recovered: {} ", dump.pgno, dump.tag, source),
+            None => format!(" page {} tag {} ", dump.pgno, dump.tag),
+        };
         let border = if self.focus == RecordsFocus::Columns { theme.title() } else { theme.dim() };
         Paragraph::new(lines).block(Block::bordered().title(title).border_style(border)).render(area, buf);
     }
