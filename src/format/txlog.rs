@@ -180,6 +180,13 @@ impl LogHeader {
         self.checksum == self.computed_checksum
     }
 
+    /// A copy without the 4 KiB of header bytes kept for [`Self::fields`]
+    /// and [`Self::paths`] (which the copy answers empty): for holding the
+    /// headers of thousands of generations at once.
+    pub fn without_bytes(&self) -> Self {
+        Self { attached: self.attached.clone(), raw: Box::default(), ..*self }
+    }
+
     /// True for the legacy sector body (major 7 or below).
     pub fn is_legacy(&self) -> bool {
         self.version.major <= 7

@@ -223,13 +223,16 @@ impl<'d> Table<'d> {
         // one merge walk of the fields and the columns, not a search per column
         let found = self.tagged.locate(&tagged);
         for (index, column) in self.columns.iter().enumerate() {
+            let slot = found.get(index).copied().flatten();
+            if column.class == ColumnClass::Tagged && slot.is_none() && column.default.is_none() {
+                // absent, no default: most cells of a wide table
+                row.values.push(Value::Null);
+                continue;
+            }
             let cell = match column.class {
                 ColumnClass::Fixed => record.fixed(column.id, column.offset, column.size),
                 ColumnClass::Variable => record.variable(column.id),
-                ColumnClass::Tagged => Ok(found
-                    .get(index)
-                    .copied()
-                    .flatten()
+                ColumnClass::Tagged => Ok(slot
                     .and_then(|i| tagged.get(i))
                     .and_then(|f| f.as_ref().ok())
                     .map_or(Cell::Absent, |f| f.cell.clone())),

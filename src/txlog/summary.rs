@@ -14,7 +14,8 @@ use super::{LogEntry, LogSet, MAX_LOG_LEN};
 /// A log file without its records.
 #[derive(Debug, Clone)]
 pub struct LogSummary {
-    /// The header.
+    /// The header (without its raw bytes: [`LogHeader::fields`] of it is
+    /// empty; [`LogEntry::load`] gives the whole file).
     pub header: LogHeader,
     /// What makes the file unusable on its own (checksum, version, size).
     pub header_problems: Vec<String>,
@@ -65,7 +66,8 @@ impl LogSummary {
     /// The summary of a decoded log file.
     pub fn of(log: &LogFile) -> Self {
         Self {
-            header: log.header.clone(),
+            // not the header's raw bytes: 4 KiB a generation
+            header: log.header.without_bytes(),
             header_problems: log.header_problems.clone(),
             body_problems: log.body_problems().into_iter().cloned().collect(),
             valid_segments: log.valid_segments(),

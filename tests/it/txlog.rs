@@ -254,3 +254,50 @@ fn logs_of_another_database_are_called_out() {
     assert_eq!(set["database"]["same_stream"], false);
     assert!(set["recovery"]["summary"].as_str().unwrap().contains("none of them can replay into"));
 }
+
+/// Issue 18: a log set keeps a summary of each generation, not its
+/// records; `generations()` reads each file again and gives what a direct
+/// parse gives, and a file replaced after the set was read is refused
+/// (by `load`, and by a recovery plan, which names the file).
+#[test]
+fn generations_are_read_again_one_at_a_time_and_a_changed_file_is_refused() {
+    use esescope::recovery::{self, RecoveryError, StartAt};
+    use esescope::store::Database;
+    use esescope::txlog::LogSummary;
+    use std::ops::ControlFlow;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion");
+    for file in std::fs::read_dir(&source).unwrap().flatten() {
+        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+    }
+    let db = Database::open(tmp.path().join("database.edb")).unwrap();
+    let set = esescope::txlog::open(tmp.path(), "edb", db.header().map(|h| (db.path(), h))).unwrap();
+    let mut seen = 0;
+    for (entry, loaded) in set.generations() {
+        let loaded = loaded.unwrap();
+        let direct = LogFile::parse(&std::fs::read(&entry.path).unwrap()).unwrap();
+        let (kept, again, fresh) =
+            (entry.log.as_ref().unwrap(), LogSummary::of(&loaded), LogSummary::of(&direct));
+        assert_eq!(loaded.records.records, direct.records.records, "{}", entry.path.display());
+        assert_eq!((kept.record_count, kept.first, kept.end), (again.record_count, again.first, again.end));
+        assert_eq!((fresh.record_count, fresh.closed_normally), (again.record_count, again.closed_normally));
+        assert!(kept.record_count > 0, "{}", entry.path.display());
+        seen += 1;
+    }
+    assert_eq!(seen, set.logs.iter().filter(|e| e.in_chain).count());
+    assert!(seen > 10, "{seen} generations");
+    // generation 3 replaced by generation 2's file after the set was read
+    let third = tmp.path().join("edb00003.log");
+    std::fs::copy(tmp.path().join("edb00002.log"), &third).unwrap();
+    let entry = set.logs.iter().find(|e| e.path == third).unwrap();
+    let err = entry.load().unwrap_err();
+    assert!(err.contains("changed since the log set was read") && err.contains("edb00003.log"), "{err}");
+    let plan = recovery::plan(&db, &set, StartAt::Oldest, |_| ControlFlow::Continue(()));
+    match plan {
+        Err(RecoveryError::DamagedGeneration { generation: 3, path, problem }) => {
+            assert!(path.ends_with("edb00003.log") && problem.contains("changed"), "{path}: {problem}");
+        }
+        other => panic!("expected the changed generation 3 to be refused, got {other:?}"),
+    }
+}
