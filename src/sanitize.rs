@@ -244,6 +244,36 @@ mod tests {
         assert_eq!(markdown_text("*x*_[y](z)<b>`c`&\u{1b}"), "\\*x\\*\\_\\[y\\](z)\\<b\\>\\`c\\`\\&\\\\x1b");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever the string, what is shown holds no control character,
+        /// and the JSON form is the same value.
+        #[test]
+        fn no_control_character_survives(text in proptest::prelude::any::<String>()) {
+            proptest::prop_assert!(!visible(&text).chars().any(char::is_control));
+            proptest::prop_assert!(!markdown_text(&text).chars().any(char::is_control));
+            proptest::prop_assert!(!terminal_text(&text).chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+            let json = serde_json::to_string(&text).unwrap_or_default();
+            let safe = json_text(&json);
+            proptest::prop_assert!(!safe.chars().any(char::is_control));
+            proptest::prop_assert_eq!(serde_json::from_str::<String>(&safe).ok(), Some(text));
+        }
+
+        /// The writer passes any bytes through without a control byte
+        /// other than line feed and tab, however the writes are cut.
+        #[test]
+        fn the_terminal_writer_lets_no_control_through(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), cut in 0usize..200) {
+            let mut w = TerminalWriter::new(Vec::new());
+            let cut = cut.min(bytes.len());
+            let _ = w.write_all(&bytes[..cut]);
+            let _ = w.write_all(&bytes[cut..]);
+            let _ = w.flush();
+            let out = String::from_utf8(w.inner).unwrap_or_default();
+            proptest::prop_assert!(!out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+        }
+    }
+
     #[test]
     fn terminal_writer_escapes_across_writes_and_invalid_bytes() {
         let mut w = TerminalWriter::new(Vec::new());

@@ -24,9 +24,33 @@ const CODEPAGES: [u32; 5] = [0, 1200, 1252, 20127, 65001];
 /// 64 bytes, text in every code page (fixed-size types only accept 1–16
 /// bytes anyway), so large
 /// values do not slow the fuzzer down to a crawl.
+/// A text decoded from the evidence, shown through the sanitizer: what
+/// reaches a terminal holds no control character (line feed and tab aside
+/// in a block), and the JSON form keeps the value exactly.
+fn shown(text: &str) {
+    let one_line = esescope::sanitize::visible(text);
+    assert!(!one_line.chars().any(char::is_control), "visible() let a control character through");
+    let block = esescope::sanitize::terminal_text(text);
+    assert!(
+        !block.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "terminal_text() let one through"
+    );
+    let md = esescope::sanitize::markdown_text(text);
+    assert!(!md.chars().any(char::is_control), "markdown_text() let a control character through");
+    if let Ok(json) = serde_json::to_string(text) {
+        let safe = esescope::sanitize::json_text(&json);
+        assert!(!safe.chars().any(char::is_control), "json_text() let a control character through");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).ok().as_deref(),
+            Some(text),
+            "json_text() changed the value"
+        );
+    }
+}
+
 fn values(bytes: &[u8]) {
-    let _ = decode(ColumnType(12), 1200, bytes).to_text();
-    let _ = decode(ColumnType(11), 0, bytes).to_text();
+    shown(&decode(ColumnType(12), 1200, bytes).to_text());
+    shown(&decode(ColumnType(11), 0, bytes).to_text());
     let head = bytes.get(..64).unwrap_or(bytes);
     for codepage in CODEPAGES {
         let _ = decode(ColumnType(12), codepage, head).to_text();

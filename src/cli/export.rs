@@ -43,9 +43,12 @@ mod rows;
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// Comma-separated values with a header row (one table); `text` is the same.
-    #[value(alias = "text")]
+    /// Comma-separated values with a header row (one table): the values
+    /// exactly as stored.
     Csv,
+    /// The same CSV for reading: control characters in values (and names)
+    /// shown visibly (`\x1b`, `\r`), line feeds and tabs kept.
+    Text,
     /// One JSON document: the tables with their columns and rows.
     Json,
     /// JSON Lines: one object per row, null and absent columns left out
@@ -211,8 +214,8 @@ impl Render {
                     serde_json::to_string(&columns)?
                 )
             }
-            // Markdown is rendered from the CSV (see `export`)
-            ExportFormat::Jsonl | ExportFormat::Md => Ok(()),
+            // Markdown is rendered from the CSV, text is the CSV guarded (see `export`)
+            ExportFormat::Jsonl | ExportFormat::Md | ExportFormat::Text => Ok(()),
         }
     }
 
@@ -419,6 +422,19 @@ fn write_markdown_table(
 /// The file cannot be opened, the table does not exist, CSV was asked for
 /// every table, or the output cannot be written.
 pub fn export(args: &ExportArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
+    if args.format == ExportFormat::Text {
+        // CSV, with whatever the evidence holds shown visibly
+        let mut guarded = crate::sanitize::TerminalWriter::new(out);
+        let csv = ExportArgs {
+            format: ExportFormat::Csv,
+            table: args.table.clone(),
+            file: args.file.clone(),
+            ..*args
+        };
+        let code = export(&csv, mode, &mut guarded)?;
+        guarded.flush()?;
+        return Ok(code);
+    }
     let db = Database::open_with(&args.file, mode)?;
     let catalog = Catalog::read(&db);
     // With --recovered, tables dropped from the catalog whose pages remain.

@@ -114,6 +114,8 @@ fn text_and_markdown_carry_no_control_character_from_the_evidence() {
         vec!["catalog", db],
         vec!["logs", logs, "--db", db],
         vec!["log", log, "--records"],
+        vec!["export", db, TABLE],
+        vec!["compare", db, db],
     ];
     let mut seen_names = 0;
     for command in &commands {
@@ -132,7 +134,7 @@ fn text_and_markdown_carry_no_control_character_from_the_evidence() {
         }
         // JSON keeps the value exactly
         let mut args = command.clone();
-        args.push("--json");
+        args.extend(["--format", "json"]);
         let (output, _) = run(&args);
         assert!(first_control(&output).is_none(), "{args:?}: raw control character in JSON");
         let _: serde_json::Value = serde_json::from_str(&output).unwrap_or_else(|e| panic!("{args:?}: {e}"));
