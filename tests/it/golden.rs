@@ -89,6 +89,11 @@ fn skeleton(markdown: &str, json: &serde_json::Value) -> String {
             .map(|(i, part)| if i % 2 == 1 { "…" } else { part })
             .collect::<Vec<_>>()
             .join("`");
+        // a log set's folder is the machine's too
+        let line = match line.split_once(" in /") {
+            Some((head, _)) if head.starts_with("## Log set ") => format!("{head} in …"),
+            _ => line,
+        };
         text.push_str(&line);
         text.push('\n');
     }
