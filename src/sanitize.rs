@@ -106,6 +106,15 @@ pub fn json_text(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`json_text`] over serialized JSON bytes: the same bytes back when
+/// nothing needed escaping (or they are not UTF-8, which serde never writes).
+pub fn json_bytes(bytes: Vec<u8>) -> Vec<u8> {
+    match std::str::from_utf8(&bytes).map(json_text) {
+        Ok(Cow::Owned(safe)) => safe.into_bytes(),
+        _ => bytes,
+    }
+}
+
 /// A string from the evidence as inline Markdown text: unsafe characters
 /// shown visibly and every character that Markdown could read as inline
 /// markup (emphasis, code, links, HTML, entities, strike-through, headings)

@@ -164,14 +164,11 @@ impl Render {
         if let Some(e) = failure {
             return Err(e);
         }
-        if let Some(csv) = csv {
-            out.bytes = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-        } else if let Ok(text) = std::str::from_utf8(&out.bytes) {
+        out.bytes = match csv {
+            Some(csv) => csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?,
             // values exact; DEL, C1 and bidirectional controls as \u escapes, never raw
-            if let std::borrow::Cow::Owned(safe) = crate::sanitize::json_text(text) {
-                out.bytes = safe.into_bytes();
-            }
-        }
+            None => crate::sanitize::json_bytes(out.bytes),
+        };
         Ok(out)
     }
 
@@ -253,18 +250,12 @@ impl Render {
         if let Some(e) = failure {
             return Err(e);
         }
-        if let Some(csv) = csv {
-            bytes = csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
-        }
+        let mut bytes = match csv {
+            Some(csv) => csv.into_inner().map_err(|e| io::Error::other(e.to_string()))?,
+            None => crate::sanitize::json_bytes(bytes),
+        };
         if self.format == ExportFormat::Json && !bytes.is_empty() {
             bytes.remove(0); // the first member's comma
-        }
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            if let std::borrow::Cow::Owned(safe) = crate::sanitize::json_text(text) {
-                if self.format != ExportFormat::Csv {
-                    bytes = safe.into_bytes();
-                }
-            }
         }
         Ok((bytes, count))
     }

@@ -110,12 +110,11 @@ pub fn emit<T: serde::Serialize>(
 /// other than line feed and tab shown visibly, JSON with the controls it
 /// allows raw inside strings written as `\u` escapes (the same values).
 pub fn safe_rendering(format: Format, rendered: Vec<u8>) -> Vec<u8> {
+    if format == Format::Json {
+        return crate::sanitize::json_bytes(rendered);
+    }
     let text = String::from_utf8_lossy(&rendered);
-    let safe = match format {
-        Format::Text | Format::Md => crate::sanitize::terminal_text(&text),
-        Format::Json => crate::sanitize::json_text(&text),
-    };
-    match safe {
+    match crate::sanitize::terminal_text(&text) {
         std::borrow::Cow::Borrowed(_) if matches!(text, std::borrow::Cow::Borrowed(_)) => rendered,
         safe => safe.into_owned().into_bytes(),
     }

@@ -123,15 +123,7 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
         let set = log_set(args, Some(&db))?;
         let plan = recovery::plan_limited(&db, &set, from, limits(args), stderr_progress("planning"))
             .map_err(refuse)?;
-        emit(
-            out,
-            &args.output,
-            "recovery plan",
-            &plan,
-            |w| write_plan(w, &plan),
-            |w| markdown_json::render(w, &format!("Recovery plan of {}", file.display()), &plan),
-        )?;
-        return Ok(ExitCode::from(u8::from(plan.refuses())));
+        return emit_plan(out, args, &plan, file);
     };
     let (text_path, json_path) = recovery::report_paths(new);
     super::output::refuse_existing(&[new, &text_path, &json_path])?;
@@ -148,6 +140,25 @@ pub fn recover(args: &RecoverArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
     finish(args, out, new, &report)
 }
 
+/// Prints the plan of `recover --plan` for the database `of`; exit 1 when
+/// recovery would refuse.
+fn emit_plan(
+    out: &mut dyn Write,
+    args: &RecoverArgs,
+    plan: &recovery::Plan,
+    of: &std::path::Path,
+) -> Result<ExitCode, Error> {
+    emit(
+        out,
+        &args.output,
+        "recovery plan",
+        plan,
+        |w| write_plan(w, plan),
+        |w| markdown_json::render(w, &format!("Recovery plan of {}", of.display()), plan),
+    )?;
+    Ok(ExitCode::from(u8::from(plan.refuses())))
+}
+
 /// `esescope recover --logs DIR (--out NEW | --plan)`: the database the
 /// logs create, rebuilt from its creation record.
 fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
@@ -159,15 +170,7 @@ fn rebuild(args: &RecoverArgs, out: &mut dyn Write) -> Result<ExitCode, Error> {
         let plan =
             recovery::plan_limited(&db, &set, StartAt::Oldest, limits(args), stderr_progress("planning"))
                 .map_err(refuse)?;
-        emit(
-            out,
-            &args.output,
-            "recovery plan",
-            &plan,
-            |w| write_plan(w, &plan),
-            |w| markdown_json::render(w, &format!("Recovery plan of {}", label.display()), &plan),
-        )?;
-        return Ok(ExitCode::from(u8::from(plan.refuses())));
+        return emit_plan(out, args, &plan, &label);
     };
     let (text_path, json_path) = recovery::report_paths(new);
     super::output::refuse_existing(&[new, &text_path, &json_path])?;

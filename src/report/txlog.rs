@@ -173,11 +173,6 @@ pub fn write_checkpoint(out: &mut dyn Write, path: &str, checkpoint: &Checkpoint
     Ok(())
 }
 
-/// The segments of a log in the words `log` uses: "1 valid, 4 empty".
-pub fn segments_in_words(log: &crate::txlog::LogSummary) -> String {
-    log.segments_in_words.clone()
-}
-
 fn marker(lgpos: Lgpos, name: &str, generation: i32) -> Option<String> {
     (lgpos.generation == generation && !lgpos.is_zero()).then(|| format!("{name} {lgpos}"))
 }
@@ -234,7 +229,7 @@ impl LogSet {
                 Visible(&name),
                 h.created.to_string(),
                 h.version.to_string(),
-                segments_in_words(log),
+                log.segments_in_words,
                 log.first().map_or("-".to_string(), |l| l.to_string()),
                 log.end().to_string(),
                 notes.join("; ")

@@ -67,21 +67,6 @@ pub fn reached_uninitialized(db: &Database) -> Vec<(PageNumber, String)> {
     found
 }
 
-/// Findings for the header fields of `pgno` that contradict the page (for
-/// pages no tree reaches; the trees' own pages are checked by [`page_lies`]).
-fn lies_of(db: &Database, pgno: PageNumber, owner: &str) -> Vec<Finding> {
-    let Ok(page) = db.page(pgno) else { return Vec::new() };
-    header_lies(&page)
-        .into_iter()
-        .map(|lie| {
-            Finding::error(
-                Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) },
-                format!("{owner}: page {pgno}: {lie}"),
-            )
-        })
-        .collect()
-}
-
 /// Walks every tree and returns the findings, each prefixed with the tree's name.
 pub fn check_trees(db: &Database) -> Vec<Finding> {
     let catalog = Catalog::read(db);
@@ -160,7 +145,10 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             Some(name) => name,
             None => format!("objidFDP {} (not in the catalog: a deleted table or index?)", h.objid_fdp),
         };
-        findings.extend(lies_of(db, pgno, "a page no tree reaches"));
+        let at = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
+        for lie in header_lies(&page) {
+            findings.push(Finding::error(at.clone(), format!("a page no tree reaches: page {pgno}: {lie}")));
+        }
         // Not damage: the engine frees space lazily. Worth knowing in a
         // forensic look: such a page still holds the rows it last had.
         findings.push(Finding::info(

@@ -29,3 +29,24 @@ pub fn real_databases() -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// The first generation of an 8 KiB-page log stream signed `sign_log`
+/// (created 2026-01-01 00:00:01 UTC, checkpoint at its first sector), with
+/// its Init2 record written: what the crafted log sets of the tests start from.
+pub fn first_generation(sign_log: esescope::format::Signature) -> esescope::writer::txlog::LogBuilder {
+    use esescope::format::types::{Lgpos, LogTime};
+    use esescope::writer::txlog::{GenerationSpec, LogBuilder, StreamSpec};
+    let stream = StreamSpec { sign_log, page_size: 8192, segments: 6, version: (8, 4000, 90, 200) };
+    let spec = GenerationSpec {
+        generation: 1,
+        created: LogTime::from_unix(1_767_225_601, 0),
+        previous_created: LogTime::default(),
+        checkpoint: Lgpos { generation: 1, isec: 1, ib: 0 },
+        previous_checksum: 0,
+        attached: Vec::new(),
+    };
+    let mut log = LogBuilder::new(stream, spec);
+    log.append(&esescope::writer::log_record::init2(LogTime::default()))
+        .expect("Init2 fits an empty generation");
+    log
+}

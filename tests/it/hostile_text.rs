@@ -11,13 +11,13 @@ use std::process::Command as Process;
 use clap::Parser;
 use esescope::cli::{self, Cli};
 use esescope::format::checksum::legacy_xor;
-use esescope::format::types::{Lgpos, LogTime, Signature};
+use esescope::format::types::{LogTime, Signature};
 use esescope::format::PageSize;
 use esescope::writer::database::{write_database, DatabaseSpec};
 use esescope::writer::header::signature;
 use esescope::writer::sample::sample_header;
 use esescope::writer::schema::{ColumnDef, ColumnType, IndexDef, TableDef, Value};
-use esescope::writer::txlog::{GenerationSpec, LogBuilder, StreamSpec, SEGMENT};
+use esescope::writer::txlog::SEGMENT;
 
 /// The escapes every hostile string carries: OSC 52 (write the clipboard),
 /// BEL, CSI 2 J (clear the screen), CR and LF.
@@ -51,17 +51,7 @@ fn hostile_database(dir: &Path) -> std::path::PathBuf {
 /// One log generation whose SystemPath and LogFilePath hold the escapes,
 /// its header checksum sealed again.
 fn hostile_log(dir: &Path, sign_log: Signature) -> std::path::PathBuf {
-    let stream = StreamSpec { sign_log, page_size: 8192, segments: 6, version: (8, 4000, 90, 200) };
-    let spec = GenerationSpec {
-        generation: 1,
-        created: LogTime::from_unix(1_767_225_601, 0),
-        previous_created: LogTime::default(),
-        checkpoint: Lgpos { generation: 1, isec: 1, ib: 0 },
-        previous_checksum: 0,
-        attached: Vec::new(),
-    };
-    let mut log = LogBuilder::new(stream, spec);
-    log.append(&esescope::writer::log_record::init2(LogTime::default())).unwrap();
+    let log = crate::common::first_generation(sign_log);
     let (mut bytes, _, _) = log.finish(LogTime::from_unix(1_767_225_602, 0));
     let system = format!("C:\\sys{ESCAPES}\\");
     let logs = format!("D:\\logs{ESCAPES}\\");

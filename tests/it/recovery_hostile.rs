@@ -14,7 +14,7 @@ use esescope::store::Database;
 use esescope::writer::header::lgpos_bytes;
 use esescope::writer::log_record::{self as lr, NodeHeader};
 use esescope::writer::log_record_space as space;
-use esescope::writer::txlog::{checkpoint, GenerationSpec, LogBuilder, StreamSpec};
+use esescope::writer::txlog::{checkpoint, LogBuilder};
 use serde_json::Value;
 
 fn sample() -> PathBuf {
@@ -29,17 +29,7 @@ fn crafted(body: impl FnOnce(&Database, &mut LogBuilder, u64)) -> tempfile::Temp
     let base = Database::open(sample()).unwrap();
     let header = base.header().unwrap().clone();
     let sign_log = esescope::writer::header::signature(13, LogTime::from_unix(1_767_225_600, 0));
-    let stream = StreamSpec { sign_log, page_size: 8192, segments: 6, version: (8, 4000, 90, 200) };
-    let spec = GenerationSpec {
-        generation: 1,
-        created: LogTime::from_unix(1_767_225_601, 0),
-        previous_created: LogTime::default(),
-        checkpoint: Lgpos { generation: 1, isec: 1, ib: 0 },
-        previous_checksum: 0,
-        attached: Vec::new(),
-    };
-    let mut log = LogBuilder::new(stream, spec);
-    log.append(&lr::init2(LogTime::default())).unwrap();
+    let mut log = crate::common::first_generation(sign_log);
     let attach =
         log.append(&lr::attach_db(0, 1, Lgpos::default(), header.sign_db, sign_log, "db.edb")).unwrap();
     log.append(&lr::begin0(1, 1)).unwrap();

@@ -210,7 +210,7 @@ impl LogsState {
                         format!("{:#X}", log.header.generation),
                         name,
                         log.header.version.to_string(),
-                        crate::report::txlog::segments_in_words(log),
+                        log.segments_in_words,
                         log.end().to_string(),
                         entry.note.clone().unwrap_or_default()
                     )
