@@ -153,6 +153,19 @@ impl Runtime {
                     Level::Info,
                 );
             }
+            Effect::StartPlan => {
+                let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };
+                let id = app.start_plan();
+                let db = Arc::clone(&self.db);
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    let from = crate::recovery::StartAt::Recovery;
+                    let result = crate::recovery::plan(&db, &set, from, progress).map_err(|source| {
+                        crate::error::Error::Recovery { path: db.path().to_path_buf(), source }.to_string()
+                    });
+                    JobOutput::Plan(Box::new(result))
+                }));
+                app.notify("recovery plan started: every page record is checked and redone in memory (x in the jobs view cancels)", Level::Info);
+            }
             Effect::Cancel(id) => {
                 if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
                     job.cancel();

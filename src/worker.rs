@@ -26,6 +26,8 @@ pub enum JobOutput {
     Repair(Box<Result<crate::repair::RepairReport, String>>),
     /// A recovery report, or why recovery refused to run.
     Recovery(Box<Result<crate::recovery::RecoveryReport, String>>),
+    /// A recovery plan (the dry run), or why it could not be made.
+    Plan(Box<Result<crate::recovery::plan::Plan, String>>),
 }
 
 /// What the worker tells its owner.

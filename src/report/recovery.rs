@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use crate::recovery::plan::{PageCheck, Plan, PlanEntry};
 use crate::recovery::{Decision, RecoveryReport};
 
-fn page_text(page: &PageCheck) -> String {
+/// One page of a plan entry in words: its dbtime, the record's dbtime
+/// before, and the dbtime rule's verdict.
+pub fn page_text(page: &PageCheck) -> String {
     let now = page.page_dbtime.map_or_else(|| "past the end of the file".to_string(), |v| format!("{v:#x}"));
     let before = page.touch.dbtime_before.map_or_else(|| "none".to_string(), |v| format!("{v:#x}"));
     let role = match page.touch.role {
@@ -20,7 +22,8 @@ fn page_text(page: &PageCheck) -> String {
     )
 }
 
-fn decision(entry: &PlanEntry) -> &'static str {
+/// An entry's decision as the plan prints it: APPLY, skip or STOP.
+pub fn decision_word(entry: &PlanEntry) -> &'static str {
     match entry.decision {
         Decision::Apply => "APPLY",
         Decision::Skip => "skip",
@@ -66,7 +69,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             entry.dbid,
             entry.procid,
             entry.dbtime_after,
-            decision(entry),
+            decision_word(entry),
             entry.reason.describe(),
             if pages.is_empty() { "no page of this database".to_string() } else { pages.join("; ") }
         )?;

@@ -141,6 +141,8 @@ pub enum Action {
     Copy,
     /// Start a verify job.
     StartVerify,
+    /// Start the recovery plan (dry run) in the background.
+    StartPlan,
     /// Open the rows of the selected table.
     Records,
     /// Cancel the selected job.
@@ -193,6 +195,8 @@ pub enum Effect {
         /// A copy of the same database to take damaged pages from.
         from: Option<std::path::PathBuf>,
     },
+    /// Start the recovery plan (the dry run of log replay).
+    StartPlan,
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {
         /// The new file (absolute).

@@ -196,7 +196,7 @@ impl App {
         bands(self.size).body
     }
 
-    fn new_job(&mut self, what: &'static str, total: u64) -> JobId {
+    fn new_job(&mut self, what: &'static str, unit: &'static str, total: u64) -> JobId {
         let id = JobId(self.next_job);
         self.next_job += 1;
         self.started.push((id, Instant::now()));
@@ -204,6 +204,7 @@ impl App {
         self.jobs.jobs.push(Job {
             id,
             what,
+            unit,
             progress,
             elapsed: Default::default(),
             done: false,
@@ -214,24 +215,29 @@ impl App {
 
     /// Registers the page-map scan and returns its id; the caller runs it.
     pub fn start_page_map(&mut self) -> JobId {
-        let id = self.new_job("page map", u64::from(self.db.page_count()));
+        let id = self.new_job("page map", "pages", u64::from(self.db.page_count()));
         self.map_job = Some(id);
         id
     }
 
     /// Registers a verify job and returns its id; the caller runs it.
     pub fn start_verify(&mut self) -> JobId {
-        self.new_job("verify", u64::from(self.db.page_count()))
+        self.new_job("verify", "pages", u64::from(self.db.page_count()))
     }
 
     /// Registers a repair job and returns its id; the caller runs it.
     pub fn start_repair(&mut self) -> JobId {
-        self.new_job("repair", 2 * u64::from(self.db.page_count()))
+        self.new_job("repair", "page reads", 2 * u64::from(self.db.page_count()))
     }
 
     /// Registers a recovery job and returns its id; the caller runs it.
     pub fn start_recovery(&mut self) -> JobId {
-        self.new_job("recovery", 3)
+        self.new_job("recovery", "steps", 3)
+    }
+
+    /// Registers a recovery-plan job and returns its id; the caller runs it.
+    pub fn start_plan(&mut self) -> JobId {
+        self.new_job("plan", "records", 1)
     }
 
     /// Shows a message in the status line.
@@ -314,6 +320,16 @@ impl App {
                 }
                 "job reports".to_string()
             }
+            (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.plan.is_some()) => {
+                match self.logs.as_ref().and_then(|l| l.plan.as_ref()).map(|p| &p.plan) {
+                    Some(Ok(plan)) => {
+                        let _ = crate::report::recovery::write_plan(&mut out, plan);
+                    }
+                    Some(Err(why)) => out.extend_from_slice(format!("{why}\n").as_bytes()),
+                    None => {}
+                }
+                "recovery plan".to_string()
+            }
             (ViewId::Logs, _) if self.logs.is_some() => {
                 if let Some(logs) = &self.logs {
                     let _ = logs.set.write_text(&mut out);
@@ -351,6 +367,9 @@ impl App {
             (ViewId::Checksum, Some(p)) => format!("esescope-checksum-{}.txt", p.pgno()),
             (ViewId::PageMap, _) => format!("esescope-page-{}.txt", self.map.cursor_page()),
             (ViewId::Jobs, _) => "esescope-verify.txt".into(),
+            (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.plan.is_some()) => {
+                "esescope-recovery-plan.txt".into()
+            }
             (ViewId::Logs, _) => "esescope-logs.txt".into(),
             (ViewId::Records, _) => "esescope-record.txt".into(),
             _ => "esescope-header.txt".into(),
@@ -420,7 +439,8 @@ impl App {
                 Level::Info,
             ),
             Action::Escape
-                if self.view == ViewId::Logs && self.logs.as_ref().is_some_and(|l| l.record.is_some()) =>
+                if self.view == ViewId::Logs
+                    && self.logs.as_ref().is_some_and(|l| l.record.is_some() || l.plan.is_some()) =>
             {
                 return self.view_action(action, self.body());
             }
@@ -499,6 +519,14 @@ impl App {
                 return Some(Effect::Copy { text, what });
             }
             Action::StartVerify => return Some(Effect::StartVerify),
+            Action::StartPlan => {
+                if self.logs.is_none() {
+                    let reason = self.recovery_refusal().unwrap_or_default();
+                    self.notify(reason.replacen("recovery needs", "a recovery plan needs", 1), Level::Error);
+                    return None;
+                }
+                return Some(Effect::StartPlan);
+            }
             Action::CancelJob => match self.jobs.running() {
                 Some(id) => return Some(Effect::Cancel(id)),
                 None => self.notify("no job is running", Level::Info),
@@ -634,11 +662,14 @@ impl App {
                 }
                 root
             }
-            ViewId::Logs => {
-                // the timeline takes five rows, the list's border two
-                let rows = usize::from(body.height.saturating_sub(7));
-                self.logs.as_mut().and_then(|l| l.handle(action, rows))
-            }
+            ViewId::Logs => match self.logs.as_mut() {
+                Some(logs) if logs.plan.is_some() => logs.handle_plan(action, body),
+                Some(logs) => {
+                    // the timeline takes five rows, the list's border two
+                    logs.handle(action, usize::from(body.height.saturating_sub(7)))
+                }
+                None => None,
+            },
         };
         if let Some(pgno) = open {
             self.open_page(pgno, ViewId::Page, 0);
@@ -864,6 +895,35 @@ impl App {
                     self.notify(text, Level::Error);
                 }
             }
+        }
+        if let WorkerEvent::Finished { output: JobOutput::Plan(result), .. } = &event {
+            let summary = match result.as_ref() {
+                Ok(plan) => {
+                    let (apply, skip, stop) = plan.counts();
+                    // a cancel that came after the plan's last record leaves it whole
+                    let verdict = if plan.cancelled {
+                        "cancelled, the plan stops early"
+                    } else if plan.refuses() {
+                        "recovery would refuse"
+                    } else {
+                        "recovery can replay every record"
+                    };
+                    (
+                        format!(
+                            "recovery plan: {} page records, {apply} APPLY, {skip} skip, {stop} STOP: {verdict} (6 shows it)",
+                            plan.entries.len()
+                        ),
+                        if plan.refuses() { Level::Error } else { Level::Info },
+                    )
+                }
+                Err(e) => (e.clone(), Level::Error),
+            };
+            if let Some(logs) = self.logs.as_mut() {
+                logs.plan = Some(super::views::plan::PlanState::new(result.as_ref().clone()));
+                logs.record = None;
+                logs.loaded = None;
+            }
+            self.notify(summary.0, summary.1);
         }
         if let WorkerEvent::Finished { output: JobOutput::Recovery(result), .. } = &event {
             match result.as_ref() {

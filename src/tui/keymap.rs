@@ -39,6 +39,7 @@ const PAGE: Scope = Scope::View(ViewId::Page);
 const JOBS: Scope = Scope::View(ViewId::Jobs);
 const TABLES: Scope = Scope::View(ViewId::Tables);
 const RECORDS: Scope = Scope::View(ViewId::Records);
+const LOGS: Scope = Scope::View(ViewId::Logs);
 
 /// Every binding.
 pub const BINDINGS: &[Binding] = &[
@@ -88,11 +89,14 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('r'), TABLES, Action::Records, "rows of the table"),
     bind(Tab, RECORDS, Action::Focus, "rows / columns"),
     bind(Char('/'), RECORDS, Action::Prompt(Prompt::FindRecord), "find a row by any value"),
-    bind(Char('h'), Scope::View(ViewId::Logs), Action::Left, "back to the log files"),
+    bind(Char('h'), LOGS, Action::Left, "back to the log files"),
+    bind(Char('P'), LOGS, Action::StartPlan, "recovery plan (dry run)"),
+    bind(Char('R'), LOGS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),
     bind(Char('d'), RECORDS, Action::ToggleRecovered, "recovered rows on / off"),
     bind(Char('x'), JOBS, Action::CancelJob, "cancel job"),
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair to new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),
+    bind(Char('P'), JOBS, Action::StartPlan, "recovery plan (dry run)"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 
@@ -176,7 +180,9 @@ pub fn footer(view: ViewId, width: usize) -> String {
         ],
         ViewId::Checksum => &["open", "next page", "previous page", "copy", "save to file"],
         ViewId::Jobs => &["verify", "repair to new file", "recover from logs", "cancel job", "open", "copy"],
-        ViewId::Logs => &["open", "back to the log files", "move", "copy"],
+        ViewId::Logs => {
+            &["open", "recovery plan (dry run)", "recover from logs", "back to the log files", "copy"]
+        }
         ViewId::Tables => &["open", "rows of the table", "move", "copy"],
         ViewId::Records => &["move", "rows / columns", "open", "find a row by any value", "copy"],
         ViewId::Overview => &["page map", "go to page or @offset", "verify", "copy", "save to file"],

@@ -7,5 +7,6 @@ pub mod logs;
 pub mod overview;
 pub mod page;
 pub mod pagemap;
+pub mod plan;
 pub mod records;
 pub mod tables;

@@ -15,6 +15,7 @@ mod hostile;
 mod hostile_text;
 mod inspector80;
 mod lies;
+mod plan_view;
 mod recovery;
 mod recovery_hostile;
 mod repair;

@@ -23,6 +23,8 @@ pub struct Job {
     pub id: JobId,
     /// What it does.
     pub what: &'static str,
+    /// What its progress counts (pages, records…).
+    pub unit: &'static str,
     /// How far it is.
     pub progress: Progress,
     /// Time since it started, as of the last progress report.
@@ -138,11 +140,12 @@ impl JobsState {
             let line = Line::from(vec![
                 Span::styled(format!("{:<10} ", job.what), theme.title()),
                 Span::raw(format!(
-                    "{bar} {:>3.0}% {}/{} pages · {:.0} pages/s · {state}",
+                    "{bar} {:>3.0}% {}/{} {unit} · {:.0} {unit}/s · {state}",
                     job.progress.percent(),
                     job.progress.done,
                     job.progress.total,
-                    job.rate()
+                    job.rate(),
+                    unit = job.unit
                 )),
             ]);
             push(&mut lines, line);

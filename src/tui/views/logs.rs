@@ -1,7 +1,8 @@
 //! The log view: the generation chain as a timeline, gaps and breaks
 //! marked, the checkpoint and the database's consistent and attach
-//! positions on it; the list of log files; and a log's records, where
-//! `Enter` on a page record opens that page.
+//! positions on it; the list of log files; a log's records, where `Enter`
+//! on a page record opens that page; and the recovery plan
+//! ([`super::plan`]) once `P` has made it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,6 +15,7 @@ use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, PageNumber};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::views::plan::PlanState;
 use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 use crate::txlog::LogSet;
 
@@ -38,12 +40,14 @@ pub struct LogsState {
     /// The selected log file read with its records (while they are shown),
     /// or why it could not be read again.
     pub loaded: Option<Result<LogFile, String>>,
+    /// The recovery plan, while it is shown (`P` makes it, `Esc` leaves it).
+    pub plan: Option<PlanState>,
 }
 
 impl LogsState {
     /// A view of `set`.
     pub fn new(set: LogSet) -> Self {
-        Self { set, selected: 0, record: None, list_scroll: 0, loaded: None }
+        Self { set, selected: 0, record: None, list_scroll: 0, loaded: None, plan: None }
     }
 
     /// The records of the log file being shown.
@@ -112,6 +116,18 @@ impl LogsState {
         None
     }
 
+    /// Handles an action while the plan is shown over `body`; `Esc` and
+    /// `h` leave it. Returns a page to open.
+    pub fn handle_plan(&mut self, action: Action, body: Rect) -> Option<PageNumber> {
+        match action {
+            Action::Escape | Action::Left => {
+                self.plan = None;
+                None
+            }
+            _ => self.plan.as_mut()?.handle(action, body),
+        }
+    }
+
     fn page_of(&self, index: usize) -> Option<PageNumber> {
         let record = self.records().get(index)?;
         match record.details() {
@@ -136,6 +152,10 @@ impl LogsState {
 
     /// Draws the view.
     pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
+        if let Some(plan) = &self.plan {
+            plan.render(body, buf, theme);
+            return;
+        }
         let [timeline, list] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(body);
         // timeline: one cell per generation from the oldest to the newest chained one
         let chain: Vec<i32> =
