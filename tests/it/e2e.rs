@@ -232,3 +232,31 @@ fn inspector_gives_the_terminal_back_on_sigterm() {
             .to_string();
     assert_eq!(alternate, "0", "the alternate screen is still on");
 }
+
+/// Issue 14 item 5, end to end: in the logs view `P` runs the recovery
+/// plan on the worker; the plan view lists the records, `Enter` opens the
+/// page of the selected record, and the jobs view shows the finished job.
+#[test]
+fn the_recovery_plan_runs_as_a_job_and_opens_a_records_page() {
+    if !tmux_present() {
+        return;
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_esescope"));
+    let dirty = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/dirty-with-logs/database.edb");
+    let tmux = Tmux::start(binary, &dirty);
+    tmux.wait_for("Header copies");
+    tmux.keys(&["6"]);
+    tmux.wait_for("Log files");
+    tmux.keys(&["P"]);
+    let screen = tmux.wait_for("Recovery plan ·");
+    assert!(
+        screen.contains("APPLY (0x1,1,30D)") && screen.contains("page is older than this record"),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Page 32 ");
+    tmux.keys(&["5"]);
+    let screen = tmux.wait_for("plan ");
+    assert!(screen.contains("records") && screen.contains("done in"), "{screen}");
+    tmux.keys(&["q"]);
+}
