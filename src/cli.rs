@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod database;
 pub mod export;
+pub mod history;
 pub mod logs;
 pub mod output;
 pub mod recovery;
@@ -95,6 +96,10 @@ pub enum Command {
     /// Two files of one database compared: pages identical, changed, moved or
     /// in one only (newer by dbtime), then rows added, removed and changed per table.
     Compare(compare::CompareArgs),
+    /// The history of the rows from the transaction logs: every insert,
+    /// replace and delete decoded into its table's row, with its
+    /// transaction's outcome and where the row stands in the database now.
+    History(history::HistoryArgs),
     /// Write the sample databases of sample-dbs/ (clean and damaged) into a directory.
     Sample(sample::SampleArgs),
 }
@@ -129,6 +134,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Catalog(args) => trees::catalog(args, mode, out),
         Command::Export(args) => export::export(args, mode, out),
         Command::Compare(args) => compare::compare(args, mode, out),
+        Command::History(args) => history::history(args, mode, out),
         Command::Sample(args) => sample::sample(args, out),
     }
 }

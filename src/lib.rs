@@ -31,6 +31,7 @@
 pub mod cli;
 pub mod error;
 pub mod format;
+pub mod history;
 pub mod interrupt;
 pub mod recovery;
 pub mod repair;

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod finding;
 pub mod header;
 pub mod hexdump;
+pub mod history;
 pub mod incident;
 pub mod markdown;
 pub mod markdown_json;

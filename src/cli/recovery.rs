@@ -68,9 +68,20 @@ fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
         }
         (None, None) => PathBuf::from("."),
     };
+    find_log_set(&dir, args.base.as_deref(), db)
+}
+
+/// The log set in `dir` named `base`, or else the one with `db`'s log
+/// signature (or the only one there).
+///
+/// # Errors
+/// The directory holds no log set, or several and none (or more than one)
+/// is the database's; the set cannot be read.
+pub(crate) fn find_log_set(dir: &Path, base: Option<&str>, db: Option<&Database>) -> Result<LogSet, Error> {
+    let dir = dir.to_path_buf();
     let header = db.and_then(|db| db.header().map(|h| (db.path(), h)));
-    let base = match &args.base {
-        Some(base) => base.clone(),
+    let base = match base {
+        Some(base) => base.to_string(),
         None => {
             let bases = crate::txlog::bases(&dir)?;
             let matching: Vec<&String> = bases

@@ -204,14 +204,22 @@ impl<'d> Table<'d> {
             self.db.page_size().is_large(),
             page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT),
         );
-        let mut row = Row {
-            pgno: page.pgno,
-            tag: node.tag.index,
-            deleted: node.is_deleted(),
-            values: Vec::with_capacity(self.columns.len()),
-            errors: Vec::new(),
-        };
-        let record = match Record::parse(node.data, layout) {
+        self.decode(node.data, layout, page.pgno, node.tag.index, node.is_deleted())
+    }
+
+    /// Decodes `data`, a record of this table laid out as `layout`, said to
+    /// be at tag `tag` of page `pgno` (a record from a log, for one).
+    pub fn decode(
+        &self,
+        data: &[u8],
+        layout: TaggedLayout,
+        pgno: PageNumber,
+        tag: u16,
+        deleted: bool,
+    ) -> Row {
+        let mut row =
+            Row { pgno, tag, deleted, values: Vec::with_capacity(self.columns.len()), errors: Vec::new() };
+        let record = match Record::parse(data, layout) {
             Ok(record) => record,
             Err(e) => {
                 row.values = vec![Value::Null; self.columns.len()];

@@ -11,6 +11,7 @@ mod e2e;
 mod export;
 mod formats;
 mod golden;
+mod history;
 mod hostile;
 mod hostile_text;
 mod inspector80;

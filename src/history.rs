@@ -1,0 +1,559 @@
+//! The history of a database's rows from its transaction logs: every
+//! row-level operation of the log set (Insert, Replace, ReplaceD,
+//! FlagDelete, Delete, FlagInsert, Delta, Undo) decoded into the row of
+//! its table through the catalog as it stands at that point of the log,
+//! with its transaction's outcome, and where the row stands in the
+//! database now. A long job: a plain function with a progress callback;
+//! generations are read one at a time and dropped (spec: log records 4.5,
+//! transactions 6.3).
+
+pub mod pages;
+pub mod sessions;
+pub mod tables;
+
+use std::ops::ControlFlow;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::format::txlog::record::{Details, Record};
+use crate::format::types::le_u16;
+use crate::format::value::Value;
+use crate::format::Lgpos;
+use crate::report::{Finding, Location};
+use crate::scan::Progress;
+use crate::store::Database;
+use crate::txlog::LogSet;
+use pages::Pages;
+use sessions::Sessions;
+use tables::{fingerprint, Tables, TreeKind, CATALOG_OBJID};
+
+/// What an event did to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// A new record (Insert).
+    Insert,
+    /// A flag-deleted record's key inserted again (FlagInsert).
+    FlagInsert,
+    /// The same, with new data (FlagInsertAndReplaceData).
+    FlagInsertReplace,
+    /// The record's data replaced whole (Replace).
+    Replace,
+    /// The record's data changed by a diff of its old data (ReplaceD).
+    ReplaceDiff,
+    /// The record marked deleted (FlagDelete): the logical delete.
+    FlagDelete,
+    /// The node removed from its page (Delete): the clean-up of a
+    /// flag-deleted record, or a delete that kept no version.
+    Delete,
+    /// A counter in the record changed by a delta (Delta, Delta64).
+    Delta,
+    /// The compensation of an earlier operation, logged by a rollback (Undo).
+    Undo,
+}
+
+impl Operation {
+    /// The operation in words.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Insert => "insert",
+            Self::FlagInsert => "flag-insert",
+            Self::FlagInsertReplace => "flag-insert+replace",
+            Self::Replace => "replace",
+            Self::ReplaceDiff => "replace (diff)",
+            Self::FlagDelete => "flag-delete",
+            Self::Delete => "delete",
+            Self::Delta => "delta",
+            Self::Undo => "undo",
+        }
+    }
+}
+
+/// How the event's transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Committed (or logged outside a transaction, level 0).
+    Committed,
+    /// Rolled back by its session.
+    RolledBack,
+    /// Its transaction was open when the engine restarted or stopped: the
+    /// engine rolled it back.
+    EndedByRestart,
+    /// Its transaction is still open at the end of the log: recovery would roll it back.
+    OpenAtEnd,
+    /// An Undo record: itself part of a rollback.
+    Compensation,
+}
+
+impl Outcome {
+    /// The outcome in words.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Committed => "committed",
+            Self::RolledBack => "rolled back",
+            Self::EndedByRestart => "rolled back (engine restart)",
+            Self::OpenAtEnd => "open at the end of the log",
+            Self::Compensation => "rollback compensation",
+        }
+    }
+}
+
+/// Where the event's row stands in the database now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Now {
+    /// The database has the key with the values this event left.
+    AsLogged,
+    /// The database has the key with other values (changed later).
+    Changed,
+    /// The database does not have the key (deleted later, rolled back, or never flushed).
+    Absent,
+    /// The key is not known (the page's content before this record is in
+    /// neither the logs nor the database).
+    Unknown,
+}
+
+impl Now {
+    /// In words.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::AsLogged => "in the database as logged",
+            Self::Changed => "in the database, changed since",
+            Self::Absent => "ABSENT from the database",
+            Self::Unknown => "unknown (key not known)",
+        }
+    }
+}
+
+/// A row's values by column name, in column order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values(pub Vec<(String, Value)>);
+
+impl Serialize for Values {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// One row-level operation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Where it is in the log.
+    pub lgpos: Lgpos,
+    /// The log file of its generation.
+    pub file: String,
+    /// That generation's creation time.
+    pub created: String,
+    /// The session that logged it.
+    pub procid: u16,
+    /// Its transaction (`trxBegin0`).
+    pub trx: u32,
+    /// The transaction level it happened at.
+    pub level: u8,
+    /// How its transaction ended.
+    pub outcome: Outcome,
+    /// What it did.
+    pub operation: Operation,
+    /// The table.
+    pub table: String,
+    /// The tree's object id.
+    pub objid: u32,
+    /// The page and line it changed.
+    pub pgno: u32,
+    /// Its line on the page.
+    pub iline: u16,
+    /// The record's key in the tree (normalised key bytes, hex), when known.
+    pub key: Option<String>,
+    /// The row after the operation, when known.
+    pub values: Option<Values>,
+    /// The row before it, when known.
+    pub before: Option<Values>,
+    /// Columns whose value changed, when both images are known.
+    pub changed: Vec<String>,
+    /// Where the row stands in the database now.
+    pub now: Now,
+    /// Values that could not be decoded, and why.
+    pub errors: Vec<String>,
+    /// Why some of the above is not known.
+    pub note: Option<String>,
+}
+
+/// What to show.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// One table (case-insensitive name), or every table.
+    pub table: Option<String>,
+    /// First position.
+    pub from: Option<Lgpos>,
+    /// Last position.
+    pub to: Option<Lgpos>,
+}
+
+/// What the history went through.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Generations read.
+    pub generations: Vec<i32>,
+    /// Events shown, by operation.
+    pub events: usize,
+    /// Inserts among them.
+    pub inserts: usize,
+    /// Events whose row is absent from the database now.
+    pub absent: usize,
+    /// Events whose key is not known.
+    pub unknown_key: usize,
+    /// Events rolled back (by the session or a restart) or open at the end.
+    pub not_committed: usize,
+    /// Operations on long-value trees, secondary indexes and space trees (not shown as rows).
+    pub tree_operations: usize,
+    /// Node records of trees the catalog does not name.
+    pub unknown_trees: usize,
+    /// Values that could not be decoded.
+    pub decoding_errors: usize,
+    /// Where the history ends early, and why.
+    pub findings: Vec<Finding>,
+    /// True when stopped by the progress callback.
+    pub cancelled: bool,
+}
+
+fn values_of(names: &[String], row: &crate::store::table::Row) -> Values {
+    Values(names.iter().cloned().zip(row.values.iter().cloned()).collect())
+}
+
+/// Record flag: the operation is on a space tree (spec 4.5.1).
+const SPACE_TREE: u8 = 0x08;
+
+fn operation(code: u8) -> Option<Operation> {
+    Some(match code {
+        29 => Operation::Insert,
+        30 => Operation::FlagInsert,
+        31 => Operation::FlagInsertReplace,
+        32 => Operation::FlagDelete,
+        33 => Operation::Replace,
+        34 => Operation::ReplaceDiff,
+        35 => Operation::Delete,
+        37 | 93 => Operation::Delta,
+        39 => Operation::Undo,
+        _ => return None,
+    })
+}
+
+/// The history of `db` from the log set `set`: calls `on_event` for each
+/// row event in log order (with its outcome once its transaction ended).
+/// Memory: one generation's records, the catalog, the pages followed,
+/// and the rows of the tables asked about (for where each row stands now).
+///
+/// # Errors
+/// None: a generation that cannot be read, a gap or a damaged segment
+/// ends the history there with a finding in the summary.
+pub fn history(
+    db: &Database,
+    set: &LogSet,
+    filter: &Filter,
+    on_event: &mut dyn FnMut(Event),
+    on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Summary {
+    let mut summary = Summary::default();
+    let mut tables = Tables::new(db);
+    let mut pages = Pages::default();
+    let mut sessions = Sessions::default();
+    let sign_db = db.header().map(|h| h.sign_db);
+    let mut dbid: Option<u8> = None;
+    let total = set.logs.iter().filter(|e| e.in_chain && e.log.is_some()).count() as u64;
+    let mut previous: Option<i32> = None;
+    'generations: for (done, (entry, loaded)) in set.generations().enumerate() {
+        if on_progress(Progress { done: done as u64, total }).is_break() {
+            summary.cancelled = true;
+            break;
+        }
+        let path = entry.path.display().to_string();
+        let log = match loaded {
+            Ok(log) => log,
+            Err(why) => {
+                summary
+                    .findings
+                    .push(Finding::error(Location::File, format!("the history ends at {path}: {why}")));
+                break;
+            }
+        };
+        let generation = log.header.generation;
+        // the attach list of the generation's header gives the dbid of a
+        // database attached before it
+        if dbid.is_none() {
+            dbid = log.header.attached.iter().find(|a| Some(a.sign_db) == sign_db).map(|a| a.dbid);
+        }
+        if let Some(p) = previous.filter(|&p| p + 1 != generation) {
+            summary.findings.push(Finding::error(
+                Location::File,
+                format!(
+                    "the history ends after generation {p:#X}: generation {:#X} is missing ({path} is {generation:#X})",
+                    p + 1
+                ),
+            ));
+            break;
+        }
+        previous = Some(generation);
+        summary.generations.push(generation);
+        let file = entry.path.file_name().map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+        let created = log.header.created.to_string();
+        let problem = log.body_problems().into_iter().min_by_key(|p| p.lgpos).cloned();
+        let damaged = problem.as_ref().map(|p| p.lgpos);
+        for record in &log.records.records {
+            if damaged.is_some_and(|d| record.lgpos >= d) {
+                break;
+            }
+            if filter.to.is_some_and(|to| record.lgpos > to) {
+                break 'generations;
+            }
+            step(
+                record,
+                &mut Step {
+                    db,
+                    filter,
+                    tables: &mut tables,
+                    pages: &mut pages,
+                    sessions: &mut sessions,
+                    summary: &mut summary,
+                    sign_db,
+                    dbid: &mut dbid,
+                    file: &file,
+                    created: &created,
+                },
+            );
+            for event in sessions.ready() {
+                emit(event, filter, &mut summary, on_event);
+            }
+        }
+        if let Some(problem) = problem {
+            summary.findings.push(Finding::error(
+                Location::File,
+                format!("the history ends at {} in {path}: {}", problem.lgpos, problem.message),
+            ));
+            break;
+        }
+    }
+    sessions.finish();
+    for event in sessions.ready() {
+        emit(event, filter, &mut summary, on_event);
+    }
+    let _ = on_progress(Progress { done: total, total });
+    summary
+}
+
+fn emit(event: Event, filter: &Filter, summary: &mut Summary, on_event: &mut dyn FnMut(Event)) {
+    if filter.from.is_some_and(|from| event.lgpos < from) {
+        return;
+    }
+    summary.events += 1;
+    summary.inserts += usize::from(event.operation == Operation::Insert);
+    summary.absent += usize::from(event.now == Now::Absent);
+    summary.unknown_key += usize::from(event.now == Now::Unknown);
+    summary.not_committed +=
+        usize::from(!matches!(event.outcome, Outcome::Committed | Outcome::Compensation));
+    summary.decoding_errors += event.errors.len();
+    on_event(event);
+}
+
+struct Step<'a, 'd> {
+    db: &'d Database,
+    filter: &'a Filter,
+    tables: &'a mut Tables<'d>,
+    pages: &'a mut Pages,
+    sessions: &'a mut Sessions,
+    summary: &'a mut Summary,
+    sign_db: Option<crate::format::Signature>,
+    dbid: &'a mut Option<u8>,
+    file: &'a str,
+    created: &'a str,
+}
+
+/// Follows one record: the database's dbid, transactions, pages, the
+/// catalog, and the row events.
+fn step(record: &Record, cx: &mut Step<'_, '_>) {
+    let code = record.record_type.0;
+    let b = &record.bytes;
+    match record.details() {
+        Details::Begin { procid, from, levels, .. } => cx.sessions.begin(procid, from.saturating_add(levels)),
+        Details::Commit { procid, to, .. } => cx.sessions.commit(procid, to),
+        Details::Rollback { procid, levels } => cx.sessions.rollback(procid, levels),
+        Details::Page { dbid, .. } | Details::NewPage { dbid, .. } if Some(dbid) == *cx.dbid => {
+            page_record(record, cx)
+        }
+        Details::Page { .. } | Details::NewPage { .. } | Details::Macro { .. } => {}
+        Details::Other => match code {
+            // CreateDB (signDb at 12), AttachDB (signDb at 16): this database's dbid
+            14 | 15 => {
+                let at = if code == 14 { 12 } else { 16 };
+                let sign = b.get(at..at + 28).and_then(|s| <[u8; 28]>::try_from(s).ok());
+                if sign.is_some() && sign.map(crate::format::Signature) == cx.sign_db {
+                    *cx.dbid = b.get(3).copied();
+                } else if b.get(3).copied() == *cx.dbid {
+                    *cx.dbid = None;
+                }
+            }
+            16 if b.get(3).copied() == *cx.dbid => *cx.dbid = None,
+            // Init, Term, RecoveryUndo/Quit: the instance restarted or ended
+            1 | 2 | 18 | 49 | 50 | 52 | 80 => cx.sessions.restart(),
+            _ => {}
+        },
+    }
+}
+
+fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
+    let code = record.record_type.0;
+    let lines = cx.pages.apply(cx.db, record);
+    let Details::Page { procid, pgno, trx_begin0, level, iline, objid_fdp, flags, .. } = record.details()
+    else {
+        return;
+    };
+    let Some(operation) = operation(code) else { return };
+    // the owned and available extents of a tree: its space trees, not rows
+    if flags & SPACE_TREE != 0 {
+        cx.summary.tree_operations += 1;
+        return;
+    }
+    let Some(objid) = objid_fdp else { return };
+    let b = &record.bytes;
+    // the catalog grows by the rows the log inserts into MSysObjects
+    if objid == CATALOG_OBJID {
+        if let (Operation::Insert, Some(node)) = (operation, &lines.after) {
+            cx.tables.learn(&node.data);
+        } else if operation == Operation::Insert {
+            if let Some(data) = insert_parts(b).map(|(_, data)| data) {
+                cx.tables.learn(data);
+            }
+        }
+    }
+    let Some((index, kind)) = cx.tables.tree(objid) else {
+        cx.summary.unknown_trees += 1;
+        return;
+    };
+    if kind != TreeKind::Data {
+        cx.summary.tree_operations += 1;
+        return;
+    }
+    let table = cx.tables.name(index);
+    if cx.filter.table.as_ref().is_some_and(|t| !t.eq_ignore_ascii_case(&table)) {
+        return;
+    }
+    let names = cx.tables.columns(index);
+    let mut errors = Vec::new();
+    let mut decode = |tables: &mut Tables<'_>, data: &[u8]| {
+        tables.decode(index, data, pgno, iline).map(|row| {
+            for (column, why) in &row.errors {
+                let name = names.get(*column).map_or("the record", String::as_str);
+                errors.push(format!("{name}: {why}"));
+            }
+            values_of(&names, &row)
+        })
+    };
+    let mut note = None;
+    // the key: from the record (Insert) or the line followed
+    let key: Option<Vec<u8>> = match operation {
+        Operation::Insert => insert_parts(b).map(|(key, _)| key),
+        _ => lines.after.as_ref().or(lines.before.as_ref()).map(|n| n.key.clone()),
+    };
+    let before = lines.before.as_ref().and_then(|n| decode(cx.tables, &n.data));
+    let after = match operation {
+        Operation::Insert => insert_parts(b).and_then(|(_, data)| decode(cx.tables, data)),
+        Operation::Replace if lines.after.is_none() => {
+            replace_data(b).and_then(|data| decode(cx.tables, data))
+        }
+        Operation::FlagDelete | Operation::Delete | Operation::Undo => None,
+        _ => lines.after.as_ref().and_then(|n| decode(cx.tables, &n.data)),
+    };
+    if key.is_none() {
+        note = Some(format!(
+            "page {pgno}'s content before this record is in neither the logs read nor the database, so its line {iline} is not known"
+        ));
+    }
+    if operation == Operation::Delete
+        && lines.before.as_ref().is_some_and(|n| n.flags.0 & crate::format::tag::NodeFlags::DELETED.0 != 0)
+    {
+        note = Some("clean-up of a flag-deleted record".to_string());
+    }
+    let changed = match (&before, &after) {
+        (Some(b), Some(a)) => {
+            b.0.iter().zip(&a.0).filter(|(x, y)| x.1 != y.1).map(|(x, _)| x.0.clone()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let now = match &key {
+        None => Now::Unknown,
+        Some(key) => match (cx.tables.now(index, key), &after) {
+            (None, _) => Now::Absent,
+            (Some(print), Some(after)) => {
+                let values: Vec<Value> = after.0.iter().map(|(_, v)| v.clone()).collect();
+                if fingerprint(&values) == print {
+                    Now::AsLogged
+                } else {
+                    Now::Changed
+                }
+            }
+            (Some(_), None) => Now::Changed,
+        },
+    };
+    let event = Event {
+        lgpos: record.lgpos,
+        file: cx.file.to_string(),
+        created: cx.created.to_string(),
+        procid,
+        trx: trx_begin0,
+        level,
+        outcome: if operation == Operation::Undo { Outcome::Compensation } else { Outcome::Committed },
+        operation,
+        table,
+        objid,
+        pgno,
+        iline,
+        key: key.as_ref().map(hex::encode),
+        values: after,
+        before,
+        changed,
+        now,
+        errors,
+        note,
+    };
+    cx.sessions.push(procid, level, event);
+}
+
+/// An Insert record's key (prefix and suffix) and data (spec 4.5.3).
+fn insert_parts(b: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let suffix = usize::from(le_u16(b, 44)?);
+    let prefix = usize::from(le_u16(b, 46)?);
+    let data = usize::from(le_u16(b, 48)?);
+    let key = b.get(50..50 + prefix + suffix)?.to_vec();
+    let data = b.get(50 + prefix + suffix..50 + prefix + suffix + data)?;
+    Some((key, data))
+}
+
+/// A Replace record's new data (its payload of `cb` bytes, bit 15 of
+/// `cb` being the diff-header flag, which a full Replace does not use).
+fn replace_data(b: &[u8]) -> Option<&[u8]> {
+    let cb = usize::from(le_u16(b, 44)? & 0x7FFF);
+    b.get(50..50 + cb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_record_gives_its_key_and_data() {
+        let mut b = vec![0u8; 50];
+        b[44..46].copy_from_slice(&2u16.to_le_bytes());
+        b[46..48].copy_from_slice(&1u16.to_le_bytes());
+        b[48..50].copy_from_slice(&3u16.to_le_bytes());
+        b.extend_from_slice(&[0x7f, 0x80, 0x01, 9, 8, 7]);
+        let (key, data) = insert_parts(&b).unwrap();
+        assert_eq!(key, vec![0x7f, 0x80, 0x01]);
+        assert_eq!(data, &[9, 8, 7]);
+        assert!(insert_parts(&b[..54]).is_none());
+    }
+}

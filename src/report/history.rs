@@ -1,0 +1,173 @@
+//! Text and Markdown renderings of the history's events
+//! ([`crate::history`]), one event at a time so the history streams. JSON
+//! comes from the same structures through serde. Every string from the
+//! evidence (table and column names, values) goes through the sanitizer.
+
+use std::io::{self, Write};
+
+use crate::history::{Event, Summary, Values};
+use crate::sanitize::{markdown_text, visible};
+
+/// The most characters of one value a text or Markdown line shows.
+const VALUE_CHARS: usize = 200;
+
+fn shown(value: &crate::format::value::Value) -> String {
+    let text = value.to_text();
+    let cut: String = text.chars().take(VALUE_CHARS).collect();
+    let more = text.chars().count().saturating_sub(VALUE_CHARS);
+    let cut = if more > 0 { format!("{cut}… ({more} more characters)") } else { cut };
+    visible(&cut).into_owned()
+}
+
+fn head(event: &Event) -> String {
+    format!(
+        "{} {} [{}] {} · {} · table {} · page {} line {} · session {:#x} trx {:#x} level {}",
+        event.lgpos,
+        visible(&event.file),
+        event.created,
+        event.operation.word(),
+        event.outcome.word(),
+        visible(&event.table),
+        event.pgno,
+        event.iline,
+        event.procid,
+        event.trx,
+        event.level
+    )
+}
+
+fn non_null(values: &Values) -> impl Iterator<Item = (&String, &crate::format::value::Value)> {
+    values.0.iter().filter(|(_, v)| !v.is_null()).map(|(n, v)| (n, v))
+}
+
+/// Writes one event as text: a heading line, the key and where the row
+/// stands now, then the row's values (non-null columns), or the changed
+/// columns with old and new values.
+///
+/// # Errors
+/// Any error writing to `out`.
+pub fn write_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
+    writeln!(out, "{}", head(event))?;
+    writeln!(out, "    key {} · now: {}", event.key.as_deref().unwrap_or("not known"), event.now.word())?;
+    if let Some(note) = &event.note {
+        writeln!(out, "    ({})", visible(note))?;
+    }
+    match (&event.before, &event.values) {
+        (Some(before), Some(after)) if !event.changed.is_empty() => {
+            for name in &event.changed {
+                let old = before.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
+                let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
+                writeln!(out, "    {}: {old} -> {new}", visible(name))?;
+            }
+        }
+        (_, Some(after)) => {
+            for (name, value) in non_null(after) {
+                writeln!(out, "    {} = {}", visible(name), shown(value))?;
+            }
+        }
+        (Some(before), None) => {
+            for (name, value) in non_null(before) {
+                writeln!(out, "    {} was {}", visible(name), shown(value))?;
+            }
+        }
+        (None, None) => {}
+    }
+    for error in &event.errors {
+        writeln!(out, "    cannot decode: {}", visible(error))?;
+    }
+    Ok(())
+}
+
+/// The Markdown table's heading.
+///
+/// # Errors
+/// Any error writing to `out`.
+pub fn write_markdown_heading(out: &mut dyn Write, database: &str, logs: &str) -> io::Result<()> {
+    writeln!(out, "# History of {}\n", markdown_text(database))?;
+    writeln!(out, "Logs: {}\n", markdown_text(logs))?;
+    writeln!(out, "| LGPOS | log file | operation | outcome | table | page:line | key | now | values |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|")
+}
+
+/// One event as a row of the Markdown table.
+///
+/// # Errors
+/// Any error writing to `out`.
+pub fn write_markdown_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
+    let values = match (&event.before, &event.values) {
+        (Some(before), Some(after)) if !event.changed.is_empty() => event
+            .changed
+            .iter()
+            .map(|name| {
+                let old = before.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
+                let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
+                format!("{name}: {old} → {new}")
+            })
+            .collect::<Vec<_>>(),
+        (_, Some(v)) | (Some(v), None) => non_null(v).map(|(n, v)| format!("{n} = {}", shown(v))).collect(),
+        (None, None) => vec![event.note.clone().unwrap_or_default()],
+    };
+    writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {}:{} | {} | {} | {} |",
+        event.lgpos,
+        markdown_text(&event.file),
+        event.operation.word(),
+        event.outcome.word(),
+        markdown_text(&event.table),
+        event.pgno,
+        event.iline,
+        event.key.as_deref().unwrap_or("not known"),
+        event.now.word(),
+        markdown_text(&values.join("; "))
+    )
+}
+
+/// Writes what the history went through, as text (or Markdown with `md`).
+///
+/// # Errors
+/// Any error writing to `out`.
+pub fn write_summary(out: &mut dyn Write, summary: &Summary, md: bool) -> io::Result<()> {
+    let gens = match (summary.generations.first(), summary.generations.last()) {
+        (Some(a), Some(b)) => format!("generations {a:#X} to {b:#X}"),
+        _ => "no generation".to_string(),
+    };
+    let lines = [
+        format!("{} events from {gens} ({} inserts)", summary.events, summary.inserts),
+        format!("{} events whose row is absent from the database now", summary.absent),
+        format!(
+            "{} events whose key is not known (page content before the log not available)",
+            summary.unknown_key
+        ),
+        format!(
+            "{} events not committed (rolled back, or open at the end of the log)",
+            summary.not_committed
+        ),
+        format!(
+            "{} operations on long-value trees, secondary indexes and space trees",
+            summary.tree_operations
+        ),
+        format!("{} node records of trees the catalog does not name", summary.unknown_trees),
+        format!("{} values that could not be decoded", summary.decoding_errors),
+    ];
+    if md {
+        writeln!(out, "\n## Summary\n")?;
+    } else {
+        writeln!(out, "\nSummary:")?;
+    }
+    for line in lines {
+        writeln!(out, "{} {line}", if md { "-" } else { " " })?;
+    }
+    if summary.cancelled {
+        writeln!(out, "{} cancelled: the history stops early", if md { "-" } else { " " })?;
+    }
+    for finding in &summary.findings {
+        let text = finding.to_string();
+        if md {
+            writeln!(out, "- **{}**", markdown_text(&text))?;
+        } else {
+            writeln!(out, "  {}", visible(&text))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Issue 17: the history of the rows from the transaction logs. Checked
+//! against what the database files say: a clean Windows 10 SRUM database
+//! with the logs that wrote its last rows, the Server 2022 pair (an older
+//! copy and the later one, with the logs between them), and the writer's
+//! dirty sample against its recovered copy.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use esescope::cli::history::{HistoryArgs, HistoryFormat};
+use esescope::cli::{self, Command};
+use esescope::format::value::Value;
+use esescope::history::{self, Event, Filter, Now, Operation, Outcome, Summary};
+use esescope::store::catalog::Catalog;
+use esescope::store::table::Table;
+use esescope::store::Database;
+use esescope::txlog::LogSet;
+
+use crate::common::real_samples;
+
+fn log_set(db: &Database, dir: &Path) -> LogSet {
+    let header = db.header().map(|h| (db.path(), h));
+    let bases = esescope::txlog::bases(dir).unwrap();
+    bases
+        .iter()
+        .filter_map(|b| esescope::txlog::open(dir, b, header).ok())
+        .find(|s| s.database.as_ref().is_some_and(|d| d.same_stream))
+        .expect("the database's log set")
+}
+
+fn run(db: &Database, dir: &Path) -> (Vec<Event>, Summary) {
+    let set = log_set(db, dir);
+    let mut events = Vec::new();
+    let summary = history::history(db, &set, &Filter::default(), &mut |e| events.push(e), &mut |_| {
+        ControlFlow::Continue(())
+    });
+    (events, summary)
+}
+
+/// Every live row of every table of `db`: (table, key hex) -> values.
+fn rows(db: &Database) -> BTreeMap<(String, String), Vec<Value>> {
+    let catalog = Catalog::read(db);
+    let mut all = BTreeMap::new();
+    for def in &catalog.tables {
+        let table = Table::new(db, &catalog, def);
+        table.keyed_rows(false, |key, row| {
+            all.insert((def.table.name.clone(), hex::encode(key)), row.values);
+        });
+    }
+    all
+}
+
+fn values(event: &Event) -> Vec<Value> {
+    event.values.as_ref().map(|v| v.0.iter().map(|(_, v)| v.clone()).collect()).unwrap_or_default()
+}
+
+/// The events after which no later event touches the same row.
+fn last_per_row(events: &[Event]) -> HashMap<(String, String), usize> {
+    let mut last = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if let Some(key) = &e.key {
+            last.insert((e.table.clone(), key.clone()), i);
+        }
+    }
+    last
+}
+
+#[test]
+fn every_insert_of_the_windows_10_srum_logs_is_the_databases_row() {
+    let dir = real_samples().join("srum-win10-clean-with-logs");
+    let db = Database::open(dir.join("SRUDB.dat")).unwrap();
+    let (events, summary) = run(&db, &dir);
+    assert!(summary.findings.is_empty(), "{:?}", summary.findings);
+    assert_eq!(summary.generations.len(), 9, "nine generations (the tmp log among them)");
+    let inserts: Vec<&Event> = events.iter().filter(|e| e.operation == Operation::Insert).collect();
+    assert!(inserts.len() > 900, "{} inserts", inserts.len());
+    // every Insert, Replace and Delete is a row of a named table, decoded without error
+    for e in &events {
+        assert!(!e.table.is_empty(), "{e:?}");
+        assert!(e.errors.is_empty(), "{}: {:?}", e.lgpos, e.errors);
+    }
+    let now = rows(&db);
+    let last = last_per_row(&events);
+    let mut checked = 0;
+    let mut absent = 0;
+    for (i, e) in events.iter().enumerate() {
+        let key = (e.table.clone(), e.key.clone().expect("an insert's key is in its record"));
+        match now.get(&key) {
+            Some(row) if last.get(&key) == Some(&i) && e.operation == Operation::Insert => {
+                assert_eq!(&values(e), row, "{} {}", e.lgpos, e.table);
+                assert_eq!(e.now, Now::AsLogged);
+                checked += 1;
+            }
+            Some(_) => {}
+            None => {
+                assert_eq!(e.now, Now::Absent, "{}", e.lgpos);
+                absent += 1;
+            }
+        }
+    }
+    assert_eq!(checked, inserts.len(), "every insert is still in the database and checked value by value");
+    assert_eq!(absent, summary.absent);
+    assert_eq!(absent, 0, "a clean database holds every committed insert of its last logs");
+}
+
+/// The older Server 2022 SRUM copy and the later logs: the rows the later
+/// database has and the older one lacks are exactly the log's inserts,
+/// the six tables the logs create included (their catalog rows are in
+/// the log, not in the older copy).
+#[test]
+fn the_rows_the_later_server_2022_copy_gained_are_the_logs_inserts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for file in std::fs::read_dir(real_samples().join("srum-server2022-clean-with-logs")).unwrap().flatten() {
+        let name = file.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".log") || name.ends_with(".chk") {
+            std::fs::copy(file.path(), logs.join(&name)).unwrap();
+        }
+    }
+    let earlier_path = tmp.path().join("SRUDB.dat");
+    std::fs::copy(real_samples().join("srum-server2022-snapshot-before/SRUDB.dat"), &earlier_path).unwrap();
+    let earlier = Database::open(&earlier_path).unwrap();
+    let later = Database::open(real_samples().join("srum-server2022-clean-with-logs/SRUDB.dat")).unwrap();
+    let (events, summary) = run(&earlier, &logs);
+    assert!(summary.findings.is_empty(), "{:?}", summary.findings);
+    assert_eq!(summary.decoding_errors, 0);
+    let (before, after) = (rows(&earlier), rows(&later));
+    let gained: BTreeSet<(String, String)> =
+        after.keys().filter(|k| !before.contains_key(*k)).cloned().collect();
+    let gone: BTreeSet<(String, String)> = events
+        .iter()
+        .filter(|e| matches!(e.operation, Operation::Delete | Operation::FlagDelete))
+        .filter_map(|e| e.key.clone().map(|k| (e.table.clone(), k)))
+        .collect();
+    let inserted: BTreeSet<(String, String)> = events
+        .iter()
+        .filter(|e| e.operation == Operation::Insert && e.outcome == Outcome::Committed)
+        .filter_map(|e| e.key.clone().map(|k| (e.table.clone(), k)))
+        .filter(|k| !gone.contains(k) && !before.contains_key(k))
+        .collect();
+    assert_eq!(inserted, gained, "the rows gained are exactly the inserts");
+    // each inserted row's values are the later database's
+    for e in events.iter().filter(|e| e.operation == Operation::Insert) {
+        let key = (e.table.clone(), e.key.clone().unwrap());
+        if let Some(row) = after.get(&key) {
+            assert_eq!(&values(e), row, "{} {}", e.lgpos, e.table);
+        }
+    }
+    let earlier_tables: BTreeSet<String> =
+        Catalog::read(&earlier).tables.into_iter().map(|t| t.table.name).collect();
+    let new_tables: BTreeSet<&str> =
+        events.iter().map(|e| e.table.as_str()).filter(|t| !earlier_tables.contains(*t)).collect();
+    assert_eq!(new_tables.len(), 6, "the six tables the logs create: {new_tables:?}");
+    let catalog_rows = inserted.iter().filter(|(table, _)| table == "MSysObjects").count();
+    assert_eq!(catalog_rows, 161 - 86, "MSysObjects grows from 86 to 161 rows");
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs").join(name)
+}
+
+/// The writer's dirty sample: committed events leave the rows recovery
+/// reaches, the open transaction's are open at the end and undone.
+#[test]
+fn the_dirty_samples_history_matches_its_recovered_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in std::fs::read_dir(sample("dirty-with-logs")).unwrap().flatten() {
+        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+    }
+    let db = Database::open(tmp.path().join("database.edb")).unwrap();
+    let (events, summary) = run(&db, tmp.path());
+    assert!(summary.findings.is_empty(), "{:?}", summary.findings);
+    let out = tmp.path().join("recovered.edb");
+    let set = log_set(&db, tmp.path());
+    esescope::recovery::recover(
+        &db,
+        &set,
+        esescope::recovery::StartAt::Recovery,
+        &out,
+        esescope::format::LogTime::default(),
+        |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let recovered = rows(&Database::open(&out).unwrap());
+    let ops: BTreeSet<Operation> = events.iter().map(|e| e.operation).collect();
+    for op in [
+        Operation::Insert,
+        Operation::Replace,
+        Operation::ReplaceDiff,
+        Operation::FlagDelete,
+        Operation::Delete,
+    ] {
+        assert!(ops.contains(&op), "{op:?} in {ops:?}");
+    }
+    let open: Vec<&Event> = events.iter().filter(|e| e.outcome == Outcome::OpenAtEnd).collect();
+    assert_eq!(open.len(), 4, "the transaction open at the crash: {open:?}");
+    assert!(open.iter().all(|e| e.procid == open[0].procid));
+    for e in &open {
+        if e.operation == Operation::Insert {
+            let key = (e.table.clone(), e.key.clone().unwrap());
+            assert!(
+                !recovered.contains_key(&key),
+                "an insert of the open transaction is undone: {}",
+                e.lgpos
+            );
+        }
+    }
+    let last = last_per_row(&events);
+    let mut checked = 0;
+    for (i, e) in events.iter().enumerate() {
+        let Some(key) = e.key.clone().map(|k| (e.table.clone(), k)) else { continue };
+        if e.outcome != Outcome::Committed || last.get(&key) != Some(&i) {
+            continue;
+        }
+        match e.operation {
+            Operation::Insert | Operation::Replace | Operation::ReplaceDiff => {
+                assert_eq!(recovered.get(&key), Some(&values(e)), "{} {:?}", e.lgpos, e.operation);
+                checked += 1;
+            }
+            Operation::Delete | Operation::FlagDelete => {
+                assert!(!recovered.contains_key(&key), "{} deleted", e.lgpos);
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(checked >= 5, "{checked} events checked against the recovered rows");
+    // a Replace whose page is followed shows its old and new values
+    let replace = events.iter().find(|e| e.operation == Operation::Replace && e.before.is_some()).unwrap();
+    assert!(!replace.changed.is_empty());
+}
+
+fn cli_history(db: &Path, logs: Option<&Path>, table: Option<&str>, format: HistoryFormat) -> (u8, String) {
+    let args = HistoryArgs {
+        file: db.to_path_buf(),
+        table: table.map(String::from),
+        logs: logs.map(Path::to_path_buf),
+        base: None,
+        from: None,
+        to: None,
+        format,
+    };
+    let mut out = Vec::new();
+    let code = cli::run(&Command::History(args), &mut out).unwrap();
+    let code = if code == std::process::ExitCode::SUCCESS { 0 } else { 1 };
+    (code, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn every_format_of_the_history_says_the_same() {
+    let db = sample("dirty-with-logs/database.edb");
+    let (code, text) = cli_history(&db, None, None, HistoryFormat::Text);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("flag-delete · committed · table people"), "{text}");
+    assert!(text.contains("open at the end of the log"), "{text}");
+    let (_, json) = cli_history(&db, None, None, HistoryFormat::Json);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("one JSON document");
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), doc["summary"]["events"].as_u64().unwrap() as usize);
+    assert_eq!(events.len(), text.lines().filter(|l| l.starts_with("(0x")).count());
+    for event in events {
+        let lgpos = event["lgpos"]["generation"].as_i64().unwrap();
+        assert!(lgpos >= 1);
+        assert!(
+            text.contains(event["operation"].as_str().unwrap().replace('_', "-").split('-').next().unwrap())
+        );
+    }
+    let (_, jsonl) = cli_history(&db, None, None, HistoryFormat::Jsonl);
+    let lines: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), events.len() + 1, "an object per event, then the summary");
+    let (_, md) = cli_history(&db, None, None, HistoryFormat::Md);
+    assert!(md.starts_with("# History of "), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("| (0x")).count(), events.len());
+    let (_, csv) = cli_history(&db, None, Some("people"), HistoryFormat::Csv);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert!(header.iter().any(|h| h == "Name") && header.iter().any(|h| h == "operation"), "{header:?}");
+    assert_eq!(reader.records().count(), events.len());
+}
+
+/// A generation missing from the middle ends the history there, with a
+/// finding naming it; what came before is still shown; exit 1.
+#[test]
+fn a_missing_generation_ends_the_history_with_a_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in std::fs::read_dir(sample("dirty-with-logs")).unwrap().flatten() {
+        if file.file_name() != "edb00002.log" {
+            std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+        }
+    }
+    let (code, text) = cli_history(&tmp.path().join("database.edb"), None, None, HistoryFormat::Text);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("generation 0x2 is missing"), "{text}");
+    assert!(text.contains("(0x1,1,30D)"), "the first generation's events are shown:\n{text}");
+    assert!(!text.contains("(0x3,"), "nothing past the gap:\n{text}");
+}
+
+/// A damaged segment in the middle ends the history at its position.
+#[test]
+fn a_damaged_segment_ends_the_history_at_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in std::fs::read_dir(sample("dirty-with-logs")).unwrap().flatten() {
+        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+    }
+    let log = tmp.path().join("edb00002.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    // a byte in the first segment's records (segments start after the 4 KiB header)
+    bytes[4096 + 0x200] ^= 0xFF;
+    bytes[4096 + 0x201] ^= 0x55;
+    std::fs::write(&log, &bytes).unwrap();
+    let (code, text) = cli_history(&tmp.path().join("database.edb"), None, None, HistoryFormat::Text);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("the history ends at"), "{text}");
+    assert!(text.contains("edb00002.log"), "{text}");
+    assert!(text.contains("(0x1,1,30D)"), "{text}");
+}
