@@ -166,6 +166,31 @@ impl Runtime {
                 }));
                 app.notify("recovery plan started: every page record is checked and redone in memory (x in the jobs view cancels)", Level::Info);
             }
+            Effect::StartHistory => {
+                let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };
+                let id = app.start_history();
+                let db = Arc::clone(&self.db);
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    let mut events = Vec::new();
+                    let mut truncated = false;
+                    let filter = crate::history::Filter::default();
+                    let summary = crate::history::history(
+                        &db,
+                        &set,
+                        &filter,
+                        &mut |event| {
+                            if events.len() < crate::tui::views::history::MAX_EVENTS {
+                                events.push(event);
+                            } else {
+                                truncated = true;
+                            }
+                        },
+                        progress,
+                    );
+                    JobOutput::History(Box::new((events, summary, truncated)))
+                }));
+                app.notify("row history started: every row operation of the logs is decoded (x in the jobs view cancels)", Level::Info);
+            }
             Effect::Cancel(id) => {
                 if let Some(job) = self.jobs.iter().find(|j| j.id == id) {
                     job.cancel();

@@ -28,6 +28,9 @@ pub enum JobOutput {
     Recovery(Box<Result<crate::recovery::RecoveryReport, String>>),
     /// A recovery plan (the dry run), or why it could not be made.
     Plan(Box<Result<crate::recovery::plan::Plan, String>>),
+    /// The row history of the log set: its first events, what it went
+    /// through, and whether events were left out.
+    History(Box<(Vec<crate::history::Event>, crate::history::Summary, bool)>),
 }
 
 /// What the worker tells its owner.

@@ -143,6 +143,12 @@ pub enum Action {
     StartVerify,
     /// Start the recovery plan (dry run) in the background.
     StartPlan,
+    /// Start the row history of the log set in the background.
+    StartHistory,
+    /// History: only the selected event's table, or every table again.
+    HistoryTable,
+    /// History: only the selected event's row, or every row again.
+    HistoryRow,
     /// Open the rows of the selected table.
     Records,
     /// Cancel the selected job.
@@ -197,6 +203,8 @@ pub enum Effect {
     },
     /// Start the recovery plan (the dry run of log replay).
     StartPlan,
+    /// Start the row history of the log set.
+    StartHistory,
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {
         /// The new file (absolute).

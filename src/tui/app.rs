@@ -240,6 +240,11 @@ impl App {
         self.new_job("plan", "records", 1)
     }
 
+    /// Registers a history job and returns its id; the caller runs it.
+    pub fn start_history(&mut self) -> JobId {
+        self.new_job("history", "generations", 1)
+    }
+
     /// Shows a message in the status line.
     /// Every message is kept whole in the messages log (`M` or `:`).
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
@@ -320,6 +325,14 @@ impl App {
                 }
                 "job reports".to_string()
             }
+            (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.history_open && l.plan.is_none()) => {
+                let event =
+                    self.logs.as_ref().and_then(|l| l.history.as_ref()).and_then(|h| h.selected_event());
+                if let Some(event) = event {
+                    let _ = crate::report::history::write_event(&mut out, event);
+                }
+                "history event".to_string()
+            }
             (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.plan.is_some()) => {
                 match self.logs.as_ref().and_then(|l| l.plan.as_ref()).map(|p| &p.plan) {
                     Some(Ok(plan)) => {
@@ -369,6 +382,9 @@ impl App {
             (ViewId::Jobs, _) => "esescope-verify.txt".into(),
             (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.plan.is_some()) => {
                 "esescope-recovery-plan.txt".into()
+            }
+            (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.history_open) => {
+                "esescope-history-event.txt".into()
             }
             (ViewId::Logs, _) => "esescope-logs.txt".into(),
             (ViewId::Records, _) => "esescope-record.txt".into(),
@@ -440,7 +456,10 @@ impl App {
             ),
             Action::Escape
                 if self.view == ViewId::Logs
-                    && self.logs.as_ref().is_some_and(|l| l.record.is_some() || l.plan.is_some()) =>
+                    && self
+                        .logs
+                        .as_ref()
+                        .is_some_and(|l| l.record.is_some() || l.plan.is_some() || l.history_open) =>
             {
                 return self.view_action(action, self.body());
             }
@@ -526,6 +545,22 @@ impl App {
                     return None;
                 }
                 return Some(Effect::StartPlan);
+            }
+            Action::StartHistory => {
+                if self.logs.is_none() {
+                    let reason = self.recovery_refusal().unwrap_or_default();
+                    self.notify(reason.replacen("recovery needs", "the row history needs", 1), Level::Error);
+                    return None;
+                }
+                // a history already made is shown again; it is made anew from its own view
+                if let Some(logs) = self.logs.as_mut().filter(|l| l.history.is_some() && !l.history_open) {
+                    logs.history_open = true;
+                    logs.plan = None;
+                    logs.record = None;
+                    logs.loaded = None;
+                    return None;
+                }
+                return Some(Effect::StartHistory);
             }
             Action::CancelJob => match self.jobs.running() {
                 Some(id) => return Some(Effect::Cancel(id)),
@@ -664,6 +699,14 @@ impl App {
             }
             ViewId::Logs => match self.logs.as_mut() {
                 Some(logs) if logs.plan.is_some() => logs.handle_plan(action, body),
+                Some(logs) if logs.history_open => match logs.handle_history(action, body) {
+                    Some(super::views::history::Open::Page(pgno)) => Some(PageNumber(pgno)),
+                    Some(super::views::history::Open::Row { table, key }) => {
+                        self.open_row(&table, &key);
+                        None
+                    }
+                    None => None,
+                },
                 Some(logs) => {
                     // the timeline takes five rows, the list's border two
                     logs.handle(action, usize::from(body.height.saturating_sub(7)))
@@ -801,6 +844,28 @@ impl App {
         })
     }
 
+    /// Opens the records view of table `table` at the row whose node key
+    /// is `key` (hex), as the history's `Enter` asks.
+    fn open_row(&mut self, table: &str, key: &str) {
+        let Some(def) = self.tables.catalog.tables.iter().find(|t| t.table.name == table).cloned() else {
+            self.notify(
+                format!("table {} is not in the database's catalog", crate::sanitize::visible(table)),
+                Level::Error,
+            );
+            return;
+        };
+        let rows = super::views::records::RecordsState::list_rows(self.body());
+        let mut state = super::views::records::RecordsState::open(&self.db, &self.tables.catalog, &def, rows);
+        let key = hex::decode(key).unwrap_or_default();
+        if !state.select_key(&key, &self.db, &self.tables.catalog, rows) {
+            self.notify("the row is not among the rows the records view lists", Level::Error);
+        }
+        self.records = Some(state);
+        self.back.push(self.place());
+        self.forward.clear();
+        self.view = ViewId::Records;
+    }
+
     /// The absolute path for a name typed into an output prompt: relative
     /// names go into the work folder, which then becomes the folder used.
     fn output_path(&mut self, input: &str) -> std::path::PathBuf {
@@ -895,6 +960,20 @@ impl App {
                     self.notify(text, Level::Error);
                 }
             }
+        }
+        if let WorkerEvent::Finished { output: JobOutput::History(result), .. } = &event {
+            let (events, summary, truncated) = result.as_ref().clone();
+            let text = format!(
+                "row history: {} events, {} inserts, {} rows now absent from the database (6 shows it)",
+                summary.events, summary.inserts, summary.absent
+            );
+            let level = if summary.findings.is_empty() { Level::Info } else { Level::Error };
+            if let Some(logs) = self.logs.as_mut() {
+                logs.history = Some(super::views::history::HistoryState::new(events, summary, truncated));
+                logs.history_open = logs.record.is_none();
+                logs.plan = None;
+            }
+            self.notify(text, level);
         }
         if let WorkerEvent::Finished { output: JobOutput::Plan(result), .. } = &event {
             let summary = match result.as_ref() {

@@ -2,6 +2,7 @@
 //! its drawing.
 
 pub mod checksum;
+pub mod history;
 pub mod jobs;
 pub mod logs;
 pub mod overview;

@@ -316,3 +316,85 @@ fn a_damaged_segment_ends_the_history_at_its_position() {
     assert!(text.contains("edb00002.log"), "{text}");
     assert!(text.contains("(0x1,1,30D)"), "{text}");
 }
+
+/// Issue 17 item 3: in the inspector `H` makes the history in the
+/// background; the history view lists the events, `t` keeps one table,
+/// `f` one row, `Enter` opens a row the database still has in the records
+/// view (selected) or the page of one it lacks; the logs view's record
+/// list then names each row operation's table and row.
+#[test]
+fn the_inspector_shows_the_history_and_opens_its_rows() {
+    use esescope::tui::action::{Action, Effect, ViewId};
+    use esescope::tui::app::App;
+    use esescope::worker::{JobOutput, WorkerEvent};
+    let dir = sample("dirty-with-logs");
+    let db = std::sync::Arc::new(Database::open(dir.join("database.edb")).unwrap());
+    let mut app = App::new(
+        std::sync::Arc::clone(&db),
+        esescope::tui::theme::Theme { no_color: true },
+        ratatui::layout::Rect::new(0, 0, 80, 24),
+    );
+    app.load_logs(None).unwrap();
+    app.update(Action::Show(ViewId::Logs));
+    assert_eq!(app.update(Action::StartHistory), Some(Effect::StartHistory));
+    let id = app.start_history();
+    let (events, summary) = run(&db, &dir);
+    let count = events.len();
+    app.on_worker(WorkerEvent::Finished {
+        id,
+        output: JobOutput::History(Box::new((events.clone(), summary, false))),
+        cancelled: false,
+    });
+    let screen = |app: &App| {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.width, app.size.height))
+                .unwrap();
+        terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        buffer
+            .content()
+            .chunks(usize::from(buffer.area.width))
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string() + "\n")
+            .collect::<String>()
+    };
+    let text = screen(&app);
+    insta::assert_snapshot!("80x24-history", text);
+    assert!(text.contains(&format!("History: {count} events")), "{text}");
+    // the first event the database still has, opened in the records view
+    let target = events.iter().position(|e| e.now == Now::AsLogged).expect("an event as logged");
+    for _ in 0..target {
+        app.update(Action::Down);
+    }
+    app.update(Action::Enter);
+    assert_eq!(app.view, ViewId::Records);
+    let records = app.records.as_ref().unwrap();
+    let dump = records.dump.as_ref().expect("the selected row");
+    let name =
+        events[target].values.as_ref().unwrap().0.iter().find(|(n, _)| n == "Name").unwrap().1.to_text();
+    assert!(
+        dump.columns.iter().any(|c| c.name == "Name" && c.value.to_text() == name),
+        "{name}: {:?}",
+        dump.columns
+    );
+    // back in the history, t keeps the table; f keeps the row
+    app.update(Action::Back);
+    assert_eq!(app.view, ViewId::Logs);
+    app.update(Action::HistoryRow);
+    let text = screen(&app);
+    assert!(text.contains("one row"), "{text}");
+    app.update(Action::HistoryRow);
+    app.update(Action::Escape);
+    // the log's record list names the table and row of each row operation
+    app.update(Action::Enter);
+    let text = screen(&app);
+    assert!(text.contains("Insert   · people insert Id=1 ·"), "{text}");
+    assert!(!text.contains("Event"), "the record list alone:\n{text}");
+    // H shows the history made before; y copies the selected event
+    app.update(Action::Escape);
+    assert_eq!(app.update(Action::StartHistory), None);
+    let (copied, what) = app.selection_text();
+    assert_eq!(what, "history event");
+    let selected = &events[target];
+    assert!(copied.starts_with(&format!("{} {}", selected.lgpos, selected.file)), "{copied}");
+    assert!(copied.contains("now: in the database as logged"), "{copied}");
+}

@@ -15,6 +15,7 @@ use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, PageNumber};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::views::history::{HistoryState, Open};
 use crate::tui::views::plan::PlanState;
 use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 use crate::txlog::LogSet;
@@ -42,12 +43,25 @@ pub struct LogsState {
     pub loaded: Option<Result<LogFile, String>>,
     /// The recovery plan, while it is shown (`P` makes it, `Esc` leaves it).
     pub plan: Option<PlanState>,
+    /// The row history (`H` makes it, and shows it again once made); kept when left, for the record list.
+    pub history: Option<HistoryState>,
+    /// True while the history is shown.
+    pub history_open: bool,
 }
 
 impl LogsState {
     /// A view of `set`.
     pub fn new(set: LogSet) -> Self {
-        Self { set, selected: 0, record: None, list_scroll: 0, loaded: None, plan: None }
+        Self {
+            set,
+            selected: 0,
+            record: None,
+            list_scroll: 0,
+            loaded: None,
+            plan: None,
+            history: None,
+            history_open: false,
+        }
     }
 
     /// The records of the log file being shown.
@@ -128,6 +142,18 @@ impl LogsState {
         }
     }
 
+    /// Handles an action while the history is shown over `body`; `Esc`
+    /// and `h` leave it. Returns what to open.
+    pub fn handle_history(&mut self, action: Action, body: Rect) -> Option<Open> {
+        match action {
+            Action::Escape | Action::Left => {
+                self.history_open = false;
+                None
+            }
+            _ => self.history.as_mut()?.handle(action, body),
+        }
+    }
+
     fn page_of(&self, index: usize) -> Option<PageNumber> {
         let record = self.records().get(index)?;
         match record.details() {
@@ -154,6 +180,10 @@ impl LogsState {
     pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
         if let Some(plan) = &self.plan {
             plan.render(body, buf, theme);
+            return;
+        }
+        if let (Some(history), true) = (&self.history, self.history_open) {
+            history.render(body, buf, theme);
             return;
         }
         let [timeline, list] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(body);
@@ -207,7 +237,26 @@ impl LogsState {
                 let first = r.saturating_sub(rows.saturating_sub(1));
                 for (i, record) in self.records().iter().enumerate() {
                     let style = if i == r { theme.selected() } else { theme.text() };
-                    lines.push(scroll::ellipsize(Line::styled(record.line(), style), width));
+                    // with the history made, a row operation names its table and row
+                    let row = self.history.as_ref().and_then(|h| h.at(record.lgpos)).map(|e| {
+                        let first = e
+                            .values
+                            .as_ref()
+                            .or(e.before.as_ref())
+                            .and_then(|v| v.0.iter().find(|(_, v)| !v.is_null()))
+                            .map(|(n, v)| format!(" {n}={}", v.to_text()))
+                            .unwrap_or_default();
+                        crate::sanitize::visible(&format!("· {} {}{first} ·", e.table, e.operation.word()))
+                            .into_owned()
+                    });
+                    // after the position and type, before the record's fields
+                    let line = record.line();
+                    let split = line.char_indices().nth(29).map_or(line.len(), |(i, _)| i);
+                    let text = match row {
+                        Some(row) => format!("{}{row}{}", &line[..split], &line[split..]),
+                        None => line,
+                    };
+                    lines.push(scroll::ellipsize(Line::styled(text, style), width));
                 }
                 let block = Block::bordered()
                     .title(" Records · Enter opens a page record's page · Esc back ")

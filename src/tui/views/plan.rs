@@ -238,7 +238,8 @@ impl PlanState {
         }
 
         let lines = self.detail_lines(theme, inner_width(detail));
+        let lines = scroll::cut_to_rows(lines, inner_rows(detail), "y copies the whole plan", theme);
         let block = Block::bordered().title(" Record ").border_style(theme.dim());
-        scroll::render(lines, 0, detail, buf, block, theme);
+        Paragraph::new(lines).block(block).render(detail, buf);
     }
 }

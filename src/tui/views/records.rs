@@ -195,6 +195,25 @@ impl RecordsState {
         Some(found)
     }
 
+    /// Selects the row whose node key is `key`; false when no listed row has it.
+    pub fn select_key(&mut self, key: &[u8], db: &Database, catalog: &Catalog, rows: usize) -> bool {
+        let found = self.locations.iter().position(|&(pgno, tag)| {
+            db.read_page(pgno).ok().is_some_and(|read| {
+                read.page(db).ok().is_some_and(|page| {
+                    tag.checked_sub(page.header.ctag_reserved())
+                        .and_then(|line| crate::format::node::node(&page, line).ok())
+                        .is_some_and(|node| node.key == key)
+                })
+            })
+        });
+        if let Some(index) = found {
+            self.selected = index;
+            self.focus = RecordsFocus::Rows;
+            self.decode(&Table::new(db, catalog, &self.def), rows);
+        }
+        found.is_some()
+    }
+
     /// The row list pane's height for a body of `body` rows.
     pub fn list_rows(body: Rect) -> usize {
         usize::from(body.height.saturating_sub(2) / 2).saturating_sub(2).max(1)

@@ -138,6 +138,23 @@ pub fn more_note(first: usize, rows: usize, total: usize) -> Option<String> {
     Some(format!(" {up}{down} lines {}-{last} of {total} · j/k PgUp/PgDn Home/End ", first + 1))
 }
 
+/// `lines` cut to the `rows` of a panel that does not scroll (a detail
+/// panel under a list, whose keys move the list): when they do not fit,
+/// the last row says how many more there are and that `hint` shows them.
+pub fn cut_to_rows(
+    mut lines: Vec<Line<'static>>,
+    rows: usize,
+    hint: &str,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    if lines.len() > rows && rows > 0 {
+        let more = lines.len() - (rows - 1);
+        lines.truncate(rows - 1);
+        lines.push(Line::styled(format!("… {more} more lines: {hint}"), theme.warning()));
+    }
+    lines
+}
+
 /// Draws `lines` (already fitted) in `block` over `area`, from line
 /// `offset` (clamped so the last screen is full), with the note when there
 /// is more than fits. Returns the offset used.
