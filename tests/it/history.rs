@@ -398,3 +398,30 @@ fn the_inspector_shows_the_history_and_opens_its_rows() {
     assert!(copied.starts_with(&format!("{} {}", selected.lgpos, selected.file)), "{copied}");
     assert!(copied.contains("now: in the database as logged"), "{copied}");
 }
+
+/// `history --format json` and every `--format jsonl` line validate
+/// against `schema/esescope.schema.json`.
+#[test]
+fn the_history_json_validates_against_the_schema() {
+    use serde_json::Value as Json;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/esescope.schema.json");
+    let schema: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let check = |definition: &str, value: &Json| {
+        let mut s = schema.clone();
+        s["$ref"] = Json::String(format!("#/$defs/{definition}"));
+        let validator = jsonschema::validator_for(&s).expect("the schema compiles");
+        let errors: Vec<String> =
+            validator.iter_errors(value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{definition}: {errors:#?}");
+    };
+    let db = sample("dirty-with-logs/database.edb");
+    let (_, json) = cli_history(&db, None, None, HistoryFormat::Json);
+    check("history", &serde_json::from_str(&json).unwrap());
+    let (_, jsonl) = cli_history(&db, None, None, HistoryFormat::Jsonl);
+    let lines: Vec<Json> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (summary, events) = lines.split_last().unwrap();
+    for event in events {
+        check("history_event", event);
+    }
+    check("history_summary", &summary["summary"]);
+}
