@@ -39,12 +39,15 @@ pub struct Column {
     pub derived: bool,
     /// Encrypted (FIELDFLAG 0x2000): values are shown as their stored bytes.
     pub encrypted: bool,
+    /// Record offset of a fixed column.
     #[serde(skip)]
-    offset: usize,
+    pub(crate) offset: usize,
+    /// Size of a fixed column.
     #[serde(skip)]
-    size: usize,
+    pub(crate) size: usize,
+    /// The default value, as stored.
     #[serde(skip)]
-    default: Option<Vec<u8>>,
+    pub(crate) default: Option<Vec<u8>>,
 }
 
 impl Column {
@@ -97,7 +100,7 @@ pub struct Table<'d> {
     /// Its columns, template columns first.
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
-    tagged: TaggedColumns,
+    pub(crate) tagged: TaggedColumns,
     /// Every tree the catalog names, by object id, for findings about a
     /// page of another tree.
     names: Vec<(u32, String)>,
@@ -136,6 +139,12 @@ impl<'d> Table<'d> {
                 on_row(self.row(page, node));
             }
         })
+    }
+
+    /// Walks the table's tree and calls `on_node` for every leaf node,
+    /// flag-deleted ones too.
+    pub fn walk_nodes(&self, on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), on_node)
     }
 
     /// The leaf pages of the table in key order, each once, found by a
