@@ -30,6 +30,7 @@ use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
 use crate::format::slack::{node_heads, slack_runs};
 use crate::format::tag::{NodeFlags, Tag};
 use crate::format::types::le_u16;
+use crate::format::value::Value;
 use crate::format::PageNumber;
 
 /// IDB flag: the primary index.
@@ -113,6 +114,13 @@ impl Table<'_> {
         self.remnant_in(&page, offset, run.end, run.end < tag_array)
     }
 
+    /// The remnant whose node is the bytes `offset..end` of `page`, as the
+    /// carving would read it there (a live node's bytes read this way give
+    /// its row back: the carving's checks are those every record passes).
+    pub fn remnant_between(&self, page: &Page<'_>, offset: usize, end: usize) -> Option<Remnant> {
+        self.remnant_in(page, offset, end, true)
+    }
+
     fn layout(&self, page: &Page<'_>) -> TaggedLayout {
         TaggedLayout::for_page(
             self.db().page_size().is_large(),
@@ -149,7 +157,10 @@ impl Table<'_> {
                 data_offset: head.data_offset,
             };
             let mut row = self.row(page, &node);
-            if !row.errors.is_empty() || !self.key_agrees(record, layout, &node.key, head.prefix_len) {
+            if !row.errors.is_empty()
+                || !row.values.iter().all(plausible_text)
+                || !self.key_agrees(record, layout, &node.key, head.prefix_len)
+            {
                 continue;
             }
             row.deleted = node.flags.contains(NodeFlags::DELETED);
@@ -398,5 +409,18 @@ impl Table<'_> {
         } else {
             false
         }
+    }
+}
+
+/// False for text that reads as overwritten bytes: C0 controls other than
+/// NUL (UTF-16 stored in an 8-bit column shows NULs), tab, line feed and
+/// carriage return, or UTF-16 that does not decode.
+fn plausible_text(value: &Value) -> bool {
+    match value {
+        Value::Text(text) => !text.chars().any(|c| {
+            c == char::REPLACEMENT_CHARACTER || (c < ' ' && !matches!(c, '\0' | '\t' | '\n' | '\r'))
+        }),
+        Value::Multi(values) => values.iter().all(plausible_text),
+        _ => true,
     }
 }

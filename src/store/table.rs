@@ -81,7 +81,8 @@ impl Column {
 pub struct Row {
     /// Leaf page of the record.
     pub pgno: PageNumber,
-    /// Its tag index on that page.
+    /// Its tag index on that page; 0 for a record remnant found in the
+    /// page's slack (no tag points at it, and tag 0 never holds a record).
     pub tag: u16,
     /// The node is flag-deleted (shown only when asked for).
     pub deleted: bool,
