@@ -12,6 +12,7 @@ pub mod incident;
 pub mod markdown;
 pub mod markdown_json;
 pub mod page;
+pub mod page_slack;
 pub mod record;
 pub mod recovery;
 pub mod txlog;
