@@ -20,6 +20,8 @@
 //! space before the tag array) where 8 zero bytes in a row begin, or at the
 //! end of the slack.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use super::table::{Row, Table};
@@ -90,14 +92,15 @@ impl Table<'_> {
         for run in slack_runs(page) {
             // a run that ends at a tag's data ends where that node begins
             let bounded = run.end < tag_array;
-            let mut at = run.start;
-            while at + 6 <= run.end {
-                match self.remnant_in(page, at, run.end, bounded) {
-                    Some(r) => {
-                        at = r.offset + r.len.max(1);
-                        found.push(r);
-                    }
-                    None => at += 1,
+            let starts = self.starts(page, run.clone());
+            let mut from = run.start;
+            for &at in &starts {
+                if at < from {
+                    continue; // inside the remnant before
+                }
+                if let Some(r) = self.remnant_in(page, at, run.end, bounded, &starts) {
+                    from = r.offset + r.len.max(1);
+                    found.push(r);
                 }
             }
         }
@@ -111,14 +114,37 @@ impl Table<'_> {
         let page = read.page(self.db()).ok()?;
         let tag_array = page.tag_array_offset();
         let run = slack_runs(&page).into_iter().find(|r| r.contains(&offset))?;
-        self.remnant_in(&page, offset, run.end, run.end < tag_array)
+        let starts = self.starts(&page, run.clone());
+        self.remnant_in(&page, offset, run.end, run.end < tag_array, &starts)
     }
 
     /// The remnant whose node is the bytes `offset..end` of `page`, as the
     /// carving would read it there (a live node's bytes read this way give
     /// its row back: the carving's checks are those every record passes).
     pub fn remnant_between(&self, page: &Page<'_>, offset: usize, end: usize) -> Option<Remnant> {
-        self.remnant_in(page, offset, end, true)
+        let starts = self.starts(page, offset..end);
+        self.remnant_in(page, offset, end, true, &starts)
+    }
+
+    /// The offsets of `run` where a node could start: a node shape whose
+    /// record fits the schema (read to the end of the run) and whose key
+    /// is the one its values give. One pass over the run: where a remnant
+    /// of unknown length ends is the next of these, found by a search.
+    fn starts(&self, page: &Page<'_>, run: Range<usize>) -> Vec<usize> {
+        let prefix = prefix_source(page);
+        let layout = self.layout(page);
+        (run.start..run.end.saturating_sub(5))
+            .filter(|&at| {
+                page.bytes.get(at..at + 2).is_some_and(|b| b != [0, 0])
+                    && node_heads(page, at, run.end, prefix.len()).iter().any(|h| {
+                        page.bytes.get(h.data_offset..run.end).is_some_and(|data| {
+                            let key = [prefix.get(..h.prefix_len).unwrap_or_default(), h.suffix].concat();
+                            self.shape(data, layout).is_some()
+                                && self.key_agrees(data, layout, &key, h.prefix_len)
+                        })
+                    })
+            })
+            .collect()
     }
 
     fn layout(&self, page: &Page<'_>) -> TaggedLayout {
@@ -128,8 +154,16 @@ impl Table<'_> {
         )
     }
 
-    /// The remnant whose node starts at `at`, inside slack that ends at `end`.
-    fn remnant_in(&self, page: &Page<'_>, at: usize, end: usize, bounded: bool) -> Option<Remnant> {
+    /// The remnant whose node starts at `at`, inside slack that ends at
+    /// `end` where nodes could start at `starts`.
+    fn remnant_in(
+        &self,
+        page: &Page<'_>,
+        at: usize,
+        end: usize,
+        bounded: bool,
+        starts: &[usize],
+    ) -> Option<Remnant> {
         if page.bytes.get(at..at + 2).is_none_or(|b| b == [0, 0]) {
             return None;
         }
@@ -140,7 +174,7 @@ impl Table<'_> {
             let Some(shape) = self.shape(data, layout) else { continue };
             let len = match shape.exact {
                 Some(len) => len,
-                None => self.delimit(page, head.data_offset, shape, end, bounded, prefix.len()),
+                None => delimit(page, head.data_offset, shape, end, bounded, starts),
             };
             let Some(record) = data.get(..len) else { continue };
             let mut key = prefix.get(..head.prefix_len).unwrap_or_default().to_vec();
@@ -298,56 +332,6 @@ impl Table<'_> {
         (at > 0).then_some(Shape { min_end: start + at, exact: Some(start + at), last: (start, Last::Bytes) })
     }
 
-    /// Where a record of unknown length at page offset `data_offset` ends:
-    /// at the next candidate node, or at the end of the slack less its
-    /// trailing zero bytes (free space is zero-filled).
-    fn delimit(
-        &self,
-        page: &Page<'_>,
-        data_offset: usize,
-        shape: Shape,
-        end: usize,
-        bounded: bool,
-        prefix: usize,
-    ) -> usize {
-        let layout = self.layout(page);
-        let available = end - data_offset;
-        for next in (data_offset + shape.min_end)..end.saturating_sub(6) {
-            if page.bytes.get(next..next + 2).is_none_or(|b| b == [0, 0]) {
-                continue;
-            }
-            // a node whose record fits and whose key is the one its values give
-            let starts = node_heads(page, next, end, prefix).iter().any(|h| {
-                page.bytes.get(h.data_offset..end).is_some_and(|d| {
-                    let key =
-                        [prefix_source(page).get(..h.prefix_len).unwrap_or_default(), h.suffix].concat();
-                    self.shape(d, layout).is_some() && self.key_agrees(d, layout, &key, h.prefix_len)
-                })
-            });
-            if starts {
-                return next - data_offset;
-            }
-        }
-        let mut len = available;
-        if !bounded {
-            // the free space after the last remnant is zero-filled: the
-            // remnant ends where 8 zero bytes in a row begin
-            let data = page.bytes.get(data_offset..end).unwrap_or_default();
-            len = (shape.min_end..available)
-                .find(|&at| data.get(at..(at + 8).min(available)).is_some_and(|z| z.iter().all(|&b| b == 0)))
-                .unwrap_or(available);
-        }
-        let (value, kind) = shape.last;
-        let value_len = len.saturating_sub(value);
-        let want = match kind {
-            Last::Bytes => value_len,
-            Last::Utf16 => value_len + value_len % 2,
-            Last::Lid if value_len <= 4 => 4,
-            Last::Lid => 8,
-        };
-        (value + want).min(available).max(shape.min_end)
-    }
-
     /// True when `key` is the key the record's values give under the
     /// table's primary index, as far as it can be computed; a compressed
     /// node's first `prefix_len` bytes come from the page as it is now and
@@ -410,6 +394,42 @@ impl Table<'_> {
             false
         }
     }
+}
+
+/// Where a record of unknown length at page offset `data_offset` ends: at
+/// the next place a node could start (`starts`), or at the end of the
+/// slack `end`, or (in the free space before the tag array, `!bounded`)
+/// where 8 zero bytes in a row begin.
+fn delimit(
+    page: &Page<'_>,
+    data_offset: usize,
+    shape: Shape,
+    end: usize,
+    bounded: bool,
+    starts: &[usize],
+) -> usize {
+    let available = end - data_offset;
+    let next = starts.partition_point(|&s| s < data_offset + shape.min_end);
+    if let Some(&next) = starts.get(next) {
+        return next - data_offset;
+    }
+    let mut len = available;
+    if !bounded {
+        // the free space after the last remnant is zero-filled
+        let data = page.bytes.get(data_offset..end).unwrap_or_default();
+        len = (shape.min_end..available)
+            .find(|&at| data.get(at..(at + 8).min(available)).is_some_and(|z| z.iter().all(|&b| b == 0)))
+            .unwrap_or(available);
+    }
+    let (value, kind) = shape.last;
+    let value_len = len.saturating_sub(value);
+    let want = match kind {
+        Last::Bytes => value_len,
+        Last::Utf16 => value_len + value_len % 2,
+        Last::Lid if value_len <= 4 => 4,
+        Last::Lid => 8,
+    };
+    (value + want).min(available).max(shape.min_end)
 }
 
 /// False for text that reads as overwritten bytes: C0 controls other than
