@@ -10,6 +10,7 @@ use super::catalog::{Catalog, TableDef};
 use super::cursor::{walk_named, TreeWalk};
 use super::long_value::LongValues;
 use super::Database;
+use crate::finding::{Finding, Location};
 use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_ENCRYPTED, FIELD_MULTIVALUED};
 use crate::format::compression::decompress;
 use crate::format::node::Node;
@@ -18,7 +19,6 @@ use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
 use crate::format::tagged::TaggedColumns;
 use crate::format::value::{decode, ColumnType, Value};
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 
 /// One column of a table, as records are decoded with it.
 #[derive(Debug, Clone, Serialize)]
