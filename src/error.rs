@@ -6,7 +6,7 @@ use std::{io, path::PathBuf};
 use crate::format::{FormatError, PageNumber};
 
 /// An error that stops an operation. Damage found inside a database that
-/// can be reported and stepped over is a [`crate::report::Finding`] instead.
+/// can be reported and stepped over is a [`crate::finding::Finding`] instead.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -3,6 +3,9 @@
 //!
 //! Architecture, in the direction dependencies point:
 //!
+//! - [`finding`]: `Finding` (severity, location, message) and `Location`,
+//!   the vocabulary every layer reports in: `store`, `scan` and `txlog`
+//!   produce findings, `report` renders them; no lower layer imports `report`.
 //! - [`format`]: pure decoding of on-disk structures from byte slices
 //!   (headers, pages, tags, checksums, nodes, records and values, space
 //!   headers, compression, log files, checkpoints). No I/O.
@@ -14,8 +17,8 @@
 //!   with a progress callback.
 //! - [`txlog`], [`repair`], [`recovery`]: log sets and their chain; repair
 //!   and log replay into a new file, as plain functions with a progress callback.
-//! - [`report`]: the one output model (findings, page dumps, header
-//!   comparisons) with text and JSON renderers, shared by every front end.
+//! - [`report`]: the one output model (page dumps, header comparisons,
+//!   findings rendered) with text and JSON renderers, shared by every front end.
 //! - [`worker`]: moves those jobs to a thread, with progress and cancel.
 //! - [`cli`]: the command-line front end; each subcommand writes to any
 //!   `io::Write`, so tests capture output without a subprocess.
@@ -30,6 +33,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod finding;
 pub mod format;
 pub mod history;
 pub mod interrupt;

@@ -112,7 +112,7 @@ pub struct RepairReport {
     pub verify_after: Option<VerifyCounts>,
     /// What verify of the output found outside its pages: damaged header
     /// copies, a truncated last page.
-    pub findings_after: Vec<crate::report::Finding>,
+    pub findings_after: Vec<crate::finding::Finding>,
     /// True when stopped before the end (then no output exists).
     pub cancelled: bool,
 }
@@ -405,7 +405,7 @@ pub fn repair(
     }
     report.verify_after = Some(verify.counts);
     report.findings_after =
-        verify.findings.into_iter().filter(|f| f.severity >= crate::report::Severity::Warning).collect();
+        verify.findings.into_iter().filter(|f| f.severity >= crate::finding::Severity::Warning).collect();
     report.output = Some(FileDigest { path: out.display().to_string(), sha256: written });
     Ok(report)
 }

@@ -1,11 +1,10 @@
-//! The one output model shared by every front end: findings with severity
-//! and location, and the documents commands produce (header comparisons,
-//! page dumps, verify summaries). Renderers turn these into text or JSON;
+//! The one output model shared by every front end: the documents commands
+//! produce (header comparisons, page dumps, verify summaries) and the
+//! rendering of findings ([`crate::finding`], re-exported here). Renderers turn these into text or JSON;
 //! the CLI prints them and the TUI copies the same text.
 
 pub mod clipboard;
 pub mod compare;
-pub mod finding;
 pub mod header;
 pub mod hexdump;
 pub mod history;
@@ -13,9 +12,12 @@ pub mod incident;
 pub mod markdown;
 pub mod markdown_json;
 pub mod page;
+pub mod page_slack;
 pub mod record;
 pub mod recovery;
 pub mod txlog;
 pub mod verify;
 
-pub use finding::{Finding, Location, Severity};
+// The vocabulary every layer reports in lives at the bottom of the crate
+// (`crate::finding`); these names stay here for the renderers and front ends.
+pub use crate::finding::{self, Finding, Location, Severity};

@@ -15,10 +15,10 @@ use rayon::prelude::*;
 
 use serde::Serialize;
 
+use crate::finding::{Finding, Location};
 use crate::format::page::PageHeader;
 use crate::format::verdict::{self, page_matches, PageCheck, Verdict};
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 use crate::store::Database;
 use crate::Error;
 
@@ -153,7 +153,7 @@ impl VerifyReport {
     /// True when anything is damaged: a page, a header copy, the file end.
     pub fn has_damage(&self) -> bool {
         self.counts.damaged() > 0
-            || self.findings.iter().any(|f| f.severity >= crate::report::Severity::Warning)
+            || self.findings.iter().any(|f| f.severity >= crate::finding::Severity::Warning)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod file;
 pub mod long_value;
 pub mod page_read;
 pub mod recovered;
+pub mod slack;
 pub mod space;
 pub mod special;
 pub mod table;

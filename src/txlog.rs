@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::finding::{Finding, Location};
 use crate::format::checkpoint::Checkpoint;
 use crate::format::header::{DbHeader, DbState};
 use crate::format::txlog::LogFile;
 use crate::format::{Lgpos, Signature};
-use crate::report::{Finding, Location};
 use crate::Error;
 
 mod summary;

@@ -139,6 +139,12 @@ pub fn database(data: &[u8]) {
             let _ = finding.to_string();
         }
         let _ = esescope::scan::trees::reached_uninitialized(&db);
+        // recovered rows: flag-deleted, orphan pages, remnants carved from slack
+        for def in &catalog.tables {
+            esescope::store::table::Table::new(&db, &catalog, def).recovered(|r| {
+                let _ = (r.source.label(), r.row.values.len());
+            });
+        }
     }
     let _ = std::fs::remove_file(&path);
 }

@@ -154,6 +154,17 @@ pub fn node(data: &[u8]) {
                 space_header(data, pgno);
             }
         }
+        // the slack and every node shape that could start in it
+        let prefix = prefix_source(&page).len();
+        for run in esescope::format::slack::slack_runs(&page) {
+            for at in run.clone() {
+                for head in esescope::format::slack::node_heads(&page, at, run.end, prefix) {
+                    if let Some(data) = page.bytes.get(head.data_offset..run.end) {
+                        one_record(data, layout);
+                    }
+                }
+            }
+        }
     }
 }
 

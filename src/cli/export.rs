@@ -16,8 +16,9 @@
 //!
 //! `--recovered` adds, after a table's live rows and never mixed with
 //! them, the rows it no longer shows whose bytes remain (flag-deleted
-//! records, leaves of its objidFDP that no tree reaches, tables whose
-//! catalog rows are flag-deleted), each with its `_source`, `_page` and `_tag`.
+//! records, leaves of its objidFDP that no tree reaches, record remnants
+//! carved from the slack of its pages, tables whose catalog rows are
+//! flag-deleted), each with its `_source`, `_page` and `_tag`.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -73,9 +74,9 @@ pub struct ExportArgs {
     pub deleted: bool,
     /// After the live rows, the rows the table no longer shows but whose
     /// bytes remain, each with its `_source` (`flag-deleted`, `orphan page
-    /// N`), `_page` and `_tag`: in CSV after the live rows (whose `_source`
-    /// is `live`), in JSON in a separate `recovered` array, in JSON Lines
-    /// after the table's live rows.
+    /// N`, `slack page N offset 0xX`), `_page` and `_tag` (empty for slack):
+    /// in CSV after the live rows (whose `_source` is `live`), in JSON in a
+    /// separate `recovered` array, in JSON Lines after the table's live rows.
     #[arg(long)]
     pub recovered: bool,
 }

@@ -186,6 +186,20 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
         });
         table(out, &["Line", "Tag", "Key", "Data"], rows)?;
     }
+    if !dump.slack.is_empty() {
+        writeln!(out, "### Records in slack ({})", dump.slack.len())?;
+        writeln!(out)?;
+        let rows = dump.slack.iter().map(|r| {
+            let values: Vec<String> = r.values.iter().map(|v| format!("{}={}", v.column, v.value)).collect();
+            vec![
+                format!("{:#x}-{:#x}", r.offset, r.offset + r.len),
+                r.table.clone(),
+                r.key.clone(),
+                values.join(", "),
+            ]
+        });
+        table(out, &["Bytes", "Table", "Key", "First values"], rows)?;
+    }
     if with_hex {
         writeln!(out, "### Hex")?;
         writeln!(out)?;

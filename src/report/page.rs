@@ -1,11 +1,13 @@
-//! A page dump: header fields with offsets, tags, the checksum analysis and
-//! the hex of the page, as one document for text and JSON.
+//! A page dump: header fields with offsets, tags, the checksum analysis,
+//! the records left in its slack and the hex of the page, as one document
+//! for text and JSON.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::hexdump::{bit_marker, bit_row, hex_dump, Mark};
+use super::page_slack::SlackRecord;
 use crate::format::field::Field;
 use crate::format::page::PageHeader;
 use crate::format::tag::Tag;
@@ -138,6 +140,9 @@ pub struct PageDump {
     /// Header fields holding a bit ECC located, with their corrected values.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flipped_fields: Vec<FlippedField>,
+    /// Bytes no tag covers that decode as a record of the page's table.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slack: Vec<SlackRecord>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -193,6 +198,7 @@ impl PageDump {
             nodes: node_rows(&page),
             problems: crate::format::lies::header_lies(&page),
             flipped_fields: flipped_fields(page.bytes, size, &checksum),
+            slack: super::page_slack::slack_records(db, pgno),
             checksum,
             bytes: page.bytes.to_vec(),
         })
@@ -283,6 +289,7 @@ impl PageDump {
                 }
             }
         }
+        super::page_slack::write_text(out, &self.slack)?;
         if with_hex {
             writeln!(out)?;
             writeln!(out, "Hex (page offset, file offset)")?;

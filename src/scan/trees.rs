@@ -7,11 +7,11 @@
 
 use std::collections::HashSet;
 
+use crate::finding::{Finding, Location};
 use crate::format::lies::header_lies;
 use crate::format::page::PageFlags;
 use crate::format::verdict::page_matches;
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
 use crate::store::cursor::{walk_named, TreeWalk};
 use crate::store::space;

@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use super::cursor::{walk, TreeWalk};
 use super::Database;
+use crate::finding::{Finding, Location};
 use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
 use crate::format::page::PageFlags;
 use crate::format::record::TaggedLayout;
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 
 /// Root page of `MSysObjects`.
 pub const CATALOG_ROOT: PageNumber = PageNumber(4);

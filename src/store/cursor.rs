@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use super::page_read::ReadFailure;
 use super::Database;
+use crate::finding::{Finding, Location};
 use crate::format::node::{nodes, Node};
 use crate::format::page::{Page, PageFlags};
 use crate::format::{ObjectId, PageNumber};
-use crate::report::{Finding, Location};
 
 /// Deeper trees than this are treated as corrupt (real trees have 2–5 levels).
 const MAX_DEPTH: usize = 16;

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::file::{MappedFile, ReadMode};
+use crate::finding::{Finding, Location};
 use crate::format::header::{self, check_header_page, DbHeader, HeaderChecksum, FILE_TYPE_OFFSET, MAGIC};
 use crate::format::page::Page;
 use crate::format::types::le_u32;
 use crate::format::verdict::{check_page, page_matches, Verdict};
 use crate::format::{PageNumber, PageSize};
-use crate::report::{Finding, Location};
 use crate::Error;
 
 /// One of the two header copies as found in the file.

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::cursor::{walk, TreeWalk};
 use super::Database;
+use crate::finding::{Finding, Location};
 use crate::format::space::{Extent, SpaceHeader};
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 
 /// What a tree owns.
 #[derive(Debug, Clone, Serialize)]

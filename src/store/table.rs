@@ -10,6 +10,7 @@ use super::catalog::{Catalog, TableDef};
 use super::cursor::{walk_named, TreeWalk};
 use super::long_value::LongValues;
 use super::Database;
+use crate::finding::{Finding, Location};
 use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_ENCRYPTED, FIELD_MULTIVALUED};
 use crate::format::compression::decompress;
 use crate::format::node::Node;
@@ -18,7 +19,6 @@ use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
 use crate::format::tagged::TaggedColumns;
 use crate::format::value::{decode, ColumnType, Value};
 use crate::format::PageNumber;
-use crate::report::{Finding, Location};
 
 /// One column of a table, as records are decoded with it.
 #[derive(Debug, Clone, Serialize)]
@@ -39,12 +39,15 @@ pub struct Column {
     pub derived: bool,
     /// Encrypted (FIELDFLAG 0x2000): values are shown as their stored bytes.
     pub encrypted: bool,
+    /// Record offset of a fixed column.
     #[serde(skip)]
-    offset: usize,
+    pub(crate) offset: usize,
+    /// Size of a fixed column.
     #[serde(skip)]
-    size: usize,
+    pub(crate) size: usize,
+    /// The default value, as stored.
     #[serde(skip)]
-    default: Option<Vec<u8>>,
+    pub(crate) default: Option<Vec<u8>>,
 }
 
 impl Column {
@@ -78,7 +81,8 @@ impl Column {
 pub struct Row {
     /// Leaf page of the record.
     pub pgno: PageNumber,
-    /// Its tag index on that page.
+    /// Its tag index on that page; 0 for a record remnant found in the
+    /// page's slack (no tag points at it, and tag 0 never holds a record).
     pub tag: u16,
     /// The node is flag-deleted (shown only when asked for).
     pub deleted: bool,
@@ -97,7 +101,7 @@ pub struct Table<'d> {
     /// Its columns, template columns first.
     pub columns: Vec<Column>,
     long_values: LongValues<'d>,
-    tagged: TaggedColumns,
+    pub(crate) tagged: TaggedColumns,
     /// Every tree the catalog names, by object id, for findings about a
     /// page of another tree.
     names: Vec<(u32, String)>,
@@ -136,6 +140,12 @@ impl<'d> Table<'d> {
                 on_row(self.row(page, node));
             }
         })
+    }
+
+    /// Walks the table's tree and calls `on_node` for every leaf node,
+    /// flag-deleted ones too.
+    pub fn walk_nodes(&self, on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), on_node)
     }
 
     /// The leaf pages of the table in key order, each once, found by a

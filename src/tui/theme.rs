@@ -21,6 +21,8 @@ pub enum ByteClass {
     Node(bool),
     /// Free or unused space.
     Free,
+    /// Slack bytes that decode as a record (a recovered remnant).
+    Recovered,
 }
 
 /// The styles.
@@ -111,6 +113,8 @@ impl Theme {
             ByteClass::Node(true) => self.fg(Color::Blue),
             ByteClass::Node(false) => self.fg(Color::LightBlue),
             ByteClass::Free => self.dim(),
+            // underlined too, so that it shows without colour
+            ByteClass::Recovered => self.fg(Color::LightMagenta).add_modifier(Modifier::UNDERLINED),
         }
     }
 

@@ -27,6 +27,7 @@ mod robustness;
 mod rollforward;
 mod rows;
 mod screens;
+mod slack;
 mod trees;
 mod tui;
 mod txlog;

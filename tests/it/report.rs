@@ -241,15 +241,18 @@ fn export_and_record_dumps_validate_against_the_schema() {
     let mut files = real_databases();
     files.push(Path::new("sample-dbs/clean-8k.edb").to_path_buf());
     for file in files {
-        let args = ExportArgs {
-            file: file.clone(),
-            table: None,
-            format: ExportFormat::Json,
-            deleted: true,
-            recovered: false,
-        };
-        let (_, text) = run(Command::Export(args));
-        assert_valid(&export, &text, &file.display().to_string());
+        // with the flag-deleted rows; with the recovered ones (slack remnants have no tag)
+        for (deleted, recovered) in [(true, false), (false, true)] {
+            let args = ExportArgs {
+                file: file.clone(),
+                table: None,
+                format: ExportFormat::Json,
+                deleted,
+                recovered,
+            };
+            let (_, text) = run(Command::Export(args));
+            assert_valid(&export, &text, &file.display().to_string());
+        }
     }
     // the record document the inspector copies
     let db = esescope::store::Database::open("sample-dbs/clean-8k.edb").unwrap();

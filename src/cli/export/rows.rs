@@ -17,13 +17,21 @@ fn value_json(line: &mut Vec<u8>, value: &Value) {
 }
 
 /// Where a row came from, for the rows `--recovered` adds: its `_source`
-/// (`live`, `flag-deleted`, `orphan page N`), written with its `_page` and `_tag`.
+/// (`live`, `flag-deleted`, `orphan page N`, `slack page N offset 0xX`),
+/// written with its `_page` and `_tag` (none for a slack remnant: no tag
+/// points at it, and tag 0 never holds a record).
 pub(super) type Source<'a> = Option<&'a str>;
+
+/// The tag of a row, none for a slack remnant (which [`Row::tag`] gives as 0).
+fn tag_of(row: &Row) -> Option<u16> {
+    (row.tag != 0).then_some(row.tag)
+}
 
 fn source_json(line: &mut Vec<u8>, row: &Row, label: &str) {
     line.extend_from_slice(b"\"_source\":");
     value_json(line, &Value::Text(label.to_string()));
-    line.extend_from_slice(format!(",\"_page\":{},\"_tag\":{}", row.pgno, row.tag).as_bytes());
+    let tag = tag_of(row).map_or_else(|| "null".to_string(), |t| t.to_string());
+    line.extend_from_slice(format!(",\"_page\":{},\"_tag\":{tag}", row.pgno).as_bytes());
 }
 
 /// A row of the JSON document: `,\n{...}` (the caller drops the comma of
@@ -103,7 +111,7 @@ pub(super) fn csv_row<W: std::io::Write>(
     if let Some(label) = source {
         csv.write_field(label)?;
         csv.write_field(row.pgno.to_string())?;
-        csv.write_field(row.tag.to_string())?;
+        csv.write_field(tag_of(row).map_or_else(String::new, |t| t.to_string()))?;
     }
     if deleted {
         csv.write_field(if row.deleted { "true" } else { "false" })?;

@@ -1,6 +1,8 @@
 //! The page view: header fields with offsets, the tag table, and a hex view
-//! in which every byte is coloured by what it belongs to. Selecting a tag
-//! highlights its bytes; moving the hex cursor selects the tag it is in.
+//! in which every byte is coloured by what it belongs to (slack bytes that
+//! decode as a record as a recovered record, listed below the tags).
+//! Selecting a tag highlights its bytes; moving the hex cursor selects the
+//! tag it is in, or names the slack record it is in.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -336,7 +338,16 @@ impl PageState {
             };
             lines.push(Line::styled(text, style));
         }
-        let title = format!(" Tags ({}) ", self.dump.tags.len());
+        // the records in slack, below the tags when there is room
+        let room = (rows + 1).saturating_sub(lines.len());
+        for r in self.dump.slack.iter().take(room) {
+            let text = format!("slack {:>#6x} {:>5} {} {}", r.offset, r.len, r.key, r.summary());
+            lines.push(Line::styled(text, theme.byte(ByteClass::Recovered)));
+        }
+        let title = match self.dump.slack.len() {
+            0 => format!(" Tags ({}) ", self.dump.tags.len()),
+            n => format!(" Tags ({}) · {n} records in slack ", self.dump.tags.len()),
+        };
         Paragraph::new(lines).block(border(self.focus == PageFocus::Tags, title)).render(panes.tags, buf);
 
         // hex
@@ -385,8 +396,18 @@ impl PageState {
             self.cursor,
             self.dump.file_offset + self.cursor as u64
         );
-        if let Some(row) = self.dump.tags.get(self.tag) {
-            info.push_str(&format!(" · tag {} {}", row.index, row.role));
+        match self.dump.slack.iter().find(|r| r.range().contains(&self.cursor)) {
+            Some(r) => info.push_str(&format!(
+                " · record in slack at {:#x}: {} key {}",
+                r.offset,
+                crate::sanitize::Visible(&r.table),
+                r.key
+            )),
+            None => {
+                if let Some(row) = self.dump.tags.get(self.tag) {
+                    info.push_str(&format!(" · tag {} {}", row.index, row.role));
+                }
+            }
         }
         let info_area = Rect { y: inner.y + inner.height.saturating_sub(1), height: 1, ..inner };
         let style = if flipped.contains(&self.cursor) { theme.flipped() } else { theme.dim() };
@@ -415,6 +436,9 @@ pub fn byte_classes(dump: &PageDump) -> Vec<ByteClass> {
                 if row.index == 0 { ByteClass::ExternalHeader } else { ByteClass::Node(row.index % 2 == 1) };
             paint(start..start + usize::from(tag.size), class);
         }
+    }
+    for record in &dump.slack {
+        paint(record.range(), ByteClass::Recovered);
     }
     classes
 }

@@ -3,7 +3,8 @@
 //! the selected row; `Tab` moves between them, and `Enter` on a column
 //! shows its whole value (long values too) as text or a hex dump, scrolled
 //! with the arrow keys. Only the rows on screen are decoded; the view keeps
-//! just where each record is (page and tag).
+//! just where each record is (page and tag, or page and offset for a
+//! remnant carved from slack).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -63,6 +64,9 @@ pub struct RecordsState {
     pub live: usize,
     /// The `_source` of each recovered row shown (after the live rows).
     pub sources: Vec<String>,
+    /// The page offset of each recovered row that is a slack remnant (its
+    /// location's tag is then 0: no tag points at it).
+    pub slack: Vec<Option<usize>>,
 }
 
 impl RecordsState {
@@ -92,6 +96,7 @@ impl RecordsState {
             dump: None,
             live: 0,
             sources: Vec::new(),
+            slack: Vec::new(),
         };
         state.live = state.locations.len();
         state.decode(&table, rows);
@@ -106,14 +111,24 @@ impl RecordsState {
             self.top = self.selected + 1 - rows;
         }
         let end = (self.top + rows).min(self.locations.len());
-        self.window = (self.top..end)
-            .filter_map(|i| {
-                let (pgno, tag) = *self.locations.get(i)?;
-                table.row_at(pgno, tag).map(|row| (i, row))
-            })
-            .collect();
+        self.window = (self.top..end).filter_map(|i| self.row(table, i).map(|row| (i, row))).collect();
         self.dump =
             self.window.iter().find(|(i, _)| *i == self.selected).map(|(_, row)| RecordDump::new(table, row));
+    }
+
+    /// Row `index`, decoded: a record of its page and tag, or the slack
+    /// remnant at its page offset.
+    fn row(&self, table: &Table<'_>, index: usize) -> Option<Row> {
+        let (pgno, tag) = *self.locations.get(index)?;
+        match self.slack_offset(index) {
+            Some(offset) => table.remnant_at(pgno, offset).map(|r| r.row),
+            None => table.row_at(pgno, tag),
+        }
+    }
+
+    /// The page offset of row `index` when it is a slack remnant.
+    pub fn slack_offset(&self, index: usize) -> Option<usize> {
+        index.checked_sub(self.live).and_then(|i| self.slack.get(i).copied().flatten())
     }
 
     /// Handles an action; `rows` is how many rows the list pane shows.
@@ -156,14 +171,18 @@ impl RecordsState {
     fn toggle_recovered(&mut self, table: &Table<'_>) {
         if self.sources.is_empty() {
             let mut found = Vec::new();
-            table.recovered(|r| found.push((r.row.pgno, r.row.tag, r.source.label())));
-            for (pgno, tag, source) in found.into_iter().take(MAX_ROWS.saturating_sub(self.live)) {
+            table.recovered(|r| {
+                found.push((r.row.pgno, r.row.tag, r.source.label(), r.source.slack_offset()))
+            });
+            for (pgno, tag, source, offset) in found.into_iter().take(MAX_ROWS.saturating_sub(self.live)) {
                 self.locations.push((pgno, tag));
                 self.sources.push(source);
+                self.slack.push(offset);
             }
         } else {
             self.locations.truncate(self.live);
             self.sources.clear();
+            self.slack.clear();
             self.selected = self.selected.min(self.live.saturating_sub(1));
         }
     }
@@ -184,9 +203,7 @@ impl RecordsState {
         let table = Table::new(db, catalog, &self.def);
         let count = self.locations.len();
         let found = (1..=count).map(|step| (self.selected + step) % count).find(|&i| {
-            let Some(&(pgno, tag)) = self.locations.get(i) else { return false };
-            table
-                .row_at(pgno, tag)
+            self.row(&table, i)
                 .is_some_and(|row| row.values.iter().any(|v| v.to_text().to_lowercase().contains(&needle)))
         })?;
         self.selected = found;
@@ -304,9 +321,12 @@ impl RecordsState {
         for e in &dump.errors {
             lines.push(Line::styled(format!("error: {e}"), theme.error()));
         }
-        let title = match self.source_of(self.selected) {
-            Some(source) => format!(" page {} tag {} · recovered: {} ", dump.pgno, dump.tag, source),
-            None => format!(" page {} tag {} ", dump.pgno, dump.tag),
+        let title = match (self.source_of(self.selected), self.slack_offset(self.selected)) {
+            (Some(source), Some(offset)) => {
+                format!(" page {} offset {offset:#x} · recovered: {} ", dump.pgno, source)
+            }
+            (Some(source), None) => format!(" page {} tag {} · recovered: {} ", dump.pgno, dump.tag, source),
+            (None, _) => format!(" page {} tag {} ", dump.pgno, dump.tag),
         };
         let border = if self.focus == RecordsFocus::Columns { theme.title() } else { theme.dim() };
         Paragraph::new(lines).block(Block::bordered().title(title).border_style(border)).render(area, buf);

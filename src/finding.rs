@@ -1,5 +1,7 @@
 //! A finding: one thing worth telling the user about a file, with how bad
-//! it is and exactly where it is.
+//! it is and exactly where it is. The vocabulary every layer reports in, at
+//! the bottom of the crate: `store`, `scan` and `txlog` produce findings,
+//! [`crate::report`] renders them (and re-exports these names).
 
 use core::fmt;
 use serde::Serialize;
