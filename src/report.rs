@@ -6,6 +6,7 @@
 pub mod clipboard;
 pub mod compare;
 pub mod finding;
+pub mod flipped;
 pub mod header;
 pub mod hexdump;
 pub mod incident;

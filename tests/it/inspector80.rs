@@ -427,3 +427,26 @@ fn the_records_detail_pane_scrolls_like_every_panel() {
     key(&mut app, Action::ScrollUp, 2);
     assert!(screen(&render(&app), false).contains("lines 261-268 of 278"));
 }
+
+#[test]
+fn item17_a_flipped_bit_in_a_column_names_the_record_and_column_with_its_corrected_value() {
+    let mut app = open("sample-dbs/bitflip-columns.edb");
+    app.open_page(PageNumber(31), ViewId::Page, 0);
+    let tags = screen(&render(&app), false);
+    assert!(tags.contains("line 0 ✗ Name Com…"), "{tags}");
+    app.update(Action::Show(ViewId::Checksum));
+    let text = screen(&render(&app), false);
+    let joined: String = text.lines().map(|l| l.trim_matches('│')).collect();
+    assert!(
+        joined.contains(
+            "the flipped bit is in line 0 (tag 1) of table people, the value of column Name (id 128, Text) at record offset 0x1a: stored \"Meadow heron\", corrected \"meadow heron\""
+        ),
+        "{text}"
+    );
+    snapshot("80x24-flipped-column-checksum", &text);
+    // Enter: the hex view on the flipped byte names the column, stored → corrected
+    app.update(Action::Enter);
+    let hex = screen(&render(&app), false);
+    assert!(hex.contains("✗ Name: \"Meadow heron\" → \"meadow heron\""), "{hex}");
+    snapshot("80x24-flipped-column-hex", &hex);
+}
