@@ -303,10 +303,13 @@ pub fn verify(out: &mut dyn Write, report: &VerifyReport) -> io::Result<()> {
             c.uncorrectable.to_string(),
         ]],
     )?;
-    if report.temporary {
-        writeln!(out, "This is a temporary database: its pages are never checksummed.")?;
-        writeln!(out)?;
-    }
+    writeln!(
+        out,
+        "**Scan:** {}; **database:** {}",
+        super::verify::scan_words(report.cancelled),
+        super::verify::temporary_words(report.temporary)
+    )?;
+    writeln!(out)?;
     if !report.bad_pages.is_empty() {
         let rows = report.bad_pages.iter().map(|p| {
             let blocks: Vec<String> = p
