@@ -408,7 +408,7 @@ impl PageState {
                 Some(c) => {
                     format!("✗ {}: {} → {}", crate::sanitize::visible(&c.name), v(&f.stored), v(&f.corrected))
                 }
-                None => format!("✗ bit {} in {}", f.bit, crate::sanitize::visible(&f.part)),
+                None => format!("{info} · ✗ bit {} in {}", f.bit, crate::sanitize::visible(&f.part)),
             };
         }
         let info_line =
