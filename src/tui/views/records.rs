@@ -263,12 +263,12 @@ impl RecordsState {
         if !self.sources.is_empty() {
             more.push_str(&format!(" · {} live + {} recovered (d hides)", self.live, self.sources.len()));
         }
-        let title = format!(
-            " Records of {} · row {} of {}{more} · Tab columns · Enter value ",
-            self.def.table.name,
+        let rest = format!(
+            " · row {} of {}{more} · Tab columns · Enter value",
             if self.locations.is_empty() { 0 } else { self.selected + 1 },
             self.locations.len()
         );
+        let title = title_fitted("Records of ", &self.def.table.name, &rest, usize::from(list.width));
         Paragraph::new(lines)
             .block(Block::bordered().title(title).border_style(theme.dim()))
             .render(list, buf);
@@ -320,7 +320,8 @@ impl RecordsState {
         let lines = self.detail_lines(inner_width(area), theme);
         if self.focus == RecordsFocus::Value {
             let Some(c) = dump.columns.get(self.column) else { return };
-            let title = format!(" {} ({}) · {} · Esc back ", c.name, c.coltyp, describe(&c.value));
+            let rest = format!(" ({}) · {} · Esc back", c.coltyp, describe(&c.value));
+            let title = title_fitted("", &c.name, &rest, usize::from(area.width));
             let block = Block::bordered().title(title).border_style(theme.title());
             scroll::render(lines, self.scroll, area, buf, block, theme);
             return;
@@ -335,6 +336,30 @@ impl RecordsState {
         let top = scroll::follow(self.detail_top.min(lines.len().saturating_sub(rows)), self.column, rows);
         let block = Block::bordered().title(title).border_style(border);
         scroll::render(lines, top, area, buf, block, theme);
+    }
+}
+
+/// A pane title ` {lead}{name}{rest} ` that fits a pane `width` wide: the
+/// name (from the evidence, shown visibly) is cut with `…` first, then
+/// the rest.
+fn title_fitted(lead: &str, name: &str, rest: &str, width: usize) -> String {
+    let name = crate::sanitize::visible(name);
+    let room = width.saturating_sub(4 + lead.chars().count() + rest.chars().count());
+    let name = if name.chars().count() > room {
+        let mut cut: String = name.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        name.into_owned()
+    };
+    let title = format!("{lead}{name}{rest}");
+    let most = width.saturating_sub(4);
+    if title.chars().count() > most {
+        let mut cut: String = title.chars().take(most.saturating_sub(1)).collect();
+        cut.push('…');
+        format!(" {cut} ")
+    } else {
+        format!(" {title} ")
     }
 }
 
@@ -394,6 +419,17 @@ pub fn value_hex(bytes: &[u8], width: usize) -> Vec<String> {
 #[cfg(test)]
 mod value_hex_tests {
     use super::value_hex;
+
+    #[test]
+    fn a_long_table_name_is_cut_with_an_ellipsis_before_the_keys() {
+        let name = "{D10CA2FE-6FCF-4F6D-848E-B2E99266FA89}";
+        let title =
+            super::title_fitted("Records of ", name, " · row 1 of 562 · Tab columns · Enter value", 80);
+        assert_eq!(title.chars().count(), 78, "the border corners take two columns");
+        assert!(title.contains("…} · row 1 of 562") || title.contains("… · row 1 of 562"), "{title}");
+        assert!(title.ends_with(" · Enter value "), "{title}");
+        assert_eq!(super::title_fitted("", "Id", " (Long)", 80), " Id (Long) ");
+    }
 
     #[test]
     fn the_ascii_column_fits_the_pane() {
