@@ -5,6 +5,7 @@
 
 pub mod clipboard;
 pub mod compare;
+pub mod flipped;
 pub mod header;
 pub mod hexdump;
 pub mod history;

@@ -304,10 +304,11 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
         for t in &catalog.tables {
             writeln!(
                 w,
-                "Table {} (objid {}, root page {}, flags {:#x})",
+                "Table {} (objid {}, root page {}, initial pages {}, flags {:#x})",
                 Visible(&t.table.name),
                 t.table.id,
                 t.table.coltyp_or_pgno_fdp,
+                t.table.pages_or_locale,
                 t.table.flags
             )?;
             for c in &t.columns {
@@ -333,9 +334,12 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
                         format!("{}{}", if k.descending { '-' } else { '+' }, Visible(name))
                     })
                     .collect();
+                // `-` marks a descending segment; say so in words once
+                let descending =
+                    if i.key_segments.iter().any(|k| k.descending) { " (- descending)" } else { "" };
                 writeln!(
                     w,
-                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x} ({})  key {}",
+                    "  index  {:<32} objid {:<6} root page {:<6} flags {:#x} ({})  key {}{descending}",
                     Visible(&i.name),
                     i.id,
                     i.coltyp_or_pgno_fdp,
@@ -351,9 +355,10 @@ pub fn catalog(args: &TablesArgs, mode: ReadMode, out: &mut dyn Write) -> Result
         for page in &catalog.walk.pages {
             writeln!(
                 w,
-                "catalog page {} (depth {}, {} entries): keys {} .. {}",
+                "catalog page {} (depth {}, {}, {} entries): keys {} .. {}",
                 page.pgno,
                 page.depth,
+                if page.leaf { "leaf" } else { "internal" },
                 page.entries,
                 page.first_key,
                 if page.last_key.is_empty() { "+inf" } else { &page.last_key }

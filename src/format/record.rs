@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+mod part;
+pub use part::RecordPart;
+
 use super::types::{le_u16, le_u32, le_u64};
 use super::FormatError;
 
@@ -426,7 +429,7 @@ mod tests {
 
     /// A record: fixed 1 (u32 = 7) and 2 (NULL), variable 128 ("ab") and
     /// 129 (NULL), tagged 256 (plain "xyz") and 257 (two-values "a","bc").
-    fn sample() -> Vec<u8> {
+    pub(super) fn sample() -> Vec<u8> {
         let mut r = vec![2u8, 129, 0, 0];
         r.extend_from_slice(&7u32.to_le_bytes()); // fid 1 at 4
         r.extend_from_slice(&[0, 0]); // fid 2 at 8 (null)

@@ -109,6 +109,8 @@ impl HeaderReport {
                     h.update_major
                 ),
             )?;
+            row(out, "Header checksum:", format!("{:#010x}", h.checksum))?;
+            row(out, "Magic:", format!("{:#010x}", h.magic))?;
             row(out, "State:", h.state.to_string())?;
             row(out, "DB time:", h.dbtime_dirtied.to_string())?;
             row(out, "DB signature:", h.sign_db.to_string())?;
@@ -151,6 +153,7 @@ impl HeaderReport {
     /// Any error writing to `out`.
     pub fn write_fields(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "Database header of {}", self.file)?;
+        writeln!(out, "  file size {} bytes", self.file_size)?;
         for copy in &self.copies {
             let name = if copy.copy == 0 { "primary" } else { "shadow " };
             let checksum = copy.checksum.map_or("unreadable".to_string(), |c| {

@@ -57,6 +57,9 @@ pub struct BadPage {
     /// Header fields holding the bit ECC located, with corrected values.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flipped_fields: Vec<super::page::FlippedField>,
+    /// Data-area bits ECC located: tag, record and column, stored and corrected values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_data: Vec<super::page::FlippedData>,
     /// Previous sibling, when the page names one.
     pub prev: Option<Link>,
     /// Next sibling, when the page names one.
@@ -181,6 +184,10 @@ fn bad_page(db: &Database, file_offset: u64, check: &PageCheck) -> BadPage {
         flipped_fields: db
             .page_bytes(check.pgno)
             .map(|b| super::page::flipped_fields(b, db.page_size(), check))
+            .unwrap_or_default(),
+        flipped_data: db
+            .page_bytes(check.pgno)
+            .map(|b| super::page::flipped_data(db, check.pgno, b, check))
             .unwrap_or_default(),
         prev: header.and_then(|h| link(db, check.pgno, h.prev, true)),
         next: header.and_then(|h| link(db, check.pgno, h.next, false)),
@@ -312,6 +319,9 @@ impl IncidentReport {
                     "  the flipped bit (byte {:#x} bit {}) is in header field {}: stored {}, corrected {}",
                     f.byte_offset, f.bit, f.name, f.stored, f.corrected
                 )?;
+            }
+            for f in &page.flipped_data {
+                writeln!(out, "  {}", f.sentence())?;
             }
             for (name, link) in [("pgnoPrev", page.prev), ("pgnoNext", page.next)] {
                 let text = link.map_or("none".to_string(), |l| {

@@ -111,6 +111,35 @@ fn flipped_fields(out: &mut dyn Write, fields: &[super::page::FlippedField]) -> 
     table(out, &["Field with the flipped bit", "Offset", "Bit", "Stored", "Corrected"], rows)
 }
 
+/// The data-area bits ECC located: tag, line, record part and column,
+/// with the value as stored and as corrected.
+fn flipped_data(out: &mut dyn Write, bits: &[super::page::FlippedData]) -> io::Result<()> {
+    if bits.is_empty() {
+        return Ok(());
+    }
+    let md = |s: &str| crate::sanitize::markdown_text(s);
+    let rows = bits.iter().map(|f| {
+        vec![
+            format!("byte {:#x} bit {}", f.byte_offset, f.bit),
+            f.tag.map_or_else(String::new, |t| t.to_string()),
+            f.line.map_or_else(String::new, |l| l.to_string()),
+            md(&f.part),
+            f.table.as_deref().map(md).unwrap_or_default(),
+            f.column
+                .as_ref()
+                .map_or_else(String::new, |c| format!("{} (id {}, {})", md(&c.name), c.id, c.coltyp)),
+            f.record_offset.map_or_else(String::new, |o| format!("{o:#x}")),
+            f.stored.as_deref().map(md).unwrap_or_default(),
+            f.corrected.as_deref().map(md).unwrap_or_default(),
+        ]
+    });
+    table(
+        out,
+        &["Flipped bit", "Tag", "Line", "In", "Table", "Column", "Record offset", "Stored", "Corrected"],
+        rows,
+    )
+}
+
 /// A page dump in Markdown.
 ///
 /// # Errors
@@ -141,6 +170,7 @@ pub fn page(out: &mut dyn Write, dump: &PageDump, with_hex: bool) -> io::Result<
     writeln!(out)?;
     checksum_blocks(out, &dump.checksum, dump.file_offset)?;
     flipped_fields(out, &dump.flipped_fields)?;
+    flipped_data(out, &dump.flipped_data)?;
     writeln!(out, "### Tags")?;
     writeln!(out)?;
     let rows = dump.tags.iter().map(|row| match &row.tag {
@@ -287,10 +317,13 @@ pub fn verify(out: &mut dyn Write, report: &VerifyReport) -> io::Result<()> {
             c.uncorrectable.to_string(),
         ]],
     )?;
-    if report.temporary {
-        writeln!(out, "This is a temporary database: its pages are never checksummed.")?;
-        writeln!(out)?;
-    }
+    writeln!(
+        out,
+        "**Scan:** {}; **database:** {}",
+        super::verify::scan_words(report.cancelled),
+        super::verify::temporary_words(report.temporary)
+    )?;
+    writeln!(out)?;
     if !report.bad_pages.is_empty() {
         let rows = report.bad_pages.iter().map(|p| {
             let blocks: Vec<String> = p
@@ -378,6 +411,7 @@ fn bad_page(out: &mut dyn Write, page: &BadPage) -> io::Result<()> {
     }
     table(out, &["", ""], rows)?;
     flipped_fields(out, &page.flipped_fields)?;
+    flipped_data(out, &page.flipped_data)?;
     let blocks = check.blocks.iter().filter(|b| !b.is_ok()).map(|b| {
         vec![
             b.block.to_string(),

@@ -60,58 +60,8 @@ pub struct NodeRow {
     pub error: Option<String>,
 }
 
-/// A header field holding a flipped bit that ECC located: what it says,
-/// and what it said before the flip.
-#[derive(Debug, Clone, Serialize)]
-pub struct FlippedField {
-    /// The field's name (`dbtimeDirtied`).
-    pub name: &'static str,
-    /// Its offset in the page.
-    pub offset: usize,
-    /// Page offset of the flipped byte.
-    pub byte_offset: usize,
-    /// The flipped bit (0 = least significant).
-    pub bit: u8,
-    /// The value as stored.
-    pub stored: String,
-    /// The value with the bit flipped back.
-    pub corrected: String,
-}
-
-/// The header fields holding a data bit ECC located in `bytes`.
-pub(crate) fn flipped_fields(
-    bytes: &[u8],
-    size: crate::format::PageSize,
-    check: &PageCheck,
-) -> Vec<FlippedField> {
-    let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
-    let stored = PageHeader::fields(bytes, size);
-    let mut fixed = bytes.to_vec();
-    for bit in bits {
-        if let Some(b) = fixed.get_mut(bit.offset) {
-            *b ^= 1 << bit.bit;
-        }
-    }
-    let corrected = PageHeader::fields(&fixed, size);
-    bits.iter()
-        .filter(|b| b.kind == crate::format::verdict::FlipKind::Data)
-        .filter_map(|bit| {
-            let (i, field) = stored
-                .iter()
-                .enumerate()
-                .find(|(_, f)| (f.offset..f.offset + f.len).contains(&bit.offset))?;
-            // the stored checksum is not a field whose value a reader uses
-            (field.name != "checksum").then(|| FlippedField {
-                name: field.name,
-                offset: field.offset,
-                byte_offset: bit.offset,
-                bit: bit.bit,
-                stored: field.value.to_string(),
-                corrected: corrected.get(i).map_or_else(String::new, |f| f.value.to_string()),
-            })
-        })
-        .collect()
-}
+pub(crate) use super::flipped::{flipped_data, flipped_fields};
+pub use super::flipped::{FlippedData, FlippedField};
 
 /// Everything about one page.
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +93,10 @@ pub struct PageDump {
     /// Bytes no tag covers that decode as a record of the page's table.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub slack: Vec<SlackRecord>,
+    /// Bits ECC located in the data area: the tag, node, record and
+    /// column holding each, with the value as stored and as corrected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flipped_data: Vec<FlippedData>,
     /// The page bytes as hex (JSON) — the text form prints a hex dump.
     #[serde(serialize_with = "serialize_hex")]
     pub bytes: Vec<u8>,
@@ -199,6 +153,7 @@ impl PageDump {
             problems: crate::format::lies::header_lies(&page),
             flipped_fields: flipped_fields(page.bytes, size, &checksum),
             slack: super::page_slack::slack_records(db, pgno),
+            flipped_data: flipped_data(db, pgno, page.bytes, &checksum),
             checksum,
             bytes: page.bytes.to_vec(),
         })
@@ -243,6 +198,9 @@ impl PageDump {
                 "  the flipped bit (byte {:#x} bit {}) is in header field {} at {:#x}: stored {}, corrected {}",
                 f.byte_offset, f.bit, f.name, f.offset, f.stored, f.corrected
             )?;
+        }
+        for f in &self.flipped_data {
+            writeln!(out, "  {}", f.sentence())?;
         }
         writeln!(out)?;
         writeln!(out, "Tags ({})", self.tags.len())?;

@@ -57,26 +57,9 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if let Some(problem) = &plan.undo_problem {
         writeln!(out, "  STOP undo: {problem}")?;
     }
+    writeln!(out, "  page limit: {} (the last page the output may have)", plan.page_limit)?;
     writeln!(out)?;
-    for entry in &plan.entries {
-        let pages: Vec<String> = entry.pages.iter().map(page_text).collect();
-        let macro_note = entry.macro_dbtime.map_or(String::new(), |d| format!(" macro {d:#x}"));
-        writeln!(
-            out,
-            "{} {:<9} [{}:{}] after {:#x}{macro_note}  {}  {}  ({})",
-            entry.lgpos,
-            entry.name,
-            entry.dbid,
-            entry.procid,
-            entry.dbtime_after,
-            decision_word(entry),
-            entry.reason.describe(),
-            if pages.is_empty() { "no page of this database".to_string() } else { pages.join("; ") }
-        )?;
-        if let Some(detail) = &entry.detail {
-            writeln!(out, "    {detail}")?;
-        }
-    }
+    write_entries(out, plan)?;
     writeln!(out)?;
     writeln!(out, "Record types in range:")?;
     writeln!(
@@ -138,6 +121,31 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     Ok(())
 }
 
+/// One line per page record of `plan`: where, what, the pages and the
+/// decision with its reason.
+fn write_entries(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    for entry in &plan.entries {
+        let pages: Vec<String> = entry.pages.iter().map(page_text).collect();
+        let macro_note = entry.macro_dbtime.map_or(String::new(), |d| format!(" macro {d:#x}"));
+        writeln!(
+            out,
+            "{} {:<9} [{}:{}] after {:#x}{macro_note}  {}  {}  ({})",
+            entry.lgpos,
+            entry.name,
+            entry.dbid,
+            entry.procid,
+            entry.dbtime_after,
+            decision_word(entry),
+            entry.reason.describe(),
+            if pages.is_empty() { "no page of this database".to_string() } else { pages.join("; ") }
+        )?;
+        if let Some(detail) = &entry.detail {
+            writeln!(out, "    {detail}")?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes a recovery report as text: what was replayed, which pages and
 /// header fields changed, what was undone, the output and its verify.
 ///
@@ -154,8 +162,13 @@ pub fn write_report(out: &mut dyn Write, report: &RecoveryReport) -> io::Result<
     }
     let (apply, skip, stop) = plan.counts();
     writeln!(out, "  page records: {} ({apply} redone, {skip} skipped, {stop} stop)", plan.entries.len())?;
-    let types: Vec<String> = plan.types.iter().map(|t| format!("{} {}", t.name, t.count)).collect();
+    let types: Vec<String> =
+        plan.types.iter().map(|t| format!("{} ({}): {}", t.name, t.record_type.0, t.count)).collect();
     writeln!(out, "  records by type: {}", if types.is_empty() { "none".into() } else { types.join(", ") })?;
+    writeln!(out, "  page limit: {} (the last page the output may have)", plan.page_limit)?;
+    writeln!(out)?;
+    write_entries(out, plan)?;
+    writeln!(out)?;
     if report.pages.is_empty() {
         writeln!(out, "Pages changed: none (every page already held the logged changes)")?;
     }

@@ -101,6 +101,20 @@ pub fn write_log(out: &mut dyn Write, path: &str, log: &LogFile, records: bool) 
         log.records.records.len(),
         if log.records.closed_normally { " (log closed normally)" } else { "" }
     )?;
+    if !records {
+        // one line per record: where it is and its type (`--records` decodes them)
+        for r in &log.records.records {
+            writeln!(
+                out,
+                "        {:<16} file offset {:<8} type {:>3} {}{}",
+                r.lgpos.to_string(),
+                format!("{:#x}", r.file_offset),
+                r.record_type.0,
+                r.record_type.name(),
+                if r.fragmented { " (fragmented)" } else { "" }
+            )?;
+        }
+    }
     let problems = log.body_problems();
     if log.header_problems.is_empty() && problems.is_empty() {
         writeln!(out, "Integrity check passed for log file: {path}")?;
@@ -190,8 +204,8 @@ impl LogSet {
         }
         writeln!(
             out,
-            "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} notes",
-            "generation", "file", "created", "version", "segments", "first", "last"
+            "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} {:>8}  notes",
+            "generation", "file", "created", "version", "segments", "first", "last", "size"
         )?;
         let checkpoint = self.checkpoint.as_ref().and_then(Checkpoint::current).map(|c| c.lgpos_checkpoint);
         for entry in &self.logs {
@@ -224,7 +238,7 @@ impl LogSet {
             }
             writeln!(
                 out,
-                "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} {}",
+                "{:>10}  {:<18} {:<27} {:<14} {:<18} {:<16} {:<16} {:>8}  {}",
                 format!("{:#X}", h.generation),
                 Visible(&name),
                 h.created.to_string(),
@@ -232,6 +246,7 @@ impl LogSet {
                 log.segments_in_words,
                 log.first().map_or("-".to_string(), |l| l.to_string()),
                 log.end().to_string(),
+                entry.size,
                 notes.join("; ")
             )?;
         }
@@ -239,8 +254,23 @@ impl LogSet {
             (&self.checkpoint_path, self.checkpoint.as_ref().and_then(Checkpoint::current))
         {
             writeln!(out, "Checkpoint: {} ({})", c.lgpos_checkpoint, path.display())?;
+            for copy in self.checkpoint.iter().flat_map(|k| &k.copies) {
+                let state = if copy.checksum == copy.computed_checksum { "ok" } else { "MISMATCH" };
+                writeln!(
+                    out,
+                    "  copy {}: checksum {:#010x}, computed {:#010x} ({state})",
+                    copy.copy, copy.checksum, copy.computed_checksum
+                )?;
+            }
             for a in &c.attached {
-                writeln!(out, "  attached: {} (signDb {}, attach {})", a.path, a.sign_db, a.lgpos_attach)?;
+                writeln!(
+                    out,
+                    "  attached: {} (signDb {}, attach {}, dbtime {:#x})",
+                    Visible(&a.path),
+                    a.sign_db,
+                    a.lgpos_attach,
+                    a.dbtime
+                )?;
             }
         }
         if let Some(db) = &self.database {
@@ -263,7 +293,11 @@ impl LogSet {
         writeln!(
             out,
             "Chain: {}",
-            if self.chain_ok { "complete, no damage found" } else { "BROKEN or damaged (see above)" }
+            if self.chain_ok {
+                "complete, every log in chain, no damage found (chain ok)"
+            } else {
+                "BROKEN or damaged (see above)"
+            }
         )
     }
 }

@@ -48,6 +48,7 @@ impl VerifyReport {
             }
         }
         writeln!(out, "Summary: {} pages: {}", c.pages, parts.join(", "))?;
+        writeln!(out, "Scan: {}; database: {}", scan_words(self.cancelled), temporary_words(self.temporary))?;
         let result = if self.cancelled {
             "cancelled before the end".to_string()
         } else if self.has_damage() {
@@ -60,5 +61,23 @@ impl VerifyReport {
             "no damage found".to_string()
         };
         writeln!(out, "Result: {result}")
+    }
+}
+
+/// Whether the scan read every page, in words.
+pub fn scan_words(cancelled: bool) -> &'static str {
+    if cancelled {
+        "cancelled before the end"
+    } else {
+        "every page read (not cancelled)"
+    }
+}
+
+/// Whether the database is a temporary one, in words.
+pub fn temporary_words(temporary: bool) -> &'static str {
+    if temporary {
+        "temporary (the engine never checksums its pages)"
+    } else {
+        "not temporary (its pages carry checksums)"
     }
 }

@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::table::{Row, Table};
 use crate::format::key::{segment, SegmentColumn};
 use crate::format::node::{prefix_source, Node};
-use crate::format::page::{Page, PageFlags};
+use crate::format::page::Page;
 use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
 use crate::format::slack::{node_heads, slack_runs};
 use crate::format::tag::{NodeFlags, Tag};
@@ -145,13 +145,6 @@ impl Table<'_> {
                     })
             })
             .collect()
-    }
-
-    fn layout(&self, page: &Page<'_>) -> TaggedLayout {
-        TaggedLayout::for_page(
-            self.db().page_size().is_large(),
-            page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT),
-        )
     }
 
     /// The remnant whose node starts at `at`, inside slack that ends at

@@ -15,7 +15,7 @@ use crate::format::catalog::{CatalogEntry, CATALOG_FIXED, FIELD_ENCRYPTED, FIELD
 use crate::format::compression::decompress;
 use crate::format::node::Node;
 use crate::format::page::{Page, PageFlags};
-use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
+use crate::format::record::{Cell, ColumnClass, Record, RecordPart, Stored, TaggedLayout};
 use crate::format::tagged::TaggedColumns;
 use crate::format::value::{decode, ColumnType, Value};
 use crate::format::PageNumber;
@@ -208,13 +208,39 @@ impl<'d> Table<'d> {
         Some(self.row(&page, &node))
     }
 
-    /// Decodes the record of leaf node `node` on `page`.
-    pub fn row(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
-        let layout = TaggedLayout::for_page(
+    /// How the records of `page` lay out their tagged columns.
+    pub fn layout(&self, page: &Page<'_>) -> TaggedLayout {
+        TaggedLayout::for_page(
             self.db.page_size().is_large(),
             page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT),
-        );
-        self.decode(node.data, layout, page.pgno, node.tag.index, node.is_deleted())
+        )
+    }
+
+    /// The column (index into [`Self::columns`]) whose bytes hold record
+    /// offset `offset` of `record`, bit `bit`: its value, its null bit, its
+    /// variable offset or its `TAGFLD` entry, as `part` says.
+    pub fn column_at(&self, record: &Record<'_>, offset: usize, bit: u8) -> Option<usize> {
+        let find = |id: u32, derived: Option<bool>| {
+            self.columns.iter().position(|c| c.id == id && derived.is_none_or(|d| c.derived == d))
+        };
+        match record.part_at(offset) {
+            RecordPart::FixedData => self.columns.iter().position(|c| {
+                c.class == ColumnClass::Fixed
+                    && c.id <= u32::from(record.fixed_last)
+                    && (c.offset..c.offset + c.size).contains(&offset)
+            }),
+            RecordPart::NullBitmap { first } => find(first + u32::from(bit), None),
+            RecordPart::VariableOffset(id) | RecordPart::VariableData(id) => find(id, None),
+            RecordPart::TaggedEntry { id, derived } | RecordPart::TaggedData { id, derived } => {
+                find(id, Some(derived))
+            }
+            RecordPart::Header(_) | RecordPart::Unknown => None,
+        }
+    }
+
+    /// Decodes the record of leaf node `node` on `page`.
+    pub fn row(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
+        self.decode(node.data, self.layout(page), page.pgno, node.tag.index, node.is_deleted())
     }
 
     /// Decodes `data`, a record of this table laid out as `layout`, said to

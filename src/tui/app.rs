@@ -683,9 +683,8 @@ impl App {
                 None
             }
             ViewId::Records => {
-                let rows = super::views::records::RecordsState::list_rows(body);
                 if let Some(records) = self.records.as_mut() {
-                    records.handle(action, &self.db, &self.tables.catalog, rows);
+                    records.handle(action, &self.db, &self.tables.catalog, body);
                 }
                 None
             }

@@ -5,8 +5,10 @@
 //! Each [`Sample`] lists the [`Damage`] done to it, so tests can check that
 //! esescope reports exactly that, and the README can say what to look for.
 
-use crate::format::page::Page;
-use crate::format::{DbTime, PageNumber, PageSize};
+use crate::format::node::node;
+use crate::format::page::{Page, PageFlags};
+use crate::format::record::{Cell, Record, Stored, TaggedLayout};
+use crate::format::{DbTime, FormatError, PageNumber, PageSize};
 
 use super::database::WrittenDatabase;
 use super::page::{seal_page, PageImage};
@@ -129,6 +131,35 @@ fn page_image(bytes: &[u8], pgno: PageNumber, size: PageSize) -> Result<PageImag
     PageImage::from_page(&page).map_err(|source| WriteError::Decode { pgno, source })
 }
 
+/// Page offset of byte `at` of a column value in the first record of leaf
+/// `pgno` (from line 0 on) that stores one intrinsically, as `pick` reads it.
+fn value_offset(
+    bytes: &[u8],
+    pgno: PageNumber,
+    size: PageSize,
+    at: usize,
+    pick: impl for<'a> Fn(&Record<'a>) -> Result<Cell<'a>, FormatError>,
+) -> Result<usize, WriteError> {
+    let decode = |source| WriteError::Decode { pgno, source };
+    let slice =
+        bytes.get(page_range(pgno, size)).ok_or(WriteError::OutOfPages { need: pgno.0 as usize, have: 0 })?;
+    let page = Page::parse(slice, pgno, size).map_err(decode)?;
+    let layout =
+        TaggedLayout::for_page(size.is_large(), page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+    let lines = page.header.tag_count.saturating_sub(page.header.ctag_reserved());
+    for line in 0..lines {
+        let n = node(&page, line).map_err(decode)?;
+        let record = Record::parse(n.data, layout).map_err(decode)?;
+        if let Ok(Cell::Single(Stored::Intrinsic(value))) = pick(&record) {
+            if value.len() > at {
+                // the value is a slice of the page: its offset is where it starts
+                return Ok(value.as_ptr() as usize - slice.as_ptr() as usize + at);
+            }
+        }
+    }
+    Err(decode(FormatError::RecordField { field: "sample column value", offset: at, len: 0 }))
+}
+
 fn put_page(bytes: &mut [u8], pgno: PageNumber, size: PageSize, page: &[u8]) {
     if let Some(dst) = bytes.get_mut(page_range(pgno, size)) {
         dst.copy_from_slice(page);
@@ -172,6 +203,28 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
             (a, 1500, 4, "data area"),
             (b, 11, 2, "header field dbtimeDirtied"),
             (c, 5, 6, "stored checksum, ECC half"),
+        ];
+        Ok(flips
+            .into_iter()
+            .map(|(pgno, offset, bit, part)| {
+                flip(bytes, pgno, size, offset, bit);
+                Damage::BitFlip { pgno, offset, bit, part }
+            })
+            .collect())
+    })?);
+    all.push(damaged("bitflip-columns.edb", &base, |bytes| {
+        // one bit in a value of each column class of `people`: fixed Born
+        // (DateTime at record offset 8), variable Name, tagged Notes
+        let (a, b, c) = (leaf(&base, "people", 0)?, leaf(&base, "people", 1)?, leaf(&base, "people", 2)?);
+        let flips = [
+            (a, value_offset(bytes, a, size, 5, |r| r.fixed(2, 8, 8))?, 3, "fixed column Born (DateTime)"),
+            (b, value_offset(bytes, b, size, 0, |r| r.variable(128))?, 5, "variable column Name (Text)"),
+            (
+                c,
+                value_offset(bytes, c, size, 3, |r| r.tagged_column(257, false))?,
+                0,
+                "tagged column Notes (LongText)",
+            ),
         ];
         Ok(flips
             .into_iter()

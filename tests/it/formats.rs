@@ -1,8 +1,10 @@
 //! Issue 19, items 20-23: every command renders text, Markdown and JSON
 //! with the same content on the bundled samples. The Markdown parses
 //! (pulldown-cmark) into headings and tables with rows, with code blocks
-//! only for hex dumps and bit rows; every value of the JSON appears in the
-//! Markdown, and the values that name things (strings) also in the text.
+//! only for hex dumps and bit rows; every value of the JSON — strings,
+//! numbers (decimal or hex), booleans (as a word) and 64-bit checksums
+//! (hex strings, whole or as their 32-bit halves) — appears in the Markdown
+//! and in the text.
 
 use std::path::Path;
 use std::process::Command;
@@ -109,18 +111,18 @@ fn is_dump(block: &str) -> bool {
     })
 }
 
-/// The scalar values of `v`: strings and numbers, with their paths.
+/// The scalar values of `v`: strings, numbers and booleans, with their paths.
 fn leaves(v: &Value, path: &str, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => m.iter().for_each(|(k, x)| leaves(x, &format!("{path}.{k}"), out)),
         Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| leaves(x, &format!("{path}[{i}]"), out)),
-        Value::String(_) | Value::Number(_) => out.push((path.to_string(), v.clone())),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => out.push((path.to_string(), v.clone())),
         _ => {}
     }
 }
 
 /// The forms a value may take in a rendering.
-fn forms(v: &Value) -> Vec<String> {
+fn forms(path: &str, v: &Value) -> Vec<String> {
     match v {
         Value::Number(n) => {
             let mut forms = vec![n.to_string()];
@@ -134,6 +136,17 @@ fn forms(v: &Value) -> Vec<String> {
                 forms.push(format!("{:#x}", i as u32));
             }
             forms
+        }
+        // a boolean is shown as a word: true/false, yes/no, or its name
+        // ("valid", "in chain") when true and "not …" when false
+        Value::Bool(b) => {
+            let key = path.rsplit('.').next().unwrap_or_default().split('[').next().unwrap_or_default();
+            let name = key.replace('_', " ");
+            if *b {
+                vec!["true".into(), "yes".into(), name]
+            } else {
+                vec!["false".into(), "no".into(), format!("not {name}")]
+            }
         }
         Value::String(s) => {
             let mut forms = vec![s.clone(), s.replace('|', "\\|"), s.replace('\\', "\\\\")];
@@ -194,7 +207,7 @@ fn missing<'a>(leaves: &'a [(String, Value)], rendering: &str) -> Vec<&'a str> {
     leaves
         .iter()
         .filter(|(path, v)| {
-            let shown = forms(v).iter().any(|f| rendering.contains(f.as_str()))
+            let shown = forms(path, v).iter().any(|f| rendering.contains(f.as_str()))
                 || matches!(v, Value::String(s) if halves_shown(s, rendering))
                 // a path is shown as its file name in lists of files
                 || matches!(v, Value::String(s) if s.contains('/')
@@ -244,16 +257,15 @@ fn every_command_renders_text_markdown_and_json_with_the_same_content() {
                 &lost[..lost.len().min(8)]
             ));
         }
-        let strings: Vec<(String, Value)> =
-            all.iter().filter(|(_, v)| v.is_string() && !is_tag(v)).cloned().collect();
+        let values: Vec<(String, Value)> = all.iter().filter(|(_, v)| !is_tag(v)).cloned().collect();
         // export's text form is CSV: data only, the column types and file are in its Markdown and JSON
-        let strings = if name == "export" { Vec::new() } else { strings };
-        let lost = missing(&strings, &text);
+        let values = if name == "export" { Vec::new() } else { values };
+        let lost = missing(&values, &text);
         if !lost.is_empty() {
             problems.push(format!(
-                "{name}: {} JSON strings not in the text: {:?}",
+                "{name}: {} JSON values not in the text: {:?}",
                 lost.len(),
-                &lost[..lost.len().min(8)]
+                &lost[..lost.len().min(40)]
             ));
         }
     }

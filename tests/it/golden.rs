@@ -44,6 +44,12 @@ fn single_bit_page() {
 }
 
 #[test]
+fn single_bit_in_a_column_value() {
+    three_formats("page-bitflip-columns-31", &["page", "sample-dbs/bitflip-columns.edb", "31", "--no-hex"]);
+    three_formats("report-bitflip-columns", &["report", "sample-dbs/bitflip-columns.edb"]);
+}
+
+#[test]
 fn multi_bit_page() {
     three_formats("page-multibit-51", &["page", "sample-dbs/multibit.edb", "51"]);
 }

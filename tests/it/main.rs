@@ -9,6 +9,7 @@ mod crosscheck;
 mod database;
 mod e2e;
 mod export;
+mod flipped;
 mod formats;
 mod golden;
 mod history;

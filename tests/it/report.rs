@@ -73,14 +73,16 @@ fn page_markdown_has_its_tables_and_blocks() {
     let (code, text) = run(Command::Page(args));
     assert_eq!(code, ExitCode::from(1));
     let md = parse_markdown(&text);
-    // summary, header fields, checksum blocks, tags, nodes
-    assert_eq!(md.tables.len(), 5, "{text}");
+    // summary, header fields, checksum blocks, the located bit, tags, nodes
+    assert_eq!(md.tables.len(), 6, "{text}");
     assert_eq!(md.tables[0], (2, 4));
     assert_eq!(md.tables[1].0, 4);
     assert_eq!(md.tables[1].1, 10, "the ten header fields of a small page");
     assert_eq!(md.tables[2], (8, 1), "one checksum block on a small page");
-    assert_eq!(md.tables[3].0, 6);
-    assert_eq!(md.tables[4].0, 4, "the nodes, as text lists them");
+    assert_eq!(md.tables[3], (9, 1), "where the flipped bit is: tag, line, part");
+    assert!(text.contains("free space: no tag uses the byte"), "{text}");
+    assert_eq!(md.tables[4].0, 6);
+    assert_eq!(md.tables[5].0, 4, "the nodes, as text lists them");
     assert_eq!(md.code_blocks.len(), 2, "the mismatching block's bit rows, and hex");
     assert!(md.code_blocks.iter().all(|(lang, _)| lang == "text"));
     assert!(md.code_blocks[0].1.contains("correctable: single-bit error at byte 0x700 bit 2"));

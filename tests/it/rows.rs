@@ -366,7 +366,7 @@ fn the_records_view_shows_recovered_rows_after_the_live_ones_on_request() {
     let mut state = RecordsState::open(&db, &catalog, def, 10);
     let live = state.locations.len();
     assert!(state.sources.is_empty(), "no recovered row unless asked");
-    state.handle(Action::ToggleRecovered, &db, &catalog, 10);
+    state.handle(Action::ToggleRecovered, &db, &catalog, ratatui::layout::Rect::new(0, 0, 80, 26));
     let recovered = state.locations.len() - live;
     assert!(recovered > 0);
     assert_eq!(state.live, live);
@@ -375,9 +375,9 @@ fn the_records_view_shows_recovered_rows_after_the_live_ones_on_request() {
     assert_eq!(state.source_of(live), Some(format!("orphan page {lost}").as_str()));
     assert_eq!(state.source_of(live - 1), None);
     // the first recovered row decodes like any other
-    state.handle(Action::End, &db, &catalog, 10);
+    state.handle(Action::End, &db, &catalog, ratatui::layout::Rect::new(0, 0, 80, 26));
     assert!(state.window.iter().any(|(i, row)| *i >= live && row.errors.is_empty() && row.pgno == lost));
-    state.handle(Action::ToggleRecovered, &db, &catalog, 10);
+    state.handle(Action::ToggleRecovered, &db, &catalog, ratatui::layout::Rect::new(0, 0, 80, 26));
     assert_eq!(state.locations.len(), live);
     assert!(state.selected < live);
 }

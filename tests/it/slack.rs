@@ -206,11 +206,11 @@ fn a_deleted_node_left_in_the_free_space_by_a_reorganisation_is_found() {
     let catalog = Catalog::read(&db);
     let mut state = RecordsState::open(&db, &catalog, catalog.table("people").unwrap(), 10);
     assert_eq!(state.locations.len(), live);
-    state.handle(Action::ToggleRecovered, &db, &catalog, 10);
+    state.handle(Action::ToggleRecovered, &db, &catalog, ratatui::layout::Rect::new(0, 0, 100, 30));
     assert_eq!(state.locations.len(), live + 2);
     assert_eq!(state.source_of(live + 1), Some(want[1].0.as_str()));
     assert!(state.slack_offset(live + 1).is_some() && state.slack_offset(live - 1).is_none());
-    state.handle(Action::End, &db, &catalog, 10);
+    state.handle(Action::End, &db, &catalog, ratatui::layout::Rect::new(0, 0, 100, 30));
     let (_, last) = state.window.iter().find(|(i, _)| *i == live + 1).unwrap();
     assert_eq!(last.values.iter().map(|v| v.to_text()).collect::<Vec<_>>(), want[1].3);
     // the page dump lists them where they are

@@ -110,6 +110,11 @@ pub fn lines(page: &PageState, theme: Theme, width: usize) -> Vec<Line<'static>>
             theme.warning(),
         ));
     }
+    for f in &page.dump.flipped_data {
+        let values = f.values();
+        let values = if values.is_empty() { String::new() } else { format!(": {values}") };
+        lines.push(Line::styled(format!("the flipped bit is in {}{values}", f.location()), theme.warning()));
+    }
     // the verdict names the engine's error code once; say it only when it did not
     let said = lines.iter().any(|l| l.to_string().contains("JET_err"));
     if let Some((code, name)) = check.verdict.jet_error().filter(|_| !said) {

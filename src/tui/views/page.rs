@@ -315,9 +315,15 @@ impl PageState {
         )];
         for (i, row) in self.dump.tags.iter().enumerate().skip(first).take(rows) {
             let child = self.dump.nodes.iter().find(|n| n.tag == row.index).and_then(|n| n.child);
+            // ECC located a flipped bit in this tag's bytes: `✗` and the column, in short
+            let flip = self.dump.flipped_data.iter().find(|f| f.tag == Some(row.index));
+            let mark = flip.map_or(String::new(), |f| match &f.column {
+                Some(c) => format!(" ✗ {}", crate::sanitize::visible(&c.name)),
+                None => " ✗ flipped bit".into(),
+            });
             let text = match &row.tag {
                 Some(tag) => format!(
-                    "{:>4} {:>6} {:>5} {} {}{}",
+                    "{:>4} {:>6} {:>5} {}{mark} {}{}",
                     row.index,
                     format!("{:#x}", row.data_offset.unwrap_or(0)),
                     tag.size,
@@ -333,10 +339,16 @@ impl PageState {
                 theme.selected()
             } else if row.tag.is_none() {
                 theme.error()
+            } else if flip.is_some() {
+                theme.warning()
             } else {
                 theme.byte(class)
             };
-            lines.push(Line::styled(text, style));
+            // a row cut by the pane ends in `…`
+            lines.push(crate::tui::widgets::scroll::ellipsize(
+                Line::styled(text, style),
+                usize::from(panes.tags.width.saturating_sub(2)),
+            ));
         }
         // the records in slack, below the tags when there is room
         let room = (rows + 1).saturating_sub(lines.len());
@@ -409,9 +421,22 @@ impl PageState {
                 }
             }
         }
+        // on the flipped byte: the column it corrupts, stored → corrected
+        // (the checksum view says it whole)
+        if let Some(f) = self.dump.flipped_data.iter().find(|f| f.byte_offset == self.cursor) {
+            let v = |s: &Option<String>| f.shown(s.as_deref().unwrap_or_default());
+            info = match &f.column {
+                Some(c) => {
+                    format!("✗ {}: {} → {}", crate::sanitize::visible(&c.name), v(&f.stored), v(&f.corrected))
+                }
+                None => format!("{info} · ✗ bit {} in {}", f.bit, crate::sanitize::visible(&f.part)),
+            };
+        }
+        let info_line =
+            crate::tui::widgets::scroll::ellipsize(Line::styled(info, theme.dim()), usize::from(inner.width));
         let info_area = Rect { y: inner.y + inner.height.saturating_sub(1), height: 1, ..inner };
         let style = if flipped.contains(&self.cursor) { theme.flipped() } else { theme.dim() };
-        Paragraph::new(Line::styled(info, style)).render(info_area, buf);
+        Paragraph::new(info_line.style(style)).render(info_area, buf);
     }
 }
 

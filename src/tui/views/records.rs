@@ -9,7 +9,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::format::value::Value;
 use crate::format::PageNumber;
@@ -19,6 +19,7 @@ use crate::store::table::{Row, Table};
 use crate::store::Database;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::scroll::{self, inner_rows, inner_width, Overflow};
 
 /// Tables larger than this show their first rows only (the view says so).
 pub const MAX_ROWS: usize = 1_000_000;
@@ -53,6 +54,8 @@ pub struct RecordsState {
     pub column: usize,
     /// First line of the value pane.
     pub scroll: usize,
+    /// First line of the columns pane.
+    pub detail_top: usize,
     /// Which pane has the keys.
     pub focus: RecordsFocus,
     /// The rows on screen, decoded: (row index, row).
@@ -91,6 +94,7 @@ impl RecordsState {
             top: 0,
             column: 0,
             scroll: 0,
+            detail_top: 0,
             focus: RecordsFocus::Rows,
             window: Vec::new(),
             dump: None,
@@ -131,10 +135,14 @@ impl RecordsState {
         index.checked_sub(self.live).and_then(|i| self.slack.get(i).copied().flatten())
     }
 
-    /// Handles an action; `rows` is how many rows the list pane shows.
-    pub fn handle(&mut self, action: Action, db: &Database, catalog: &Catalog, rows: usize) {
+    /// Handles an action in the view drawn in `body`. The detail pane
+    /// scrolls like every panel: j/k, PgUp/PgDn, Home/End and the wheel.
+    pub fn handle(&mut self, action: Action, db: &Database, catalog: &Catalog, body: Rect) {
+        let rows = Self::list_rows(body);
         let last_row = self.locations.len().saturating_sub(1);
         let last_column = self.columns.len().saturating_sub(1);
+        let detail = Self::panes(body)[1];
+        let (detail_rows, width) = (inner_rows(detail), inner_width(detail));
         match (self.focus, action) {
             (_, Action::ToggleRecovered) => self.toggle_recovered(&Table::new(db, catalog, &self.def)),
             (_, Action::Focus) => {
@@ -144,19 +152,42 @@ impl RecordsState {
                 }
             }
             (RecordsFocus::Value, Action::Escape | Action::Enter) => self.focus = RecordsFocus::Columns,
-            (RecordsFocus::Value, Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-            (RecordsFocus::Value, Action::Down) => self.scroll += 1,
-            (RecordsFocus::Value, Action::PageUp) => self.scroll = self.scroll.saturating_sub(20),
-            (RecordsFocus::Value, Action::PageDown) => self.scroll += 20,
-            (RecordsFocus::Columns, Action::Up) => self.column = self.column.saturating_sub(1),
-            (RecordsFocus::Columns, Action::Down) => self.column = (self.column + 1).min(last_column),
+            (RecordsFocus::Value, action) => {
+                let total = self.detail_lines(width, Theme { no_color: true }).len();
+                scroll::scroll(&mut self.scroll, action, total, detail_rows);
+                return;
+            }
             (RecordsFocus::Columns, Action::Enter) => {
                 self.focus = RecordsFocus::Value;
                 self.scroll = 0;
             }
             (RecordsFocus::Columns, Action::Escape) => self.focus = RecordsFocus::Rows,
-            (RecordsFocus::Rows, Action::Up) => self.selected = self.selected.saturating_sub(1),
-            (RecordsFocus::Rows, Action::Down) => self.selected = (self.selected + 1).min(last_row),
+            (RecordsFocus::Columns, action) => {
+                let page = detail_rows.max(1);
+                self.column = match action {
+                    Action::Up | Action::ScrollUp => self.column.saturating_sub(1),
+                    Action::Down | Action::ScrollDown => (self.column + 1).min(last_column),
+                    Action::PageUp => self.column.saturating_sub(page),
+                    Action::PageDown => (self.column + page).min(last_column),
+                    Action::Home => 0,
+                    Action::End => last_column,
+                    _ => return,
+                };
+                // the columns, then the errors of the row: End shows the last line
+                let total = self.detail_lines(width, Theme { no_color: true }).len();
+                let last = total.saturating_sub(detail_rows);
+                self.detail_top = match action {
+                    Action::End => last,
+                    _ => scroll::follow(self.detail_top.min(last), self.column, detail_rows),
+                };
+                return;
+            }
+            (RecordsFocus::Rows, Action::Up | Action::ScrollUp) => {
+                self.selected = self.selected.saturating_sub(1)
+            }
+            (RecordsFocus::Rows, Action::Down | Action::ScrollDown) => {
+                self.selected = (self.selected + 1).min(last_row)
+            }
             (RecordsFocus::Rows, Action::PageUp) => self.selected = self.selected.saturating_sub(rows),
             (RecordsFocus::Rows, Action::PageDown) => self.selected = (self.selected + rows).min(last_row),
             (RecordsFocus::Rows, Action::Home) => self.selected = 0,
@@ -236,9 +267,14 @@ impl RecordsState {
         usize::from(body.height.saturating_sub(2) / 2).saturating_sub(2).max(1)
     }
 
+    /// The row list and the detail pane of a body.
+    fn panes(body: Rect) -> [Rect; 2] {
+        Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body)
+    }
+
     /// Draws the view.
     pub fn render(&self, body: Rect, buf: &mut Buffer, theme: Theme) {
-        let [list, detail] = Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(body);
+        let [list, detail] = Self::panes(body);
         let width = usize::from(list.width.saturating_sub(2));
         let cell_width = 18;
         let shown = (width / (cell_width + 1)).max(1);
@@ -263,48 +299,36 @@ impl RecordsState {
         if !self.sources.is_empty() {
             more.push_str(&format!(" · {} live + {} recovered (d hides)", self.live, self.sources.len()));
         }
-        let title = format!(
-            " Records of {} · row {} of {}{more} · Tab columns · Enter value ",
-            self.def.table.name,
+        let rest = format!(
+            " · row {} of {}{more} · Tab columns · Enter value",
             if self.locations.is_empty() { 0 } else { self.selected + 1 },
             self.locations.len()
         );
+        let title = title_fitted("Records of ", &self.def.table.name, &rest, usize::from(list.width));
         Paragraph::new(lines)
             .block(Block::bordered().title(title).border_style(theme.dim()))
             .render(list, buf);
         self.render_detail(detail, buf, theme);
     }
 
-    fn render_detail(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
-        let Some(dump) = &self.dump else {
-            Paragraph::new("").block(Block::bordered().border_style(theme.dim())).render(area, buf);
-            return;
-        };
+    /// The lines of the detail pane fitted to `width` columns: the
+    /// selected value whole (wrapped, or a hex dump), or every column of
+    /// the selected row and its errors (cut with `…`).
+    fn detail_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
+        let Some(dump) = &self.dump else { return Vec::new() };
         if self.focus == RecordsFocus::Value {
-            let Some(c) = dump.columns.get(self.column) else { return };
-            let body: Vec<Line> = match &c.value {
-                Value::Binary(bytes) => value_hex(bytes, usize::from(area.width.saturating_sub(2)))
-                    .into_iter()
-                    .map(Line::raw)
-                    .collect(),
+            let Some(c) = dump.columns.get(self.column) else { return Vec::new() };
+            let body: Vec<Line<'static>> = match &c.value {
+                Value::Binary(bytes) => value_hex(bytes, width).into_iter().map(Line::raw).collect(),
                 other => other.to_text().lines().map(|l| Line::raw(l.to_string())).collect(),
             };
-            let title = format!(" {} ({}) · {} · Esc back ", c.name, c.coltyp, describe(&c.value));
-            Paragraph::new(body.into_iter().skip(self.scroll).collect::<Vec<_>>())
-                .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(title).border_style(theme.title()))
-                .render(area, buf);
-            return;
+            return scroll::fit(body, width, Overflow::Wrap);
         }
-        let rows = usize::from(area.height.saturating_sub(2));
-        let first = self.column.saturating_sub(rows.saturating_sub(1));
         let name_width = dump.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).min(32);
-        let mut lines: Vec<Line> = dump
+        let mut lines: Vec<Line<'static>> = dump
             .columns
             .iter()
             .enumerate()
-            .skip(first)
-            .take(rows)
             .map(|(i, c)| {
                 let value = if c.value.is_null() { "NULL".to_string() } else { short(&c.value) };
                 let style = if i == self.column && self.focus == RecordsFocus::Columns {
@@ -321,6 +345,23 @@ impl RecordsState {
         for e in &dump.errors {
             lines.push(Line::styled(format!("error: {e}"), theme.error()));
         }
+        scroll::fit(lines, width, Overflow::Ellipsis)
+    }
+
+    fn render_detail(&self, area: Rect, buf: &mut Buffer, theme: Theme) {
+        let Some(dump) = &self.dump else {
+            Paragraph::new("").block(Block::bordered().border_style(theme.dim())).render(area, buf);
+            return;
+        };
+        let lines = self.detail_lines(inner_width(area), theme);
+        if self.focus == RecordsFocus::Value {
+            let Some(c) = dump.columns.get(self.column) else { return };
+            let rest = format!(" ({}) · {} · Esc back", c.coltyp, describe(&c.value));
+            let title = title_fitted("", &c.name, &rest, usize::from(area.width));
+            let block = Block::bordered().title(title).border_style(theme.title());
+            scroll::render(lines, self.scroll, area, buf, block, theme);
+            return;
+        }
         let title = match (self.source_of(self.selected), self.slack_offset(self.selected)) {
             (Some(source), Some(offset)) => {
                 format!(" page {} offset {offset:#x} · recovered: {} ", dump.pgno, source)
@@ -329,7 +370,35 @@ impl RecordsState {
             (None, _) => format!(" page {} tag {} ", dump.pgno, dump.tag),
         };
         let border = if self.focus == RecordsFocus::Columns { theme.title() } else { theme.dim() };
-        Paragraph::new(lines).block(Block::bordered().title(title).border_style(border)).render(area, buf);
+        // the selected column stays in view however the pane was scrolled
+        let rows = inner_rows(area);
+        let top = scroll::follow(self.detail_top.min(lines.len().saturating_sub(rows)), self.column, rows);
+        let block = Block::bordered().title(title).border_style(border);
+        scroll::render(lines, top, area, buf, block, theme);
+    }
+}
+
+/// A pane title ` {lead}{name}{rest} ` that fits a pane `width` wide: the
+/// name (from the evidence, shown visibly) is cut with `…` first, then
+/// the rest.
+fn title_fitted(lead: &str, name: &str, rest: &str, width: usize) -> String {
+    let name = crate::sanitize::visible(name);
+    let room = width.saturating_sub(4 + lead.chars().count() + rest.chars().count());
+    let name = if name.chars().count() > room {
+        let mut cut: String = name.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        name.into_owned()
+    };
+    let title = format!("{lead}{name}{rest}");
+    let most = width.saturating_sub(4);
+    if title.chars().count() > most {
+        let mut cut: String = title.chars().take(most.saturating_sub(1)).collect();
+        cut.push('…');
+        format!(" {cut} ")
+    } else {
+        format!(" {title} ")
     }
 }
 
@@ -389,6 +458,17 @@ pub fn value_hex(bytes: &[u8], width: usize) -> Vec<String> {
 #[cfg(test)]
 mod value_hex_tests {
     use super::value_hex;
+
+    #[test]
+    fn a_long_table_name_is_cut_with_an_ellipsis_before_the_keys() {
+        let name = "{D10CA2FE-6FCF-4F6D-848E-B2E99266FA89}";
+        let title =
+            super::title_fitted("Records of ", name, " · row 1 of 562 · Tab columns · Enter value", 80);
+        assert_eq!(title.chars().count(), 78, "the border corners take two columns");
+        assert!(title.contains("…} · row 1 of 562") || title.contains("… · row 1 of 562"), "{title}");
+        assert!(title.ends_with(" · Enter value "), "{title}");
+        assert_eq!(super::title_fitted("", "Id", " (Long)", 80), " Id (Long) ");
+    }
 
     #[test]
     fn the_ascii_column_fits_the_pane() {

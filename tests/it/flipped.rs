@@ -1,0 +1,91 @@
+//! Issue 19 item 17: where the ECC locates a flipped bit inside a record,
+//! `page`, `report` and the inspector name the line and tag, the table, the
+//! column (name, id, type) and show the value as stored beside the value
+//! with the bit flipped back — which is the value the undamaged original
+//! holds.
+
+use esescope::report::page::PageDump;
+use esescope::store::catalog::Catalog;
+use esescope::store::table::Table;
+use esescope::store::Database;
+use esescope::writer::damage::Damage;
+
+use super::writer::{all_samples, esescope_json};
+
+#[test]
+fn each_flipped_value_is_named_with_its_column_and_the_original_value() {
+    let sample = all_samples().into_iter().find(|s| s.file_name == "bitflip-columns.edb").unwrap();
+    let damaged = Database::open("sample-dbs/bitflip-columns.edb").unwrap();
+    let clean = Database::open("sample-dbs/clean-4k.edb").unwrap();
+    let catalog = Catalog::read(&clean);
+    let people = Table::new(&clean, &catalog, catalog.table("people").unwrap());
+    let mut seen = Vec::new();
+    for damage in &sample.damage {
+        let Damage::BitFlip { pgno, offset, bit, .. } = damage else { panic!("{damage:?}") };
+        let dump = PageDump::build(&damaged, *pgno).unwrap();
+        assert!(dump.flipped_fields.is_empty(), "not a header field");
+        let [flip] = dump.flipped_data.as_slice() else { panic!("{:?}", dump.flipped_data) };
+        assert_eq!((flip.byte_offset, flip.bit), (*offset, *bit));
+        assert_eq!(flip.table.as_deref(), Some("people"));
+        let column = flip.column.as_ref().unwrap();
+        // the corrected value is the original's, the stored one differs
+        let tag = flip.tag.unwrap();
+        let row = people.row_at(*pgno, tag).unwrap();
+        let index = people.columns.iter().position(|c| c.id == column.id).unwrap();
+        let original = row.values[index].to_text();
+        assert_eq!(flip.corrected.as_deref(), Some(original.as_str()), "{column:?}");
+        assert_ne!(flip.stored, flip.corrected);
+        assert!(flip.sentence().contains(&format!("line {} (tag {tag})", flip.line.unwrap())));
+        seen.push((column.name.clone(), column.id, column.coltyp));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("Born".to_string(), 2, "DateTime"),
+            ("Name".to_string(), 128, "Text"),
+            ("Notes".to_string(), 257, "LongText")
+        ]
+    );
+}
+
+#[test]
+fn page_and_report_say_it_in_text_markdown_and_json() {
+    let run = |args: &[&str]| {
+        let mut out = Vec::new();
+        let cli = <esescope::cli::Cli as clap::Parser>::try_parse_from(
+            std::iter::once("esescope").chain(args.iter().copied()),
+        )
+        .unwrap();
+        esescope::cli::run(cli.command.as_ref().unwrap(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let file = "sample-dbs/bitflip-columns.edb";
+    let sentence = "is in line 0 (tag 1) of table people, the value of column Name (id 128, Text) at record \
+                    offset 0x1a: stored \"Meadow heron\", corrected \"meadow heron\"";
+    let text = run(&["page", file, "31", "--no-hex"]);
+    assert!(text.contains(&format!("the flipped bit (byte 0x4b bit 5) {sentence}")), "{text}");
+    let report = run(&["report", file, "--format", "text"]);
+    assert!(report.contains(sentence), "{report}");
+    for md in [run(&["page", file, "31", "--format", "md"]), run(&["report", file, "--format", "md"])] {
+        assert!(
+            md.contains("| byte 0x4b bit 5 | 1 | 0 | the value of column | people | Name (id 128, Text) | 0x1a | Meadow heron | meadow heron |"),
+            "{md}"
+        );
+    }
+    let (_, json) = esescope_json(&["page", file, "31", "--format", "json"]);
+    let flip = &json["flipped_data"][0];
+    assert_eq!(flip["column"], serde_json::json!({ "id": 128, "name": "Name", "coltyp": "Text" }));
+    assert_eq!(
+        (flip["stored"].as_str(), flip["corrected"].as_str()),
+        (Some("Meadow heron"), Some("meadow heron"))
+    );
+    let (_, json) = esescope_json(&["report", file, "--format", "json"]);
+    let pages: Vec<u64> = json["bad_pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["flipped_data"][0]["column"]["name"].is_string())
+        .map(|p| p["checksum"]["pgno"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pages, [30, 31, 32]);
+}
