@@ -8,15 +8,8 @@ use std::io::{self, Write};
 use crate::history::{Event, Summary, Values};
 use crate::sanitize::{markdown_text, visible};
 
-/// The most characters of one value a text or Markdown line shows.
-const VALUE_CHARS: usize = 200;
-
 fn shown(value: &crate::format::value::Value) -> String {
-    let text = value.to_text();
-    let cut: String = text.chars().take(VALUE_CHARS).collect();
-    let more = text.chars().count().saturating_sub(VALUE_CHARS);
-    let cut = if more > 0 { format!("{cut}… ({more} more characters)") } else { cut };
-    visible(&cut).into_owned()
+    visible(&value.to_text()).into_owned()
 }
 
 fn head(event: &Event) -> String {
@@ -59,6 +52,9 @@ pub fn write_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
                 let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
                 writeln!(out, "    {}: {old} -> {new}", visible(name))?;
             }
+            for (name, value) in non_null(after).filter(|(n, _)| !event.changed.contains(n)) {
+                writeln!(out, "    {} = {} (unchanged)", visible(name), shown(value))?;
+            }
         }
         (_, Some(after)) => {
             for (name, value) in non_null(after) {
@@ -85,8 +81,8 @@ pub fn write_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
 pub fn write_markdown_heading(out: &mut dyn Write, database: &str, logs: &str) -> io::Result<()> {
     writeln!(out, "# History of {}\n", markdown_text(database))?;
     writeln!(out, "Logs: {}\n", markdown_text(logs))?;
-    writeln!(out, "| LGPOS | log file | operation | outcome | table | page:line | key | now | values |")?;
-    writeln!(out, "|---|---|---|---|---|---|---|---|---|")
+    writeln!(out, "| LGPOS | log file (created) | operation | outcome | table | page:line | session, trx, level | key | now | values |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|---|---|")
 }
 
 /// One event as a row of the Markdown table.
@@ -103,22 +99,44 @@ pub fn write_markdown_event(out: &mut dyn Write, event: &Event) -> io::Result<()
                 let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
                 format!("{name}: {old} → {new}")
             })
+            .chain(
+                non_null(after)
+                    .filter(|(n, _)| !event.changed.contains(n))
+                    .map(|(n, v)| format!("{n} = {}", shown(v))),
+            )
             .collect::<Vec<_>>(),
         (_, Some(v)) | (Some(v), None) => non_null(v).map(|(n, v)| format!("{n} = {}", shown(v))).collect(),
-        (None, None) => vec![event.note.clone().unwrap_or_default()],
+        (None, None) => Vec::new(),
     };
+    let values: Vec<String> = event
+        .note
+        .iter()
+        .cloned()
+        .chain(values)
+        .chain(event.errors.iter().map(|e| format!("cannot decode: {e}")))
+        .collect();
     writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {}:{} | {} | {} | {} |",
+        "| {} | {} ({}) | {} | {} | {} | {}:{} | {:#x}, {:#x}, {} | {} | {} | {} |",
         event.lgpos,
         markdown_text(&event.file),
-        event.operation.word(),
-        event.outcome.word(),
+        event.created,
+        serde_json::to_value(event.operation)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        serde_json::to_value(event.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
         markdown_text(&event.table),
         event.pgno,
         event.iline,
+        event.procid,
+        event.trx,
+        event.level,
         event.key.as_deref().unwrap_or("not known"),
-        event.now.word(),
+        serde_json::to_value(event.now).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
         markdown_text(&values.join("; "))
     )
 }

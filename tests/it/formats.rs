@@ -45,6 +45,7 @@ fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
         ("tree", vec!["tree", "sample-dbs/clean-8k.edb", "people"]),
         ("catalog", vec!["catalog", "sample-dbs/clean-8k.edb"]),
         ("export", vec!["export", "sample-dbs/clean-8k.edb", "people"]),
+        ("history", vec!["history", "sample-dbs/dirty-with-logs/database.edb"]),
         ("sample", vec!["sample", "--out", "{out}"]),
     ]
 }
