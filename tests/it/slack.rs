@@ -213,6 +213,31 @@ fn a_deleted_node_left_in_the_free_space_by_a_reorganisation_is_found() {
     state.handle(Action::End, &db, &catalog, 10);
     let (_, last) = state.window.iter().find(|(i, _)| *i == live + 1).unwrap();
     assert_eq!(last.values.iter().map(|v| v.to_text()).collect::<Vec<_>>(), want[1].3);
+    // CSV: after the live rows, the source, the page, no tag
+    let cli = <esescope::cli::Cli as clap::Parser>::try_parse_from([
+        "esescope",
+        "export",
+        file,
+        "people",
+        "--recovered",
+    ])
+    .unwrap();
+    let mut csv = Vec::new();
+    esescope::cli::run(cli.command.as_ref().unwrap(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + live + 2, "header, live rows, recovered rows");
+    assert!(lines[1].starts_with("live,"));
+    assert!(
+        lines[live + 2].starts_with(&format!("{},{},,{},", want[1].0, want[1].1, want[1].3[0])),
+        "{}",
+        lines[live + 2]
+    );
+    // the page view colours their bytes as recovered
+    let view = esescope::tui::views::page::PageState::open(&db, want[1].1).unwrap();
+    let offset = usize::from_str_radix(want[1].0.rsplit("0x").next().unwrap(), 16).unwrap();
+    assert_eq!(view.classes[offset], esescope::tui::theme::ByteClass::Recovered);
+    assert_ne!(view.classes[offset - 1], esescope::tui::theme::ByteClass::Recovered);
     // the page dump lists them where they are
     let (_, page) = esescope_json(&["page", file, &want[1].1 .0.to_string(), "--format", "json"]);
     let slack = page["slack"].as_array().unwrap();
