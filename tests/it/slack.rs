@@ -301,3 +301,45 @@ fn nothing_is_carved_from_clean_databases() {
         }
     }
 }
+
+#[test]
+fn a_dropped_table_gives_back_the_remnants_in_its_pages_too() {
+    use esescope::format::catalog::parse_row;
+    use esescope::format::page::PageFlags;
+    use esescope::format::record::TaggedLayout;
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clean = open(&dir, "clean.edb", &written.bytes);
+    let catalog = Catalog::read(&clean);
+    let objid = catalog.table("tags").unwrap().table.id;
+    let leaf = written.tree("tags").unwrap().leaves[0];
+    let rows = leaf_rows(&clean, "tags", leaf);
+    let mut bytes = written.bytes.clone();
+    // line 1 deleted without a reorganisation, then the table dropped
+    drop_tag(&mut bytes, leaf, size, 2);
+    for pgno in catalog.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno) {
+        let range = page_range(pgno, size);
+        let page = Page::parse(&bytes[range.clone()], pgno, size).unwrap();
+        let layout = TaggedLayout::for_page(false, page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        let mut image = PageImage::from_page(&page).unwrap();
+        for node in &mut image.nodes {
+            if parse_row(&node.data, layout).is_some_and(|e| e.objid_table == objid) {
+                node.flags.0 |= esescope::format::tag::NodeFlags::DELETED.0;
+            }
+        }
+        bytes[range].copy_from_slice(&image.build().unwrap());
+    }
+    let db = open(&dir, "dropped.edb", &bytes);
+    let catalog = Catalog::read(&db);
+    let dropped = catalog.dropped_tables(&db);
+    let def = dropped.iter().find(|t| t.table.name == "tags").unwrap();
+    let mut got = Vec::new();
+    Table::new(&db, &catalog, def).dropped_rows(|r| {
+        assert!(r.row.errors.is_empty());
+        got.push((r.source.label(), r.row.values.iter().map(|v| v.to_text()).collect::<Vec<_>>()));
+    });
+    let slack: Vec<_> = got.iter().filter(|(s, _)| s.starts_with("slack")).cloned().collect();
+    assert_eq!(slack, vec![(format!("slack page {leaf} offset {:#x}", rows[1].0), rows[1].1.clone())]);
+    assert_eq!(got.len(), rows.len(), "the other rows as orphan-page rows");
+}
