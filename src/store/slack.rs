@@ -10,15 +10,21 @@
 //!   columns, variable offsets that never run backwards);
 //! - a tagged area (when there is one) whose fields are the table's, in
 //!   order, with fixed-size values of their exact size;
-//! - every value decoding without error;
+//! - every value decoding without error, and no text holding C0 controls
+//!   other than NUL, tab and line breaks (overwritten bytes);
 //! - a key equal to the normalized key its values give under the primary
-//!   index (as far as that can be computed off Windows, spec 11).
+//!   index (as far as that can be computed off Windows, spec 11); a table
+//!   without primary index takes any non-empty key.
 //!
-//! Where a remnant ends is not written anywhere: a record without tagged
-//! area ends with its variable data, a fixed-size last tagged value ends
-//! with its size; otherwise at the next candidate node, or (in the free
-//! space before the tag array) where 8 zero bytes in a row begin, or at the
-//! end of the slack.
+//! Every live record of the real samples passes these checks (a test reads
+//! each one from its node's bytes as if they were slack).
+//!
+//! The places in a run of slack where a node could start (shape and key)
+//! are found in one pass; where a remnant ends is not written anywhere: a
+//! record without tagged area ends with its variable data, a fixed-size
+//! last tagged value ends with its size; otherwise at the next place a node
+//! could start, or (in the free space before the tag array) where 8 zero
+//! bytes in a row begin, or at the end of the slack.
 
 use std::ops::Range;
 

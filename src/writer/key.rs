@@ -5,6 +5,7 @@
 //! `LCMapStringEx` sort keys), so such a segment is refused.
 
 use super::schema::{ColumnType, Value};
+use crate::format::key::{segment as segment_of, SegmentColumn};
 
 /// Why a value could not be encoded.
 pub type Refusal = &'static str;
@@ -60,59 +61,14 @@ fn encode_text(text: &str, code_page: u32) -> Result<Vec<u8>, Refusal> {
 /// # Errors
 /// Unicode text (not reproducible off Windows), or a value of another type.
 pub fn normalized(coltyp: ColumnType, code_page: u32, value: &Value) -> Result<Vec<u8>, Refusal> {
-    use ColumnType as T;
     let Some(raw) = stored_bytes(coltyp, code_page, value)? else { return Ok(vec![0x00]) };
-    let mut out = vec![0x7F];
-    match coltyp {
-        T::BIT | T::UNSIGNED_BYTE => out.extend_from_slice(&raw),
-        T::SHORT | T::LONG | T::CURRENCY | T::LONG_LONG => {
-            let mut be: Vec<u8> = raw.iter().rev().copied().collect();
-            if let Some(first) = be.first_mut() {
-                *first ^= 0x80;
-            }
-            out.extend_from_slice(&be);
-        }
-        T::UNSIGNED_SHORT | T::UNSIGNED_LONG | T::UNSIGNED_LONG_LONG => out.extend(raw.iter().rev()),
-        T::IEEE_SINGLE | T::IEEE_DOUBLE | T::DATE_TIME => {
-            let mut be: Vec<u8> = raw.iter().rev().copied().collect();
-            if be.first().is_some_and(|b| b & 0x80 != 0) {
-                be.iter_mut().for_each(|b| *b = !*b);
-            } else if let Some(first) = be.first_mut() {
-                *first ^= 0x80;
-            }
-            out.extend_from_slice(&be);
-        }
-        T::GUID => {
-            for i in [10, 11, 12, 13, 14, 15, 8, 9, 6, 7, 4, 5, 0, 1, 2, 3] {
-                out.push(raw.get(i).copied().unwrap_or(0));
-            }
-        }
-        T::TEXT | T::LONG_TEXT => {
-            if code_page == 1200 {
-                return Err("Unicode text cannot be normalized off Windows");
-            }
-            if raw.is_empty() {
-                return Ok(vec![0x40]);
-            }
-            out.extend(raw.iter().take_while(|&&b| b != 0).map(u8::to_ascii_uppercase));
-            out.push(0x00);
-        }
-        T::BINARY | T::LONG_BINARY => {
-            if raw.is_empty() {
-                return Ok(vec![0x40]);
-            }
-            let chunks = raw.chunks(8);
-            let last = chunks.len() - 1;
-            for (i, chunk) in chunks.enumerate() {
-                let mut padded = [0u8; 8];
-                padded[..chunk.len()].copy_from_slice(chunk);
-                out.extend_from_slice(&padded);
-                out.push(if i == last { chunk.len() as u8 } else { 9 });
-            }
-        }
-        _ => return Err("a column type the writer does not write"),
+    if coltyp.is_text() && code_page == 1200 {
+        return Err("Unicode text cannot be normalized off Windows");
     }
-    Ok(out)
+    // the reader's normalization (spec 11), from the stored bytes; the
+    // writer stores Binary in variable columns, whose keys are chunked
+    let column = SegmentColumn { coltyp, codepage: code_page, fixed: false };
+    segment_of(column, Some(&raw), false, false).ok_or("a column type the writer does not write")
 }
 
 /// A key segment, inverted when descending.

@@ -213,6 +213,31 @@ fn a_deleted_node_left_in_the_free_space_by_a_reorganisation_is_found() {
     state.handle(Action::End, &db, &catalog, ratatui::layout::Rect::new(0, 0, 100, 30));
     let (_, last) = state.window.iter().find(|(i, _)| *i == live + 1).unwrap();
     assert_eq!(last.values.iter().map(|v| v.to_text()).collect::<Vec<_>>(), want[1].3);
+    // CSV: after the live rows, the source, the page, no tag
+    let cli = <esescope::cli::Cli as clap::Parser>::try_parse_from([
+        "esescope",
+        "export",
+        file,
+        "people",
+        "--recovered",
+    ])
+    .unwrap();
+    let mut csv = Vec::new();
+    esescope::cli::run(cli.command.as_ref().unwrap(), &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + live + 2, "header, live rows, recovered rows");
+    assert!(lines[1].starts_with("live,"));
+    assert!(
+        lines[live + 2].starts_with(&format!("{},{},,{},", want[1].0, want[1].1, want[1].3[0])),
+        "{}",
+        lines[live + 2]
+    );
+    // the page view colours their bytes as recovered
+    let view = esescope::tui::views::page::PageState::open(&db, want[1].1).unwrap();
+    let offset = usize::from_str_radix(want[1].0.rsplit("0x").next().unwrap(), 16).unwrap();
+    assert_eq!(view.classes[offset], esescope::tui::theme::ByteClass::Recovered);
+    assert_ne!(view.classes[offset - 1], esescope::tui::theme::ByteClass::Recovered);
     // the page dump lists them where they are
     let (_, page) = esescope_json(&["page", file, &want[1].1 .0.to_string(), "--format", "json"]);
     let slack = page["slack"].as_array().unwrap();
@@ -275,4 +300,46 @@ fn nothing_is_carved_from_clean_databases() {
             assert_eq!(t["recovered_count"], 0, "{sample} {}", t["name"]);
         }
     }
+}
+
+#[test]
+fn a_dropped_table_gives_back_the_remnants_in_its_pages_too() {
+    use esescope::format::catalog::parse_row;
+    use esescope::format::page::PageFlags;
+    use esescope::format::record::TaggedLayout;
+    let size = DAMAGE_BASE.page_size;
+    let written = teaching_database(DAMAGE_BASE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clean = open(&dir, "clean.edb", &written.bytes);
+    let catalog = Catalog::read(&clean);
+    let objid = catalog.table("tags").unwrap().table.id;
+    let leaf = written.tree("tags").unwrap().leaves[0];
+    let rows = leaf_rows(&clean, "tags", leaf);
+    let mut bytes = written.bytes.clone();
+    // line 1 deleted without a reorganisation, then the table dropped
+    drop_tag(&mut bytes, leaf, size, 2);
+    for pgno in catalog.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno) {
+        let range = page_range(pgno, size);
+        let page = Page::parse(&bytes[range.clone()], pgno, size).unwrap();
+        let layout = TaggedLayout::for_page(false, page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        let mut image = PageImage::from_page(&page).unwrap();
+        for node in &mut image.nodes {
+            if parse_row(&node.data, layout).is_some_and(|e| e.objid_table == objid) {
+                node.flags.0 |= esescope::format::tag::NodeFlags::DELETED.0;
+            }
+        }
+        bytes[range].copy_from_slice(&image.build().unwrap());
+    }
+    let db = open(&dir, "dropped.edb", &bytes);
+    let catalog = Catalog::read(&db);
+    let dropped = catalog.dropped_tables(&db);
+    let def = dropped.iter().find(|t| t.table.name == "tags").unwrap();
+    let mut got = Vec::new();
+    Table::new(&db, &catalog, def).dropped_rows(|r| {
+        assert!(r.row.errors.is_empty());
+        got.push((r.source.label(), r.row.values.iter().map(|v| v.to_text()).collect::<Vec<_>>()));
+    });
+    let slack: Vec<_> = got.iter().filter(|(s, _)| s.starts_with("slack")).cloned().collect();
+    assert_eq!(slack, vec![(format!("slack page {leaf} offset {:#x}", rows[1].0), rows[1].1.clone())]);
+    assert_eq!(got.len(), rows.len(), "the other rows as orphan-page rows");
 }
