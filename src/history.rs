@@ -220,6 +220,8 @@ pub struct Summary {
     pub findings: Vec<Finding>,
     /// True when stopped by the progress callback.
     pub cancelled: bool,
+    /// True when the log held more long-value bytes than are kept.
+    pub long_values_dropped: bool,
 }
 
 fn values_of(names: &[String], row: &crate::store::table::Row) -> Values {
@@ -434,6 +436,27 @@ fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
         cx.summary.unknown_trees += 1;
         return;
     };
+    if kind == TreeKind::LongValue {
+        let node = match operation {
+            Operation::Insert => insert_parts(b).map(|(key, data)| (key, data.to_vec())),
+            Operation::Replace | Operation::ReplaceDiff | Operation::FlagInsertReplace => {
+                lines.after.as_ref().map(|n| (n.key.clone(), n.data.clone()))
+            }
+            _ => None,
+        };
+        if let Some((key, data)) = node {
+            if !cx.tables.keep_long_value(index, key, data) && !cx.summary.long_values_dropped {
+                cx.summary.long_values_dropped = true;
+                cx.summary.findings.push(Finding::warning(
+                    Location::File,
+                    format!(
+                        "more than {} MiB of long values in the logs: later ones are not kept, so rows whose long values are only in the logs may not decode",
+                        tables::MAX_LOOSE_BYTES >> 20
+                    ),
+                ));
+            }
+        }
+    }
     if kind != TreeKind::Data {
         cx.summary.tree_operations += 1;
         return;

@@ -8,6 +8,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
 use crate::format::page::PageFlags;
@@ -15,6 +16,7 @@ use crate::format::record::TaggedLayout;
 use crate::format::value::Value;
 use crate::format::PageNumber;
 use crate::store::catalog::{Catalog, TableDef, CATALOG_ROOT};
+use crate::store::long_value::LooseNodes;
 use crate::store::table::{Row, Table};
 use crate::store::Database;
 
@@ -45,7 +47,15 @@ pub struct Tables<'d> {
     layout: TaggedLayout,
     /// Catalog rows of a table not (yet) known, kept until it is.
     waiting: Vec<CatalogEntry>,
+    /// The long-value nodes the log inserts, by table: a row's separated
+    /// value the database no longer has is read from them.
+    loose: HashMap<usize, Arc<LooseNodes>>,
+    /// Bytes kept in `loose`.
+    loose_bytes: usize,
 }
+
+/// The most bytes of long-value nodes kept from the log.
+pub const MAX_LOOSE_BYTES: usize = 256 << 20;
 
 /// The fingerprint of a row's values.
 pub fn fingerprint(values: &[Value]) -> u64 {
@@ -72,6 +82,8 @@ impl<'d> Tables<'d> {
             now: HashMap::new(),
             layout,
             waiting: Vec::new(),
+            loose: HashMap::new(),
+            loose_bytes: 0,
         };
         for index in 0..tables.catalog.tables.len() {
             tables.map_trees(index);
@@ -166,11 +178,33 @@ impl<'d> Tables<'d> {
     }
 
     /// Decodes `data`, a record of table `index`, said to be at line
-    /// `iline` of page `pgno`.
+    /// `iline` of page `pgno`; a separated value the database does not
+    /// have is read from the long-value nodes the log inserted.
     pub fn decode(&mut self, index: usize, data: &[u8], pgno: u32, iline: u16) -> Option<Row> {
         let layout = self.layout;
-        let table = self.decoder(index)?;
-        Some(table.decode(data, layout, PageNumber(pgno), iline, false))
+        let loose = self.loose.get(&index).cloned();
+        self.decoder(index)?;
+        let table = self.decoders.get_mut(&index)?;
+        table.set_loose_long_values(loose);
+        let row = table.decode(data, layout, PageNumber(pgno), iline, false);
+        // the decoder lets go of the nodes, so the next insert does not copy them
+        table.set_loose_long_values(None);
+        Some(row)
+    }
+
+    /// Keeps a long-value node of table `index` the log inserts or
+    /// replaces. Returns false when the bound on kept bytes is reached.
+    pub fn keep_long_value(&mut self, index: usize, key: Vec<u8>, data: Vec<u8>) -> bool {
+        let size = key.len() + data.len();
+        if self.loose_bytes + size > MAX_LOOSE_BYTES {
+            return false;
+        }
+        self.loose_bytes += size;
+        let nodes = self.loose.entry(index).or_default();
+        if let Some(old) = Arc::make_mut(nodes).insert(key, data) {
+            self.loose_bytes -= old.len();
+        }
+        true
     }
 
     /// The fingerprint of the database's row with key `key` in table

@@ -188,21 +188,7 @@ impl<'d> LongValues<'d> {
                 _ => return Err(missing),
             }
         };
-        let size = head.data.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
-        let size = size.ok_or_else(|| LongValueError::Chunks {
-            lid,
-            why: format!("its root node has {} bytes of data, not 8 or 9", head.data.len()),
-        })? as usize;
-        if head.data.get(8).is_some_and(|flags| flags & 0x01 != 0) {
-            return Err(LongValueError::Chunks {
-                lid,
-                why: "its root says the value is encrypted (LVROOT2 flags 0x01); esescope cannot decrypt it"
-                    .into(),
-            });
-        }
-        if size > MAX_VALUE_LEN {
-            return Err(LongValueError::Chunks { lid, why: format!("its size {size} is beyond 2 GiB") });
-        }
+        let size = root_size(lid, &head.data)?;
         let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
         while let Some(n) = at.next(lid)? {
             if !n.key.starts_with(&key) || n.key.len() != key.len() + 4 {
@@ -224,36 +210,96 @@ impl<'d> LongValues<'d> {
             }
             chunks.push((offset, n.data));
         }
-        let mut value = Vec::with_capacity(size.min(1 << 24));
-        for (i, (offset, stored)) in chunks.iter().enumerate() {
-            let (offset, stored) = (*offset, stored.as_slice());
-            if offset != value.len() {
-                return Err(LongValueError::Chunks {
-                    lid,
-                    why: format!(
-                        "a chunk starts at byte {offset}, but {} bytes were read before it",
-                        value.len()
-                    ),
-                });
-            }
-            let logical = chunks.get(i + 1).map_or(size, |next| next.0).saturating_sub(offset);
-            if stored.len() < logical {
-                let plain = decompress(stored).map_err(|e| LongValueError::Chunks {
-                    lid,
-                    why: format!("the chunk at byte {offset}: {e}"),
-                })?;
-                value.extend_from_slice(&plain);
-            } else {
-                value.extend_from_slice(stored);
-            }
-        }
-        if value.len() < size {
+        assemble(lid, size, &chunks)
+    }
+}
+
+/// The value's size from its root node's data (LVROOT: refcount, size;
+/// LVROOT2 adds flags).
+///
+/// # Errors
+/// Root data of the wrong size, an encrypted value, a size beyond 2 GiB.
+pub fn root_size(lid: Lid, data: &[u8]) -> Result<usize, LongValueError> {
+    let size = data.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_le_bytes);
+    let size = size.ok_or_else(|| LongValueError::Chunks {
+        lid,
+        why: format!("its root node has {} bytes of data, not 8 or 9", data.len()),
+    })? as usize;
+    if data.get(8).is_some_and(|flags| flags & 0x01 != 0) {
+        return Err(LongValueError::Chunks {
+            lid,
+            why: "its root says the value is encrypted (LVROOT2 flags 0x01); esescope cannot decrypt it"
+                .into(),
+        });
+    }
+    if size > MAX_VALUE_LEN {
+        return Err(LongValueError::Chunks { lid, why: format!("its size {size} is beyond 2 GiB") });
+    }
+    Ok(size)
+}
+
+/// The value of `lid` from its chunks (offset, stored bytes) in key order:
+/// each decompressed when it holds fewer bytes than it covers.
+///
+/// # Errors
+/// The chunks leave a gap or do not cover `size` bytes, or one does not decompress.
+pub fn assemble(lid: Lid, size: usize, chunks: &[(usize, Vec<u8>)]) -> Result<Vec<u8>, LongValueError> {
+    let mut value = Vec::with_capacity(size.min(1 << 24));
+    for (i, (offset, stored)) in chunks.iter().enumerate() {
+        let (offset, stored) = (*offset, stored.as_slice());
+        if offset != value.len() {
             return Err(LongValueError::Chunks {
                 lid,
-                why: format!("its chunks hold {} of its {size} bytes", value.len()),
+                why: format!(
+                    "a chunk starts at byte {offset}, but {} bytes were read before it",
+                    value.len()
+                ),
             });
         }
-        value.truncate(size);
-        Ok(value)
+        let logical = chunks.get(i + 1).map_or(size, |next| next.0).saturating_sub(offset);
+        if stored.len() < logical {
+            let plain = decompress(stored).map_err(|e| LongValueError::Chunks {
+                lid,
+                why: format!("the chunk at byte {offset}: {e}"),
+            })?;
+            value.extend_from_slice(&plain);
+        } else {
+            value.extend_from_slice(stored);
+        }
     }
+    if value.len() < size {
+        return Err(LongValueError::Chunks {
+            lid,
+            why: format!("its chunks hold {} of its {size} bytes", value.len()),
+        });
+    }
+    value.truncate(size);
+    Ok(value)
+}
+
+/// Long-value nodes (key, data) gathered elsewhere than the tree: the LV
+/// inserts a transaction log holds, for the history of rows whose values
+/// the database no longer has.
+pub type LooseNodes = std::collections::BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// The value of `lid` from loose nodes: its root node and the chunks after it.
+///
+/// # Errors
+/// [`LongValueError::Missing`] (with root page 0) when no root node of the
+/// value is among them; otherwise as [`assemble`].
+pub fn from_loose(lid: Lid, nodes: &LooseNodes) -> Result<Vec<u8>, LongValueError> {
+    let key = lid.key();
+    let head = nodes.get(&key).ok_or(LongValueError::Missing { lid, root: PageNumber(0) })?;
+    let size = root_size(lid, head)?;
+    let chunks: Vec<(usize, Vec<u8>)> = nodes
+        .range(key.clone()..)
+        .skip(1)
+        .take_while(|(k, _)| k.starts_with(&key) && k.len() == key.len() + 4)
+        .filter_map(|(k, data)| {
+            let offset = k.get(key.len()..).and_then(|b| <[u8; 4]>::try_from(b).ok())?;
+            Some((u32::from_be_bytes(offset) as usize, data.clone()))
+        })
+        .filter(|(offset, _)| *offset < size.max(1))
+        .collect();
+    assemble(lid, size, &chunks)
 }

@@ -105,6 +105,9 @@ pub struct Table<'d> {
     /// Every tree the catalog names, by object id, for findings about a
     /// page of another tree.
     names: Vec<(u32, String)>,
+    /// Long-value nodes from elsewhere (a log's LV inserts), read when the
+    /// tree does not have a value.
+    loose_long_values: Option<std::sync::Arc<crate::store::long_value::LooseNodes>>,
 }
 
 impl<'d> Table<'d> {
@@ -119,7 +122,24 @@ impl<'d> Table<'d> {
         let lv_root = def.long_value.as_ref().map(|lv| PageNumber(lv.coltyp_or_pgno_fdp));
         let tagged = TaggedColumns::new(columns.iter().map(|c| (c.id, c.derived)));
         let names = catalog.object_names();
-        Self { db, def: def.clone(), columns, long_values: LongValues::new(db, lv_root), tagged, names }
+        Self {
+            db,
+            def: def.clone(),
+            columns,
+            long_values: LongValues::new(db, lv_root),
+            tagged,
+            names,
+            loose_long_values: None,
+        }
+    }
+
+    /// Long-value nodes to read a separated value from when the table's
+    /// tree does not have it (the LV inserts of a transaction log).
+    pub fn set_loose_long_values(
+        &mut self,
+        nodes: Option<std::sync::Arc<crate::store::long_value::LooseNodes>>,
+    ) {
+        self.loose_long_values = nodes;
     }
 
     /// The database the table is in.
@@ -356,7 +376,14 @@ impl<'d> Table<'d> {
             )),
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
-            Stored::Separated(lid) => self.long_values.read(lid).map_err(|e| (e.to_string(), Vec::new())),
+            Stored::Separated(lid) => self
+                .long_values
+                .read(lid)
+                .or_else(|e| match &self.loose_long_values {
+                    Some(nodes) => crate::store::long_value::from_loose(lid, nodes).map_err(|_| e),
+                    None => Err(e),
+                })
+                .map_err(|e| (e.to_string(), Vec::new())),
             Stored::Encrypted(bytes) => Err((
                 "the value is encrypted (TAGFLD_HEADER 0x40) and cannot be decoded; its stored bytes are shown".into(),
                 bytes.to_vec(),
