@@ -450,3 +450,24 @@ fn item17_a_flipped_bit_in_a_column_names_the_record_and_column_with_its_correct
     assert!(hex.contains("✗ Name: \"Meadow heron\" → \"meadow heron\""), "{hex}");
     snapshot("80x24-flipped-column-hex", &hex);
 }
+
+#[test]
+fn the_page_views_fields_and_tags_panes_scroll_and_say_they_have_more() {
+    let mut app = open("sample-dbs/clean-32k.edb");
+    app.open_page(PageNumber(31), ViewId::Page, 0);
+    let first = screen(&render(&app), false);
+    assert!(first.contains("↓ 1-9 of "), "the fields below the edge are announced:\n{first}");
+    app.update(Action::Focus); // tags -> hex
+    app.update(Action::Focus); // hex -> fields
+    app.update(Action::End);
+    let end = screen(&render(&app), false);
+    assert!(end.contains("↑  ") && !end.contains("↓ 1-9 of "), "{end}");
+    snapshot("80x24-page-fields-end", &end);
+    app.update(Action::Home);
+    assert!(screen(&render(&app), false).contains("↓ 1-9 of "));
+    // the tags pane: PgDn moves a screen of tags and the note follows
+    app.update(Action::Focus); // fields -> tags
+    app.update(Action::PageDown);
+    let tags = screen(&render(&app), false);
+    assert!(tags.contains(" ↑↓ ") || tags.contains("↑  "), "{tags}");
+}
