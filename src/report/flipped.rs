@@ -219,7 +219,7 @@ pub(crate) fn flipped_data(
 ) -> Vec<FlippedData> {
     let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
     let size = db.page_size();
-    let header_len = if size.is_large() { 80 } else { 40 };
+    let header_len = size.header_len();
     let data_bits: Vec<&FlippedBit> =
         bits.iter().filter(|b| b.kind == FlipKind::Data && b.offset >= header_len).collect();
     if data_bits.is_empty() {
