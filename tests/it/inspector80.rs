@@ -471,3 +471,15 @@ fn the_page_views_fields_and_tags_panes_scroll_and_say_they_have_more() {
     let tags = screen(&render(&app), false);
     assert!(tags.contains(" ↑↓ ") || tags.contains("↑  "), "{tags}");
 }
+
+#[test]
+fn the_page_map_legend_wraps_to_a_second_row_instead_of_losing_entries() {
+    let mut app = open("sample-dbs/bitflip.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    let kind = screen(&render(&app), false);
+    assert!(kind.contains("e emptied") && !kind.contains("e e…"), "{kind}");
+    app.update(Action::MapMode); // kind -> health
+    let health = screen(&render(&app), false);
+    assert!(!health.contains('…'), "every entry of the health legend is shown:\n{health}");
+    snapshot("80x24-pages-health", &health);
+}
