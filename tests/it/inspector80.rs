@@ -483,3 +483,15 @@ fn the_page_map_legend_wraps_to_a_second_row_instead_of_losing_entries() {
     assert!(!health.contains('…'), "every entry of the health legend is shown:\n{health}");
     snapshot("80x24-pages-health", &health);
 }
+
+#[test]
+fn page_1_is_the_database_root_not_a_table() {
+    let mut app = open("sample-dbs/clean-8k.edb");
+    app.open_page(PageNumber(1), ViewId::Page, 0);
+    let text = screen(&render(&app), false);
+    assert!(text.contains("┌ Page 1 · database root · 0x4000 "), "{text}");
+    let dump = esescope::report::page::PageDump::build(&app.db, PageNumber(1)).unwrap();
+    let mut out = Vec::new();
+    dump.write_text(&mut out, false).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("  database root tree page"));
+}
