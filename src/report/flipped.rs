@@ -96,7 +96,9 @@ pub struct FlippedData {
     pub tag: Option<u16>,
     /// The line (node) of that tag, for tags past the reserved ones.
     pub line: Option<u16>,
-    /// What the byte is, in words ("the value of column Name").
+    /// What the byte is, in words: a node or record part ("cbSuffix, the
+    /// length of the key suffix", "the value", "the null bit") — of
+    /// `column`, when there is one.
     pub part: String,
     /// The table whose record it is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,7 +135,7 @@ impl FlippedData {
         }
         text.push_str(&visible(&self.part));
         if let Some(c) = &self.column {
-            text.push_str(&format!(" {} (id {}, {})", visible(&c.name), c.id, c.coltyp));
+            text.push_str(&format!(" of column {} (id {}, {})", visible(&c.name), c.id, c.coltyp));
         }
         if let Some(at) = self.record_offset {
             text.push_str(&format!(" at record offset {at:#x}"));
@@ -333,11 +335,11 @@ fn locate(bit: &FlippedBit, raw: &Page<'_>, good: &Page<'_>, table: Option<&Tabl
     found.part = match part {
         RecordPart::Header(name) => format!("record header field {name}"),
         RecordPart::FixedData | RecordPart::VariableData(_) | RecordPart::TaggedData { .. } => {
-            "the value of column".into()
+            "the value".into()
         }
-        RecordPart::NullBitmap { .. } => "the null bit of column".into(),
-        RecordPart::VariableOffset(_) => "the end offset (variable offsets) of column".into(),
-        RecordPart::TaggedEntry { .. } => "the TAGFLD entry of column".into(),
+        RecordPart::NullBitmap { .. } => "the null bit".into(),
+        RecordPart::VariableOffset(_) => "the end offset in the variable offsets".into(),
+        RecordPart::TaggedEntry { .. } => "the TAGFLD entry".into(),
         RecordPart::Unknown => "the record, past its columns".into(),
     };
     let Some(index) = table.column_at(&record, offset, bit.bit) else {

@@ -68,7 +68,7 @@ fn page_and_report_say_it_in_text_markdown_and_json() {
     assert!(report.contains(sentence), "{report}");
     for md in [run(&["page", file, "31", "--format", "md"]), run(&["report", file, "--format", "md"])] {
         assert!(
-            md.contains("| byte 0x4b bit 5 | 1 | 0 | the value of column | people | Name (id 128, Text) | 0x1a | Meadow heron | meadow heron |"),
+            md.contains("| byte 0x4b bit 5 | 1 | 0 | the value | people | Name (id 128, Text) | 0x1a | Meadow heron | meadow heron |"),
             "{md}"
         );
     }
