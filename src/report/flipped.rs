@@ -301,6 +301,11 @@ fn locate(bit: &FlippedBit, raw: &Page<'_>, good: &Page<'_>, table: Option<&Tabl
             found.part = "the key suffix".into();
             return found;
         };
+        // on large pages the top 3 bits of the first size are the node flags (spec 7.1)
+        if size.is_large() && at == start + 1 && bit.bit >= 5 {
+            found.part = "the node flags (the top 3 bits of the first key size)".into();
+            return found;
+        }
         found.part = name.into();
         // the 13-bit size as stored and as corrected (the top bits are flags)
         let size_at = |bytes: &[u8]| le_u16(bytes, field_at).map(|v| (v & 0x1FFF).to_string());

@@ -148,3 +148,28 @@ fn every_part_of_a_node_and_record_is_named() {
     let f = located(dir.path(), 4096 - 8, 0);
     assert_eq!((f.part.as_str(), f.tag), ("its entry in the tag array (size, offset and flags)", Some(1)));
 }
+
+#[test]
+fn on_a_large_page_the_top_bits_of_the_first_key_size_are_the_node_flags() {
+    use esescope::format::node::node;
+    use esescope::format::page::Page;
+    use esescope::format::{PageNumber, PageSize};
+    let size = 32768;
+    let mut bytes = std::fs::read("sample-dbs/clean-32k.edb").unwrap();
+    let at = 32 * size;
+    let start = {
+        let page = Page::parse(&bytes[at..at + size], PageNumber(31), PageSize::K32).unwrap();
+        node(&page, 1).unwrap().tag.page_range(page.size).start
+    };
+    bytes[at + start + 1] ^= 1 << 6;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flags.edb");
+    std::fs::write(&path, &bytes).unwrap();
+    let db = Database::open(&path).unwrap();
+    let dump = PageDump::build(&db, PageNumber(31)).unwrap();
+    let [flip] = dump.flipped_data.as_slice() else { panic!("{:?}", dump.flipped_data) };
+    assert_eq!(
+        (flip.line, flip.part.as_str()),
+        (Some(1), "the node flags (the top 3 bits of the first key size)")
+    );
+}
