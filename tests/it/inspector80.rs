@@ -495,3 +495,13 @@ fn page_1_is_the_database_root_not_a_table() {
     dump.write_text(&mut out, false).unwrap();
     assert!(String::from_utf8(out).unwrap().contains("  database root tree page"));
 }
+
+#[test]
+fn the_page_maps_info_line_is_never_cut_silently() {
+    let mut app = open("sample-dbs/clean-8k.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    app.update(Action::Resize { width: 60, height: 24 });
+    let text = screen(&render(&app), false);
+    let info = text.lines().find(|l| l.contains("page 1 · offset")).unwrap();
+    assert!(info.trim_end_matches('│').ends_with('…'), "{text}");
+}
