@@ -117,6 +117,11 @@ fn one_record(bytes: &[u8], layout: TaggedLayout) {
         }
     }
     let _ = record.tagged_column(256, false);
+    // which part each byte is in (how a located flipped bit is named),
+    // past the end too
+    for offset in (0..=bytes.len() + 1).take(512) {
+        let _ = record.part_at(offset);
+    }
 }
 
 /// The `record` target: the input as a record in every tagged layout.

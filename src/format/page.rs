@@ -225,6 +225,16 @@ impl PageHeader {
         Ok(header)
     }
 
+    /// The kind of tree the page belongs to: from the tree-type bits, and
+    /// "database root" for the tree of object 1 (page 1 and its
+    /// children), which holds no table (spec 9.1).
+    pub fn tree_kind(&self) -> &'static str {
+        match self.flags.tree_kind() {
+            "table" if self.objid_fdp.0 == 1 => "database root",
+            kind => kind,
+        }
+    }
+
     /// Number of reserved tags at the start of the tag array (at least 1: tag 0).
     pub fn ctag_reserved(&self) -> u16 {
         self.ctag_reserved_field.max(1)

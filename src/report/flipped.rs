@@ -96,7 +96,9 @@ pub struct FlippedData {
     pub tag: Option<u16>,
     /// The line (node) of that tag, for tags past the reserved ones.
     pub line: Option<u16>,
-    /// What the byte is, in words ("the value of column Name").
+    /// What the byte is, in words: a node or record part ("cbSuffix, the
+    /// length of the key suffix", "the value", "the null bit") — of
+    /// `column`, when there is one.
     pub part: String,
     /// The table whose record it is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,7 +135,7 @@ impl FlippedData {
         }
         text.push_str(&visible(&self.part));
         if let Some(c) = &self.column {
-            text.push_str(&format!(" {} (id {}, {})", visible(&c.name), c.id, c.coltyp));
+            text.push_str(&format!(" of column {} (id {}, {})", visible(&c.name), c.id, c.coltyp));
         }
         if let Some(at) = self.record_offset {
             text.push_str(&format!(" at record offset {at:#x}"));
@@ -219,7 +221,7 @@ pub(crate) fn flipped_data(
 ) -> Vec<FlippedData> {
     let Verdict::Correctable { bits, .. } = &check.verdict else { return Vec::new() };
     let size = db.page_size();
-    let header_len = if size.is_large() { 80 } else { 40 };
+    let header_len = size.header_len();
     let data_bits: Vec<&FlippedBit> =
         bits.iter().filter(|b| b.kind == FlipKind::Data && b.offset >= header_len).collect();
     if data_bits.is_empty() {
@@ -299,6 +301,11 @@ fn locate(bit: &FlippedBit, raw: &Page<'_>, good: &Page<'_>, table: Option<&Tabl
             found.part = "the key suffix".into();
             return found;
         };
+        // on large pages the top 3 bits of the first size are the node flags (spec 7.1)
+        if size.is_large() && at == start + 1 && bit.bit >= 5 {
+            found.part = "the node flags (the top 3 bits of the first key size)".into();
+            return found;
+        }
         found.part = name.into();
         // the 13-bit size as stored and as corrected (the top bits are flags)
         let size_at = |bytes: &[u8]| le_u16(bytes, field_at).map(|v| (v & 0x1FFF).to_string());
@@ -333,11 +340,11 @@ fn locate(bit: &FlippedBit, raw: &Page<'_>, good: &Page<'_>, table: Option<&Tabl
     found.part = match part {
         RecordPart::Header(name) => format!("record header field {name}"),
         RecordPart::FixedData | RecordPart::VariableData(_) | RecordPart::TaggedData { .. } => {
-            "the value of column".into()
+            "the value".into()
         }
-        RecordPart::NullBitmap { .. } => "the null bit of column".into(),
-        RecordPart::VariableOffset(_) => "the end offset (variable offsets) of column".into(),
-        RecordPart::TaggedEntry { .. } => "the TAGFLD entry of column".into(),
+        RecordPart::NullBitmap { .. } => "the null bit".into(),
+        RecordPart::VariableOffset(_) => "the end offset in the variable offsets".into(),
+        RecordPart::TaggedEntry { .. } => "the TAGFLD entry".into(),
         RecordPart::Unknown => "the record, past its columns".into(),
     };
     let Some(index) = table.column_at(&record, offset, bit.bit) else {

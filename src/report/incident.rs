@@ -178,7 +178,7 @@ fn bad_page(db: &Database, file_offset: u64, check: &PageCheck) -> BadPage {
         checksum: check.clone(),
         objid_fdp: header.map_or(ObjectId(0), |h| h.objid_fdp),
         tree_name: None,
-        tree_kind: header.map_or("unknown", |h| h.flags.tree_kind()),
+        tree_kind: header.as_ref().map_or("unknown", |h| h.tree_kind()),
         flags: header.map(|h| h.flags.names()).unwrap_or_default(),
         dbtime: header.map_or(0, |h| h.dbtime_dirtied.0),
         flipped_fields: db

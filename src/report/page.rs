@@ -145,7 +145,7 @@ impl PageDump {
             tree_kind: match checksum.verdict {
                 // all zero: never written, so its flags name no tree
                 crate::format::verdict::Verdict::Uninitialized => "uninitialized",
-                _ => page.header.flags.tree_kind(),
+                _ => page.header.tree_kind(),
             },
             fields: PageHeader::fields(page.bytes, size),
             tags,

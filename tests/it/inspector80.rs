@@ -450,3 +450,58 @@ fn item17_a_flipped_bit_in_a_column_names_the_record_and_column_with_its_correct
     assert!(hex.contains("✗ Name: \"Meadow heron\" → \"meadow heron\""), "{hex}");
     snapshot("80x24-flipped-column-hex", &hex);
 }
+
+#[test]
+fn the_page_views_fields_and_tags_panes_scroll_and_say_they_have_more() {
+    let mut app = open("sample-dbs/clean-32k.edb");
+    app.open_page(PageNumber(31), ViewId::Page, 0);
+    let first = screen(&render(&app), false);
+    assert!(first.contains("↓ 1-9 of "), "the fields below the edge are announced:\n{first}");
+    app.update(Action::Focus); // tags -> hex
+    app.update(Action::Focus); // hex -> fields
+    app.update(Action::End);
+    let end = screen(&render(&app), false);
+    assert!(end.contains("↑  ") && !end.contains("↓ 1-9 of "), "{end}");
+    snapshot("80x24-page-fields-end", &end);
+    app.update(Action::Home);
+    assert!(screen(&render(&app), false).contains("↓ 1-9 of "));
+    // the tags pane: PgDn moves a screen of tags and the note follows
+    app.update(Action::Focus); // fields -> tags
+    app.update(Action::PageDown);
+    let tags = screen(&render(&app), false);
+    assert!(tags.contains(" ↑↓ ") || tags.contains("↑  "), "{tags}");
+}
+
+#[test]
+fn the_page_map_legend_wraps_to_a_second_row_instead_of_losing_entries() {
+    let mut app = open("sample-dbs/bitflip.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    let kind = screen(&render(&app), false);
+    assert!(kind.contains("e emptied") && !kind.contains("e e…"), "{kind}");
+    app.update(Action::MapMode); // kind -> health
+    let health = screen(&render(&app), false);
+    assert!(!health.contains('…'), "every entry of the health legend is shown:\n{health}");
+    snapshot("80x24-pages-health", &health);
+}
+
+#[test]
+fn page_1_is_the_database_root_not_a_table() {
+    let mut app = open("sample-dbs/clean-8k.edb");
+    app.open_page(PageNumber(1), ViewId::Page, 0);
+    let text = screen(&render(&app), false);
+    assert!(text.contains("┌ Page 1 · database root · 0x4000 "), "{text}");
+    let dump = esescope::report::page::PageDump::build(&app.db, PageNumber(1)).unwrap();
+    let mut out = Vec::new();
+    dump.write_text(&mut out, false).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("  database root tree page"));
+}
+
+#[test]
+fn the_page_maps_info_line_is_never_cut_silently() {
+    let mut app = open("sample-dbs/clean-8k.edb");
+    app.update(Action::Show(ViewId::PageMap));
+    app.update(Action::Resize { width: 60, height: 24 });
+    let text = screen(&render(&app), false);
+    let info = text.lines().find(|l| l.contains("page 1 · offset")).unwrap();
+    assert!(info.trim_end_matches('│').ends_with('…'), "{text}");
+}

@@ -182,6 +182,26 @@ fn json_output_validates_against_the_schema() {
     let args = ReportArgs { file: damaged, out: None, logs: None, output: OutputArgs::json() };
     let (_, text) = run(Command::Report(args));
     assert_valid(&incident, &text, "incident report");
+    // bits located in column values and in a node's key size (flipped_data)
+    for (file, pgno) in [("sample-dbs/bitflip-columns.edb", 30), ("sample-dbs/bitflip.edb", 30)] {
+        let args = PageArgs {
+            file: Path::new(file).to_path_buf(),
+            page: PageSpec::Number(pgno),
+            output: OutputArgs::json(),
+            no_hex: true,
+        };
+        let (_, text) = run(Command::Page(args));
+        assert!(text.contains("\"flipped_data\""), "{text}");
+        assert_valid(&page, &text, &format!("{file} page {pgno}"));
+        let args = ReportArgs {
+            file: Path::new(file).to_path_buf(),
+            out: None,
+            logs: None,
+            output: OutputArgs::json(),
+        };
+        let (_, text) = run(Command::Report(args));
+        assert_valid(&incident, &text, &format!("{file} report"));
+    }
     // and the schema is not vacuous: a renamed field fails
     let mut value: Value = serde_json::from_str(&text).unwrap();
     value["verify"]["counts"]["bad"] = Value::from(1);

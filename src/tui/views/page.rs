@@ -153,9 +153,20 @@ impl PageState {
                     PageFocus::Hex => PageFocus::Fields,
                 }
             }
-            (PageFocus::Fields, Action::Up) => self.field = self.field.saturating_sub(1),
-            (PageFocus::Fields, Action::Down) => {
-                self.field = (self.field + 1).min(self.dump.fields.len().saturating_sub(1))
+            (
+                PageFocus::Fields,
+                Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Home | Action::End,
+            ) => {
+                let last = self.dump.fields.len().saturating_sub(1);
+                let step = usize::from(panes.fields.height.saturating_sub(2)).max(1);
+                self.field = match action {
+                    Action::Up => self.field.saturating_sub(1),
+                    Action::Down => (self.field + 1).min(last),
+                    Action::PageUp => self.field.saturating_sub(step),
+                    Action::PageDown => (self.field + step).min(last),
+                    Action::Home => 0,
+                    _ => last,
+                };
             }
             (PageFocus::Fields, Action::Enter) => {
                 // follow a page-number field (pgnoPrev, pgnoNext)
@@ -304,7 +315,15 @@ impl PageState {
                 format!(" Page {} · {} · {:#x} ", self.dump.pgno, self.dump.tree_kind, self.dump.file_offset)
             }
         };
-        Paragraph::new(lines).block(border(self.focus == PageFocus::Fields, title)).render(panes.fields, buf);
+        let more = |first: usize, rows: usize, total: usize, pane: Rect| {
+            crate::tui::widgets::scroll::more_note_fitted(first, rows, total, usize::from(pane.width))
+                .map(|note| Line::styled(note, theme.warning()).right_aligned())
+        };
+        let mut block = border(self.focus == PageFocus::Fields, title);
+        if let Some(note) = more(first, rows, self.dump.fields.len(), panes.fields) {
+            block = block.title_bottom(note);
+        }
+        Paragraph::new(lines).block(block).render(panes.fields, buf);
 
         // tags
         let rows = list_rows(panes.tags);
@@ -360,7 +379,11 @@ impl PageState {
             0 => format!(" Tags ({}) ", self.dump.tags.len()),
             n => format!(" Tags ({}) · {n} records in slack ", self.dump.tags.len()),
         };
-        Paragraph::new(lines).block(border(self.focus == PageFocus::Tags, title)).render(panes.tags, buf);
+        let mut block = border(self.focus == PageFocus::Tags, title);
+        if let Some(note) = more(first, rows, self.dump.tags.len(), panes.tags) {
+            block = block.title_bottom(note);
+        }
+        Paragraph::new(lines).block(block).render(panes.tags, buf);
 
         // hex
         let pane = self.hex_pane(panes.hex);

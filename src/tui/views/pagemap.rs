@@ -334,11 +334,42 @@ impl MapState {
                 })
                 .collect(),
         };
-        let below = Rect { y: grid.y + grid.height, height: 1, ..grid };
-        let legend = crate::tui::widgets::scroll::ellipsize(Line::from(legend), usize::from(below.width));
+        // the legend on one row, or on two (the row under it is free) when
+        // it is wider than the map, broken between its entries
+        let width = usize::from(grid.width);
+        let mut rows: Vec<Vec<Span>> = vec![Vec::new()];
+        let mut used = 0;
+        for pair in legend.chunks(2) {
+            let len: usize = pair.iter().map(|s| s.content.chars().count()).sum();
+            if used + len > width && used > 0 && rows.len() < 2 {
+                rows.push(Vec::new());
+                used = 0;
+            }
+            used += len;
+            if let Some(row) = rows.last_mut() {
+                row.extend(pair.iter().cloned());
+            }
+        }
+        let legend: Vec<Line> =
+            rows.into_iter().map(|r| crate::tui::widgets::scroll::ellipsize(Line::from(r), width)).collect();
+        let below = Rect { y: grid.y + grid.height, height: legend.len() as u16, ..grid };
+        let info_y = below.y + below.height;
         Paragraph::new(legend).render(below, buf);
-        let info = Rect { y: below.y + 1, height: 1, ..grid };
-        Paragraph::new(Line::styled(self.info.clone(), theme.text())).render(info, buf);
+        // the page under the cursor on the rows left (one or two), never cut silently
+        let rows_left = usize::from((body.y + body.height.saturating_sub(1)).saturating_sub(info_y)).max(1);
+        let info = crate::tui::widgets::scroll::fit(
+            vec![Line::styled(self.info.clone(), theme.text())],
+            width,
+            crate::tui::widgets::scroll::Overflow::Wrap,
+        );
+        let mut info: Vec<Line> = info.into_iter().collect();
+        if info.len() > rows_left {
+            let rest: String = info.iter().skip(rows_left - 1).map(ToString::to_string).collect();
+            info.truncate(rows_left - 1);
+            info.push(crate::tui::widgets::scroll::ellipsize(Line::styled(rest, theme.text()), width));
+        }
+        let area = Rect { y: info_y, height: info.len() as u16, ..grid };
+        Paragraph::new(info).render(area, buf);
     }
 }
 

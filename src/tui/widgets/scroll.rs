@@ -155,6 +155,21 @@ pub fn cut_to_rows(
     lines
 }
 
+/// [`more_note`] for a panel `width` columns wide: without the keys, or
+/// only the arrows and the range, when the whole note does not fit.
+pub fn more_note_fitted(first: usize, rows: usize, total: usize, width: usize) -> Option<String> {
+    let note = more_note(first, rows, total)?;
+    let room = width.saturating_sub(2);
+    if note.chars().count() <= room {
+        return Some(note);
+    }
+    let last = (first + rows).min(total);
+    let up = if first > 0 { "↑" } else { " " };
+    let down = if last < total { "↓" } else { " " };
+    let short = format!(" {up}{down} {}-{last} of {total} ", first + 1);
+    (short.chars().count() <= room).then_some(short)
+}
+
 /// Draws `lines` (already fitted) in `block` over `area`, from line
 /// `offset` (clamped so the last screen is full), with the note when there
 /// is more than fits. Returns the offset used.
@@ -210,5 +225,8 @@ mod tests {
         assert_eq!(ellipsize(line, 5).to_string(), "abcd…");
         assert_eq!(more_note(0, 10, 10), None);
         assert!(more_note(0, 10, 11).is_some_and(|n| n.contains("1-10 of 11")));
+        assert_eq!(more_note_fitted(0, 9, 15, 36).as_deref(), Some("  ↓ 1-9 of 15 "));
+        assert_eq!(more_note_fitted(0, 9, 9, 36), None);
+        assert!(more_note_fitted(2, 9, 15, 80).is_some_and(|n| n.contains("j/k")));
     }
 }
