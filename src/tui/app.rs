@@ -325,6 +325,24 @@ impl App {
                 }
                 "job reports".to_string()
             }
+            (ViewId::Logs, _)
+                if self
+                    .logs
+                    .as_ref()
+                    .is_some_and(|l| l.record.is_some() && l.plan.is_none() && !l.history_open) =>
+            {
+                if let Some(logs) = &self.logs {
+                    let record = logs.record.and_then(|r| logs.records().get(r));
+                    if let Some(record) = record {
+                        out.extend_from_slice(logs.record_text(record).as_bytes());
+                        out.push(b'\n');
+                        if let Some(event) = logs.history.as_ref().and_then(|h| h.at(record.lgpos)) {
+                            let _ = crate::report::history::write_event(&mut out, event);
+                        }
+                    }
+                }
+                "log record".to_string()
+            }
             (ViewId::Logs, _) if self.logs.as_ref().is_some_and(|l| l.history_open && l.plan.is_none()) => {
                 let event =
                     self.logs.as_ref().and_then(|l| l.history.as_ref()).and_then(|h| h.selected_event());

@@ -154,6 +154,27 @@ impl LogsState {
         }
     }
 
+    /// A record's line, with the table and row of a row operation once the
+    /// history is made (after the position and type, before the fields).
+    pub fn record_text(&self, record: &Record) -> String {
+        let row = self.history.as_ref().and_then(|h| h.at(record.lgpos)).map(|e| {
+            let first = e
+                .values
+                .as_ref()
+                .or(e.before.as_ref())
+                .and_then(|v| v.0.iter().find(|(_, v)| !v.is_null()))
+                .map(|(n, v)| format!(" {n}={}", v.to_text()))
+                .unwrap_or_default();
+            crate::sanitize::visible(&format!("· {} {}{first} ·", e.table, e.operation.word())).into_owned()
+        });
+        let line = record.line();
+        let split = line.char_indices().nth(29).map_or(line.len(), |(i, _)| i);
+        match row {
+            Some(row) => format!("{}{row}{}", &line[..split], &line[split..]),
+            None => line,
+        }
+    }
+
     fn page_of(&self, index: usize) -> Option<PageNumber> {
         let record = self.records().get(index)?;
         match record.details() {
@@ -229,39 +250,30 @@ impl LogsState {
             .block(Block::bordered().title(title).border_style(theme.dim()))
             .render(timeline, buf);
 
-        let rows = inner_rows(list);
         let width = inner_width(list);
         let mut lines = Vec::new();
         let title = match self.record {
             Some(r) => {
+                // the selected record whole, below the list: a long line is cut there
+                let [list, detail] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(4)]).areas(list);
+                let rows = inner_rows(list);
                 let first = r.saturating_sub(rows.saturating_sub(1));
                 for (i, record) in self.records().iter().enumerate() {
                     let style = if i == r { theme.selected() } else { theme.text() };
-                    // with the history made, a row operation names its table and row
-                    let row = self.history.as_ref().and_then(|h| h.at(record.lgpos)).map(|e| {
-                        let first = e
-                            .values
-                            .as_ref()
-                            .or(e.before.as_ref())
-                            .and_then(|v| v.0.iter().find(|(_, v)| !v.is_null()))
-                            .map(|(n, v)| format!(" {n}={}", v.to_text()))
-                            .unwrap_or_default();
-                        crate::sanitize::visible(&format!("· {} {}{first} ·", e.table, e.operation.word()))
-                            .into_owned()
-                    });
-                    // after the position and type, before the record's fields
-                    let line = record.line();
-                    let split = line.char_indices().nth(29).map_or(line.len(), |(i, _)| i);
-                    let text = match row {
-                        Some(row) => format!("{}{row}{}", &line[..split], &line[split..]),
-                        None => line,
-                    };
-                    lines.push(scroll::ellipsize(Line::styled(text, style), width));
+                    lines.push(scroll::ellipsize(Line::styled(self.record_text(record), style), width));
                 }
                 let block = Block::bordered()
                     .title(" Records · Enter opens a page record's page · Esc back ")
                     .border_style(theme.dim());
                 scroll::render(lines, first, list, buf, block, theme);
+                let whole = self.records().get(r).map(|record| self.record_text(record)).unwrap_or_default();
+                let whole =
+                    scroll::fit(vec![Line::styled(whole, theme.text())], inner_width(detail), Overflow::Wrap);
+                let whole = scroll::cut_to_rows(whole, inner_rows(detail), "y copies the record", theme);
+                Paragraph::new(whole)
+                    .block(Block::bordered().title(" Record ").border_style(theme.dim()))
+                    .render(detail, buf);
                 return;
             }
             _ => " Log files · Enter lists records ",
