@@ -21,9 +21,9 @@ use super::tree::{plan, TreePlan, TreeSpec};
 use super::WriteError;
 
 /// Pages of the catalog's primary extent (4–23).
-const CATALOG_PAGES: u32 = 20;
+pub(super) const CATALOG_PAGES: u32 = 20;
 /// Pages of the shadow catalog's primary extent (24–28).
-const SHADOW_PAGES: u32 = 5;
+pub(super) const SHADOW_PAGES: u32 = 5;
 /// Longest index key written (the legacy `KeyMost`, the catalog default).
 const KEY_MOST: usize = 255;
 
@@ -72,11 +72,11 @@ impl WrittenDatabase {
 }
 
 /// A tree with the space it lives in.
-struct Fdp {
-    name: String,
-    space: FdpSpace,
-    plan: TreePlan,
-    pages: Vec<PageNumber>,
+pub(super) struct Fdp {
+    pub(super) name: String,
+    pub(super) space: FdpSpace,
+    pub(super) plan: TreePlan,
+    pub(super) pages: Vec<PageNumber>,
 }
 
 impl Fdp {
@@ -87,7 +87,7 @@ impl Fdp {
 }
 
 /// Pages a child FDP of `tree_pages` pages needs: single extent when small.
-fn extent_size(tree_pages: usize) -> (u32, bool) {
+pub(super) fn extent_size(tree_pages: usize) -> (u32, bool) {
     let pages = tree_pages as u32;
     if pages <= SINGLE_EXTENT_MOST {
         (pages, false)
@@ -105,7 +105,7 @@ fn ensure(space: &mut FdpSpace, need: usize, parent: &mut FdpSpace) -> Result<()
     Ok(())
 }
 
-fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
+pub(super) fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
     TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density }
 }
 
@@ -330,7 +330,7 @@ fn place_table(
 /// shadow) their pages: the catalog's from its primary extent (then from
 /// the root), its indexes' from the catalog's free pages, the shadow's from
 /// its own extent (then from the root).
-fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
+pub(super) fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
     let [catalog, name_index, root_objects, shadow, ..] = fdps else {
         return Err(WriteError::OutOfPages { need: 4, have: fdps.len() });
     };
@@ -356,7 +356,7 @@ fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError
 
 /// Builds every page and lays out the file: the header twice, then pages
 /// 1..=`last` (unused ones all zero).
-fn assemble(
+pub(super) fn assemble(
     fdps: &[Fdp],
     root: &FdpSpace,
     last: u32,
