@@ -14,6 +14,7 @@ pub mod markdown_json;
 pub mod page;
 pub mod record;
 pub mod recovery;
+pub mod salvage;
 pub mod txlog;
 pub mod verify;
 

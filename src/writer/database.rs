@@ -106,7 +106,7 @@ fn ensure(space: &mut FdpSpace, need: usize, parent: &mut FdpSpace) -> Result<()
 }
 
 pub(super) fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
-    TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density }
+    TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density, legacy_records: false }
 }
 
 /// One table turned into tree entries.

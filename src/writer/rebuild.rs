@@ -19,7 +19,7 @@ use super::database::{
 use super::header::HeaderSpec;
 use super::page::NodeImage;
 use super::space::{Extent, FdpSpace};
-use super::tree::plan;
+use super::tree::{plan, TreeSpec};
 use super::WriteError;
 
 /// One tree's entries.
@@ -33,6 +33,8 @@ pub struct RawTree {
     pub kind: PageFlags,
     /// Leaf entries sorted by key (by key then data when non-unique).
     pub entries: Vec<NodeImage>,
+    /// Its pages had no `NewRecordFormat` flag (legacy record layout).
+    pub legacy_records: bool,
 }
 
 /// A table's tree with its secondary indexes and long-value tree.
@@ -57,6 +59,8 @@ pub struct RawDatabase {
     pub root_objects: Vec<NodeImage>,
     /// Every other tree, table by table.
     pub tables: Vec<RawTable>,
+    /// The catalog's pages had no `NewRecordFormat` flag.
+    pub legacy_catalog: bool,
 }
 
 /// Where each tree went: objid → (pgnoFDP, pages of its primary extent).
@@ -109,7 +113,9 @@ pub fn write_raw(
     ];
     let mut fdps = Vec::with_capacity(system.len() + user.len());
     for (name, space, kind, entries) in system {
-        let plan = plan(tree_spec(space.objid.0, kind, entries, 80), size)?;
+        let spec =
+            TreeSpec { legacy_records: db.legacy_catalog, ..tree_spec(space.objid.0, kind, entries, 80) };
+        let plan = plan(spec, size)?;
         fdps.push(Fdp { name: name.into(), pages: vec![space.pgno_fdp], space, plan });
     }
     place_catalog(&mut fdps, &mut root)?;
@@ -130,11 +136,13 @@ fn place_raw_table(
     size: crate::format::PageSize,
 ) -> Result<Vec<Fdp>, WriteError> {
     let RawTable { tree, children } = table;
-    let table_plan = plan(tree_spec(tree.objid.0, tree.kind, tree.entries, 80), size)?;
+    let spec = tree_spec(tree.objid.0, tree.kind, tree.entries, 80);
+    let table_plan = plan(TreeSpec { legacy_records: tree.legacy_records, ..spec }, size)?;
     let mut planned = Vec::with_capacity(children.len());
     for child in children {
         let density = if child.kind.contains(PageFlags::LONG_VALUE) { 100 } else { 80 };
-        let child_plan = plan(tree_spec(child.objid.0, child.kind, child.entries, density), size)?;
+        let spec = tree_spec(child.objid.0, child.kind, child.entries, density);
+        let child_plan = plan(TreeSpec { legacy_records: child.legacy_records, ..spec }, size)?;
         planned.push((child.name, child.objid, child.kind, child_plan));
     }
     let child_pages: u32 = planned.iter().map(|c| extent_size(c.3.page_count()).0).sum();
@@ -180,12 +188,19 @@ mod tests {
         let rows = (0u32..500).map(|i| NodeImage::new(i.to_be_bytes().to_vec(), vec![7; 60])).collect();
         let lv = vec![NodeImage::new(vec![0, 0, 0, 1], vec![1, 0, 0, 0, 3, 0, 0, 0])];
         let table = RawTable {
-            tree: RawTree { name: "t".into(), objid: ObjectId(9), kind: PageFlags(0), entries: rows },
+            tree: RawTree {
+                name: "t".into(),
+                objid: ObjectId(9),
+                kind: PageFlags(0),
+                entries: rows,
+                legacy_records: false,
+            },
             children: vec![RawTree {
                 name: "t/LV".into(),
                 objid: ObjectId(11),
                 kind: PageFlags::LONG_VALUE,
                 entries: lv,
+                legacy_records: false,
             }],
         };
         let db = RawDatabase {
@@ -194,6 +209,7 @@ mod tests {
             name_index: Vec::new(),
             root_objects: Vec::new(),
             tables: vec![table],
+            legacy_catalog: false,
         };
         let mut seen = Vec::new();
         let (written, placement) = write_raw(db, |_, p| seen = p.keys().copied().collect()).unwrap();

@@ -30,6 +30,9 @@ pub struct TreeSpec {
     pub entries: Vec<NodeImage>,
     /// Percentage of a leaf to fill before starting the next one.
     pub density: u8,
+    /// Records in the legacy (pre-`NewRecordFormat`) layout: the pages do
+    /// not get the `NewRecordFormat` flag (salvage of an old database).
+    pub legacy_records: bool,
 }
 
 /// The pages of a tree before they have page numbers: `levels[0]` are the
@@ -90,7 +93,11 @@ impl TreePlan {
             let is_root_level = depth + 1 == self.levels.len();
             for (i, nodes) in level.iter().enumerate() {
                 let pgno = numbers[depth][i];
-                let mut flags = self.spec.kind | PageFlags::NEW_RECORD_FORMAT;
+                let mut flags = if self.spec.legacy_records {
+                    self.spec.kind
+                } else {
+                    self.spec.kind | PageFlags::NEW_RECORD_FORMAT
+                };
                 if leaf {
                     flags = flags | PageFlags::LEAF;
                 } else if depth == 1 {
@@ -248,6 +255,7 @@ mod tests {
                 .map(|i| NodeImage::new(i.to_be_bytes().to_vec(), vec![1; value_len]))
                 .collect(),
             density: 90,
+            legacy_records: false,
         }
     }
 
