@@ -24,6 +24,7 @@ mod report;
 mod robustness;
 mod rollforward;
 mod rows;
+mod salvage;
 mod screens;
 mod trees;
 mod tui;
