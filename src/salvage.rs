@@ -158,6 +158,9 @@ pub struct SalvageReport {
     pub unreadable_pages: Vec<UnreadablePage>,
     /// Pages read through a corrected bit: (tree, page).
     pub corrected_pages: Vec<(String, u32)>,
+    /// Leaves under a lost internal page that were read along the leaf
+    /// chain instead: (tree, page).
+    pub bridged_pages: Vec<(String, u32)>,
     /// Pages of other trees that a tree points at.
     pub foreign_pages: Vec<ForeignPage>,
     /// Pages taken from the copy (`--from`).
@@ -184,12 +187,14 @@ impl SalvageReport {
         self.tables.iter().map(|t| t.rows_lost).sum()
     }
 
-    /// True when nothing was lost and the new file verifies.
+    /// True when nothing was lost (pages that could not be read may have
+    /// cost nothing: an internal page whose leaves the chain reached) and
+    /// the new file verifies.
     pub fn is_clean(&self) -> bool {
         self.output.is_some()
             && self.rows_lost() == 0
-            && self.unreadable_pages.is_empty()
-            && self.foreign_pages.is_empty()
+            && self.tables.iter().all(|t| t.rows_lost_exact)
+            && self.catalog_notes.is_empty()
             && self.long_values_lost.is_empty()
             && self.rows_with_lost_values.is_empty()
             && self.indexes.iter().all(|i| i.complete)
@@ -282,6 +287,7 @@ pub fn salvage(
         unreadable_pages: Vec::new(),
         corrected_pages: Vec::new(),
         foreign_pages: Vec::new(),
+        bridged_pages: Vec::new(),
         pages_from_copy: Vec::new(),
         indexes: Vec::new(),
         long_values_lost: Vec::new(),

@@ -95,6 +95,13 @@ impl SalvageReport {
                 p.objid_fdp
             )?;
         }
+        for (tree, pgno) in &self.bridged_pages {
+            writeln!(
+                out,
+                "  page {pgno} ({}): a leaf under a lost internal page, read along the leaf chain",
+                one_line(tree)
+            )?;
+        }
         for (tree, pgno) in &self.corrected_pages {
             writeln!(out, "  page {pgno} ({}): read with a corrected bit (ECC)", one_line(tree))?;
         }

@@ -27,12 +27,19 @@ pub(super) struct Collected {
     /// The first leaf read had no `NewRecordFormat` flag: its records are
     /// in the legacy layout, and the rebuilt pages say so too.
     pub legacy: bool,
+    /// Leaves under a lost internal page reached along the leaf chain
+    /// instead (see [`bridge`]).
+    pub bridged: Vec<PageNumber>,
+    /// Every gap the lost internal pages left in the leaf chain was closed
+    /// by the chain itself, and no leaf was lost: no entry is missing.
+    pub bridged_whole: bool,
 }
 
 impl Collected {
-    /// True when every page the tree points at was read.
+    /// True when every page the tree points at was read, or the only
+    /// pages lost were internal ones whose leaves the chain reached.
     pub fn whole(&self) -> bool {
-        self.walk.missing.is_empty() && self.walk.foreign.is_empty()
+        (self.walk.missing.is_empty() && self.walk.foreign.is_empty()) || self.bridged_whole
     }
 }
 
@@ -52,7 +59,103 @@ pub(super) fn collect(db: &Database, root: PageNumber, names: TreeNames<'_>) -> 
         .and_then(|r| r.page(db).ok().map(|p| p.header))
         .filter(|h| h.objid_fdp == walk.objid)
         .map(|h| PageFlags(h.flags.0 & KIND_BITS));
-    Collected { entries, walk, kind, legacy: legacy.unwrap_or(false) }
+    let mut c = Collected {
+        entries,
+        walk,
+        kind,
+        legacy: legacy.unwrap_or(false),
+        bridged: Vec::new(),
+        bridged_whole: false,
+    };
+    bridge(db, &mut c);
+    c
+}
+
+/// The leaves below a lost internal page are still linked into the leaf
+/// chain (`pgnoPrev`/`pgnoNext`) of the leaves the walk reached. Following
+/// the chain from each reached leaf into pages the walk did not reach —
+/// each one verified (or corrected), of this tree, a leaf, linked back to
+/// the page before it, its keys inside a lost internal page's range — gives
+/// their entries back without reading a page the tree no longer links
+/// (freed leaves with stale rows are in no chain).
+fn bridge(db: &Database, c: &mut Collected) {
+    let ranges: Vec<(Vec<u8>, Vec<u8>)> = c
+        .walk
+        .missing
+        .iter()
+        .filter(|m| !m.leaf)
+        .map(|m| {
+            (hex::decode(&m.lower_key).unwrap_or_default(), hex::decode(&m.upper_key).unwrap_or_default())
+        })
+        .collect();
+    if ranges.is_empty() || !c.walk.foreign.is_empty() {
+        return;
+    }
+    let reached: BTreeSet<PageNumber> = c.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno).collect();
+    if reached.is_empty() {
+        return;
+    }
+    let objid = c.walk.objid;
+    let links = |pgno: PageNumber| {
+        db.read_page(pgno).ok().and_then(|r| r.page(db).ok().map(|p| (p.header.prev, p.header.next)))
+    };
+    let in_range = |key: &[u8]| {
+        ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && (hi.is_empty() || key < hi.as_slice()))
+    };
+    let mut closed = true;
+    let mut seen: BTreeSet<PageNumber> = BTreeSet::new();
+    let mut adopted = Vec::new();
+    for &start in &reached {
+        let Some((prev, next)) = links(start) else { continue };
+        for forward in [true, false] {
+            let (mut from, mut at) = (start, if forward { next } else { prev });
+            loop {
+                if at.is_null() || reached.contains(&at) {
+                    break;
+                }
+                if seen.contains(&at) {
+                    break;
+                }
+                let ok = db.read_page(at).ok().and_then(|read| {
+                    let page = read.page(db).ok()?;
+                    let h = page.header;
+                    let back = if forward { h.prev } else { h.next };
+                    let fits = h.objid_fdp == objid && h.flags.contains(PageFlags::LEAF) && back == from;
+                    if !fits {
+                        return None;
+                    }
+                    let non_unique = h.flags.contains(PageFlags::NON_UNIQUE_KEYS);
+                    let mut found = Vec::new();
+                    for node in crate::format::node::nodes(&page).filter_map(Result::ok) {
+                        let key = if non_unique {
+                            [node.key.as_slice(), node.data].concat()
+                        } else {
+                            node.key.clone()
+                        };
+                        if !in_range(&key) {
+                            return None;
+                        }
+                        if !node.is_deleted() {
+                            found.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
+                        }
+                    }
+                    Some((found, if forward { h.next } else { h.prev }))
+                });
+                let Some((found, link)) = ok else {
+                    closed = false;
+                    break;
+                };
+                seen.insert(at);
+                adopted.extend(found);
+                from = at;
+                at = link;
+            }
+        }
+    }
+    let lost_leaf = c.walk.missing.iter().any(|m| m.leaf);
+    c.bridged = seen.into_iter().collect();
+    c.entries.extend(adopted);
+    c.bridged_whole = closed && !lost_leaf && !c.bridged.is_empty();
 }
 
 /// Sorts entries as the tree keeps them (key, then data when non-unique)

@@ -41,6 +41,7 @@ fn note_pages(report: &mut SalvageReport, tree: &str, c: &Collected) {
     report.unreadable_pages.extend(collect::unreadable(tree, &c.walk));
     report.foreign_pages.extend(collect::foreign(tree, &c.walk));
     report.corrected_pages.extend(c.walk.corrected.iter().map(|p| (tree.to_string(), p.0)));
+    report.bridged_pages.extend(c.bridged.iter().map(|p| (tree.to_string(), p.0)));
 }
 
 /// The node at `tag` of page `pgno`, read as a walk reads it.
@@ -224,7 +225,8 @@ fn salvage_table(
         let lname = format!("long values of table {}", table.name);
         let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), &name_of);
         note_pages(report, &lname, &c);
-        let broken = collect::drop_broken_long_values(&mut c.entries, &c.walk);
+        let broken =
+            if c.whole() { Vec::new() } else { collect::drop_broken_long_values(&mut c.entries, &c.walk) };
         report
             .long_values_lost
             .extend(broken.into_iter().map(|lid| LostLongValue { table: table.name.clone(), lid }));
