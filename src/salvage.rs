@@ -15,6 +15,7 @@
 //! listed. The new file is written through a temporary file, synced and
 //! renamed; the input is only read.
 
+mod bridge;
 mod collect;
 mod output;
 mod tables;
@@ -223,7 +224,7 @@ struct CatalogRecords {
 
 fn catalog_records(db: &Database, names: &Catalog, report: &mut SalvageReport) -> CatalogRecords {
     let name_of = |o: crate::format::ObjectId| names.object_name(o.0);
-    let main = collect(db, CATALOG_ROOT, &name_of);
+    let main = collect(db, CATALOG_ROOT, 2, &name_of);
     let mut records = main.entries.clone();
     let legacy = main.legacy;
     let mut source = "MSysObjects".to_string();
@@ -231,15 +232,22 @@ fn catalog_records(db: &Database, names: &Catalog, report: &mut SalvageReport) -
     if !main.whole() || records.is_empty() {
         report.unreadable_pages.extend(collect::unreadable("table MSysObjects", &main.walk));
         report.foreign_pages.extend(collect::foreign("table MSysObjects", &main.walk));
-        let shadow = collect(db, SHADOW_ROOT, &name_of);
+        let shadow = collect(db, SHADOW_ROOT, 3, &name_of);
         let have: BTreeSet<Vec<u8>> = records.iter().map(|r| r.key.clone()).collect();
-        let added: Vec<NodeImage> = shadow.entries.into_iter().filter(|e| !have.contains(&e.key)).collect();
+        let added: Vec<NodeImage> =
+            shadow.entries.iter().filter(|&e| !have.contains(&e.key)).cloned().collect();
         source = format!(
             "MSysObjects (root page {CATALOG_ROOT}) is damaged: {} rows read from it, {} more from its shadow MSysObjectsShadow (root page {SHADOW_ROOT})",
             records.len(),
             added.len()
         );
         records.extend(added);
+        if !shadow.whole() {
+            report.unreadable_pages.extend(collect::unreadable("table MSysObjectsShadow", &shadow.walk));
+            report.catalog_notes.push(
+                "both MSysObjects and its shadow have pages that cannot be read: catalog rows on both may be lost, and with them whole tables".into(),
+            );
+        }
     }
     sort_entries(&mut records, false);
     CatalogRecords { records, source, legacy }

@@ -3,10 +3,10 @@
 //! corrected, foreign pages skipped), and what the walk could not read,
 //! page by page, with the key range the parent gives each lost page.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::format::page::PageFlags;
-use crate::format::PageNumber;
+use crate::format::{ObjectId, PageNumber};
 use crate::store::cursor::{walk_named, TreeNames, TreeWalk};
 use crate::store::Database;
 use crate::writer::page::NodeImage;
@@ -18,6 +18,8 @@ const KIND_BITS: u32 = PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0 | PageFlags:
 
 /// One tree as read from the damaged file.
 pub(super) struct Collected {
+    /// The tree's objid, from the catalog.
+    pub objid: ObjectId,
     /// Live leaf entries (flag-deleted ones are not kept), in walk order.
     pub entries: Vec<NodeImage>,
     /// The walk, with its unreadable, corrected and foreign pages.
@@ -28,23 +30,25 @@ pub(super) struct Collected {
     /// in the legacy layout, and the rebuilt pages say so too.
     pub legacy: bool,
     /// Leaves under a lost internal page reached along the leaf chain
-    /// instead (see [`bridge`]).
+    /// instead (see [`super::bridge`]).
     pub bridged: Vec<PageNumber>,
-    /// Every gap the lost internal pages left in the leaf chain was closed
-    /// by the chain itself, and no leaf was lost: no entry is missing.
-    pub bridged_whole: bool,
+    /// Key ranges (inclusive lower, exclusive upper, hex-decoded; empty =
+    /// unbounded) where entries may have been lost: lost leaves, and the
+    /// gaps in the leaf chain where a page could not be read.
+    pub lost_ranges: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Collected {
-    /// True when every page the tree points at was read, or the only
-    /// pages lost were internal ones whose leaves the chain reached.
+    /// True when no entry was lost: every page the tree points at was read,
+    /// or the only pages lost were internal ones whose leaves the chain reached.
     pub fn whole(&self) -> bool {
-        (self.walk.missing.is_empty() && self.walk.foreign.is_empty()) || self.bridged_whole
+        self.lost_ranges.is_empty() && self.walk.foreign.is_empty()
     }
 }
 
 /// Reads the tree rooted at `root`.
-pub(super) fn collect(db: &Database, root: PageNumber, names: TreeNames<'_>) -> Collected {
+/// `objid` is the tree's id as the catalog gives it (the root may be lost).
+pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNames<'_>) -> Collected {
     let mut entries = Vec::new();
     let mut legacy = None;
     let walk = walk_named(db, root, names, |page, node| {
@@ -59,103 +63,23 @@ pub(super) fn collect(db: &Database, root: PageNumber, names: TreeNames<'_>) -> 
         .and_then(|r| r.page(db).ok().map(|p| p.header))
         .filter(|h| h.objid_fdp == walk.objid)
         .map(|h| PageFlags(h.flags.0 & KIND_BITS));
+    let lost_ranges = walk.missing.iter().map(|m| (unhex(&m.lower_key), unhex(&m.upper_key))).collect();
     let mut c = Collected {
+        objid: ObjectId(objid),
         entries,
         walk,
         kind,
         legacy: legacy.unwrap_or(false),
         bridged: Vec::new(),
-        bridged_whole: false,
+        lost_ranges,
     };
-    bridge(db, &mut c);
+    super::bridge::bridge(db, &mut c);
     c
 }
 
-/// The leaves below a lost internal page are still linked into the leaf
-/// chain (`pgnoPrev`/`pgnoNext`) of the leaves the walk reached. Following
-/// the chain from each reached leaf into pages the walk did not reach —
-/// each one verified (or corrected), of this tree, a leaf, linked back to
-/// the page before it, its keys inside a lost internal page's range — gives
-/// their entries back without reading a page the tree no longer links
-/// (freed leaves with stale rows are in no chain).
-fn bridge(db: &Database, c: &mut Collected) {
-    let ranges: Vec<(Vec<u8>, Vec<u8>)> = c
-        .walk
-        .missing
-        .iter()
-        .filter(|m| !m.leaf)
-        .map(|m| {
-            (hex::decode(&m.lower_key).unwrap_or_default(), hex::decode(&m.upper_key).unwrap_or_default())
-        })
-        .collect();
-    if ranges.is_empty() || !c.walk.foreign.is_empty() {
-        return;
-    }
-    let reached: BTreeSet<PageNumber> = c.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno).collect();
-    if reached.is_empty() {
-        return;
-    }
-    let objid = c.walk.objid;
-    let links = |pgno: PageNumber| {
-        db.read_page(pgno).ok().and_then(|r| r.page(db).ok().map(|p| (p.header.prev, p.header.next)))
-    };
-    let in_range = |key: &[u8]| {
-        ranges.iter().any(|(lo, hi)| key >= lo.as_slice() && (hi.is_empty() || key < hi.as_slice()))
-    };
-    let mut closed = true;
-    let mut seen: BTreeSet<PageNumber> = BTreeSet::new();
-    let mut adopted = Vec::new();
-    for &start in &reached {
-        let Some((prev, next)) = links(start) else { continue };
-        for forward in [true, false] {
-            let (mut from, mut at) = (start, if forward { next } else { prev });
-            loop {
-                if at.is_null() || reached.contains(&at) {
-                    break;
-                }
-                if seen.contains(&at) {
-                    break;
-                }
-                let ok = db.read_page(at).ok().and_then(|read| {
-                    let page = read.page(db).ok()?;
-                    let h = page.header;
-                    let back = if forward { h.prev } else { h.next };
-                    let fits = h.objid_fdp == objid && h.flags.contains(PageFlags::LEAF) && back == from;
-                    if !fits {
-                        return None;
-                    }
-                    let non_unique = h.flags.contains(PageFlags::NON_UNIQUE_KEYS);
-                    let mut found = Vec::new();
-                    for node in crate::format::node::nodes(&page).filter_map(Result::ok) {
-                        let key = if non_unique {
-                            [node.key.as_slice(), node.data].concat()
-                        } else {
-                            node.key.clone()
-                        };
-                        if !in_range(&key) {
-                            return None;
-                        }
-                        if !node.is_deleted() {
-                            found.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
-                        }
-                    }
-                    Some((found, if forward { h.next } else { h.prev }))
-                });
-                let Some((found, link)) = ok else {
-                    closed = false;
-                    break;
-                };
-                seen.insert(at);
-                adopted.extend(found);
-                from = at;
-                at = link;
-            }
-        }
-    }
-    let lost_leaf = c.walk.missing.iter().any(|m| m.leaf);
-    c.bridged = seen.into_iter().collect();
-    c.entries.extend(adopted);
-    c.bridged_whole = closed && !lost_leaf && !c.bridged.is_empty();
+/// A key from the walk's hex (empty when absent or not hex).
+pub(super) fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap_or_default()
 }
 
 /// Sorts entries as the tree keeps them (key, then data when non-unique)
@@ -250,32 +174,20 @@ pub(super) fn check_index(
 /// Long values whose chunks may have been on an unreadable page of the
 /// long-value tree: every LID whose keys overlap a lost page's key range.
 /// Their entries are removed from `entries`; returns the LIDs (hex).
-pub(super) fn drop_broken_long_values(entries: &mut Vec<NodeImage>, walk: &TreeWalk) -> Vec<String> {
-    if walk.missing.is_empty() && walk.foreign.is_empty() {
+pub(super) fn drop_broken_long_values(c: &mut Collected) -> Vec<String> {
+    if c.lost_ranges.is_empty() {
         return Vec::new();
     }
     // LIDs are the first 4 (or, in LID64 trees, 8) bytes of each key; the
     // root entry of a long value is the LID alone.
-    let lid_len = entries.iter().map(|e| e.key.len()).min().filter(|&l| l == 8).unwrap_or(4);
+    let lid_len = c.entries.iter().map(|e| e.key.len()).min().filter(|&l| l == 8).unwrap_or(4);
     let lid = |key: &[u8]| key.get(..lid_len).map(<[u8]>::to_vec);
-    let mut by_lid: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
-    for e in entries.iter() {
-        if let Some(l) = lid(&e.key) {
-            *by_lid.entry(l).or_default() += 1;
-        }
-    }
-    let ranges: Vec<(Vec<u8>, Vec<u8>)> = walk
-        .missing
-        .iter()
-        .map(|m| {
-            (hex::decode(&m.lower_key).unwrap_or_default(), hex::decode(&m.upper_key).unwrap_or_default())
-        })
-        .collect();
+    let lids: BTreeSet<Vec<u8>> = c.entries.iter().filter_map(|e| lid(&e.key)).collect();
     let mut broken: BTreeSet<Vec<u8>> = BTreeSet::new();
-    for l in by_lid.keys() {
+    for l in &lids {
         let mut next = l.clone();
         let past = increment(&mut next);
-        for (lower, upper) in &ranges {
+        for (lower, upper) in &c.lost_ranges {
             let starts_before_end = past || lower.is_empty() || lower.as_slice() < next.as_slice();
             let ends_after_start = upper.is_empty() || upper.as_slice() > l.as_slice();
             if starts_before_end && ends_after_start {
@@ -283,10 +195,7 @@ pub(super) fn drop_broken_long_values(entries: &mut Vec<NodeImage>, walk: &TreeW
             }
         }
     }
-    // A foreign page has no key range to go by: its long values are kept
-    // as read, and the check of the output names any row whose value no
-    // longer reads.
-    entries.retain(|e| lid(&e.key).is_none_or(|l| !broken.contains(&l)));
+    c.entries.retain(|e| lid(&e.key).is_none_or(|l| !broken.contains(&l)));
     broken.into_iter().map(hex::encode).collect()
 }
 

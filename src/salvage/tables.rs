@@ -139,7 +139,8 @@ fn catalog_index(
     report: &mut SalvageReport,
 ) -> Vec<NodeImage> {
     let tree = format!("index {name} of table MSysObjects");
-    let c = collect(db, root, &|o| names.object_name(o.0));
+    let objid = if root == PageNumber(7) { 4 } else { 5 };
+    let c = collect(db, root, objid, &|o| names.object_name(o.0));
     note_pages(report, &tree, &c);
     let (mut kept, dropped): (Vec<NodeImage>, Vec<NodeImage>) =
         c.entries.into_iter().partition(|e| rows.contains(&e.data));
@@ -167,7 +168,7 @@ fn salvage_table(
 ) -> RawTable {
     let name_of = |o: ObjectId| names.object_name(o.0);
     let tree_name = format!("table {}", table.name);
-    let mut t = collect(db, PageNumber(table.coltyp_or_pgno_fdp), &name_of);
+    let mut t = collect(db, PageNumber(table.coltyp_or_pgno_fdp), table.id, &name_of);
     note_pages(report, &tree_name, &t);
     let mut recovered = 0u64;
     if options.include_recovered {
@@ -193,7 +194,7 @@ fn salvage_table(
         .filter(|e| e.kind == ObjectKind::Index && e.objid_table == table.id && e.id != table.id);
     for index in secondary {
         let iname = format!("index {} of table {}", index.name, table.name);
-        let c = collect(db, PageNumber(index.coltyp_or_pgno_fdp), &name_of);
+        let c = collect(db, PageNumber(index.coltyp_or_pgno_fdp), index.id, &name_of);
         note_pages(report, &iname, &c);
         let default_kind = if index.flags & INDEX_UNIQUE != 0 {
             PageFlags::INDEX
@@ -223,10 +224,9 @@ fn salvage_table(
     }
     if let Some(lv) = entries.iter().find(|e| e.kind == ObjectKind::LongValue && e.objid_table == table.id) {
         let lname = format!("long values of table {}", table.name);
-        let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), &name_of);
+        let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), lv.id, &name_of);
         note_pages(report, &lname, &c);
-        let broken =
-            if c.whole() { Vec::new() } else { collect::drop_broken_long_values(&mut c.entries, &c.walk) };
+        let broken = collect::drop_broken_long_values(&mut c);
         report
             .long_values_lost
             .extend(broken.into_iter().map(|lid| LostLongValue { table: table.name.clone(), lid }));
@@ -266,7 +266,7 @@ fn lost_rows(
     } else if !lost.keys.is_empty() || lost.exact {
         let keys: Vec<String> = lost.keys.iter().map(hex::encode).collect();
         let evidence = if lost.exact {
-            "exact: the primary keys a secondary index still names (an index read whole that has an entry for every kept row)"
+            "exact: the primary keys a secondary index still names (an index read whole that has an entry for every kept row lists every row; unless the original index already named rows that did not exist)"
         } else {
             "at least: the primary keys that secondary indexes still name (no index lists every row, so there may be more)"
         };

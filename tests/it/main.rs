@@ -25,6 +25,7 @@ mod robustness;
 mod rollforward;
 mod rows;
 mod salvage;
+mod salvage_real;
 mod screens;
 mod trees;
 mod tui;
