@@ -68,6 +68,8 @@ pub enum Prompt {
     RepairFrom,
     /// Where to write the copy recovered from the logs.
     RecoverTo,
+    /// Where to write the salvaged database.
+    SalvageTo,
     /// Text to find in the rows of the open table.
     FindRecord,
 }
@@ -192,6 +194,11 @@ pub enum Effect {
         out: std::path::PathBuf,
         /// A copy of the same database to take damaged pages from.
         from: Option<std::path::PathBuf>,
+    },
+    /// Start a salvage job writing a new database from every readable row.
+    StartSalvage {
+        /// The new file (absolute).
+        out: std::path::PathBuf,
     },
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {

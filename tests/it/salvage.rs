@@ -257,3 +257,52 @@ fn the_new_header_is_clean_with_the_repair_counted() {
     assert_eq!(a.repair_count, b.repair_count + 1);
     assert!(after.header_copies().iter().all(|c| c.valid));
 }
+
+/// `S` in the inspector's jobs view asks where to write, offers a path in
+/// the work folder, and the job's report fills the jobs view.
+#[test]
+fn the_inspector_salvages_from_the_jobs_view() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use esescope::tui::action::{Action, Effect, Prompt, ViewId};
+    use esescope::tui::app::App;
+    use esescope::tui::theme::Theme;
+    use esescope::worker::{JobOutput, WorkerEvent};
+    use ratatui::layout::Rect;
+    use std::sync::Arc;
+
+    let key = KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT);
+    let action = esescope::tui::keymap::action_for(ViewId::Jobs, key);
+    assert_eq!(action, Some(Action::Prompt(Prompt::SalvageTo)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Database::open(samples().join("torn.edb")).unwrap());
+    let mut app = App::new(Arc::clone(&db), Theme { no_color: true }, Rect::new(0, 0, 120, 40));
+    app.update(Action::Show(ViewId::Jobs));
+    app.update(action.unwrap());
+    let (prompt, initial) = app.prompt.clone().unwrap();
+    assert_eq!(prompt, Prompt::SalvageTo);
+    assert!(initial.ends_with("torn.edb.salvaged"), "{initial}");
+    assert!(!Path::new(&initial).starts_with(samples()), "not beside the evidence: {initial}");
+    for _ in 0..initial.chars().count() {
+        app.update(Action::Backspace);
+    }
+    let out = dir.path().join("torn.salvaged");
+    for c in out.display().to_string().chars() {
+        app.update(Action::Input(c));
+    }
+    let Some(Effect::StartSalvage { out }) = app.update(Action::Enter) else { panic!("no salvage effect") };
+    let id = app.start_salvage();
+    let result =
+        esescope::tui::outputs::run_salvage(&db, &out, LogTime::default(), |_| ControlFlow::Continue(()));
+    app.on_worker(WorkerEvent::Finished {
+        id,
+        output: JobOutput::Salvage(Box::new(result)),
+        cancelled: false,
+    });
+    assert!(out.exists());
+    assert!(dir.path().join("torn.salvaged.salvage.txt").exists());
+    assert!(dir.path().join("torn.salvaged.salvage.json").exists());
+    let text = app.jobs.repair_text.clone().unwrap();
+    assert!(text.contains("people: 69 rows kept, 21 lost"), "{text}");
+    assert!(text.contains("Report saved to"), "{text}");
+}
