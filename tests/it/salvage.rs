@@ -306,3 +306,50 @@ fn the_inspector_salvages_from_the_jobs_view() {
     assert!(text.contains("people: 69 rows kept, 21 lost"), "{text}");
     assert!(text.contains("Report saved to"), "{text}");
 }
+
+/// A flag-deleted record is not a row of the table: salvage leaves it out,
+/// and `--include-recovered` writes it back, counted in the report.
+#[test]
+fn include_recovered_writes_flag_deleted_rows_back_and_counts_them() {
+    use esescope::format::page::Page;
+    use esescope::format::tag::NodeFlags;
+    use esescope::format::{PageNumber, PageSize};
+    use esescope::writer::page::PageImage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(samples().join("clean-4k.edb")).unwrap();
+    let (size, pgno) = (PageSize::K4, PageNumber(30));
+    let at = (pgno.0 as usize + 1) * size.len();
+    let mut image =
+        PageImage::from_page(&Page::parse(&bytes[at..at + size.len()], pgno, size).unwrap()).unwrap();
+    image.nodes[0].flags = NodeFlags::DELETED;
+    let deleted_key = image.nodes[0].key.clone();
+    bytes[at..at + size.len()].copy_from_slice(&image.build().unwrap());
+    let input = dir.path().join("deleted.edb");
+    std::fs::write(&input, &bytes).unwrap();
+
+    let (code, report) = salvage(&input, &dir.path().join("without.edb"), None);
+    assert_eq!(code, ExitCode::SUCCESS, "a deleted record is not a lost row: {report}");
+    let without = rows(&dir.path().join("without.edb"));
+    assert!(!without.contains_key(&("people".to_string(), deleted_key.clone())));
+
+    let out = dir.path().join("with.edb");
+    let args = SalvageArgs {
+        file: input.clone(),
+        out: out.clone(),
+        from: None,
+        include_recovered: true,
+        output: OutputArgs::json(),
+    };
+    let mut stdout = Vec::new();
+    cli::run(&Command::Salvage(args), &mut stdout).unwrap();
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    let people = report["tables"].as_array().unwrap().iter().find(|t| t["name"] == "people").unwrap();
+    assert_eq!(people["rows_recovered"], 1);
+    assert_eq!(people["rows_kept"], 90);
+    let with = rows(&out);
+    let clean = rows(&samples().join("clean-4k.edb"));
+    let key = ("people".to_string(), deleted_key);
+    assert_eq!(with.get(&key), clean.get(&key), "the deleted record comes back with its values");
+    assert_eq!(verify_trees_exit(&out), ExitCode::SUCCESS);
+}
