@@ -353,3 +353,39 @@ fn include_recovered_writes_flag_deleted_rows_back_and_counts_them() {
     assert_eq!(with.get(&key), clean.get(&key), "the deleted record comes back with its values");
     assert_eq!(verify_trees_exit(&out), ExitCode::SUCCESS);
 }
+
+/// The JSON report (stdout and NEW.salvage.json) follows
+/// `schema/esescope.schema.json#/$defs/salvage_report`, and the Markdown
+/// rendering names the tables.
+#[test]
+fn the_report_follows_the_schema_and_renders_as_markdown() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/esescope.schema.json");
+    let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    schema["$ref"] = Value::String("#/$defs/salvage_report".into());
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["torn", "bitflip", "headers-disagree"] {
+        let out = dir.path().join(format!("{name}.edb"));
+        let (_, report) = salvage(&samples().join(format!("{name}.edb")), &out, None);
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        let saved: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.salvage.json", out.display())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(saved, report, "NEW.salvage.json is the document printed");
+    }
+    let args = SalvageArgs {
+        file: samples().join("zeroed.edb"),
+        out: dir.path().join("md.edb"),
+        from: None,
+        include_recovered: false,
+        output: OutputArgs { format: Some(esescope::cli::output::Format::Md), ..OutputArgs::text() },
+    };
+    let mut stdout = Vec::new();
+    cli::run(&Command::Salvage(args), &mut stdout).unwrap();
+    let md = String::from_utf8(stdout).unwrap();
+    assert!(md.starts_with("## Salvage of") || md.starts_with("# Salvage of"), "{md}");
+    assert!(md.contains("people") && md.contains("rows_lost"), "{md}");
+}
