@@ -172,6 +172,9 @@ pub struct SalvageReport {
     pub long_values_lost: Vec<LostLongValue>,
     /// Rows of the new file whose values cannot all be read.
     pub rows_with_lost_values: Vec<RowDamage>,
+    /// What the reader of the new file should know that is not a loss
+    /// (an input in dirty shutdown, say).
+    pub notes: Vec<String>,
     /// Catalog rows whose root page could not be set, and why.
     pub catalog_notes: Vec<String>,
     /// Header fields of the new file changed from the input's header.
@@ -300,11 +303,18 @@ pub fn salvage(
         indexes: Vec::new(),
         long_values_lost: Vec::new(),
         rows_with_lost_values: Vec::new(),
+        notes: Vec::new(),
         catalog_notes: Vec::new(),
         header_fields: Vec::new(),
         verify_after: Vec::new(),
         cancelled: false,
     };
+    if header.state != crate::format::header::DbState::CLEAN_SHUTDOWN {
+        report.notes.push(format!(
+            "the input is in {}: changes still only in its transaction logs are not in the new file; replaying the logs first (esescope recover) keeps them",
+            header.state
+        ));
+    }
     // With a copy: the unreadable pages the copy has in good shape are
     // taken from it, and the trees are read from the patched image.
     let patched = match options.from {
@@ -343,7 +353,7 @@ pub fn salvage(
     let Some(built) = tables::rebuild(source, &names, &input, options, &mut report, &mut step)? else {
         return Ok(report);
     };
-    let (bytes, fields) = output::with_header(db, &built, options.now)?;
+    let (bytes, fields) = output::with_header(db, built, options.now)?;
     report.header_fields = fields;
     let Some(sha) = output::write_atomically(out, &bytes, &mut || {
         let stop = on_progress(Progress { done: total - 1, total }).is_break();

@@ -41,6 +41,9 @@ impl SalvageReport {
             return writeln!(out, "Cancelled: no output was written.");
         }
         writeln!(out, "Catalog: {} rows; {}", self.catalog_rows, one_line(&self.catalog_source))?;
+        for note in &self.notes {
+            writeln!(out, "  note: {}", one_line(note))?;
+        }
         for note in &self.catalog_notes {
             writeln!(out, "  catalog: {}", one_line(note))?;
         }

@@ -91,7 +91,7 @@ fn put(page: &mut [u8], name: &str, value: &[u8]) {
 /// Neither header copy of the input is valid.
 pub(super) fn with_header(
     db: &Database,
-    written: &WrittenDatabase,
+    written: WrittenDatabase,
     now: LogTime,
 ) -> Result<(Vec<u8>, Vec<String>), Error> {
     let size = db.page_size().len();
@@ -143,7 +143,7 @@ pub(super) fn with_header(
     }
     let sum = legacy_xor(&page);
     page.get_mut(..4).ok_or_else(no_header)?.copy_from_slice(&sum.to_le_bytes());
-    let mut bytes = written.bytes.clone();
+    let mut bytes = written.bytes;
     bytes.get_mut(..size).ok_or_else(no_header)?.copy_from_slice(&page);
     bytes.get_mut(size..2 * size).ok_or_else(no_header)?.copy_from_slice(&page);
     Ok((bytes, fields))
