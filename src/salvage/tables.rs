@@ -294,33 +294,28 @@ fn lost_rows(
     }
 }
 
-/// The new file checked: `verify --trees` findings (warnings and up) and
-/// the rows whose values cannot all be read.
+/// The new file checked: `verify --trees` findings (warnings and up) and,
+/// from the findings about values, the rows whose values cannot all be read
+/// (each named by table and primary key). One pass over the new file.
 pub(super) fn check_output(after: &Database, report: &mut SalvageReport) {
-    report.verify_after = crate::scan::trees::check_trees(after)
+    let findings: Vec<_> = crate::scan::trees::check_trees(after)
         .into_iter()
         .filter(|f| f.severity >= Severity::Warning)
         .collect();
-    let catalog = Catalog::read(after);
-    for def in &catalog.tables {
-        let table = Table::new(after, &catalog, def);
-        table.keyed_rows(false, |key, row| {
-            if row.errors.is_empty() {
-                return;
-            }
-            let problems = row
-                .errors
-                .iter()
-                .map(|(i, why)| {
-                    let column = table.columns.get(*i).map_or("record", |c| c.name.as_str());
-                    format!("column {column}: {why}")
-                })
-                .collect();
-            report.rows_with_lost_values.push(RowDamage {
-                table: def.table.name.clone(),
-                key: hex::encode(key),
-                problems,
-            });
-        });
+    let mut rows: std::collections::BTreeMap<(u32, u16), (String, Vec<String>)> = Default::default();
+    for f in &findings {
+        let crate::report::Location::Tag { pgno, index } = f.location else { continue };
+        // a value finding reads "table NAME, column COLUMN: why"
+        let Some((table, problem)) = f.message.strip_prefix("table ").and_then(|m| m.split_once(", column "))
+        else {
+            continue;
+        };
+        let entry = rows.entry((pgno.0, index)).or_insert_with(|| (table.to_string(), Vec::new()));
+        entry.1.push(format!("column {problem}"));
     }
+    for ((pgno, tag), (table, problems)) in rows {
+        let key = raw_node(after, PageNumber(pgno), tag).map_or_else(String::new, |n| hex::encode(n.key));
+        report.rows_with_lost_values.push(RowDamage { table, key, problems });
+    }
+    report.verify_after = findings;
 }
