@@ -124,7 +124,7 @@ pub fn write_raw(
     root.set_primary_count(last);
     let mut header = db.header;
     header.objid_last = header.objid_last.max(objid_last);
-    Ok((assemble(&fdps, &root, last, header)?, placement))
+    Ok((assemble(fdps, &root, last, header)?, placement))
 }
 
 /// Places one table and its children in one extent taken from the database
