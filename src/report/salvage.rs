@@ -22,6 +22,22 @@ fn range(lower: &str, upper: &str) -> String {
     }
 }
 
+/// (tree, page) pairs as runs of consecutive pages of one tree:
+/// (tree, first, last, pages in the run).
+fn runs(pages: &[(String, u32)]) -> Vec<(&str, u32, u32, usize)> {
+    let mut out: Vec<(&str, u32, u32, usize)> = Vec::new();
+    for (tree, pgno) in pages {
+        match out.last_mut() {
+            Some(run) if run.0 == tree && run.2.checked_add(1) == Some(*pgno) => {
+                run.2 = *pgno;
+                run.3 += 1;
+            }
+            _ => out.push((tree, *pgno, *pgno, 1)),
+        }
+    }
+    out
+}
+
 impl SalvageReport {
     /// Writes the report as text.
     ///
@@ -98,10 +114,11 @@ impl SalvageReport {
                 p.objid_fdp
             )?;
         }
-        for (tree, pgno) in &self.bridged_pages {
+        for (tree, first, last, count) in runs(&self.bridged_pages) {
+            let pages = if first == last { format!("page {first}") } else { format!("pages {first}-{last}") };
             writeln!(
                 out,
-                "  page {pgno} ({}): a leaf under a lost internal page, read along the leaf chain",
+                "  {pages} ({}): {count} leaf page(s) under a lost internal page, read along the leaf chain",
                 one_line(tree)
             )?;
         }
