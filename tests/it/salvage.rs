@@ -389,3 +389,53 @@ fn the_report_follows_the_schema_and_renders_as_markdown() {
     assert!(md.starts_with("## Salvage of") || md.starts_with("# Salvage of"), "{md}");
     assert!(md.contains("people") && md.contains("rows_lost"), "{md}");
 }
+
+/// A lost internal page costs no row: its leaves are read along the leaf
+/// chain. A stale copy of one of those leaves elsewhere in the file (the
+/// content a freed page keeps), with other values, is not taken: nothing in
+/// the chain links to it.
+#[test]
+fn a_lost_internal_page_costs_no_row_and_a_stale_leaf_is_refused() {
+    use esescope::format::page::Page;
+    use esescope::format::{PageNumber, PageSize};
+    use esescope::store::cursor::walk;
+    use esescope::writer::page::PageImage;
+
+    let clean_path = samples().join("clean-8k.edb");
+    let clean_db = Database::open(&clean_path).unwrap();
+    let catalog = Catalog::read(&clean_db);
+    let files = catalog.table("files").unwrap().pgno_fdp();
+    let tree = walk(&clean_db, files, |_, _| {});
+    let internal = tree.pages.iter().find(|p| p.depth == 1 && !p.leaf).unwrap().pgno;
+    let leaf = tree.pages.iter().find(|p| p.leaf).unwrap().pgno;
+    let zero_page = clean_db.page_numbers().find(|&p| clean_db.page(p).unwrap().is_zeroed()).unwrap();
+    drop(clean_db);
+
+    let size = PageSize::K8;
+    let at = |p: PageNumber| (p.0 as usize + 1) * size.len();
+    let mut bytes = std::fs::read(&clean_path).unwrap();
+    // the stale copy: the first leaf's content at an unused page, one value changed
+    let page = Page::parse(&bytes[at(leaf)..at(leaf) + size.len()], leaf, size).unwrap();
+    let mut stale = PageImage::from_page(&page).unwrap();
+    stale.pgno = zero_page;
+    let last = stale.nodes[0].data.len() - 1;
+    stale.nodes[0].data[last] ^= 0x20;
+    let stale = stale.build().unwrap();
+    bytes[at(zero_page)..at(zero_page) + size.len()].copy_from_slice(&stale);
+    bytes[at(internal)..at(internal) + size.len()].fill(0);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("internal-zeroed.edb");
+    std::fs::write(&input, &bytes).unwrap();
+
+    let out = dir.path().join("salvaged.edb");
+    let (code, report) = salvage(&input, &out, None);
+    assert_eq!(code, ExitCode::SUCCESS, "nothing was lost: {report}");
+    let lost: Vec<u64> =
+        report["unreadable_pages"].as_array().unwrap().iter().map(|p| p["pgno"].as_u64().unwrap()).collect();
+    assert_eq!(lost, vec![u64::from(internal.0)]);
+    let bridged = report["bridged_pages"].as_array().unwrap();
+    assert!(bridged.iter().any(|b| b[1] == leaf.0), "the leaf under the lost page is read along the chain");
+    assert!(!bridged.iter().any(|b| b[1] == zero_page.0), "the stale copy is not taken");
+    assert_eq!(rows(&out), rows(&clean_path), "every row, with its own values");
+    assert_eq!(verify_trees_exit(&out), ExitCode::SUCCESS);
+}
