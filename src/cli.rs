@@ -9,6 +9,7 @@ pub mod history;
 pub mod logs;
 pub mod output;
 pub mod recovery;
+pub mod salvage;
 pub mod sample;
 pub mod trees;
 
@@ -77,6 +78,9 @@ pub enum Command {
     Report(database::ReportArgs),
     /// Repair into a new file: ECC single-bit fixes, pages patched from a copy.
     Repair(database::RepairArgs),
+    /// A new database from every row that can still be read, without a clean
+    /// copy (like eseutil /p), and a report of exactly what was lost.
+    Salvage(salvage::SalvageArgs),
     /// Soft recovery from the transaction logs into a new file (--plan: dry run).
     Recover(recovery::RecoverArgs),
     /// A log directory: the generation chain, checkpoint and database positions.
@@ -125,6 +129,7 @@ pub fn run_with(command: &Command, mode: ReadMode, out: &mut dyn Write) -> Resul
         Command::Verify(args) => database::verify(args, mode, out),
         Command::Report(args) => database::report(args, mode, out),
         Command::Repair(args) => database::repair(args, mode, out),
+        Command::Salvage(args) => salvage::salvage(args, mode, out),
         Command::Recover(args) => recovery::recover(args, mode, out),
         Command::Logs(args) => logs::logs(args, mode, out),
         Command::Log(args) => logs::log(args, out),

@@ -40,6 +40,7 @@ pub mod interrupt;
 pub mod recovery;
 pub mod repair;
 pub mod report;
+pub mod salvage;
 pub mod sanitize;
 pub mod scan;
 pub mod store;

@@ -16,6 +16,7 @@ pub mod page;
 pub mod page_slack;
 pub mod record;
 pub mod recovery;
+pub mod salvage;
 pub mod txlog;
 pub mod verify;
 

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod keymap;
 pub mod layout;
 pub mod outputs;
+mod salvage_job;
 pub mod screen;
 pub mod search;
 pub mod theme;
@@ -138,6 +139,15 @@ impl Runtime {
                     JobOutput::Repair(Box::new(result))
                 }));
                 app.notify("repair started (x cancels; the open file is only read)", Level::Info);
+            }
+            Effect::StartSalvage { out } => {
+                let id = app.start_salvage();
+                let db = Arc::clone(&self.db);
+                let now = crate::repair::now();
+                self.jobs.push(worker::spawn(id, self.sink(), move |progress| {
+                    JobOutput::Salvage(Box::new(outputs::run_salvage(&db, &out, now, progress)))
+                }));
+                app.notify("salvage started (x cancels; the open file is only read)", Level::Info);
             }
             Effect::StartRecovery { out } => {
                 let Some(set) = app.logs.as_ref().map(|l| l.set.clone()) else { return };

@@ -24,6 +24,8 @@ pub enum JobOutput {
     Verify(Box<VerifyReport>),
     /// A repair report, or why the repair could not run.
     Repair(Box<Result<crate::repair::RepairReport, String>>),
+    /// A salvage report, or why salvage could not run.
+    Salvage(Box<Result<crate::salvage::SalvageReport, String>>),
     /// A recovery report, or why recovery refused to run.
     Recovery(Box<Result<crate::recovery::RecoveryReport, String>>),
     /// A recovery plan (the dry run), or why it could not be made.

@@ -43,6 +43,7 @@ pub mod key;
 pub mod log_record;
 pub mod log_record_space;
 pub mod page;
+pub mod rebuild;
 pub mod record;
 pub mod sample;
 pub mod scenario;

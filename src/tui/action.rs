@@ -68,6 +68,8 @@ pub enum Prompt {
     RepairFrom,
     /// Where to write the copy recovered from the logs.
     RecoverTo,
+    /// Where to write the salvaged database.
+    SalvageTo,
     /// Text to find in the rows of the open table.
     FindRecord,
 }
@@ -205,6 +207,11 @@ pub enum Effect {
     StartPlan,
     /// Start the row history of the log set.
     StartHistory,
+    /// Start a salvage job writing a new database from every readable row.
+    StartSalvage {
+        /// The new file (absolute).
+        out: std::path::PathBuf,
+    },
     /// Start a recovery job (log replay) writing a new file.
     StartRecovery {
         /// The new file (absolute).

@@ -230,6 +230,11 @@ impl App {
         self.new_job("repair", "page reads", 2 * u64::from(self.db.page_count()))
     }
 
+    /// Registers a salvage job and returns its id; the caller runs it.
+    pub fn start_salvage(&mut self) -> JobId {
+        self.new_job("salvage", "tables", 0)
+    }
+
     /// Registers a recovery job and returns its id; the caller runs it.
     pub fn start_recovery(&mut self) -> JobId {
         self.new_job("recovery", "steps", 3)
@@ -537,6 +542,7 @@ impl App {
                 let initial = match prompt {
                     Prompt::SaveAs => in_work(self.default_save_name()),
                     Prompt::RepairTo => in_work(format!("{name}.repaired")),
+                    Prompt::SalvageTo => in_work(format!("{name}.salvaged")),
                     Prompt::RecoverTo => {
                         // check first: no point asking where to write what cannot be made
                         if let Some(reason) = self.recovery_refusal() {
@@ -829,6 +835,7 @@ impl App {
                 let from = (!input.trim().is_empty()).then(|| absolute(std::path::Path::new(input.trim())));
                 return Some(Effect::StartRepair { out, from });
             }
+            Prompt::SalvageTo => return Some(Effect::StartSalvage { out: self.output_path(input) }),
             Prompt::RecoverTo => {
                 if let Some(reason) = self.recovery_refusal() {
                     self.notify(reason, Level::Error);
@@ -1020,6 +1027,9 @@ impl App {
                 logs.loaded = None;
             }
             self.notify(summary.0, summary.1);
+        }
+        if let WorkerEvent::Finished { output: JobOutput::Salvage(result), .. } = &event {
+            self.salvage_finished(result);
         }
         if let WorkerEvent::Finished { output: JobOutput::Recovery(result), .. } = &event {
             match result.as_ref() {

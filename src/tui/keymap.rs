@@ -100,6 +100,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Char('r'), JOBS, Action::Prompt(Prompt::RepairTo), "repair to new file"),
     bind(Char('R'), JOBS, Action::Prompt(Prompt::RecoverTo), "recover from logs"),
     bind(Char('P'), JOBS, Action::StartPlan, "recovery plan (dry run)"),
+    bind(Char('S'), JOBS, Action::Prompt(Prompt::SalvageTo), "salvage every readable row to a new file"),
     bind(Tab, Global, Action::NextView, "next view"),
 ];
 

@@ -113,3 +113,28 @@ pub fn run_recovery(
     }
     Ok(report)
 }
+
+/// The report files of a salvage writing `out`.
+pub fn salvage_report_paths(out: &Path) -> (PathBuf, PathBuf) {
+    (sidecar(out, ".salvage.txt"), sidecar(out, ".salvage.json"))
+}
+
+/// Runs a salvage of `db` into `out` and saves its report beside `out`.
+///
+/// # Errors
+/// In words: an output exists, the input has no valid header, writing fails.
+pub fn run_salvage(
+    db: &Database,
+    out: &Path,
+    now: crate::format::LogTime,
+    progress: impl FnMut(crate::scan::Progress) -> std::ops::ControlFlow<()>,
+) -> Result<crate::salvage::SalvageReport, String> {
+    let (text_path, json_path) = salvage_report_paths(out);
+    crate::cli::output::refuse_existing(&[out, &text_path, &json_path]).map_err(|e| format!("{e:#}"))?;
+    let options = crate::salvage::Options { from: None, include_recovered: false, now };
+    let report = crate::salvage::salvage(db, out, options, progress).map_err(|e| format!("{e:#}"))?;
+    if report.output.is_some() {
+        save(&text_path, &json_path, |w| report.write_text(w), serde_json::to_string_pretty(&report))?;
+    }
+    Ok(report)
+}

@@ -74,6 +74,7 @@ impl Widget for &App {
                     Prompt::RepairTo => "Write the repaired copy to (a new file): ",
                     Prompt::RepairFrom => "Healthy copy to take damaged pages from (Enter: none): ",
                     Prompt::RecoverTo => "Recover from the logs into (a new file): ",
+                    Prompt::SalvageTo => "Salvage every readable row into (a new file): ",
                     Prompt::FindRecord => "Find a row (text in any column): ",
                 };
                 // the end of a long input stays in view

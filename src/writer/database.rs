@@ -21,9 +21,9 @@ use super::tree::{plan, TreePlan, TreeSpec};
 use super::WriteError;
 
 /// Pages of the catalog's primary extent (4–23).
-const CATALOG_PAGES: u32 = 20;
+pub(super) const CATALOG_PAGES: u32 = 20;
 /// Pages of the shadow catalog's primary extent (24–28).
-const SHADOW_PAGES: u32 = 5;
+pub(super) const SHADOW_PAGES: u32 = 5;
 /// Longest index key written (the legacy `KeyMost`, the catalog default).
 const KEY_MOST: usize = 255;
 
@@ -72,11 +72,11 @@ impl WrittenDatabase {
 }
 
 /// A tree with the space it lives in.
-struct Fdp {
-    name: String,
-    space: FdpSpace,
-    plan: TreePlan,
-    pages: Vec<PageNumber>,
+pub(super) struct Fdp {
+    pub(super) name: String,
+    pub(super) space: FdpSpace,
+    pub(super) plan: TreePlan,
+    pub(super) pages: Vec<PageNumber>,
 }
 
 impl Fdp {
@@ -87,7 +87,7 @@ impl Fdp {
 }
 
 /// Pages a child FDP of `tree_pages` pages needs: single extent when small.
-fn extent_size(tree_pages: usize) -> (u32, bool) {
+pub(super) fn extent_size(tree_pages: usize) -> (u32, bool) {
     let pages = tree_pages as u32;
     if pages <= SINGLE_EXTENT_MOST {
         (pages, false)
@@ -105,8 +105,8 @@ fn ensure(space: &mut FdpSpace, need: usize, parent: &mut FdpSpace) -> Result<()
     Ok(())
 }
 
-fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
-    TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density }
+pub(super) fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
+    TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density, legacy_records: false }
 }
 
 /// One table turned into tree entries.
@@ -246,7 +246,7 @@ pub fn write_database(spec: &DatabaseSpec) -> Result<WrittenDatabase, WriteError
     root.set_primary_count(last);
     let mut header = spec.header.clone();
     header.objid_last = objid;
-    assemble(&fdps, &root, last, header)
+    assemble(fdps, &root, last, header)
 }
 
 /// Places one user table (its tree, then its indexes, then its LV tree,
@@ -330,7 +330,7 @@ fn place_table(
 /// shadow) their pages: the catalog's from its primary extent (then from
 /// the root), its indexes' from the catalog's free pages, the shadow's from
 /// its own extent (then from the root).
-fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
+pub(super) fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
     let [catalog, name_index, root_objects, shadow, ..] = fdps else {
         return Err(WriteError::OutOfPages { need: 4, have: fdps.len() });
     };
@@ -356,44 +356,52 @@ fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError
 
 /// Builds every page and lays out the file: the header twice, then pages
 /// 1..=`last` (unused ones all zero).
-fn assemble(
-    fdps: &[Fdp],
+pub(super) fn assemble(
+    fdps: Vec<Fdp>,
     root: &FdpSpace,
     last: u32,
     mut header: HeaderSpec,
 ) -> Result<WrittenDatabase, WriteError> {
     let size = header.page_size;
     let mut dbtime = 0u64;
-    let mut images: Vec<PageImage> = Vec::new();
     let mut trees = Vec::with_capacity(fdps.len());
-    for fdp in fdps {
-        let built = fdp.plan.build(&fdp.space.space_header()?, &fdp.pages, size, &mut dbtime)?;
-        let leaves = built.iter().filter(|p| p.flags.contains(PageFlags::LEAF)).map(|p| p.pgno).collect();
-        let (name, objid, root) = (fdp.name.clone(), fdp.space.objid, fdp.space.pgno_fdp);
-        trees.push(TreeLayout { name, objid, root, pages: fdp.pages.clone(), leaves });
-        images.extend(built);
-        images.extend(fdp.space.space_tree_pages(size, &mut dbtime));
-    }
-    let flags = PageFlags::ROOT | PageFlags::LEAF | PageFlags::NEW_RECORD_FORMAT;
-    let mut db_root = PageImage::new(PageNumber(1), size, ObjectId(1), flags);
-    db_root.external_header = root.space_header()?;
-    dbtime += 1;
-    db_root.dbtime = DbTime(dbtime);
-    images.push(db_root);
-    images.extend(root.space_tree_pages(size, &mut dbtime));
-
-    header.dbtime_dirtied = DbTime(dbtime);
-    let header_page = header.build();
     let mut bytes = vec![0u8; (last as usize + 2) * size.len()];
-    bytes[..size.len()].copy_from_slice(&header_page);
-    bytes[size.len()..2 * size.len()].copy_from_slice(&header_page);
-    for image in images {
+    // each page goes into the file as it is built: no tree is held twice
+    let mut place = |image: PageImage| -> Result<(), WriteError> {
         let at = (image.pgno.0 as usize + 1) * size.len();
         let page = image.build()?;
         bytes
             .get_mut(at..at + size.len())
             .ok_or(WriteError::OutOfPages { need: image.pgno.0 as usize, have: last as usize })?
             .copy_from_slice(&page);
+        Ok(())
+    };
+    for fdp in fdps {
+        let mut leaves = Vec::new();
+        let Fdp { name, space, plan, pages } = fdp;
+        plan.build_each(&space.space_header()?, &pages, size, &mut dbtime, |image| {
+            if image.flags.contains(PageFlags::LEAF) {
+                leaves.push(image.pgno);
+            }
+            place(image)
+        })?;
+        trees.push(TreeLayout { name, objid: space.objid, root: space.pgno_fdp, pages, leaves });
+        for image in space.space_tree_pages(size, &mut dbtime) {
+            place(image)?;
+        }
     }
+    let flags = PageFlags::ROOT | PageFlags::LEAF | PageFlags::NEW_RECORD_FORMAT;
+    let mut db_root = PageImage::new(PageNumber(1), size, ObjectId(1), flags);
+    db_root.external_header = root.space_header()?;
+    dbtime += 1;
+    db_root.dbtime = DbTime(dbtime);
+    place(db_root)?;
+    for image in root.space_tree_pages(size, &mut dbtime) {
+        place(image)?;
+    }
+    header.dbtime_dirtied = DbTime(dbtime);
+    let header_page = header.build();
+    bytes[..size.len()].copy_from_slice(&header_page);
+    bytes[size.len()..2 * size.len()].copy_from_slice(&header_page);
     Ok(WrittenDatabase { bytes, trees })
 }

@@ -30,6 +30,9 @@ pub struct TreeSpec {
     pub entries: Vec<NodeImage>,
     /// Percentage of a leaf to fill before starting the next one.
     pub density: u8,
+    /// Records in the legacy (pre-`NewRecordFormat`) layout: the pages do
+    /// not get the `NewRecordFormat` flag (salvage of an old database).
+    pub legacy_records: bool,
 }
 
 /// The pages of a tree before they have page numbers: `levels[0]` are the
@@ -62,6 +65,28 @@ impl TreePlan {
         size: PageSize,
         dbtime: &mut u64,
     ) -> Result<Vec<PageImage>, WriteError> {
+        let mut out = Vec::with_capacity(self.page_count());
+        self.clone().build_each(root_header, pages, size, dbtime, |page| {
+            out.push(page);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// As [`TreePlan::build`], handing each page to `on_page` as it is made
+    /// and moving the nodes into it (no copy of the tree is held: what a
+    /// large tree needs).
+    ///
+    /// # Errors
+    /// As [`TreePlan::build`], or what `on_page` returns.
+    pub fn build_each(
+        self,
+        root_header: &[u8],
+        pages: &[PageNumber],
+        size: PageSize,
+        dbtime: &mut u64,
+        mut on_page: impl FnMut(PageImage) -> Result<(), WriteError>,
+    ) -> Result<(), WriteError> {
         if root_header.len() != self.spec.root_header_len {
             return Err(WriteError::PageFull {
                 pgno: PageNumber::NULL,
@@ -75,37 +100,40 @@ impl TreePlan {
         let (root, rest) = pages.split_first().ok_or(WriteError::OutOfPages { need: 1, have: 0 })?;
         // Page numbers per level: the root level gets `root`, the others
         // are handed out from `rest` leaves first.
-        let mut numbers: Vec<Vec<PageNumber>> = Vec::with_capacity(self.levels.len());
+        let level_count = self.levels.len();
+        let mut numbers: Vec<Vec<PageNumber>> = Vec::with_capacity(level_count);
         let mut next = rest.iter().copied();
         for (depth, level) in self.levels.iter().enumerate() {
-            if depth + 1 == self.levels.len() {
+            if depth + 1 == level_count {
                 numbers.push(vec![*root]);
             } else {
                 numbers.push(next.by_ref().take(level.len()).collect());
             }
         }
-        let mut out = Vec::with_capacity(self.page_count());
-        for (depth, level) in self.levels.iter().enumerate() {
+        let TreePlan { spec, levels } = self;
+        for (depth, level) in levels.into_iter().enumerate() {
             let leaf = depth == 0;
-            let is_root_level = depth + 1 == self.levels.len();
-            for (i, nodes) in level.iter().enumerate() {
+            let is_root_level = depth + 1 == level_count;
+            let level_len = level.len();
+            for (i, nodes) in level.into_iter().enumerate() {
                 let pgno = numbers[depth][i];
-                let mut flags = self.spec.kind | PageFlags::NEW_RECORD_FORMAT;
+                let mut flags =
+                    if spec.legacy_records { spec.kind } else { spec.kind | PageFlags::NEW_RECORD_FORMAT };
                 if leaf {
                     flags = flags | PageFlags::LEAF;
                 } else if depth == 1 {
                     flags = flags | PageFlags::PARENT_OF_LEAF;
                 }
-                let mut image = PageImage::new(pgno, size, self.spec.objid, flags);
+                let mut image = PageImage::new(pgno, size, spec.objid, flags);
                 if is_root_level {
                     image.flags = image.flags | PageFlags::ROOT;
                     image.external_header = root_header.to_vec();
                 }
-                if leaf && level.len() > 1 {
+                if leaf && level_len > 1 {
                     image.prev = i.checked_sub(1).map_or(PageNumber::NULL, |j| numbers[0][j]);
                     image.next = numbers[0].get(i + 1).copied().unwrap_or(PageNumber::NULL);
                 }
-                image.nodes = nodes.clone();
+                image.nodes = nodes;
                 if !leaf {
                     for node in &mut image.nodes {
                         let child =
@@ -118,10 +146,10 @@ impl TreePlan {
                 image.compress_keys();
                 *dbtime += 1;
                 image.dbtime = DbTime(*dbtime);
-                out.push(image);
+                on_page(image)?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -187,17 +215,19 @@ fn pack(nodes: Vec<NodeImage>, limit: usize, most: usize) -> Result<Vec<Vec<Node
 ///
 /// # Errors
 /// An entry too large for a page.
-pub fn plan(spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> {
+pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> {
     let non_unique = spec.kind.contains(PageFlags::NON_UNIQUE_KEYS);
     let most = usable(size);
     let root_most = most - spec.root_header_len;
-    let cost: usize = spec.entries.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
+    // the entries move into the plan's pages (the spec keeps none: no second copy)
+    let entries = std::mem::take(&mut spec.entries);
+    let cost: usize = entries.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
     if cost <= root_most {
-        let levels = vec![vec![spec.entries.clone()]];
+        let levels = vec![vec![entries]];
         return Ok(TreePlan { spec, levels });
     }
     let limit = (most * usize::from(spec.density.clamp(20, 100)) / 100).max(1);
-    let leaves = pack(spec.entries.clone(), limit, most)?;
+    let leaves = pack(entries, limit, most)?;
     // Parent entries of the leaves: separators between neighbours.
     let mut children: Vec<NodeImage> = leaves
         .iter()
@@ -248,6 +278,7 @@ mod tests {
                 .map(|i| NodeImage::new(i.to_be_bytes().to_vec(), vec![1; value_len]))
                 .collect(),
             density: 90,
+            legacy_records: false,
         }
     }
 

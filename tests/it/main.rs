@@ -27,6 +27,8 @@ mod report;
 mod robustness;
 mod rollforward;
 mod rows;
+mod salvage;
+mod salvage_real;
 mod screens;
 mod slack;
 mod trees;

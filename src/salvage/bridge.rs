@@ -1,0 +1,212 @@
+//! Leaves under a lost internal page (the root included) are still linked
+//! into the tree's leaf chain (`pgnoPrev`/`pgnoNext`). Salvage reads them
+//! back when the chain vouches for them: a candidate is a page of the
+//! file that verifies (or the ECC corrects), carries the tree's objidFDP,
+//! is a leaf, was not reached by the walk, and whose keys all lie in a lost
+//! internal page's key range. Candidates linked to each other both ways
+//! form segments; a segment is taken when each of its outer links is a
+//! mutual link to a reached leaf, the end of the chain (null), or a page
+//! that cannot be read (the break the damage explains). A link to a page
+//! that reads but does not link back marks a stale segment (freed leaves
+//! keep their old links): it is not taken, so no deleted row comes back.
+//!
+//! What the chain cannot vouch for becomes a lost key range: between the
+//! last key before and the first key after each unreadable page in the
+//! chain.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::format::node::nodes;
+use crate::format::page::PageFlags;
+use crate::format::{ObjectId, PageNumber};
+use crate::store::Database;
+use crate::writer::page::NodeImage;
+
+use super::collect::{unhex, Collected};
+
+/// One leaf as the chain sees it.
+struct Leaf {
+    prev: PageNumber,
+    next: PageNumber,
+    /// First and last order keys (key, then data in a non-unique tree).
+    first: Vec<u8>,
+    last: Vec<u8>,
+    /// Its live entries.
+    entries: Vec<NodeImage>,
+    /// Every order key of the page (deleted nodes too).
+    keys: Vec<Vec<u8>>,
+}
+
+fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId) -> Option<Leaf> {
+    let read = db.read_page(pgno).ok()?;
+    let page = read.page(db).ok()?;
+    let h = page.header;
+    let space_tree = h.flags.contains(PageFlags::SPACE_TREE) || h.flags.contains(PageFlags::EMPTY);
+    if h.objid_fdp != objid || !h.flags.contains(PageFlags::LEAF) || space_tree {
+        return None;
+    }
+    let non_unique = h.flags.contains(PageFlags::NON_UNIQUE_KEYS);
+    let mut keys = Vec::new();
+    let mut entries = Vec::new();
+    for node in nodes(&page).filter_map(Result::ok) {
+        keys.push(if non_unique { [node.key.as_slice(), node.data].concat() } else { node.key.clone() });
+        if !node.is_deleted() {
+            entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
+        }
+    }
+    Some(Leaf {
+        prev: h.prev,
+        next: h.next,
+        first: keys.first().cloned().unwrap_or_default(),
+        last: keys.last().cloned().unwrap_or_default(),
+        entries,
+        keys,
+    })
+}
+
+/// Where a leaf's link leads.
+#[derive(PartialEq)]
+enum Link {
+    /// A known leaf (reached or candidate) that links back.
+    Mutual(PageNumber),
+    /// The end of the chain.
+    End,
+    /// A page that cannot be read.
+    Broken,
+    /// A page that reads but does not link back.
+    Stale,
+}
+
+/// Reads back the leaves under lost internal pages of `c` and narrows its
+/// lost key ranges to the chain's gaps.
+pub(super) fn bridge(db: &Database, c: &mut Collected) {
+    let internal: Vec<(Vec<u8>, Vec<u8>)> = c
+        .walk
+        .missing
+        .iter()
+        .filter(|m| !m.leaf)
+        .map(|m| (unhex(&m.lower_key), unhex(&m.upper_key)))
+        .collect();
+    if internal.is_empty() || !c.walk.foreign.is_empty() {
+        return;
+    }
+    let objid = c.objid;
+    let in_range =
+        |k: &[u8]| internal.iter().any(|(lo, hi)| k >= lo.as_slice() && (hi.is_empty() || k < hi.as_slice()));
+    let mut known: BTreeMap<PageNumber, Leaf> = BTreeMap::new();
+    let reached: BTreeSet<PageNumber> = c.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno).collect();
+    for &pgno in &reached {
+        if let Some(leaf) = read_leaf(db, pgno, objid) {
+            known.insert(pgno, leaf);
+        }
+    }
+    let unreached = c.walk.missing.iter().map(|m| m.pgno).collect::<BTreeSet<_>>();
+    let mut candidates: BTreeSet<PageNumber> = BTreeSet::new();
+    for pgno in db.page_numbers() {
+        if reached.contains(&pgno) || unreached.contains(&pgno) {
+            continue;
+        }
+        // the raw header first: no checksum work for other trees' pages
+        let fits = db
+            .page(pgno)
+            .is_ok_and(|p| p.header.objid_fdp == objid && p.header.flags.contains(PageFlags::LEAF));
+        if !fits {
+            continue;
+        }
+        if let Some(leaf) = read_leaf(db, pgno, objid).filter(|l| l.keys.iter().all(|k| in_range(k))) {
+            known.insert(pgno, leaf);
+            candidates.insert(pgno);
+        }
+    }
+    let link = |from: PageNumber, to: PageNumber, forward: bool| -> Link {
+        if to.is_null() {
+            return Link::End;
+        }
+        match known.get(&to) {
+            Some(leaf) if (if forward { leaf.prev } else { leaf.next }) == from => Link::Mutual(to),
+            Some(_) => Link::Stale,
+            None if db.read_page(to).is_err() => Link::Broken,
+            None => Link::Stale,
+        }
+    };
+    // segments of candidates joined by mutual links
+    let mut taken: BTreeSet<PageNumber> = BTreeSet::new();
+    let mut done: BTreeSet<PageNumber> = BTreeSet::new();
+    for &start in &candidates {
+        if done.contains(&start) {
+            continue;
+        }
+        let mut segment = vec![start];
+        let mut stale = false;
+        let mut i = 0;
+        while let Some(&at) = segment.get(i) {
+            i += 1;
+            done.insert(at);
+            let Some(leaf) = known.get(&at) else { continue };
+            for (to, forward) in [(leaf.next, true), (leaf.prev, false)] {
+                match link(at, to, forward) {
+                    Link::Mutual(p)
+                        if candidates.contains(&p) && !done.contains(&p) && !segment.contains(&p) =>
+                    {
+                        segment.push(p);
+                    }
+                    Link::Stale => stale = true,
+                    _ => {}
+                }
+            }
+        }
+        if !stale {
+            taken.extend(segment);
+        }
+    }
+    // the chain's gaps: after each leaf whose link leads to an unreadable page
+    let kept: BTreeMap<&[u8], PageNumber> = known
+        .iter()
+        .filter(|(p, _)| reached.contains(p) || taken.contains(p))
+        .map(|(p, l)| (l.first.as_slice(), *p))
+        .collect();
+    let mut gaps: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    // the chain goes on to a kept leaf, or ends
+    let continues = |l: Link| match l {
+        Link::End => true,
+        Link::Mutual(p) => reached.contains(&p) || taken.contains(&p),
+        Link::Broken | Link::Stale => false,
+    };
+    for (&pgno, leaf) in known.iter().filter(|(p, _)| reached.contains(p) || taken.contains(p)) {
+        if !continues(link(pgno, leaf.next, true)) {
+            let upper = kept
+                .range::<[u8], _>((
+                    std::ops::Bound::Excluded(leaf.last.as_slice()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next();
+            gaps.push((leaf.last.clone(), upper.map(|(k, _)| k.to_vec()).unwrap_or_default()));
+        }
+        if !continues(link(pgno, leaf.prev, false)) {
+            let lower = kept
+                .range::<[u8], _>((
+                    std::ops::Bound::Unbounded,
+                    std::ops::Bound::Excluded(leaf.first.as_slice()),
+                ))
+                .next_back()
+                .and_then(|(_, p)| known.get(p));
+            gaps.push((lower.map(|l| l.last.clone()).unwrap_or_default(), leaf.first.clone()));
+        }
+    }
+    let any_leaf = !reached.is_empty() || !taken.is_empty();
+    if any_leaf {
+        // the chain speaks for the lost internal pages: what is lost are the
+        // lost leaves and the gaps around unreadable pages in the chain
+        let leaves =
+            c.walk.missing.iter().filter(|m| m.leaf).map(|m| (unhex(&m.lower_key), unhex(&m.upper_key)));
+        c.lost_ranges = leaves.chain(gaps).collect();
+        c.lost_ranges.sort();
+        c.lost_ranges.dedup();
+    }
+    for pgno in &taken {
+        if let Some(leaf) = known.remove(pgno) {
+            c.entries.extend(leaf.entries);
+        }
+    }
+    c.bridged = taken.into_iter().collect();
+}

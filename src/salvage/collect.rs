@@ -1,0 +1,238 @@
+//! What salvage takes from each tree of the damaged file: the live leaf
+//! entries the shared walk ([`walk_named`]) can read (corrected pages read
+//! corrected, foreign pages skipped), and what the walk could not read,
+//! page by page, with the key range the parent gives each lost page.
+
+use std::collections::BTreeSet;
+
+use crate::format::page::PageFlags;
+use crate::format::{ObjectId, PageNumber};
+use crate::store::cursor::{walk_named, TreeNames, TreeWalk};
+use crate::store::Database;
+use crate::writer::page::NodeImage;
+
+use super::{ForeignPage, UnreadablePage};
+
+/// The tree-type bits a rebuilt tree keeps.
+const KIND_BITS: u32 = PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0 | PageFlags::NON_UNIQUE_KEYS.0;
+
+/// One tree as read from the damaged file.
+pub(super) struct Collected {
+    /// The tree's objid, from the catalog.
+    pub objid: ObjectId,
+    /// Live leaf entries (flag-deleted ones are not kept), in walk order.
+    pub entries: Vec<NodeImage>,
+    /// The walk, with its unreadable, corrected and foreign pages.
+    pub walk: TreeWalk,
+    /// Tree-type flags of the root, when the root could be read.
+    pub kind: Option<PageFlags>,
+    /// The first leaf read had no `NewRecordFormat` flag: its records are
+    /// in the legacy layout, and the rebuilt pages say so too.
+    pub legacy: bool,
+    /// Leaves under a lost internal page reached along the leaf chain
+    /// instead (see [`super::bridge`]).
+    pub bridged: Vec<PageNumber>,
+    /// Key ranges (inclusive lower, exclusive upper, hex-decoded; empty =
+    /// unbounded) where entries may have been lost: lost leaves, and the
+    /// gaps in the leaf chain where a page could not be read.
+    pub lost_ranges: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Collected {
+    /// True when no entry was lost: every page the tree points at was read,
+    /// or the only pages lost were internal ones whose leaves the chain reached.
+    pub fn whole(&self) -> bool {
+        self.lost_ranges.is_empty() && self.walk.foreign.is_empty()
+    }
+}
+
+/// Reads the tree rooted at `root`.
+/// `objid` is the tree's id as the catalog gives it (the root may be lost).
+pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNames<'_>) -> Collected {
+    let mut entries = Vec::new();
+    let mut legacy = None;
+    let walk = walk_named(db, root, names, |page, node| {
+        legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        if !node.is_deleted() {
+            entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
+        }
+    });
+    let kind = db
+        .read_page(root)
+        .ok()
+        .and_then(|r| r.page(db).ok().map(|p| p.header))
+        .filter(|h| h.objid_fdp == walk.objid)
+        .map(|h| PageFlags(h.flags.0 & KIND_BITS));
+    let lost_ranges = walk.missing.iter().map(|m| (unhex(&m.lower_key), unhex(&m.upper_key))).collect();
+    let mut c = Collected {
+        objid: ObjectId(objid),
+        entries,
+        walk,
+        kind,
+        legacy: legacy.unwrap_or(false),
+        bridged: Vec::new(),
+        lost_ranges,
+    };
+    super::bridge::bridge(db, &mut c);
+    c
+}
+
+/// A key from the walk's hex (empty when absent or not hex).
+pub(super) fn unhex(text: &str) -> Vec<u8> {
+    hex::decode(text).unwrap_or_default()
+}
+
+/// Sorts entries as the tree keeps them (key, then data when non-unique)
+/// and drops exact duplicates; in a unique tree the first entry of a key
+/// wins. Returns how many were dropped.
+pub(super) fn sort_entries(entries: &mut Vec<NodeImage>, non_unique: bool) -> usize {
+    let before = entries.len();
+    if non_unique {
+        entries.sort_by(|a, b| (&a.key, &a.data).cmp(&(&b.key, &b.data)));
+        entries.dedup_by(|b, a| a.key == b.key && a.data == b.data);
+    } else {
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        entries.dedup_by(|b, a| a.key == b.key);
+    }
+    before - entries.len()
+}
+
+/// The pages of `walk` that could not be read, for the report.
+pub(super) fn unreadable(tree: &str, walk: &TreeWalk) -> Vec<UnreadablePage> {
+    walk.missing
+        .iter()
+        .map(|m| UnreadablePage {
+            tree: tree.to_string(),
+            pgno: m.pgno.0,
+            parent: m.parent.map(|p| p.0),
+            level: if m.leaf { "leaf".into() } else { "internal (a subtree)".into() },
+            lower_key: m.lower_key.clone(),
+            upper_key: m.upper_key.clone(),
+            claimed_lines: m.claimed_lines,
+            why: m.why.clone(),
+        })
+        .collect()
+}
+
+/// The pages of `walk` that belong to another tree.
+pub(super) fn foreign(tree: &str, walk: &TreeWalk) -> Vec<ForeignPage> {
+    walk.foreign
+        .iter()
+        .map(|(pgno, objid)| ForeignPage { tree: tree.to_string(), pgno: pgno.0, objid_fdp: objid.0 })
+        .collect()
+}
+
+/// Evidence of the rows a table lost: the primary keys that its secondary
+/// indexes still name but its own tree no longer holds.
+#[derive(Debug, Default)]
+pub(super) struct LostRows {
+    /// Primary keys (bookmarks) named by an index and not kept.
+    pub keys: BTreeSet<Vec<u8>>,
+    /// True when an index that was read whole has an entry for every kept
+    /// row: that index lists every row, so `keys` are all the lost rows.
+    pub exact: bool,
+}
+
+/// What one secondary index says about the table's rows.
+pub(super) struct IndexCheck {
+    /// Entries kept: those whose bookmark is a kept row.
+    pub kept: Vec<NodeImage>,
+    /// Entries dropped because their row was lost.
+    pub dropped: usize,
+    /// Kept rows without an entry in the kept entries.
+    pub rows_without_entry: usize,
+}
+
+/// Splits an index's entries into those pointing at kept rows and those
+/// pointing at lost ones, adding the latter's bookmarks to `lost`.
+pub(super) fn check_index(
+    index: &Collected,
+    rows: &BTreeSet<Vec<u8>>,
+    non_unique: bool,
+    lost: &mut LostRows,
+) -> IndexCheck {
+    let mut kept = Vec::with_capacity(index.entries.len());
+    let mut dropped = 0;
+    let mut named: BTreeSet<&[u8]> = BTreeSet::new();
+    for entry in &index.entries {
+        if rows.contains(&entry.data) {
+            named.insert(&entry.data);
+            kept.push(entry.clone());
+        } else {
+            dropped += 1;
+            lost.keys.insert(entry.data.clone());
+        }
+    }
+    let rows_without_entry = rows.len() - named.len();
+    if index.whole() && rows_without_entry == 0 {
+        lost.exact = true;
+    }
+    sort_entries(&mut kept, non_unique);
+    IndexCheck { kept, dropped, rows_without_entry }
+}
+
+/// Long values whose chunks may have been on an unreadable page of the
+/// long-value tree: every LID whose keys overlap a lost page's key range.
+/// Their entries are removed from `entries`; returns the LIDs (hex).
+pub(super) fn drop_broken_long_values(c: &mut Collected) -> Vec<String> {
+    if c.lost_ranges.is_empty() {
+        return Vec::new();
+    }
+    // LIDs are the first 4 (or, in LID64 trees, 8) bytes of each key; the
+    // root entry of a long value is the LID alone.
+    let lid_len = c.entries.iter().map(|e| e.key.len()).min().filter(|&l| l == 8).unwrap_or(4);
+    let lid = |key: &[u8]| key.get(..lid_len).map(<[u8]>::to_vec);
+    let lids: BTreeSet<Vec<u8>> = c.entries.iter().filter_map(|e| lid(&e.key)).collect();
+    let mut broken: BTreeSet<Vec<u8>> = BTreeSet::new();
+    for l in &lids {
+        let mut next = l.clone();
+        let past = increment(&mut next);
+        for (lower, upper) in &c.lost_ranges {
+            let starts_before_end = past || lower.is_empty() || lower.as_slice() < next.as_slice();
+            let ends_after_start = upper.is_empty() || upper.as_slice() > l.as_slice();
+            if starts_before_end && ends_after_start {
+                broken.insert(l.clone());
+            }
+        }
+    }
+    c.entries.retain(|e| lid(&e.key).is_none_or(|l| !broken.contains(&l)));
+    broken.into_iter().map(hex::encode).collect()
+}
+
+/// Adds one to a big-endian byte string; true when it wrapped past the end.
+fn increment(bytes: &mut [u8]) -> bool {
+    for b in bytes.iter_mut().rev() {
+        if *b == 0xFF {
+            *b = 0;
+        } else {
+            *b += 1;
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn increment_carries() {
+        let mut b = vec![0, 0xFF];
+        assert!(!increment(&mut b));
+        assert_eq!(b, vec![1, 0]);
+        let mut b = vec![0xFF];
+        assert!(increment(&mut b));
+    }
+
+    #[test]
+    fn sorting_keeps_the_first_entry_of_a_unique_key() {
+        let mut e = vec![
+            NodeImage::new(vec![2], vec![1]),
+            NodeImage::new(vec![1], vec![9]),
+            NodeImage::new(vec![2], vec![3]),
+        ];
+        assert_eq!(sort_entries(&mut e, false), 1);
+        assert_eq!(e, vec![NodeImage::new(vec![1], vec![9]), NodeImage::new(vec![2], vec![1])]);
+    }
+}

@@ -1,0 +1,224 @@
+//! A database rebuilt from the raw entries of its trees, for salvage: the
+//! leaf nodes (key and data, as read from a damaged file) of the catalog,
+//! of each table, its secondary indexes and its long-value tree go into
+//! new trees laid out as [`super::database::write_database`] lays them out
+//! (the fixed layout of spec 8.5, then each table in its own extent with
+//! its children). Nothing is decoded or re-encoded: records, index entries
+//! and long-value chunks keep their bytes. Only the catalog's root page
+//! numbers change, through the caller's `patch`, once every tree has its
+//! place.
+
+use std::collections::BTreeMap;
+
+use crate::format::page::PageFlags;
+use crate::format::{ObjectId, PageNumber};
+
+use super::database::{
+    assemble, extent_size, place_catalog, tree_spec, Fdp, WrittenDatabase, CATALOG_PAGES, SHADOW_PAGES,
+};
+use super::header::HeaderSpec;
+use super::page::NodeImage;
+use super::space::{Extent, FdpSpace};
+use super::tree::{plan, TreeSpec};
+use super::WriteError;
+
+/// One tree's entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTree {
+    /// What it is, for [`super::database::TreeLayout::name`].
+    pub name: String,
+    /// Its objid (kept from the damaged file).
+    pub objid: ObjectId,
+    /// Tree-type page flags: `Index`, `LongValue`, `NonUniqueKeys`.
+    pub kind: PageFlags,
+    /// Leaf entries sorted by key (by key then data when non-unique).
+    pub entries: Vec<NodeImage>,
+    /// Its pages had no `NewRecordFormat` flag (legacy record layout).
+    pub legacy_records: bool,
+}
+
+/// A table's tree with its secondary indexes and long-value tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawTable {
+    /// The table's own tree (its primary index).
+    pub tree: RawTree,
+    /// Its secondary indexes and its long-value tree.
+    pub children: Vec<RawTree>,
+}
+
+/// What to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawDatabase {
+    /// Header fields; `dbtime_dirtied` is filled in by the writer.
+    pub header: HeaderSpec,
+    /// `MSysObjects` records in key order (also written as the shadow).
+    pub catalog: Vec<NodeImage>,
+    /// Entries of the catalog's `Name` index.
+    pub name_index: Vec<NodeImage>,
+    /// Entries of the catalog's `RootObjects` index.
+    pub root_objects: Vec<NodeImage>,
+    /// Every other tree, table by table.
+    pub tables: Vec<RawTable>,
+    /// The catalog's pages had no `NewRecordFormat` flag.
+    pub legacy_catalog: bool,
+}
+
+/// Where each tree went: objid → (pgnoFDP, pages of its primary extent).
+pub type Placement = BTreeMap<u32, (u32, u32)>;
+
+/// Writes `db`. Every user tree is placed first, then `patch` sees each
+/// catalog record with the placement (to set the root page numbers it
+/// names), then the catalog, its indexes and its shadow are written.
+///
+/// # Errors
+/// An entry too large for a page, a page size under 4 KiB, more pages than
+/// the layout gives.
+pub fn write_raw(
+    db: RawDatabase,
+    mut patch: impl FnMut(&mut NodeImage, &Placement),
+) -> Result<(WrittenDatabase, Placement), WriteError> {
+    let size = db.header.page_size;
+    if size.len() < 4096 {
+        return Err(WriteError::UnsupportedPageSize { bytes: size.bytes() });
+    }
+    let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
+    let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
+    let shadow = FdpSpace::new(ObjectId(3), root.take_extent(SHADOW_PAGES)?, PageNumber(1), true);
+    let mut by_name = FdpSpace::new(ObjectId(4), catalog.take_extent(3)?, PageNumber(4), true);
+    let mut root_objects = FdpSpace::new(ObjectId(5), catalog.take_extent(3)?, PageNumber(4), true);
+    by_name.tree_kind = PageFlags::INDEX;
+    root_objects.tree_kind = PageFlags::INDEX;
+    let mut placement = Placement::new();
+    for (objid, space, cpg) in
+        [(2, &catalog, CATALOG_PAGES), (3, &shadow, SHADOW_PAGES), (4, &by_name, 3), (5, &root_objects, 3)]
+    {
+        placement.insert(objid, (space.pgno_fdp.0, cpg));
+    }
+    let mut objid_last = 5;
+    let mut user = Vec::new();
+    for table in db.tables {
+        objid_last = objid_last.max(table.tree.objid.0);
+        objid_last = table.children.iter().map(|c| c.objid.0).fold(objid_last, u32::max);
+        user.extend(place_raw_table(table, &mut root, &mut placement, size)?);
+    }
+    let mut records = db.catalog;
+    for record in &mut records {
+        patch(record, &placement);
+    }
+    let system = [
+        ("MSysObjects", catalog, PageFlags(0), records.clone()),
+        ("MSysObjects/Name", by_name, PageFlags::INDEX, db.name_index),
+        ("MSysObjects/RootObjects", root_objects, PageFlags::INDEX, db.root_objects),
+        ("MSysObjectsShadow", shadow, PageFlags(0), records),
+    ];
+    let mut fdps = Vec::with_capacity(system.len() + user.len());
+    for (name, space, kind, entries) in system {
+        let spec =
+            TreeSpec { legacy_records: db.legacy_catalog, ..tree_spec(space.objid.0, kind, entries, 80) };
+        let plan = plan(spec, size)?;
+        fdps.push(Fdp { name: name.into(), pages: vec![space.pgno_fdp], space, plan });
+    }
+    place_catalog(&mut fdps, &mut root)?;
+    fdps.extend(user);
+    let last = root.owned.first().map_or(1, |e| e.last());
+    root.set_primary_count(last);
+    let mut header = db.header;
+    header.objid_last = header.objid_last.max(objid_last);
+    Ok((assemble(fdps, &root, last, header)?, placement))
+}
+
+/// Places one table and its children in one extent taken from the database
+/// root, as [`super::database`] places a table it encodes itself.
+fn place_raw_table(
+    table: RawTable,
+    root: &mut FdpSpace,
+    placement: &mut Placement,
+    size: crate::format::PageSize,
+) -> Result<Vec<Fdp>, WriteError> {
+    let RawTable { tree, children } = table;
+    let spec = tree_spec(tree.objid.0, tree.kind, tree.entries, 80);
+    let table_plan = plan(TreeSpec { legacy_records: tree.legacy_records, ..spec }, size)?;
+    let mut planned = Vec::with_capacity(children.len());
+    for child in children {
+        let density = if child.kind.contains(PageFlags::LONG_VALUE) { 100 } else { 80 };
+        let spec = tree_spec(child.objid.0, child.kind, child.entries, density);
+        let child_plan = plan(TreeSpec { legacy_records: child.legacy_records, ..spec }, size)?;
+        planned.push((child.name, child.objid, child.kind, child_plan));
+    }
+    let child_pages: u32 = planned.iter().map(|c| extent_size(c.3.page_count()).0).sum();
+    let (cpg, multiple) = extent_size(table_plan.page_count() + child_pages as usize);
+    let mut space = FdpSpace::new(tree.objid, root.take_extent(cpg)?, PageNumber(1), multiple);
+    space.tree_kind = PageFlags(tree.kind.0 & (PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0));
+    let fdp_pgno = space.pgno_fdp;
+    placement.insert(tree.objid.0, (fdp_pgno.0, cpg));
+    let mut pages = vec![fdp_pgno];
+    pages.extend(space.take(table_plan.page_count() - 1)?);
+    let mut child_fdps = Vec::with_capacity(planned.len());
+    for (name, objid, kind, child_plan) in planned {
+        let (child_cpg, child_multiple) = extent_size(child_plan.page_count());
+        let extent = space.take_extent(child_cpg)?;
+        let mut child = FdpSpace::new(objid, extent, fdp_pgno, child_multiple);
+        child.non_unique = kind.contains(PageFlags::NON_UNIQUE_KEYS);
+        child.tree_kind = PageFlags(kind.0 & (PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0));
+        let mut child_pages = vec![child.pgno_fdp];
+        child_pages.extend(child.take(child_plan.page_count() - 1)?);
+        placement.insert(objid.0, (child.pgno_fdp.0, child_cpg));
+        child_fdps.push(Fdp { name, space: child, plan: child_plan, pages: child_pages });
+    }
+    let mut fdps = Vec::with_capacity(1 + child_fdps.len());
+    fdps.push(Fdp { name: tree.name, space, plan: table_plan, pages });
+    fdps.extend(child_fdps);
+    Ok(fdps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::PageSize;
+
+    #[test]
+    fn trees_are_placed_after_the_fixed_layout_and_patch_sees_them() {
+        let header = HeaderSpec::clean(
+            PageSize::K8,
+            super::super::header::signature(1, crate::format::LogTime::default()),
+            super::super::header::signature(2, crate::format::LogTime::default()),
+            crate::format::Lgpos::default(),
+            crate::format::LogTime::default(),
+        );
+        let rows = (0u32..500).map(|i| NodeImage::new(i.to_be_bytes().to_vec(), vec![7; 60])).collect();
+        let lv = vec![NodeImage::new(vec![0, 0, 0, 1], vec![1, 0, 0, 0, 3, 0, 0, 0])];
+        let table = RawTable {
+            tree: RawTree {
+                name: "t".into(),
+                objid: ObjectId(9),
+                kind: PageFlags(0),
+                entries: rows,
+                legacy_records: false,
+            },
+            children: vec![RawTree {
+                name: "t/LV".into(),
+                objid: ObjectId(11),
+                kind: PageFlags::LONG_VALUE,
+                entries: lv,
+                legacy_records: false,
+            }],
+        };
+        let db = RawDatabase {
+            header,
+            catalog: vec![NodeImage::new(vec![1], vec![0; 20])],
+            name_index: Vec::new(),
+            root_objects: Vec::new(),
+            tables: vec![table],
+            legacy_catalog: false,
+        };
+        let mut seen = Vec::new();
+        let (written, placement) = write_raw(db, |_, p| seen = p.keys().copied().collect()).unwrap();
+        assert_eq!(seen, vec![2, 3, 4, 5, 9, 11]);
+        assert_eq!(placement[&9].0, 29);
+        let t = written.tree("t").unwrap();
+        assert_eq!(t.root, PageNumber(29));
+        assert!(t.leaves.len() > 2);
+        let lv_root = written.tree("t/LV").unwrap().root;
+        assert_eq!(placement[&11].0, lv_root.0);
+    }
+}
