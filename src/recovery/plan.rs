@@ -280,8 +280,16 @@ pub struct Plan {
     pub end: Lgpos,
     /// Generations read.
     pub generations: (i32, i32),
-    /// Every page record in range.
+    /// The page records in range: every one up to [`Plan::ENTRIES_KEPT`],
+    /// then only those that stop recovery (`entries_left_out` counts the rest).
     pub entries: Vec<PlanEntry>,
+    /// Page records in range, all of them.
+    pub page_records: usize,
+    /// Page records by decision, all of them.
+    pub decisions: DecisionCounts,
+    /// Page records in range not listed in `entries` (past the first
+    /// [`Plan::ENTRIES_KEPT`], and not a stop).
+    pub entries_left_out: usize,
     /// Every record type met, by type.
     pub types: Vec<TypeCount>,
     /// Types met that stop recovery.
@@ -310,11 +318,41 @@ pub struct Plan {
     pub cancelled: bool,
 }
 
+/// Page records by decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DecisionCounts {
+    /// Redone.
+    pub apply: usize,
+    /// Left as they are.
+    pub skip: usize,
+    /// Where recovery cannot go on.
+    pub stop: usize,
+}
+
 impl Plan {
+    /// How many page records a plan lists one by one before it lists only
+    /// those that stop recovery: the plan of a long log set stays bounded.
+    pub const ENTRIES_KEPT: usize = 20_000;
+
+    /// Adds a planned page record: counted, and listed while the list is
+    /// short or when it stops recovery.
+    pub fn record(&mut self, entry: PlanEntry) {
+        self.page_records += 1;
+        match entry.decision {
+            Decision::Apply => self.decisions.apply += 1,
+            Decision::Skip => self.decisions.skip += 1,
+            Decision::Stop => self.decisions.stop += 1,
+        }
+        if self.entries.len() < Self::ENTRIES_KEPT || entry.decision == Decision::Stop {
+            self.entries.push(entry);
+        } else {
+            self.entries_left_out += 1;
+        }
+    }
+
     /// Page records by decision: (apply, skip, stop).
     pub fn counts(&self) -> (usize, usize, usize) {
-        let n = |d: Decision| self.entries.iter().filter(|e| e.decision == d).count();
-        (n(Decision::Apply), n(Decision::Skip), n(Decision::Stop))
+        (self.decisions.apply, self.decisions.skip, self.decisions.stop)
     }
 
     /// True when recovery would refuse: no record attaches the database, a

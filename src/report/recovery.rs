@@ -40,7 +40,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let dbid = plan.dbid.map_or_else(|| "not attached at the start".to_string(), |d| d.to_string());
     writeln!(out, "  dbid  {dbid}")?;
     let (apply, skip, stop) = plan.counts();
-    writeln!(out, "  page records: {} ({apply} apply, {skip} skip, {stop} stop)", plan.entries.len())?;
+    writeln!(out, "  page records: {} ({apply} apply, {skip} skip, {stop} stop)", plan.page_records)?;
     if plan.cancelled {
         writeln!(out, "  cancelled: the plan stops early")?;
     }
@@ -73,6 +73,14 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         if let Some(detail) = &entry.detail {
             writeln!(out, "    {detail}")?;
         }
+    }
+    if plan.entries_left_out > 0 {
+        writeln!(
+            out,
+            "({} more page records not listed: a plan lists the first {} one by one, then only those that stop)",
+            plan.entries_left_out,
+            Plan::ENTRIES_KEPT
+        )?;
     }
     writeln!(out)?;
     writeln!(out, "Record types in range:")?;
@@ -150,7 +158,7 @@ pub fn write_report(out: &mut dyn Write, report: &RecoveryReport) -> io::Result<
         return writeln!(out, "Cancelled: no output was written.");
     }
     let (apply, skip, stop) = plan.counts();
-    writeln!(out, "  page records: {} ({apply} redone, {skip} skipped, {stop} stop)", plan.entries.len())?;
+    writeln!(out, "  page records: {} ({apply} redone, {skip} skipped, {stop} stop)", plan.page_records)?;
     let types: Vec<String> = plan.types.iter().map(|t| format!("{} {}", t.name, t.count)).collect();
     writeln!(out, "  records by type: {}", if types.is_empty() { "none".into() } else { types.join(", ") })?;
     if report.pages.is_empty() {

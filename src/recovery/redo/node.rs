@@ -40,7 +40,8 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
     match le_u32(&record.bytes, 32) {
         Some(rceid) if versioned && rceid != 0 => {
             let before = replaced.clone().or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
-            cx.rces.insert(rceid, Rce { lgpos: Some(record.lgpos), before });
+            let delta = matches!(record.record_type.0, 37 | 93).then(|| record.clone());
+            cx.rces.insert(rceid, Rce { procid: entry.procid, lgpos: Some(record.lgpos), before, delta });
         }
         _ => {}
     }
@@ -88,13 +89,7 @@ pub fn undo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         3 => flag(node, false),
         // delta, delta64: the original record's delta taken back
         4 | 9 => {
-            let original = cx
-                .rces
-                .get(&rceid)
-                .and_then(|r| r.lgpos)
-                .and_then(|at| cx.by_lgpos.get(&at))
-                .copied()
-                .ok_or_else(unknown)?;
+            let original = cx.rces.get(&rceid).and_then(|r| r.delta.clone()).ok_or_else(unknown)?;
             let wide = original.record_type.0 == 93;
             let ob = &original.bytes;
             let offset = usize::from(le_u16(ob, if wide { 56 } else { 52 }).ok_or_else(unknown)?);
