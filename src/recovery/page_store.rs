@@ -9,7 +9,21 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+use crate::format::page::Page;
 use crate::format::{PageNumber, PageSize};
+use crate::writer::page::PageImage;
+
+/// A page in the cache: as built, or as redo edits it (built when written out).
+#[derive(Debug)]
+enum Cached {
+    Bytes(Vec<u8>),
+    Image(PageImage),
+}
+
+fn decode(bytes: &[u8], pgno: u32, size: PageSize) -> Result<PageImage, String> {
+    let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
+    PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
+}
 
 /// Pages kept in memory before they are written out: 32 MiB worth.
 const CACHE_BYTES: usize = 32 << 20;
@@ -19,7 +33,7 @@ const CACHE_BYTES: usize = 32 << 20;
 pub struct PageStore {
     size: PageSize,
     file: File,
-    cache: HashMap<u32, Vec<u8>>,
+    cache: HashMap<u32, Cached>,
     cap: usize,
     /// Every page changed so far (in the cache or in the file).
     changed: BTreeSet<u32>,
@@ -53,22 +67,61 @@ impl PageStore {
         if !self.changed.contains(&pgno) {
             return None;
         }
-        if let Some(bytes) = self.cache.get(&pgno) {
-            return Some(Ok(bytes.clone()));
+        match self.cache.get(&pgno) {
+            Some(Cached::Bytes(bytes)) => Some(Ok(bytes.clone())),
+            Some(Cached::Image(image)) => Some(image.build().map_err(|e| format!("page {pgno}: {e}"))),
+            None => Some(self.read(pgno)),
         }
+    }
+
+    fn read(&self, pgno: u32) -> Result<Vec<u8>, String> {
         let mut bytes = vec![0; self.size.len()];
-        Some(
-            self.file
-                .read_exact_at(&mut bytes, PageNumber(pgno).file_offset(self.size))
-                .map(|()| bytes)
-                .map_err(|e| format!("reading redone page {pgno} back from the temporary file: {e}")),
-        )
+        self.file
+            .read_exact_at(&mut bytes, PageNumber(pgno).file_offset(self.size))
+            .map(|()| bytes)
+            .map_err(|e| format!("reading redone page {pgno} back from the temporary file: {e}"))
+    }
+
+    /// The changed page, editable (a copy), or `None` when it was never changed.
+    pub fn image(&self, pgno: u32) -> Option<Result<PageImage, String>> {
+        if !self.changed.contains(&pgno) {
+            return None;
+        }
+        Some(match self.cache.get(&pgno) {
+            Some(Cached::Image(image)) => Ok(image.clone()),
+            Some(Cached::Bytes(bytes)) => decode(bytes, pgno, self.size),
+            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
+        })
+    }
+
+    /// The changed page, editable, taken out of the cache (no copy): the
+    /// caller puts it back with [`PageStore::insert_image`]. `None` when it
+    /// was never changed.
+    pub fn take_image(&mut self, pgno: u32) -> Option<Result<PageImage, String>> {
+        if !self.changed.contains(&pgno) {
+            return None;
+        }
+        Some(match self.cache.remove(&pgno) {
+            Some(Cached::Image(image)) => Ok(image),
+            Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size),
+            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
+        })
     }
 
     /// Keeps `bytes` as the page's new content.
     pub fn insert(&mut self, pgno: u32, bytes: Vec<u8>) {
+        self.keep(pgno, Cached::Bytes(bytes));
+    }
+
+    /// Keeps `image` as its page's new content (built when written out;
+    /// [`PageImage::check`] it first).
+    pub fn insert_image(&mut self, image: PageImage) {
+        self.keep(image.pgno.0, Cached::Image(image));
+    }
+
+    fn keep(&mut self, pgno: u32, page: Cached) {
         self.changed.insert(pgno);
-        self.cache.insert(pgno, bytes);
+        self.cache.insert(pgno, page);
         if self.cache.len() > self.cap {
             self.flush();
         }
@@ -76,9 +129,19 @@ impl PageStore {
 
     /// Writes the cached pages to the file, in page order, and empties the cache.
     pub fn flush(&mut self) {
-        let mut pages: Vec<(u32, Vec<u8>)> = self.cache.drain().collect();
+        let mut pages: Vec<(u32, Cached)> = self.cache.drain().collect();
         pages.sort_unstable_by_key(|p| p.0);
-        for (pgno, bytes) in pages {
+        for (pgno, page) in pages {
+            let bytes = match page {
+                Cached::Bytes(bytes) => bytes,
+                Cached::Image(image) => match image.build() {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        self.failure.get_or_insert_with(|| format!("page {pgno} does not build: {e}"));
+                        continue;
+                    }
+                },
+            };
             if let Err(e) = self.file.write_all_at(&bytes, PageNumber(pgno).file_offset(self.size)) {
                 self.failure.get_or_insert_with(|| format!("writing page {pgno} to the temporary file: {e}"));
             }

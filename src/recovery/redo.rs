@@ -53,15 +53,15 @@ pub(crate) fn stop(entry: &PlanEntry, pgno: u32, reason: String) -> RecoveryErro
 }
 
 pub(crate) fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage, String> {
+    if let Some(image) = pages.image(pgno) {
+        return image;
+    }
+    from_database(db, pgno)
+}
+
+fn from_database(db: &Database, pgno: u32) -> Result<PageImage, String> {
     let size = db.page_size();
-    let owned;
-    let bytes = match pages.get(pgno) {
-        Some(read) => {
-            owned = read?;
-            owned.as_slice()
-        }
-        None => db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?,
-    };
+    let bytes = db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?;
     let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
     PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
 }
@@ -130,15 +130,35 @@ impl<'a> Redo<'a> {
         image(self.db, &self.pages, pgno)
     }
 
-    /// Builds `page` and keeps it as the page's new content.
+    /// The page as redo has it so far, editable, taken out of the page
+    /// store without a copy: put it back with [`Redo::put_image`] (a redo
+    /// that fails stops redo, so a page taken then is never read again).
+    ///
+    /// # Errors
+    /// The page cannot be read or decoded.
+    pub fn take_image(&mut self, pgno: u32) -> Result<PageImage, String> {
+        match self.pages.take_image(pgno) {
+            Some(image) => image,
+            None => from_database(self.db, pgno),
+        }
+    }
+
+    /// Keeps `page` as the page's new content (built when written out).
+    ///
+    /// # Errors
+    /// [`RecoveryError::Stop`] when the page would not build (it is full).
+    pub fn put_image(&mut self, entry: &PlanEntry, page: PageImage) -> Result<(), RecoveryError> {
+        page.check().map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.pages.insert_image(page);
+        Ok(())
+    }
+
+    /// Keeps a copy of `page` as the page's new content.
     ///
     /// # Errors
     /// [`RecoveryError::Stop`] when the page does not build (it is full).
     pub fn put(&mut self, entry: &PlanEntry, page: &PageImage) -> Result<(), RecoveryError> {
-        let pgno = page.pgno.0;
-        let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
-        self.pages.insert(pgno, built);
-        Ok(())
+        self.put_image(entry, page.clone())
     }
 
     /// Keeps what undo needs to roll back the open operation at `lgpos`.

@@ -259,6 +259,35 @@ impl PageImage {
         &self.external_header
     }
 
+    /// The checks of [`PageImage::build`] without building: the content
+    /// fits, the tags are not too many, every compressed key starts with the
+    /// page's prefix and no key is too long. What passes builds.
+    ///
+    /// # Errors
+    /// As [`PageImage::build`].
+    pub fn check(&self) -> Result<(), WriteError> {
+        let size = self.size;
+        let tags = self.tag_count();
+        let need = size.header_len() + 4 * tags + self.data_len();
+        if need > size.len() {
+            return Err(WriteError::PageFull { pgno: self.pgno, need, have: size.len() });
+        }
+        if tags > 0x0FFF || self.reserved.len() > 6 {
+            return Err(WriteError::TooManyTags { count: tags });
+        }
+        let source = self.prefix_bytes();
+        for (line, n) in self.nodes.iter().enumerate() {
+            let prefix = n.key.get(..n.prefix_len).ok_or(WriteError::PrefixMismatch { line })?;
+            if source.get(..n.prefix_len) != Some(prefix) {
+                return Err(WriteError::PrefixMismatch { line });
+            }
+            if n.key.len() > KEY_MOST {
+                return Err(WriteError::KeyTooLong { len: n.key.len(), most: KEY_MOST });
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the page: header, node data, tag array, free-space fields,
     /// sealed checksums.
     ///

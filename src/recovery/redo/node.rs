@@ -31,7 +31,7 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
             "an operation logged inside a macro that no Split2 of the macro takes".into(),
         ));
     }
-    let mut page = cx.image(pgno).map_err(|e| stop(entry, pgno, e))?;
+    let mut page = cx.take_image(pgno).map_err(|e| stop(entry, pgno, e))?;
     let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
     let key_before = page.nodes.get(iline).map(|n| n.key.clone());
     let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
@@ -47,7 +47,7 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
     }
     cx.keep_version(entry.lgpos, key, replaced);
     page.dbtime = DbTime(entry.dbtime_after);
-    cx.put(entry, &page)
+    cx.put_image(entry, page)
 }
 
 /// Redoes Undo (39), the compensation record of a rollback: the operation
