@@ -148,7 +148,34 @@ impl<'a> Redo<'a> {
     /// # Errors
     /// [`RecoveryError::Stop`] when the page would not build (it is full).
     pub fn put_image(&mut self, entry: &PlanEntry, page: PageImage) -> Result<(), RecoveryError> {
-        page.check().map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.put_checked(entry, page, None)
+    }
+
+    /// [`Redo::put_image`] of a page taken with [`Redo::take_image`] whose
+    /// only changed node is at `line` (if any): only that node is checked.
+    ///
+    /// # Errors
+    /// As [`Redo::put_image`].
+    pub fn put_changed(
+        &mut self,
+        entry: &PlanEntry,
+        page: PageImage,
+        line: usize,
+    ) -> Result<(), RecoveryError> {
+        self.put_checked(entry, page, Some(line))
+    }
+
+    fn put_checked(
+        &mut self,
+        entry: &PlanEntry,
+        page: PageImage,
+        line: Option<usize>,
+    ) -> Result<(), RecoveryError> {
+        let checked = match line {
+            Some(line) => page.check_lines(line..(line + 1).min(page.nodes.len()).max(line)),
+            None => page.check(),
+        };
+        checked.map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
         self.pages.insert_image(page);
         Ok(())
     }

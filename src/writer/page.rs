@@ -266,6 +266,15 @@ impl PageImage {
     /// # Errors
     /// As [`PageImage::build`].
     pub fn check(&self) -> Result<(), WriteError> {
+        self.check_lines(0..self.nodes.len())
+    }
+
+    /// [`PageImage::check`] of the page's size and tags, and of the nodes
+    /// at `lines` only (the others are known to pass).
+    ///
+    /// # Errors
+    /// As [`PageImage::build`].
+    pub fn check_lines(&self, lines: std::ops::Range<usize>) -> Result<(), WriteError> {
         let size = self.size;
         let tags = self.tag_count();
         let need = size.header_len() + 4 * tags + self.data_len();
@@ -276,9 +285,11 @@ impl PageImage {
             return Err(WriteError::TooManyTags { count: tags });
         }
         let source = self.prefix_bytes();
-        for (line, n) in self.nodes.iter().enumerate() {
+        let first = lines.start;
+        for (line, n) in self.nodes.get(lines).unwrap_or_default().iter().enumerate() {
+            let line = first + line;
             let prefix = n.key.get(..n.prefix_len).ok_or(WriteError::PrefixMismatch { line })?;
-            if source.get(..n.prefix_len) != Some(prefix) {
+            if n.prefix_len > 0 && source.get(..n.prefix_len) != Some(prefix) {
                 return Err(WriteError::PrefixMismatch { line });
             }
             if n.key.len() > KEY_MOST {

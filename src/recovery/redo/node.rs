@@ -47,7 +47,11 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
     }
     cx.keep_version(entry.lgpos, key, replaced);
     page.dbtime = DbTime(entry.dbtime_after);
-    cx.put_image(entry, page)
+    // SetExternalHeader changes the prefix every node is stored against: check them all
+    if record.record_type.0 == 38 {
+        return cx.put_image(entry, page);
+    }
+    cx.put_changed(entry, page, iline)
 }
 
 /// Redoes Undo (39), the compensation record of a rollback: the operation
