@@ -77,7 +77,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if plan.entries_left_out > 0 {
         writeln!(
             out,
-            "({} more page records not listed: a plan lists the first {} one by one, then only those that stop)",
+            "({} more page records not listed: a plan lists the first {} one by one, then only those that stop recovery)",
             plan.entries_left_out,
             Plan::ENTRIES_KEPT
         )?;
