@@ -45,7 +45,11 @@
 # generations of 1 MiB logs, and 1,000 and 4,000 generations of 64 KiB
 # logs, each read by `esescope logs DIR --db DB` and `esescope recover DB
 # --plan`, with peak RSS (the second pair shows whether memory grows with
-# the number of generations).
+# the number of generations). Then log sets written by examples/replay_set.rs
+# (REPLAY_GENERATIONS generations of 1 MiB, and 1,000 and 4,000 of 64 KiB)
+# whose every page record needs redo, each replayed by `esescope recover DB
+# --logs DIR --plan` and `--out NEW`: generations per minute, records per
+# second and peak RSS.
 # Each is run REPEAT times; the best wall time and the largest peak RSS
 # (GNU time's "Maximum resident set size") are kept. The Markdown table goes
 # to bench-results.md (gitignored).
@@ -71,6 +75,7 @@
 #                    (esedbexport 20181229 takes over a second a row there)
 #   REAL=1           the whole-database export of the real databases (0 skips it)
 #   LOG_GENERATIONS=1000   generations of the 1 MiB log set (0 skips the log sets)
+#   REPLAY_GENERATIONS=1000   generations of the 1 MiB replay set (0 skips the replay sets)
 #   SIZES=""         skips the tiled files
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +91,7 @@ wide_rows=${WIDE_ROWS:-1000}
 peer_timeout=${PEER_TIMEOUT:-600}
 real=${REAL:-1}
 log_generations=${LOG_GENERATIONS:-1000}
+replay_generations=${REPLAY_GENERATIONS:-1000}
 real_dir=$repo/../shared/samples/real
 data_dir=${BENCH_DIR:-$repo/target/bench-data}
 out=${OUT:-$repo/bench-results.md}
@@ -471,6 +477,42 @@ if [ "$log_generations" != 0 ]; then
     rss_4000="$last_logs_rss $last_plan_rss"
 fi
 
+# ---- replay: recover of a log set whose every page record needs redo ---------
+rows_replay=()
+replay_case() { # DIR GENERATIONS SEGMENTS
+    local dir=$1 gens=$2
+    rm -rf "$dir" "$dir.new" "$dir.new".recovery.*
+    "$bin/examples/replay_set" "$dir" "$gens" "$3" 2>"$tmp.gen"
+    cat "$tmp.gen"
+    local records page_records bytes
+    records=$(sed -n 's/.* \([0-9]*\) records (.*/\1/p' "$tmp.gen")
+    page_records=$(sed -n 's/.*(\([0-9]*\) page records.*/\1/p' "$tmp.gen")
+    bytes=$(du -sb "$dir" | cut -f1)
+    cat "$dir"/* >/dev/null
+    runs=1 measure "$esescope" recover "$dir/database.edb" --logs "$dir" --plan
+    local plan_s=$best_s plan_rss=$rss_mib
+    runs=1 measure "$esescope" recover "$dir/database.edb" --logs "$dir" --out "$dir.new"
+    local rec_s=$best_s rec_rss=$rss_mib rec_cpu=$best_cpu
+    grep -q "($page_records redone, 0 skipped, 0 stop)" "$tmp.out" || die "recover did not redo every page record of $dir"
+    local per_min rec_per_s cpu_per_min
+    per_min=$(awk -v g="$gens" -v s="$rec_s" 'BEGIN { printf "%.0f", g / s * 60 }')
+    cpu_per_min=$(awk -v g="$gens" -v s="$rec_cpu" 'BEGIN { printf "%.0f", g / s * 60 }')
+    rec_per_s=$(awk -v r="$records" -v s="$rec_s" 'BEGIN { printf "%.0f", r / s }')
+    rows_replay+=("| $gens × $(($3 * 4)) KiB ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB) | $records ($page_records page records) | $plan_s s ($plan_rss MiB) | $rec_s s, CPU $rec_cpu s ($rec_rss MiB) | $per_min ($cpu_per_min per CPU minute) | $rec_per_s |")
+    printf '%s\n' "${rows_replay[-1]}"
+    last_plan_rss=$plan_rss last_rec_rss=$rec_rss
+    [ "$keep" = 1 ] || rm -rf "$dir" "$dir.new" "$dir.new".recovery.*
+}
+if [ "$replay_generations" != 0 ]; then
+    echo "== replay: $replay_generations generations of 1 MiB"
+    replay_case "$data_dir/replay-1m" "$replay_generations" 256
+    echo "== replay: 1,000 and 4,000 generations of 64 KiB"
+    replay_case "$data_dir/replay-1000" 1000 16
+    replay_rss_1000="$last_plan_rss $last_rec_rss"
+    replay_case "$data_dir/replay-4000" 4000 16
+    replay_rss_4000="$last_plan_rss $last_rec_rss"
+fi
+
 # ---- report -------------------------------------------------------------------
 {
     echo "# esescope large-file benchmark"
@@ -564,6 +606,21 @@ fi
         echo "| log set | esescope logs DIR --db DB | esescope recover DB --plan |"
         echo "|---|---|---|"
         printf '%s\n' "${rows_logs[@]}"
+    fi
+    if [ ${#rows_replay[@]} -gt 0 ]; then
+        echo
+        echo "## Replay: esescope recover of a log set whose every page record needs redo"
+        echo
+        echo "Log sets of \`examples/replay_set.rs\` (one table on 16 KiB pages; committed transactions that insert,"
+        echo "replace and delete rows and split leaves; the database is the state before the first record, so every"
+        echo "page record is redone, which the run checks). One run each; (MiB) = peak RSS; generations per minute"
+        echo "and records per second of wall time of \`recover DB --logs DIR --out NEW\` (writing NEW and verifying"
+        echo "it included). Peak RSS at 4,000 generations minus at 1,000: recover --plan"
+        echo "$(awk -v a="${replay_rss_4000%% *}" -v b="${replay_rss_1000%% *}" 'BEGIN { print a - b }') MiB, recover $(awk -v a="${replay_rss_4000##* }" -v b="${replay_rss_1000##* }" 'BEGIN { print a - b }') MiB."
+        echo
+        echo "| log set | records | recover --plan | recover --out NEW | generations per minute | records per second |"
+        echo "|---|---|---|---|---|---|"
+        printf '%s\n' "${rows_replay[@]}"
     fi
 } >"$out"
 echo "== results in $out"

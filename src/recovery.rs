@@ -18,12 +18,14 @@ pub mod fdp;
 pub mod merge;
 pub mod node_op;
 pub mod output;
+pub mod page_store;
 pub mod pages;
 pub mod plan;
 mod planner;
 pub mod rebuild;
 pub mod redo;
 pub mod split;
+mod stream;
 pub mod support;
 
 use std::ops::ControlFlow;
@@ -33,7 +35,6 @@ use serde::Serialize;
 
 pub use plan::{DbtimeVerdict, Decision, Limits, Plan, PlanEntry, Reason, StartAt};
 
-use crate::format::txlog::record::Record;
 use crate::format::{Lgpos, LogTime};
 use crate::scan::{Progress, VerifyCounts};
 use crate::store::Database;
@@ -149,6 +150,12 @@ pub enum RecoveryError {
     NotAttached {
         /// The database's signDb.
         sign_db: String,
+    },
+    /// The temporary file the redone pages go to failed.
+    #[error("the temporary file of the redone pages failed: {problem}; nothing was written")]
+    TempFile {
+        /// What failed.
+        problem: String,
     },
     /// Open transactions changed this database and their undo is not possible.
     #[error("transaction of session {procid:#x} (begun at {begin}) is open at the end of the log: {why}; nothing was written")]
@@ -341,85 +348,23 @@ pub fn plan(
 }
 
 /// [`plan`] within `limits`. The plan is checked as recovery would carry
-/// it out: every record it applies is redone in memory and the open
-/// transactions undone, and a record whose redo fails becomes the plan's
-/// stop (so the plan's verdict predicts recovery's).
+/// it out: every record it applies is redone (into an anonymous temporary
+/// file, never beside the evidence) and the open transactions undone, and
+/// a record whose redo fails becomes the plan's stop (so the plan's verdict
+/// predicts recovery's). One generation is in memory at a time.
 ///
 /// # Errors
-/// As [`plan`].
+/// As [`plan`], and [`RecoveryError::TempFile`] when the temporary file fails.
 pub fn plan_limited(
     db: &Database,
     set: &LogSet,
     from: StartAt,
     limits: Limits,
-    on_progress: impl FnMut(Progress) -> ControlFlow<()>,
-) -> Result<Plan, RecoveryError> {
-    plan_and_redo(db, set, from, limits, on_progress).map(|(plan, _)| plan)
-}
-
-/// The generations of the chain that `wanted` picks, each read from its file.
-///
-/// # Errors
-/// [`RecoveryError::DamagedGeneration`] for the first that can no longer be read.
-fn load_generations(
-    set: &LogSet,
-    wanted: impl Fn(&LogEntry) -> bool,
-) -> Result<Vec<crate::format::txlog::LogFile>, RecoveryError> {
-    let mut logs = Vec::new();
-    for (entry, loaded) in set.generations().filter(|(e, _)| wanted(e)) {
-        logs.push(loaded.map_err(|problem| RecoveryError::DamagedGeneration {
-            generation: entry.generation().unwrap_or(0),
-            path: entry.path.display().to_string(),
-            problem,
-        })?);
-    }
-    Ok(logs)
-}
-
-/// What redo and undo made of the pages: the pages, the transactions
-/// rolled back and the highest dbtime used.
-type Done = (redo::Pages, Vec<plan::OpenTransaction>, u64);
-
-/// Plans, then carries the plan out in memory when nothing stops it.
-fn plan_and_redo(
-    db: &Database,
-    set: &LogSet,
-    from: StartAt,
-    limits: Limits,
     mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
-) -> Result<(Plan, Option<Done>), RecoveryError> {
-    let (start, reason, dbid) = start_position(db, set, from)?;
-    let (_, end) = check_chain(db, set, start)?;
-    let mut planner = planner::Planner::new(db, start, reason, end, dbid, limits);
-    // The dry run of redo and undo looks records up across generations, so
-    // the generations from the start are held in memory together (read
-    // from their files one at a time).
-    let from_start = |e: &LogEntry| e.generation().is_some_and(|g| g >= start.generation);
-    let logs = load_generations(set, from_start)?;
-    let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
-    planner::plan_records(&mut planner, records.iter().copied(), records.len() as u64, &mut on_progress);
-    let mut plan = planner.finish();
-    if plan.cancelled || plan.refuses() || plan.dbid.is_none() {
-        return Ok((plan, None));
-    }
-    match redo::redo_all(db, &plan, &records) {
-        Err(RecoveryError::Stop { lgpos, pgno, reason, .. }) => {
-            if let Some(entry) = plan.entries.iter_mut().find(|e| e.lgpos == lgpos) {
-                entry.decision = Decision::Stop;
-                entry.reason = Reason::RedoFails;
-                entry.detail = Some(format!("page {pgno}: {reason}"));
-            }
-            Ok((plan, None))
-        }
-        Err(other) => Err(other),
-        Ok(redone) => match redo::undo_all(db, &plan, &records, redone) {
-            Ok(done) => Ok((plan, Some(done))),
-            Err(e) => {
-                plan.undo_problem = Some(e.to_string());
-                Ok((plan, None))
-            }
-        },
-    }
+) -> Result<Plan, RecoveryError> {
+    let pages = page_store::PageStore::scratch(db.page_size())
+        .map_err(|e| RecoveryError::TempFile { problem: e.to_string() })?;
+    stream::replay(db, set, from, limits, pages, &mut on_progress).map(|o| o.plan)
 }
 
 /// What a recovery did.
@@ -493,13 +438,17 @@ pub fn recover_limited(
     if out.exists() {
         return Err(Error::OutputExists { path: out.to_path_buf() });
     }
+    // the output starts as a copy of the input, and redo writes its pages into it
+    let (temp, file) = output::TempOutput::create(db, out)?;
+    let pages = page_store::PageStore::new(db.page_size(), file);
     let mut cancelled = false;
-    let (plan, done) = plan_and_redo(db, set, from, limits, |p| {
+    let outcome = stream::replay(db, set, from, limits, pages, &mut |p| {
         let flow = on_progress(Progress { done: p.done, total: 3 * p.total.max(1) });
         cancelled |= flow.is_break();
         flow
     })
     .map_err(refuse)?;
+    let stream::Outcome { plan, done, undo_error } = outcome;
     let mut report = RecoveryReport {
         input: crate::repair::FileDigest { path: db.path().display().to_string(), sha256: db.sha256()? },
         logs: set.dir.display().to_string(),
@@ -544,28 +493,23 @@ pub fn recover_limited(
             limit: r.limit,
         }));
     }
-    let Some((pages, undone, dbtime)) = done else {
-        // the dry run's undo failed: run it again for its error
-        let logs = load_generations(set, |_| true).map_err(refuse)?;
-        let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.records.iter()).collect();
-        let redone = redo::redo_all(db, &report.plan, &records).map_err(refuse)?;
-        redo::undo_all(db, &report.plan, &records, redone).map_err(refuse)?;
-        return Err(refuse(RecoveryError::Undo {
-            procid: 0,
-            begin: Lgpos::default(),
-            why: report.plan.undo_problem.clone().unwrap_or_default(),
-        }));
+    if let Some(e) = undo_error {
+        return Err(refuse(e));
+    }
+    let Some(stream::Done { pages, undone, dbtime }) = done else {
+        return Err(refuse(RecoveryError::TempFile { problem: "redo did not finish".into() }));
     };
     report.undone = undone;
     let (header, fields) = output::clean_header(db, &report.plan, dbtime, now).map_err(refuse)?;
     report.header_fields = fields;
     report.pages = output::page_changes(db, &pages);
-    let total = 3 * report.plan.entries.len().max(1) as u64;
+    let total = 3 * report.plan.page_records.max(1) as u64;
     if on_progress(Progress { done: total / 3 * 2, total }).is_break() {
         report.cancelled = true;
         return Ok(report);
     }
-    let sha = output::write_atomically(db, out, &pages, report.plan.pgno_last, &header, &mut || {
+    let file = pages.into_file().map_err(|problem| refuse(RecoveryError::TempFile { problem }))?;
+    let sha = temp.finish(db, file, report.plan.pgno_last, &header, &mut || {
         on_progress(Progress { done: total / 3 * 2, total })
     })?;
     let Some(sha) = sha else {

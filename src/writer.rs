@@ -45,6 +45,7 @@ pub mod log_record_space;
 pub mod page;
 pub mod rebuild;
 pub mod record;
+pub mod replay_set;
 pub mod sample;
 pub mod scenario;
 pub mod scenario_space;

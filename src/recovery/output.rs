@@ -35,21 +35,22 @@ pub struct PageChange {
     pub changed_bytes: usize,
 }
 
-/// The changed pages compared with the input.
+/// The changed pages compared with the input (each read back from the store).
 pub fn page_changes(db: &Database, pages: &Pages) -> Vec<PageChange> {
     let size = db.page_size();
     let dbtime =
         |bytes: &[u8]| crate::format::page::PageHeader::parse(bytes, size).map_or(0, |h| h.dbtime_dirtied.0);
     pages
-        .iter()
-        .map(|(&pgno, page)| {
+        .changed()
+        .filter_map(|pgno| {
+            let page = pages.get(pgno)?.ok()?;
             let old = db.page_bytes(PageNumber(pgno)).unwrap_or_default();
             let changed_bytes = if old.len() == page.len() {
-                old.iter().zip(page).filter(|(a, b)| a != b).count()
+                old.iter().zip(&page).filter(|(a, b)| a != b).count()
             } else {
                 page.len()
             };
-            PageChange { pgno, dbtime: (dbtime(old), dbtime(page)), changed_bytes }
+            Some(PageChange { pgno, dbtime: (dbtime(old), dbtime(&page)), changed_bytes })
         })
         .collect()
 }
@@ -158,65 +159,93 @@ pub fn clean_header(
     Ok((page, fields))
 }
 
-/// Copies the input to a temporary file beside `out`, writes `pages` and
-/// both header copies into it, sizes it to end at `pgno_last` when given, syncs it and — unless `cancelled` says stop —
-/// renames it to `out`. Returns the output's SHA-256, or `None` when
-/// cancelled (then no file is left behind).
-///
-/// # Errors
-/// Creating, writing, syncing or renaming fails (the temporary file is removed).
-pub fn write_atomically(
-    db: &Database,
-    out: &Path,
-    pages: &Pages,
-    pgno_last: Option<u32>,
-    header: &[u8],
-    cancelled: &mut dyn FnMut() -> ControlFlow<()>,
-) -> Result<Option<String>, Error> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = out.file_name().map_or("recovered".into(), |n| n.to_string_lossy().into_owned());
-    let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
-    let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
-    let _registered = crate::interrupt::register(&tmp);
-    let result = (|| -> Result<Option<String>, Error> {
+/// The output while it is written: a temporary file beside `out`, first a
+/// copy of the input, into which redo writes its pages in place. Removed
+/// when dropped unless [`TempOutput::finish`] renamed it to `out`, so a
+/// refusal, a cancel or an error leaves no file.
+pub struct TempOutput {
+    tmp: PathBuf,
+    out: PathBuf,
+    dir: PathBuf,
+    kept: bool,
+    _registered: crate::interrupt::Temporary,
+}
+
+impl TempOutput {
+    /// Creates the temporary file beside `out` and copies the input into it.
+    ///
+    /// # Errors
+    /// Creating or writing fails (the temporary file is removed).
+    pub fn create(db: &Database, out: &Path) -> Result<(Self, File), Error> {
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = out.file_name().map_or("recovered".into(), |n| n.to_string_lossy().into_owned());
+        let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
+        let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
         let mut file = File::create_new(&tmp).map_err(io)?;
-        db.copy_to(&mut file, out)?;
-        let size = db.page_size();
-        let place = |file: &mut File, offset: u64, bytes: &[u8]| -> Result<(), Error> {
-            file.seek(SeekFrom::Start(offset)).map_err(io)?;
-            file.write_all(bytes).map_err(io)
+        let temp = Self {
+            _registered: crate::interrupt::register(&tmp),
+            tmp,
+            out: out.to_path_buf(),
+            dir: dir.to_path_buf(),
+            kept: false,
         };
-        for (&pgno, page) in pages {
-            place(&mut file, PageNumber(pgno).file_offset(size), page)?;
-        }
+        db.copy_to(&mut file, out)?;
+        Ok((temp, file))
+    }
+
+    /// Sizes the file to end at `pgno_last` when given, writes both header
+    /// copies, syncs it and — unless `cancelled` says stop — renames it to
+    /// `out`. Returns the output's SHA-256, or `None` when cancelled (then
+    /// no file is left behind).
+    ///
+    /// # Errors
+    /// Writing, syncing or renaming fails (the temporary file is removed).
+    pub fn finish(
+        mut self,
+        db: &Database,
+        mut file: File,
+        pgno_last: Option<u32>,
+        header: &[u8],
+        cancelled: &mut dyn FnMut() -> ControlFlow<()>,
+    ) -> Result<Option<String>, Error> {
+        let out = self.out.clone();
+        let io = |source: std::io::Error| Error::Write { path: out.clone(), source };
+        let size = db.page_size();
         // the size the log gave the database (ExtendDB, ShrinkDB): pages past the end are zero
         if let Some(last) = pgno_last {
             file.set_len(PageNumber(last).file_offset(size) + u64::from(size.bytes())).map_err(io)?;
         }
-        place(&mut file, 0, header)?;
-        place(&mut file, u64::from(size.bytes()), header)?;
+        for offset in [0, u64::from(size.bytes())] {
+            file.seek(SeekFrom::Start(offset)).map_err(io)?;
+            file.write_all(header).map_err(io)?;
+        }
         file.sync_all().map_err(io)?;
         drop(file);
         // the digest of what is on disk, read back in a stream (no second copy in memory)
         let mut hasher = Sha256::new();
-        std::io::copy(&mut File::open(&tmp).map_err(io)?, &mut hasher).map_err(io)?;
+        std::io::copy(&mut File::open(&self.tmp).map_err(io)?, &mut hasher).map_err(io)?;
         let digest = hex::encode(hasher.finalize());
         if cancelled().is_break() {
             return Ok(None);
         }
         db.check_size()?;
         // a dangling symlink counts: renaming over it would replace the link
-        if out.symlink_metadata().is_ok() {
-            return Err(Error::OutputExists { path: out.to_path_buf() });
+        if self.out.symlink_metadata().is_ok() {
+            return Err(Error::OutputExists { path: self.out.clone() });
         }
-        std::fs::rename(&tmp, out).map_err(io)?;
-        if let Ok(d) = File::open(dir) {
+        std::fs::rename(&self.tmp, &self.out).map_err(io)?;
+        self.kept = true;
+        if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
         Ok(Some(digest))
-    })();
-    if !matches!(result, Ok(Some(_))) {
-        let _ = std::fs::remove_file(&tmp);
     }
-    result
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -280,8 +280,17 @@ pub struct Plan {
     pub end: Lgpos,
     /// Generations read.
     pub generations: (i32, i32),
-    /// Every page record in range.
+    /// The page records in range: every one up to [`Plan::ENTRIES_KEPT`],
+    /// then only those that stop recovery, up to twice as many in all
+    /// (`entries_left_out` counts the rest).
     pub entries: Vec<PlanEntry>,
+    /// Page records in range, all of them.
+    pub page_records: usize,
+    /// Page records by decision, all of them.
+    pub decisions: DecisionCounts,
+    /// Page records in range not listed in `entries` (past the first
+    /// [`Plan::ENTRIES_KEPT`], and not a stop listed after them).
+    pub entries_left_out: usize,
     /// Every record type met, by type.
     pub types: Vec<TypeCount>,
     /// Types met that stop recovery.
@@ -310,11 +319,44 @@ pub struct Plan {
     pub cancelled: bool,
 }
 
+/// Page records by decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DecisionCounts {
+    /// Redone.
+    pub apply: usize,
+    /// Left as they are.
+    pub skip: usize,
+    /// Where recovery cannot go on.
+    pub stop: usize,
+}
+
 impl Plan {
+    /// How many page records a plan lists one by one before it lists only
+    /// those that stop recovery: the plan of a long log set stays bounded.
+    pub const ENTRIES_KEPT: usize = 20_000;
+
+    /// Adds a planned page record: counted, and listed while the list is
+    /// short or when it stops recovery.
+    pub fn record(&mut self, entry: PlanEntry) {
+        self.page_records += 1;
+        match entry.decision {
+            Decision::Apply => self.decisions.apply += 1,
+            Decision::Skip => self.decisions.skip += 1,
+            Decision::Stop => self.decisions.stop += 1,
+        }
+        // stops are listed past the first entries too, up to as many again (a hostile log may hold millions)
+        let listed = self.entries.len();
+        let stop = entry.decision == Decision::Stop && listed < 2 * Self::ENTRIES_KEPT;
+        if listed < Self::ENTRIES_KEPT || stop {
+            self.entries.push(entry);
+        } else {
+            self.entries_left_out += 1;
+        }
+    }
+
     /// Page records by decision: (apply, skip, stop).
     pub fn counts(&self) -> (usize, usize, usize) {
-        let n = |d: Decision| self.entries.iter().filter(|e| e.decision == d).count();
-        (n(Decision::Apply), n(Decision::Skip), n(Decision::Stop))
+        (self.decisions.apply, self.decisions.skip, self.decisions.stop)
     }
 
     /// True when recovery would refuse: no record attaches the database, a
@@ -331,5 +373,65 @@ impl Plan {
     /// The first record at which recovery must stop, if any.
     pub fn first_stop(&self) -> Option<&PlanEntry> {
         self.entries.iter().find(|e| e.decision == Decision::Stop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: u16, decision: Decision) -> PlanEntry {
+        PlanEntry {
+            lgpos: Lgpos { generation: 1, isec: i, ib: 0 },
+            record_type: RecordType(29),
+            name: "Insert",
+            procid: 1,
+            dbid: 1,
+            dbtime_after: u64::from(i),
+            macro_dbtime: None,
+            pages: Vec::new(),
+            decision,
+            reason: Reason::DbtimeCurrent,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_long_plan_lists_its_first_entries_and_its_stops_and_counts_them_all() {
+        let mut plan = Plan {
+            database: String::new(),
+            dbid: Some(1),
+            start: Lgpos::default(),
+            start_reason: String::new(),
+            end: Lgpos::default(),
+            generations: (1, 1),
+            entries: Vec::new(),
+            page_records: 0,
+            decisions: DecisionCounts::default(),
+            entries_left_out: 0,
+            types: Vec::new(),
+            unsupported: Vec::new(),
+            open_transactions: Vec::new(),
+            ended_by_restart: 0,
+            max_dbtime: 0,
+            max_objid: 0,
+            pgno_last: None,
+            page_limit: 0,
+            size_refusal: None,
+            undo_problem: None,
+            ends_cleanly: false,
+            cancelled: false,
+        };
+        let n = Plan::ENTRIES_KEPT + 5;
+        for i in 0..n {
+            plan.record(entry((i % 60_000) as u16, Decision::Skip));
+        }
+        plan.record(entry(7, Decision::Stop));
+        plan.record(entry(8, Decision::Apply));
+        assert_eq!(plan.page_records, n + 2);
+        assert_eq!(plan.counts(), (1, n, 1));
+        assert_eq!(plan.entries.len(), Plan::ENTRIES_KEPT + 1, "the first entries and the stop");
+        assert_eq!(plan.entries_left_out, 6);
+        assert_eq!(plan.first_stop().map(|e| e.lgpos.isec), Some(7));
     }
 }

@@ -4,7 +4,6 @@
 //! far (the database's page, or the dbtime an earlier planned redo gives it).
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::ControlFlow;
 
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
@@ -17,7 +16,6 @@ use crate::format::txlog::record::{Details, Record};
 use crate::format::types::le_u32;
 use crate::format::verdict::check_page;
 use crate::format::{Lgpos, PageNumber, Signature};
-use crate::scan::Progress;
 use crate::store::Database;
 
 #[derive(Debug, Default)]
@@ -28,6 +26,25 @@ struct Session {
     begin: Lgpos,
     macro_dbtime: Option<u64>,
     ops: Vec<OpenOperation>,
+}
+
+/// What a record was to the walk, for the redo that follows it.
+pub(crate) enum Stepped {
+    /// A page record, planned.
+    Page(PlanEntry),
+    /// A commit or rollback of session `procid`; `ended` when to level 0.
+    Transaction {
+        /// The session.
+        procid: u16,
+        /// True when its transaction ended.
+        ended: bool,
+    },
+    /// A MacroCommit or MacroAbort.
+    MacroEnd,
+    /// The instance restarted or ended: every session ended.
+    Restart,
+    /// Anything else.
+    Other,
 }
 
 /// The planner's walk state.
@@ -43,6 +60,8 @@ pub(crate) struct Planner<'a> {
     /// Pages a planned redo inside a macro brought to that macro's dbtime.
     macro_pages: std::collections::HashSet<(u64, u32)>,
     sessions: BTreeMap<u16, Session>,
+    /// The versioned operations of every open transaction (the sessions' `ops`).
+    open_ops: std::collections::HashSet<Lgpos>,
     /// The last page the output may have (its size limit).
     limit_last: u32,
     /// The last page the database has so far (its file, then its ExtendDB
@@ -75,6 +94,7 @@ impl<'a> Planner<'a> {
             damaged: std::collections::HashSet::new(),
             macro_pages: std::collections::HashSet::new(),
             sessions: BTreeMap::new(),
+            open_ops: std::collections::HashSet::new(),
             limit_last,
             allowed_last: None,
             plan: Plan {
@@ -85,6 +105,9 @@ impl<'a> Planner<'a> {
                 end,
                 generations: (start.generation, end.generation),
                 entries: Vec::new(),
+                page_records: 0,
+                decisions: Default::default(),
+                entries_left_out: 0,
                 types: Vec::new(),
                 unsupported: Vec::new(),
                 open_transactions: Vec::new(),
@@ -159,12 +182,24 @@ impl<'a> Planner<'a> {
         let open = self.sessions.values().filter(|s| s.begun && s.level > 0).count();
         self.plan.ended_by_restart += open;
         self.sessions.clear();
+        self.open_ops.clear();
     }
 
-    /// Follows one record.
-    pub(crate) fn step(&mut self, record: &Record) {
+    /// True while the versioned operation at `lgpos` belongs to a transaction still open.
+    pub(crate) fn is_open(&self, lgpos: Lgpos) -> bool {
+        self.open_ops.contains(&lgpos)
+    }
+
+    /// True while session `procid` is inside the macro of `dbtime`.
+    pub(crate) fn in_macro(&self, procid: u16, dbtime: u64) -> bool {
+        self.sessions.get(&procid).is_some_and(|s| s.macro_dbtime == Some(dbtime))
+    }
+
+    /// Follows one record; says what it was.
+    pub(crate) fn step(&mut self, record: &Record) -> Stepped {
         let t = record.record_type;
         let b = &record.bytes;
+        let mut stepped = Stepped::Other;
         match kind(t).handling {
             Handling::Ignored => self.note_type(record, None),
             Handling::Unsupported => {
@@ -205,7 +240,9 @@ impl<'a> Planner<'a> {
                             }
                         } else {
                             self.plan.pgno_last = Some(last);
-                            self.allowed_last = self.allowed_last.map(|a| a.max(last));
+                            // from the first ExtendDB on, the stream bounds its pages by them
+                            let file = self.db.page_count().min(self.limit_last);
+                            self.allowed_last = Some(self.allowed_last.unwrap_or(file).max(last));
                         }
                     }
                     // ShrinkDB, ShrinkDB2, ShrinkDB3: dbid at 1, pgnoLast at 2
@@ -217,24 +254,39 @@ impl<'a> Planner<'a> {
             }
             Handling::Session => {
                 self.note_type(record, None);
-                self.session_record(record);
+                stepped = self.session_record(record);
             }
-            Handling::Page => self.page_record(record),
+            Handling::Page => stepped = Stepped::Page(self.page_record(record)),
         }
         if !matches!(t.0, 0 | 71 | 42) {
             self.plan.ends_cleanly = t.closes_log();
         }
+        stepped
     }
 
-    fn session_record(&mut self, record: &Record) {
+    fn forget_ops(&mut self, procid: u16, keep_to: Option<u8>) {
+        let Some(s) = self.sessions.get_mut(&procid) else { return };
+        let open_ops = &mut self.open_ops;
+        s.ops.retain(|o| {
+            let keep = keep_to.is_some_and(|to| o.level <= to);
+            if !keep {
+                open_ops.remove(&o.lgpos);
+            }
+            keep
+        });
+    }
+
+    fn session_record(&mut self, record: &Record) -> Stepped {
         let t = record.record_type;
         match record.details() {
             Details::Begin { procid, from, levels, trx } => {
+                if from == 0 {
+                    self.forget_ops(procid, None);
+                }
                 let s = self.sessions.entry(procid).or_default();
                 if s.begun || from == 0 {
                     if from == 0 {
                         s.begin = record.lgpos;
-                        s.ops.clear();
                     }
                     s.begun = true;
                     if trx.is_some() {
@@ -251,32 +303,40 @@ impl<'a> Planner<'a> {
                         op.level = to;
                     }
                     if to == 0 {
-                        s.ops.clear();
+                        self.forget_ops(procid, None);
                     }
+                    return Stepped::Transaction { procid, ended: to == 0 };
                 }
             }
             Details::Rollback { procid, levels } => {
                 let s = self.sessions.entry(procid).or_default();
                 if s.begun {
                     let to = s.level.saturating_sub(levels);
-                    s.ops.retain(|o| o.level <= to);
                     s.level = to;
+                    self.forget_ops(procid, Some(to));
+                    return Stepped::Transaction { procid, ended: to == 0 };
                 }
             }
             Details::Macro { procid, dbtime } => {
                 let s = self.sessions.entry(procid).or_default();
                 s.macro_dbtime = (t.0 == 11).then_some(dbtime);
+                if t.0 != 11 {
+                    self.macro_pages.retain(|&(d, _)| d != dbtime);
+                    return Stepped::MacroEnd;
+                }
             }
             _ => {
                 // Init, Term, RecoveryUndo/Quit: the instance restarted or ended
                 if matches!(t.0, 1 | 2 | 18 | 49 | 50 | 52 | 80) {
                     self.end_all_sessions();
+                    return Stepped::Restart;
                 }
             }
         }
+        Stepped::Other
     }
 
-    fn page_record(&mut self, record: &Record) {
+    fn page_record(&mut self, record: &Record) -> PlanEntry {
         let t = record.record_type;
         let (procid, dbid, level, iline, objid) = match record.details() {
             Details::Page { procid, dbid, level, iline, objid_fdp, .. } => {
@@ -363,6 +423,7 @@ impl<'a> Planner<'a> {
         let flags = record.bytes.get(31).copied().unwrap_or(0);
         if ours && begun && level > 0 && flags & 0x01 != 0 && matches!(t.0, 29..=35 | 37 | 93) {
             if let Some(s) = self.sessions.get_mut(&procid) {
+                self.open_ops.insert(record.lgpos);
                 s.ops.push(OpenOperation {
                     lgpos: record.lgpos,
                     name: t.name(),
@@ -373,7 +434,7 @@ impl<'a> Planner<'a> {
             }
         }
         self.note_type(record, Some(decision));
-        self.plan.entries.push(PlanEntry {
+        PlanEntry {
             lgpos: record.lgpos,
             record_type: t,
             name: t.name(),
@@ -385,7 +446,7 @@ impl<'a> Planner<'a> {
             decision,
             reason,
             detail: None,
-        });
+        }
     }
 
     /// Finishes the plan: open transactions and type counts.
@@ -425,31 +486,6 @@ fn verdict(touch: Touch, page_dbtime: Option<u64>, after: u64) -> DbtimeVerdict 
         Some(before) if page < before => DbtimeVerdict::TooOld,
         Some(_) => DbtimeVerdict::TooNew,
     }
-}
-
-/// Plans `records` (in log order, those before `start` left out) against `db`.
-pub(crate) fn plan_records<'r>(
-    planner: &mut Planner<'_>,
-    records: impl Iterator<Item = &'r Record>,
-    total: u64,
-    on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
-) {
-    let start = planner.plan.start;
-    let records: Vec<&Record> = records.filter(|r| r.lgpos >= start).collect();
-    // a stream that logs ExtendDB bounds the pages by them; older engines did not log it
-    if records.iter().any(|r| r.record_type.0 == 68) {
-        planner.allowed_last = Some(planner.db.page_count().min(planner.limit_last));
-    }
-    let mut done = 0u64;
-    for record in records {
-        planner.step(record);
-        done += 1;
-        if done.is_multiple_of(256) && on_progress(Progress { done, total }).is_break() {
-            planner.plan.cancelled = true;
-            return;
-        }
-    }
-    let _ = on_progress(Progress { done: total, total });
 }
 
 #[cfg(test)]

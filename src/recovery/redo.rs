@@ -18,9 +18,7 @@ pub mod page_move;
 pub mod space;
 pub mod structure;
 
-use std::collections::{BTreeMap, HashMap};
-
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
 use super::RecoveryError;
@@ -32,8 +30,8 @@ use crate::format::{DbTime, Lgpos, PageNumber};
 use crate::store::Database;
 use crate::writer::page::PageImage;
 
-/// New page images by page number.
-pub type Pages = BTreeMap<u32, Vec<u8>>;
+/// The pages redo and undo changed ([`super::page_store`]: bounded memory).
+pub type Pages = super::page_store::PageStore;
 
 /// What undo needs to roll one operation back.
 #[derive(Debug, Clone)]
@@ -42,43 +40,50 @@ struct Version {
     before: Option<Vec<u8>>,
 }
 
+/// A versioned operation of a transaction open so far: its record, and its
+/// version once redo (or its UndoInfo) gave it.
+#[derive(Debug)]
+struct OpenOp {
+    record: Record,
+    version: Option<Version>,
+}
+
 pub(crate) fn stop(entry: &PlanEntry, pgno: u32, reason: String) -> RecoveryError {
     RecoveryError::Stop { name: entry.name, lgpos: entry.lgpos, pgno, reason }
 }
 
 pub(crate) fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage, String> {
-    let size = db.page_size();
-    let bytes = match pages.get(&pgno) {
-        Some(bytes) => bytes.as_slice(),
-        None => db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?,
-    };
-    let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
-    PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
+    if let Some(image) = pages.image(pgno) {
+        return image;
+    }
+    from_database(db, pgno)
 }
 
-/// The result of redo: the new pages and the versions undo will need.
-pub struct Redone {
-    /// New page images.
-    pub pages: Pages,
-    versions: HashMap<Lgpos, Version>,
+fn from_database(db: &Database, pgno: u32) -> Result<PageImage, String> {
+    let size = db.page_size();
+    let bytes = db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?;
+    let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
+    PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
 }
 
 /// A redo function: redoes one record the plan applies.
 pub type RedoFn = fn(&mut Redo<'_>, &PlanEntry, &Record) -> Result<(), RecoveryError>;
 
-/// The redo loop's state, which the redo functions read and change.
+/// The redo loop's state, which the redo functions read and change. It
+/// holds what must outlive one generation and nothing more: the pages
+/// (bounded, [`Pages`]), the operations of transactions still open, the
+/// version-store entries of open transactions, and the state of macros
+/// still open.
 pub struct Redo<'a> {
     /// The database redone (only read).
     pub db: &'a Database,
-    /// The plan carried out.
-    pub plan: &'a Plan,
-    /// Every record of the replayed range by position.
-    pub by_lgpos: HashMap<Lgpos, &'a Record>,
-    /// Operations of the transactions open at the end (their versions are kept for undo).
-    open: HashSet<Lgpos>,
+    /// The page records not yet redone, oldest first: while a macro is
+    /// open its records wait here, so a split finds the operation it takes
+    /// along and a path Merge2 its leaf's record among the later ones.
+    pub later: VecDeque<(PlanEntry, Record)>,
     /// The pages redone so far.
     pub pages: Pages,
-    versions: HashMap<Lgpos, Version>,
+    open: HashMap<Lgpos, OpenOp>,
     /// Path pages of split macros: (macro dbtime, page) -> line the separator goes in at.
     pub path_lines: HashMap<(u64, u32), u16>,
     /// Operations of split macros already redone with their Split2.
@@ -86,19 +91,37 @@ pub struct Redo<'a> {
     /// The version store as redo rebuilds it: by rceid, the record of each
     /// versioned operation redone and the data it replaced (or the before
     /// image an UndoInfo record carries), for Undo records to roll back.
+    /// Entries of a session go when its transaction ends.
     pub rces: HashMap<u32, Rce>,
 }
 
 /// One version-store entry rebuilt by redo.
 #[derive(Debug, Clone)]
 pub struct Rce {
+    /// The session whose transaction made it.
+    pub procid: u16,
     /// Where the operation's record is (`None` when only its UndoInfo was met).
     pub lgpos: Option<Lgpos>,
     /// The node data the operation replaced.
     pub before: Option<Vec<u8>>,
+    /// The operation's record when it is a Delta or Delta64 (its undo takes the delta back).
+    pub delta: Option<Record>,
 }
 
-impl Redo<'_> {
+impl<'a> Redo<'a> {
+    /// The redo state of `db`, its pages kept in `pages`.
+    pub fn new(db: &'a Database, pages: Pages) -> Self {
+        Self {
+            db,
+            later: VecDeque::new(),
+            pages,
+            open: HashMap::new(),
+            path_lines: HashMap::new(),
+            consumed: HashSet::new(),
+            rces: HashMap::new(),
+        }
+    }
+
     /// The page as redo has it so far, editable.
     ///
     /// # Errors
@@ -107,21 +130,124 @@ impl Redo<'_> {
         image(self.db, &self.pages, pgno)
     }
 
-    /// Builds `page` and keeps it as the page's new content.
+    /// The page as redo has it so far, editable, taken out of the page
+    /// store without a copy: put it back with [`Redo::put_image`] (a redo
+    /// that fails stops redo, so a page taken then is never read again).
+    ///
+    /// # Errors
+    /// The page cannot be read or decoded.
+    pub fn take_image(&mut self, pgno: u32) -> Result<PageImage, String> {
+        match self.pages.take_image(pgno) {
+            Some(image) => image,
+            None => from_database(self.db, pgno),
+        }
+    }
+
+    /// Keeps `page` as the page's new content (built when written out).
+    ///
+    /// # Errors
+    /// [`RecoveryError::Stop`] when the page would not build (it is full).
+    pub fn put_image(&mut self, entry: &PlanEntry, page: PageImage) -> Result<(), RecoveryError> {
+        self.put_checked(entry, page, None)
+    }
+
+    /// [`Redo::put_image`] of a page taken with [`Redo::take_image`] whose
+    /// only changed node is at `line` (if any): only that node is checked.
+    ///
+    /// # Errors
+    /// As [`Redo::put_image`].
+    pub fn put_changed(
+        &mut self,
+        entry: &PlanEntry,
+        page: PageImage,
+        line: usize,
+    ) -> Result<(), RecoveryError> {
+        self.put_checked(entry, page, Some(line))
+    }
+
+    fn put_checked(
+        &mut self,
+        entry: &PlanEntry,
+        page: PageImage,
+        line: Option<usize>,
+    ) -> Result<(), RecoveryError> {
+        let checked = match line {
+            Some(line) => page.check_lines(line..(line + 1).min(page.nodes.len()).max(line)),
+            None => page.check(),
+        };
+        checked.map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.pages.insert_image(page);
+        Ok(())
+    }
+
+    /// Keeps a copy of `page` as the page's new content.
     ///
     /// # Errors
     /// [`RecoveryError::Stop`] when the page does not build (it is full).
     pub fn put(&mut self, entry: &PlanEntry, page: &PageImage) -> Result<(), RecoveryError> {
-        let pgno = page.pgno.0;
-        let built = page.build().map_err(|e| stop(entry, pgno, e.to_string()))?;
-        self.pages.insert(pgno, built);
-        Ok(())
+        self.put_image(entry, page.clone())
     }
 
     /// Keeps what undo needs to roll back the open operation at `lgpos`.
     fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Vec<u8>>) {
-        if self.open.contains(&lgpos) {
-            self.versions.insert(lgpos, Version { key, before });
+        if let Some(op) = self.open.get_mut(&lgpos) {
+            op.version = Some(Version { key, before });
+        }
+    }
+
+    /// Notes a versioned operation of a transaction open now (the planner
+    /// says so), whose record undo may need at the end of the log.
+    pub fn open_operation(&mut self, record: &Record) {
+        self.open.insert(record.lgpos, OpenOp { record: record.clone(), version: None });
+    }
+
+    /// Forgets the operations the planner no longer holds open, and the
+    /// version-store entries of `procid` when its transaction ended
+    /// (`ended`): a commit or rollback to level 0.
+    pub fn transaction_moved(&mut self, procid: u16, ended: bool, still_open: impl Fn(Lgpos) -> bool) {
+        if !self.open.is_empty() {
+            self.open.retain(|&lgpos, _| still_open(lgpos));
+        }
+        if ended && !self.rces.is_empty() {
+            self.rces.retain(|_, r| r.procid != procid);
+        }
+    }
+
+    /// Forgets every session's state (the instance restarted).
+    pub fn all_ended(&mut self) {
+        self.open.clear();
+        self.rces.clear();
+    }
+
+    /// Takes an UndoInfo record (36) in log order: its before image joins
+    /// the version store, and gives an open operation whose page was
+    /// flushed with the change (so redo never met it) its version (spec 4.5.3).
+    pub fn undo_info(&mut self, procid: u16, record: &Record) {
+        let b = &record.bytes;
+        let (Some(rceid), Some(cb_key), Some(cb_bm_data), Some(cb_data)) =
+            (le_u32(b, 32), le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
+        else {
+            return;
+        };
+        let (k, d) = (usize::from(cb_key), usize::from(cb_bm_data));
+        let at = 56 + k + d;
+        let Some(before) = b.get(at..at + usize::from(cb_data)).map(<[u8]>::to_vec) else {
+            return;
+        };
+        let rce = self.rces.entry(rceid).or_insert(Rce { procid, lgpos: None, before: None, delta: None });
+        if rce.before.is_none() {
+            rce.before = Some(before.clone());
+        }
+        let key = b.get(56..56 + k).map(<[u8]>::to_vec).unwrap_or_default();
+        let op = self
+            .open
+            .iter_mut()
+            .filter(|(lgpos, op)| {
+                op.version.is_none() && **lgpos < record.lgpos && le_u32(&op.record.bytes, 32) == Some(rceid)
+            })
+            .min_by_key(|(lgpos, _)| **lgpos);
+        if let Some((_, op)) = op {
+            op.version = Some(Version { key, before: Some(before) });
         }
     }
 }
@@ -131,70 +257,21 @@ pub fn needs(entry: &PlanEntry, role: &str) -> bool {
     entry.pages.iter().any(|p| p.touch.role == role && p.verdict == DbtimeVerdict::NeedsRedo)
 }
 
-/// Redoes every record the plan applies, in log order, each with the redo
-/// function the table of record types gives its type.
+/// Redoes one record the plan applies with the redo function the table of
+/// record types gives its type.
 ///
 /// # Errors
-/// [`RecoveryError::Stop`] when a record does not fit its page (a line not
+/// [`RecoveryError::Stop`] when the record does not fit its page (a line not
 /// there, old data of the wrong length), the page does not build, or its
 /// type has no redo function.
-pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redone, RecoveryError> {
-    let mut cx = Redo {
-        db,
-        plan,
-        by_lgpos: records.iter().map(|r| (r.lgpos, *r)).collect(),
-        open: plan.open_transactions.iter().flat_map(|t| t.operations.iter().map(|o| o.lgpos)).collect(),
-        pages: Pages::new(),
-        versions: HashMap::new(),
-        path_lines: HashMap::new(),
-        consumed: HashSet::new(),
-        rces: HashMap::new(),
-    };
-    // UndoInfo records carry the before image of operations whose page was flushed with the change
-    for record in records.iter().filter(|r| r.record_type.0 == 36) {
-        let b = &record.bytes;
-        let (Some(rceid), Some(k), Some(d), Some(cb)) =
-            (le_u32(b, 32), le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
-        else {
-            continue;
-        };
-        let at = 56 + usize::from(k) + usize::from(d);
-        if let Some(before) = b.get(at..at + usize::from(cb)) {
-            cx.rces.insert(rceid, Rce { lgpos: None, before: Some(before.to_vec()) });
-        }
+pub fn redo_one(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(), RecoveryError> {
+    if entry.decision != Decision::Apply {
+        return Ok(());
     }
-    for entry in plan.entries.iter().filter(|e| e.decision == Decision::Apply) {
-        let record =
-            *cx.by_lgpos.get(&entry.lgpos).ok_or_else(|| stop(entry, 0, "record not found again".into()))?;
-        let redo = super::support::kind(entry.record_type).redo.ok_or_else(|| {
-            stop(entry, le_u32(&record.bytes, 4).unwrap_or(0), "no redo function for this record type".into())
-        })?;
-        (redo.function)(&mut cx, entry, record)?;
-    }
-    let Redo { pages, mut versions, open, .. } = cx;
-    // operations whose page was flushed with the change: their UndoInfo
-    // carries the bookmark and the before image (spec 4.5.3)
-    for record in records.iter().filter(|r| r.record_type.0 == 36) {
-        let b = &record.bytes;
-        let rceid = le_u32(b, 32);
-        let (Some(cb_key), Some(cb_bm_data), Some(cb_data)) = (le_u16(b, 44), le_u16(b, 46), le_u16(b, 54))
-        else {
-            continue;
-        };
-        let (k, d) = (usize::from(cb_key), usize::from(cb_bm_data));
-        let key = b.get(56..56 + k).map(<[u8]>::to_vec).unwrap_or_default();
-        let before = b.get(56 + k + d..56 + k + d + usize::from(cb_data)).map(<[u8]>::to_vec);
-        let op = records.iter().find(|r| {
-            open.contains(&r.lgpos)
-                && !versions.contains_key(&r.lgpos)
-                && le_u32(&r.bytes, 32) == rceid
-                && r.lgpos < record.lgpos
-        });
-        if let Some(op) = op {
-            versions.insert(op.lgpos, Version { key, before });
-        }
-    }
-    Ok(Redone { pages, versions })
+    let redo = super::support::kind(entry.record_type).redo.ok_or_else(|| {
+        stop(entry, le_u32(&record.bytes, 4).unwrap_or(0), "no redo function for this record type".into())
+    })?;
+    (redo.function)(cx, entry, record)
 }
 
 /// Rolls back the transactions open at the end of the log, newest
@@ -206,22 +283,18 @@ pub fn redo_all(db: &Database, plan: &Plan, records: &[&Record]) -> Result<Redon
 /// [`RecoveryError::Undo`] when an operation's version is unknown (its page
 /// was not redone and no UndoInfo carries its before image) or its node is
 /// no longer on its page.
-pub fn undo_all(
-    db: &Database,
-    plan: &Plan,
-    records: &[&Record],
-    redone: Redone,
-) -> Result<(Pages, Vec<OpenTransaction>, u64), RecoveryError> {
-    let Redone { mut pages, versions } = redone;
-    let by_lgpos: HashMap<Lgpos, &Record> = records.iter().map(|r| (r.lgpos, *r)).collect();
+pub fn undo_all(cx: &mut Redo<'_>, plan: &Plan) -> Result<(Vec<OpenTransaction>, u64), RecoveryError> {
+    let (db, pages) = (cx.db, &mut cx.pages);
     let mut dbtime = plan.max_dbtime;
     for t in &plan.open_transactions {
         let fail = |why: String| RecoveryError::Undo { procid: t.procid, begin: t.begin, why };
         for op in t.operations.iter().rev() {
-            let record = by_lgpos
+            let open = cx
+                .open
                 .get(&op.lgpos)
                 .ok_or_else(|| fail(format!("{} at {} not found again", op.name, op.lgpos)))?;
-            let version = versions.get(&op.lgpos).cloned().or_else(|| {
+            let record = &open.record;
+            let version = open.version.clone().or_else(|| {
                 // Insert and FlagInsert carry their key; nothing else is needed to undo them
                 let b = &record.bytes;
                 match record.record_type.0 {
@@ -242,7 +315,7 @@ pub fn undo_all(
                     op.name, op.lgpos, op.pgno
                 ))
             })?;
-            let mut page = image(db, &pages, op.pgno).map_err(|e| fail(format!("page {}: {e}", op.pgno)))?;
+            let mut page = image(db, pages, op.pgno).map_err(|e| fail(format!("page {}: {e}", op.pgno)))?;
             let at = page.find(&version.key).map_err(|_| {
                 fail(format!(
                     "{} at {}: its node is no longer on page {} (moved by a later split?)",
@@ -293,5 +366,5 @@ pub fn undo_all(
             pages.insert(op.pgno, bytes);
         }
     }
-    Ok((pages, plan.open_transactions.clone(), dbtime))
+    Ok((plan.open_transactions.clone(), dbtime))
 }

@@ -43,7 +43,7 @@ pub fn write_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let dbid = plan.dbid.map_or_else(|| "not attached at the start".to_string(), |d| d.to_string());
     writeln!(out, "  dbid  {dbid}")?;
     let (apply, skip, stop) = plan.counts();
-    writeln!(out, "  page records: {} ({apply} apply, {skip} skip, {stop} stop)", plan.entries.len())?;
+    writeln!(out, "  page records: {} ({apply} apply, {skip} skip, {stop} stop)", plan.page_records)?;
     if plan.cancelled {
         writeln!(out, "  cancelled: the plan stops early")?;
     }
@@ -143,6 +143,14 @@ fn write_entries(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             writeln!(out, "    {detail}")?;
         }
     }
+    if plan.entries_left_out > 0 {
+        writeln!(
+            out,
+            "({} more page records not listed: a plan lists the first {} one by one, then only those that stop recovery)",
+            plan.entries_left_out,
+            Plan::ENTRIES_KEPT
+        )?;
+    }
     Ok(())
 }
 
@@ -161,7 +169,7 @@ pub fn write_report(out: &mut dyn Write, report: &RecoveryReport) -> io::Result<
         return writeln!(out, "Cancelled: no output was written.");
     }
     let (apply, skip, stop) = plan.counts();
-    writeln!(out, "  page records: {} ({apply} redone, {skip} skipped, {stop} stop)", plan.entries.len())?;
+    writeln!(out, "  page records: {} ({apply} redone, {skip} skipped, {stop} stop)", plan.page_records)?;
     let types: Vec<String> =
         plan.types.iter().map(|t| format!("{} ({}): {}", t.name, t.record_type.0, t.count)).collect();
     writeln!(out, "  records by type: {}", if types.is_empty() { "none".into() } else { types.join(", ") })?;

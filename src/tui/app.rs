@@ -1014,7 +1014,7 @@ impl App {
                     (
                         format!(
                             "recovery plan: {} page records, {apply} APPLY, {skip} skip, {stop} STOP: {verdict} (6 shows it)",
-                            plan.entries.len()
+                            plan.page_records
                         ),
                         if plan.refuses() { Level::Error } else { Level::Info },
                     )

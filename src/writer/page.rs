@@ -259,6 +259,46 @@ impl PageImage {
         &self.external_header
     }
 
+    /// The checks of [`PageImage::build`] without building: the content
+    /// fits, the tags are not too many, every compressed key starts with the
+    /// page's prefix and no key is too long. What passes builds.
+    ///
+    /// # Errors
+    /// As [`PageImage::build`].
+    pub fn check(&self) -> Result<(), WriteError> {
+        self.check_lines(0..self.nodes.len())
+    }
+
+    /// [`PageImage::check`] of the page's size and tags, and of the nodes
+    /// at `lines` only (the others are known to pass).
+    ///
+    /// # Errors
+    /// As [`PageImage::build`].
+    pub fn check_lines(&self, lines: std::ops::Range<usize>) -> Result<(), WriteError> {
+        let size = self.size;
+        let tags = self.tag_count();
+        let need = size.header_len() + 4 * tags + self.data_len();
+        if need > size.len() {
+            return Err(WriteError::PageFull { pgno: self.pgno, need, have: size.len() });
+        }
+        if tags > 0x0FFF || self.reserved.len() > 6 {
+            return Err(WriteError::TooManyTags { count: tags });
+        }
+        let source = self.prefix_bytes();
+        let first = lines.start;
+        for (line, n) in self.nodes.get(lines).unwrap_or_default().iter().enumerate() {
+            let line = first + line;
+            let prefix = n.key.get(..n.prefix_len).ok_or(WriteError::PrefixMismatch { line })?;
+            if n.prefix_len > 0 && source.get(..n.prefix_len) != Some(prefix) {
+                return Err(WriteError::PrefixMismatch { line });
+            }
+            if n.key.len() > KEY_MOST {
+                return Err(WriteError::KeyTooLong { len: n.key.len(), most: KEY_MOST });
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the page: header, node data, tag array, free-space fields,
     /// sealed checksums.
     ///

@@ -22,6 +22,7 @@ mod recovery;
 mod recovery_hostile;
 mod repair;
 mod replay;
+mod replay_set;
 mod replay_space;
 mod report;
 mod robustness;

@@ -31,7 +31,7 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
             "an operation logged inside a macro that no Split2 of the macro takes".into(),
         ));
     }
-    let mut page = cx.image(pgno).map_err(|e| stop(entry, pgno, e))?;
+    let mut page = cx.take_image(pgno).map_err(|e| stop(entry, pgno, e))?;
     let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
     let key_before = page.nodes.get(iline).map(|n| n.key.clone());
     let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
@@ -40,13 +40,18 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
     match le_u32(&record.bytes, 32) {
         Some(rceid) if versioned && rceid != 0 => {
             let before = replaced.clone().or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
-            cx.rces.insert(rceid, Rce { lgpos: Some(record.lgpos), before });
+            let delta = matches!(record.record_type.0, 37 | 93).then(|| record.clone());
+            cx.rces.insert(rceid, Rce { procid: entry.procid, lgpos: Some(record.lgpos), before, delta });
         }
         _ => {}
     }
     cx.keep_version(entry.lgpos, key, replaced);
     page.dbtime = DbTime(entry.dbtime_after);
-    cx.put(entry, &page)
+    // SetExternalHeader changes the prefix every node is stored against: check them all
+    if record.record_type.0 == 38 {
+        return cx.put_image(entry, page);
+    }
+    cx.put_changed(entry, page, iline)
 }
 
 /// Redoes Undo (39), the compensation record of a rollback: the operation
@@ -88,13 +93,7 @@ pub fn undo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         3 => flag(node, false),
         // delta, delta64: the original record's delta taken back
         4 | 9 => {
-            let original = cx
-                .rces
-                .get(&rceid)
-                .and_then(|r| r.lgpos)
-                .and_then(|at| cx.by_lgpos.get(&at))
-                .copied()
-                .ok_or_else(unknown)?;
+            let original = cx.rces.get(&rceid).and_then(|r| r.delta.clone()).ok_or_else(unknown)?;
             let wide = original.record_type.0 == 93;
             let ob = &original.bytes;
             let offset = usize::from(le_u16(ob, if wide { 56 } else { 52 }).ok_or_else(unknown)?);

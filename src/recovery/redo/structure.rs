@@ -3,19 +3,22 @@
 //! ([`crate::recovery::split`] and [`crate::recovery::merge`] hold the page
 //! changes themselves).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::{image, needs, stop, Pages, Redo};
 use crate::format::page::PageFlags;
 use crate::format::txlog::record::Record;
 use crate::format::types::le_u32;
-use crate::format::{DbTime, Lgpos, PageNumber};
+use crate::format::{DbTime, PageNumber};
 use crate::recovery::merge::{self, merge_leaf, merge_path, Merge};
-use crate::recovery::plan::{DbtimeVerdict, Plan, PlanEntry};
+use crate::recovery::plan::{DbtimeVerdict, PlanEntry};
 use crate::recovery::split::{split_pages, update_parent, Split};
 use crate::recovery::RecoveryError;
 use crate::store::Database;
 use crate::writer::page::PageImage;
+
+/// The records held back after the one redone.
+type Later = VecDeque<(PlanEntry, Record)>;
 
 /// Redoes a Split2 record: a path page's (it only notes where the
 /// separator goes), or the split itself with the macro's operation.
@@ -29,7 +32,7 @@ pub fn split(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<()
         cx.path_lines.insert((entry.dbtime_after, pgno), split.iline_oper);
         return Ok(());
     }
-    let oper = oper_of(cx.plan, entry, &split, &cx.by_lgpos);
+    let oper = oper_of(&cx.later, entry, &split);
     redo_split(cx.db, &mut cx.pages, entry, &split, oper, &cx.path_lines)?;
     if let Some(op) = oper {
         cx.consumed.insert(op.lgpos);
@@ -74,28 +77,26 @@ pub fn empty_tree(cx: &mut Redo<'_>, entry: &PlanEntry, _record: &Record) -> Res
 /// # Errors
 /// The pages do not fit the record or do not build.
 pub fn merge(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(), RecoveryError> {
-    redo_merge(cx.db, &mut cx.pages, cx.plan, entry, record, &cx.by_lgpos)
+    redo_merge(cx.db, &mut cx.pages, &cx.later, entry, record)
 }
 
 /// The operation of the split `entry`: the record of the same macro and
-/// session after it on the split page with dbtimeBefore nil.
-fn oper_of<'r>(
-    plan: &Plan,
-    entry: &PlanEntry,
-    split: &Split,
-    by_lgpos: &HashMap<Lgpos, &'r Record>,
-) -> Option<&'r Record> {
+/// session after it on the split page with dbtimeBefore nil, among the
+/// records held back after it.
+fn oper_of<'r>(later: &'r Later, entry: &PlanEntry, split: &Split) -> Option<&'r Record> {
     if split.oper == 0 {
         return None;
     }
-    plan.entries
+    later
         .iter()
-        .filter(|e| e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime)
-        .find(|e| {
+        .filter(|(e, _)| {
+            e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime
+        })
+        .find(|(e, _)| {
             matches!(e.record_type.0, 29 | 31 | 33 | 34)
                 && e.pages.first().is_some_and(|p| p.touch.pgno == split.pgno)
         })
-        .and_then(|e| by_lgpos.get(&e.lgpos).copied())
+        .map(|(_, r)| r)
 }
 
 /// Redoes one Split2 (with its operation) on the pages that need it.
@@ -118,9 +119,10 @@ fn redo_split(
     }
     if split_redo {
         let before = image(db, pages, split.pgno).map_err(|e| stop(entry, split.pgno, e))?;
-        let fresh = match pages.get(&split.pgno_new) {
-            Some(_) => image(db, pages, split.pgno_new).map_err(|e| stop(entry, split.pgno_new, e))?,
-            None => PageImage::new(PageNumber(split.pgno_new), db.page_size(), before.objid, before.flags),
+        let fresh = if pages.contains(split.pgno_new) {
+            image(db, pages, split.pgno_new).map_err(|e| stop(entry, split.pgno_new, e))?
+        } else {
+            PageImage::new(PageNumber(split.pgno_new), db.page_size(), before.objid, before.flags)
         };
         let done = split_pages(split, before, fresh, oper, dbtime).map_err(|e| stop(entry, split.pgno, e))?;
         let built = done.split.build().map_err(|e| stop(entry, split.pgno, e.to_string()))?;
@@ -166,23 +168,21 @@ fn redo_split(
 fn redo_merge(
     db: &Database,
     pages: &mut Pages,
-    plan: &Plan,
+    later: &Later,
     entry: &PlanEntry,
     record: &Record,
-    by_lgpos: &HashMap<Lgpos, &Record>,
 ) -> Result<(), RecoveryError> {
     let m = Merge::parse(record).map_err(|e| stop(entry, 0, e))?;
     let dbtime = entry.dbtime_after;
     let load = |pgno: u32, pages: &Pages| image(db, pages, pgno).map_err(|e| stop(entry, pgno, e));
     if m.merge_type == merge::kind::NONE {
-        let leaf = plan
-            .entries
+        let leaf = later
             .iter()
-            .filter(|e| {
+            .filter(|(e, _)| {
                 e.lgpos > entry.lgpos && e.procid == entry.procid && e.macro_dbtime == entry.macro_dbtime
             })
-            .filter(|e| e.record_type.0 == 63)
-            .filter_map(|e| by_lgpos.get(&e.lgpos).and_then(|r| Merge::parse(r).ok()))
+            .filter(|(e, _)| e.record_type.0 == 63)
+            .filter_map(|(_, r)| Merge::parse(r).ok())
             .find(|l| l.merge_type != merge::kind::NONE)
             .ok_or_else(|| {
                 stop(entry, m.pgno, "a Merge2 path record without the leaf's Merge2 in its macro".into())

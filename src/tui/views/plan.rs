@@ -133,7 +133,7 @@ impl PlanState {
                 Span::styled(
                     format!(
                         " · {} page records: {apply} APPLY, {skip} skip, {stop} STOP · {} open transaction(s)",
-                        plan.entries.len(),
+                        plan.page_records,
                         plan.open_transactions.len()
                     ),
                     theme.text(),
@@ -224,7 +224,19 @@ impl PlanState {
         let width = usize::from(summary.width);
         Paragraph::new(self.summary(theme, width)).render(summary, buf);
 
-        let lines = self.list_lines(theme, inner_width(list));
+        let mut lines = self.list_lines(theme, inner_width(list));
+        if let Ok(plan) = &self.plan {
+            if plan.entries_left_out > 0 {
+                lines.push(Line::styled(
+                    format!(
+                        "{} more page records not listed: the first {} are, then only those that stop recovery (y copies the plan)",
+                        plan.entries_left_out,
+                        Plan::ENTRIES_KEPT
+                    ),
+                    theme.dim(),
+                ));
+            }
+        }
         let rows = inner_rows(list);
         let offset = scroll::follow(self.scroll.min(lines.len().saturating_sub(rows)), self.selected, rows);
         let title = " Recovery plan · Enter opens the record's page · R recovers · Esc back ";
