@@ -479,6 +479,15 @@ fi
 
 # ---- replay: recover of a log set whose every page record needs redo ---------
 rows_replay=()
+rows_history=()
+# the row history of the 9-generation Windows 10 SRUM set (real engine logs)
+srum_logs="$repo/../shared/samples/real/srum-win10-clean-with-logs"
+if [ -f "$srum_logs/SRUDB.dat" ]; then
+    measure "$esescope" history "$srum_logs/SRUDB.dat" --format jsonl
+    srum_events=$(tail -n 1 "$tmp.out" | sed -n 's/.*"events":\([0-9]*\).*/\1/p')
+    rows_history+=("| srum-win10-clean-with-logs (9 generations) | $srum_events | $best_s s ($rss_mib MiB) | $(awk -v e="$srum_events" -v s="$best_s" 'BEGIN { printf "%.0f", e / s }') |")
+    printf '%s\n' "${rows_history[-1]}"
+fi
 replay_case() { # DIR GENERATIONS SEGMENTS
     local dir=$1 gens=$2
     rm -rf "$dir" "$dir.new" "$dir.new".recovery.*
@@ -498,6 +507,13 @@ replay_case() { # DIR GENERATIONS SEGMENTS
     per_min=$(awk -v g="$gens" -v s="$rec_s" 'BEGIN { printf "%.0f", g / s * 60 }')
     cpu_per_min=$(awk -v g="$gens" -v s="$rec_cpu" 'BEGIN { printf "%.0f", g / s * 60 }')
     rec_per_s=$(awk -v r="$records" -v s="$rec_s" 'BEGIN { printf "%.0f", r / s }')
+    # the row history of the same set: every row event decoded, streamed
+    runs=1 measure "$esescope" history "$dir/database.edb" --logs "$dir" --format jsonl
+    local events hist_per_s
+    events=$(tail -n 1 "$tmp.out" | sed -n 's/.*"events":\([0-9]*\).*/\1/p')
+    hist_per_s=$(awk -v e="$events" -v s="$best_s" 'BEGIN { printf "%.0f", e / s }')
+    rows_history+=("| replay set $gens × $(($3 * 4)) KiB | $events | $best_s s ($rss_mib MiB) | $hist_per_s |")
+    printf '%s\n' "${rows_history[-1]}"
     rows_replay+=("| $gens × $(($3 * 4)) KiB ($(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB) | $records ($page_records page records) | $plan_s s ($plan_rss MiB) | $rec_s s, CPU $rec_cpu s ($rec_rss MiB) | $per_min ($cpu_per_min per CPU minute) | $rec_per_s |")
     printf '%s\n' "${rows_replay[-1]}"
     last_plan_rss=$plan_rss last_rec_rss=$rec_rss
@@ -621,6 +637,18 @@ fi
         echo "| log set | records | recover --plan | recover --out NEW | generations per minute | records per second |"
         echo "|---|---|---|---|---|---|"
         printf '%s\n' "${rows_replay[@]}"
+    fi
+    if [ ${#rows_history[@]} -gt 0 ]; then
+        echo
+        echo "## History: esescope history of a log set"
+        echo
+        echo "Every row event decoded into its table's row (\`history DB --format jsonl\`): the real Windows 10"
+        echo "SRUM set (best of $repeat) and the replay sets above (one run, the database at the state before the"
+        echo "first record, so every event's page is followed). (MiB) = peak RSS."
+        echo
+        echo "| log set | events | esescope history | events per second |"
+        echo "|---|---|---|---|"
+        printf '%s\n' "${rows_history[@]}"
     fi
 } >"$out"
 echo "== results in $out"
