@@ -285,8 +285,36 @@ pub fn salvage(
             });
         }
     }
+    // the input's digest on another core while the trees are read
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(|| db.sha256());
+        let result = salvage_with(db, out, options, &mut on_progress);
+        let sha256 = digest.join().map_err(|_| Error::NotDatabase {
+            path: db.path().to_path_buf(),
+            reason: "the SHA-256 of the input could not be computed".into(),
+        })??;
+        result.map(|mut report| {
+            report.input.sha256 = sha256;
+            report
+        })
+    })
+}
+
+/// [`salvage`] but for the input's digest (filled in by the caller).
+fn salvage_with(
+    db: &Database,
+    out: &Path,
+    options: Options<'_>,
+    mut on_progress: impl FnMut(Progress) -> ControlFlow<()>,
+) -> Result<SalvageReport, Error> {
+    let Some(header) = db.header() else {
+        return Err(Error::NotDatabase {
+            path: db.path().to_path_buf(),
+            reason: "neither header copy is valid, so the new file has no header to start from".into(),
+        });
+    };
     let mut report = SalvageReport {
-        input: FileDigest { path: db.path().display().to_string(), sha256: db.sha256()? },
+        input: FileDigest { path: db.path().display().to_string(), sha256: String::new() },
         from: options
             .from
             .map(|c| c.sha256().map(|sha256| FileDigest { path: c.path().display().to_string(), sha256 }))
