@@ -250,6 +250,16 @@ impl App {
         self.new_job("history", "generations", 1)
     }
 
+    /// " (N shows it)", pointing at `view` when it is not the one shown.
+    fn shows(&self, view: ViewId) -> String {
+        let key = ViewId::ALL.iter().position(|v| *v == view).map_or(0, |i| i + 1);
+        if self.view == view {
+            String::new()
+        } else {
+            format!(" ({key} shows it)")
+        }
+    }
+
     /// Shows a message in the status line.
     /// Every message is kept whole in the messages log (`M` or `:`).
     pub fn notify(&mut self, text: impl Into<String>, level: Level) {
@@ -988,8 +998,11 @@ impl App {
         if let WorkerEvent::Finished { output: JobOutput::History(result), .. } = &event {
             let (events, summary, truncated) = result.as_ref().clone();
             let text = format!(
-                "row history: {} events, {} inserts, {} rows now absent from the database (6 shows it)",
-                summary.events, summary.inserts, summary.absent
+                "row history: {} events, {} inserts, {} rows now absent from the database{}",
+                summary.events,
+                summary.inserts,
+                summary.absent,
+                self.shows(ViewId::Logs)
             );
             let level = if summary.findings.is_empty() { Level::Info } else { Level::Error };
             if let Some(logs) = self.logs.as_mut() {
@@ -1013,8 +1026,9 @@ impl App {
                     };
                     (
                         format!(
-                            "recovery plan: {} page records, {apply} APPLY, {skip} skip, {stop} STOP: {verdict} (6 shows it)",
-                            plan.page_records
+                            "recovery plan: {} page records, {apply} APPLY, {skip} skip, {stop} STOP: {verdict}{}",
+                            plan.page_records,
+                            self.shows(ViewId::Logs)
                         ),
                         if plan.refuses() { Level::Error } else { Level::Info },
                     )
@@ -1075,7 +1089,12 @@ impl App {
             let text = if cancelled {
                 format!("verify cancelled after {} pages", c.pages)
             } else {
-                format!("verify finished: {} pages, {} damaged (5 shows them)", c.pages, c.damaged())
+                format!(
+                    "verify finished: {} pages, {} damaged{}",
+                    c.pages,
+                    c.damaged(),
+                    self.shows(ViewId::Jobs)
+                )
             };
             let level = if c.damaged() > 0 { Level::Error } else { Level::Info };
             self.notify(text, level);
