@@ -307,6 +307,8 @@ impl<'a> Planner<'a> {
                     }
                     return Stepped::Transaction { procid, ended: to == 0 };
                 }
+                // a transaction begun before the start: what redo kept of it can go
+                return Stepped::Transaction { procid, ended: to == 0 };
             }
             Details::Rollback { procid, levels } => {
                 let s = self.sessions.entry(procid).or_default();
