@@ -18,7 +18,7 @@ pub mod page_move;
 pub mod space;
 pub mod structure;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
 use super::RecoveryError;
@@ -83,16 +83,16 @@ pub struct Redo<'a> {
     pub later: VecDeque<(PlanEntry, Record)>,
     /// The pages redone so far.
     pub pages: Pages,
-    open: HashMap<Lgpos, OpenOp>,
+    open: foldhash::HashMap<Lgpos, OpenOp>,
     /// Path pages of split macros: (macro dbtime, page) -> line the separator goes in at.
     pub path_lines: HashMap<(u64, u32), u16>,
     /// Operations of split macros already redone with their Split2.
-    pub consumed: HashSet<Lgpos>,
+    pub consumed: foldhash::HashSet<Lgpos>,
     /// The version store as redo rebuilds it: by rceid, the record of each
     /// versioned operation redone and the data it replaced (or the before
     /// image an UndoInfo record carries), for Undo records to roll back.
     /// Entries of a session go when its transaction ends.
-    pub rces: HashMap<u32, Rce>,
+    pub rces: foldhash::HashMap<u32, Rce>,
     /// Restarts of the instance met so far (Init, Term, RecoveryUndo…).
     epoch: u32,
 }
@@ -119,10 +119,10 @@ impl<'a> Redo<'a> {
             db,
             later: VecDeque::new(),
             pages,
-            open: HashMap::new(),
+            open: foldhash::HashMap::default(),
             path_lines: HashMap::new(),
-            consumed: HashSet::new(),
-            rces: HashMap::new(),
+            consumed: foldhash::HashSet::default(),
+            rces: foldhash::HashMap::default(),
             epoch: 0,
         }
     }
