@@ -5,7 +5,7 @@
 //! an anonymous scratch file that disappears with it. Pages never changed
 //! are read from the database itself.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
@@ -33,7 +33,7 @@ const CACHE_BYTES: usize = 32 << 20;
 pub struct PageStore {
     size: PageSize,
     file: File,
-    cache: HashMap<u32, Cached>,
+    cache: foldhash::HashMap<u32, Cached>,
     cap: usize,
     /// Every page changed so far (in the cache or in the file).
     changed: BTreeSet<u32>,
@@ -46,7 +46,7 @@ impl PageStore {
     /// A store writing pages of `size` into `file` at their offsets.
     pub fn new(size: PageSize, file: File) -> Self {
         let cap = (CACHE_BYTES / size.len()).max(16);
-        Self { size, file, cache: HashMap::new(), cap, changed: BTreeSet::new(), failure: None }
+        Self { size, file, cache: foldhash::HashMap::default(), cap, changed: BTreeSet::new(), failure: None }
     }
 
     /// A store over an anonymous temporary file (the dry run's).

@@ -3,7 +3,7 @@
 //! tested with the dbtime rule (6.4) against the page as the plan has it so
 //! far (the database's page, or the dbtime an earlier planned redo gives it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
@@ -53,7 +53,7 @@ pub(crate) struct Planner<'a> {
     sign_db: Signature,
     lgpos_attach: Lgpos,
     dbid: Option<u8>,
-    dbtimes: HashMap<u32, Option<u64>>,
+    dbtimes: foldhash::HashMap<u32, Option<u64>>,
     /// Pages that fail their checksum (until a planned redo makes them anew):
     /// their dbtime is unknown.
     damaged: std::collections::HashSet<u32>,
@@ -61,7 +61,7 @@ pub(crate) struct Planner<'a> {
     macro_pages: std::collections::HashSet<(u64, u32)>,
     sessions: BTreeMap<u16, Session>,
     /// The versioned operations of every open transaction (the sessions' `ops`).
-    open_ops: std::collections::HashSet<Lgpos>,
+    open_ops: foldhash::HashSet<Lgpos>,
     /// The last page the output may have (its size limit).
     limit_last: u32,
     /// The last page the database has so far (its file, then its ExtendDB
@@ -90,11 +90,11 @@ impl<'a> Planner<'a> {
             sign_db,
             lgpos_attach,
             dbid,
-            dbtimes: HashMap::new(),
+            dbtimes: foldhash::HashMap::default(),
             damaged: std::collections::HashSet::new(),
             macro_pages: std::collections::HashSet::new(),
             sessions: BTreeMap::new(),
-            open_ops: std::collections::HashSet::new(),
+            open_ops: foldhash::HashSet::default(),
             limit_last,
             allowed_last: None,
             plan: Plan {
@@ -307,6 +307,8 @@ impl<'a> Planner<'a> {
                     }
                     return Stepped::Transaction { procid, ended: to == 0 };
                 }
+                // a transaction begun before the start: what redo kept of it can go
+                return Stepped::Transaction { procid, ended: to == 0 };
             }
             Details::Rollback { procid, levels } => {
                 let s = self.sessions.entry(procid).or_default();

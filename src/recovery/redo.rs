@@ -18,7 +18,7 @@ pub mod page_move;
 pub mod space;
 pub mod structure;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
 use super::RecoveryError;
@@ -83,16 +83,18 @@ pub struct Redo<'a> {
     pub later: VecDeque<(PlanEntry, Record)>,
     /// The pages redone so far.
     pub pages: Pages,
-    open: HashMap<Lgpos, OpenOp>,
+    open: foldhash::HashMap<Lgpos, OpenOp>,
     /// Path pages of split macros: (macro dbtime, page) -> line the separator goes in at.
     pub path_lines: HashMap<(u64, u32), u16>,
     /// Operations of split macros already redone with their Split2.
-    pub consumed: HashSet<Lgpos>,
+    pub consumed: foldhash::HashSet<Lgpos>,
     /// The version store as redo rebuilds it: by rceid, the record of each
     /// versioned operation redone and the data it replaced (or the before
     /// image an UndoInfo record carries), for Undo records to roll back.
     /// Entries of a session go when its transaction ends.
-    pub rces: HashMap<u32, Rce>,
+    pub rces: foldhash::HashMap<u32, Rce>,
+    /// Restarts of the instance met so far (Init, Term, RecoveryUndo…).
+    epoch: u32,
 }
 
 /// One version-store entry rebuilt by redo.
@@ -106,6 +108,8 @@ pub struct Rce {
     pub before: Option<Vec<u8>>,
     /// The operation's record when it is a Delta or Delta64 (its undo takes the delta back).
     pub delta: Option<Record>,
+    /// The instance's life it was made in (restarts before it).
+    pub epoch: u32,
 }
 
 impl<'a> Redo<'a> {
@@ -115,10 +119,11 @@ impl<'a> Redo<'a> {
             db,
             later: VecDeque::new(),
             pages,
-            open: HashMap::new(),
+            open: foldhash::HashMap::default(),
             path_lines: HashMap::new(),
-            consumed: HashSet::new(),
-            rces: HashMap::new(),
+            consumed: foldhash::HashSet::default(),
+            rces: foldhash::HashMap::default(),
+            epoch: 0,
         }
     }
 
@@ -209,14 +214,25 @@ impl<'a> Redo<'a> {
             self.open.retain(|&lgpos, _| still_open(lgpos));
         }
         if ended && !self.rces.is_empty() {
-            self.rces.retain(|_, r| r.procid != procid);
+            let epoch = self.epoch;
+            self.rces.retain(|_, r| r.procid != procid || r.epoch != epoch);
         }
     }
 
-    /// Forgets every session's state (the instance restarted).
+    /// The instance restarted: every session ended. The version-store
+    /// entries of the life before are kept through this one (after a crash
+    /// the engine's own recovery logs the Undo records that roll its open
+    /// transactions back, which need them), and dropped at the next restart.
     pub fn all_ended(&mut self) {
         self.open.clear();
-        self.rces.clear();
+        self.epoch += 1;
+        let epoch = self.epoch;
+        self.rces.retain(|_, r| r.epoch + 1 >= epoch);
+    }
+
+    /// The instance's life redo is in (restarts met so far).
+    pub fn epoch(&self) -> u32 {
+        self.epoch
     }
 
     /// Takes an UndoInfo record (36) in log order: its before image joins
@@ -234,7 +250,9 @@ impl<'a> Redo<'a> {
         let Some(before) = b.get(at..at + usize::from(cb_data)).map(<[u8]>::to_vec) else {
             return;
         };
-        let rce = self.rces.entry(rceid).or_insert(Rce { procid, lgpos: None, before: None, delta: None });
+        let epoch = self.epoch;
+        let rce =
+            self.rces.entry(rceid).or_insert(Rce { procid, lgpos: None, before: None, delta: None, epoch });
         if rce.before.is_none() {
             rce.before = Some(before.clone());
         }

@@ -41,7 +41,9 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         Some(rceid) if versioned && rceid != 0 => {
             let before = replaced.clone().or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
             let delta = matches!(record.record_type.0, 37 | 93).then(|| record.clone());
-            cx.rces.insert(rceid, Rce { procid: entry.procid, lgpos: Some(record.lgpos), before, delta });
+            let epoch = cx.epoch();
+            cx.rces
+                .insert(rceid, Rce { procid: entry.procid, lgpos: Some(record.lgpos), before, delta, epoch });
         }
         _ => {}
     }
