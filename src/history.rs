@@ -85,6 +85,9 @@ pub enum Outcome {
     OpenAtEnd,
     /// An Undo record: itself part of a rollback.
     Compensation,
+    /// Its transaction had not ended [`sessions::MAX_WAITING`] events later:
+    /// the event is let go without its outcome, so memory stays bounded.
+    Undecided,
 }
 
 impl Outcome {
@@ -96,6 +99,7 @@ impl Outcome {
             Self::EndedByRestart => "rolled back (engine restart)",
             Self::OpenAtEnd => "open at the end of the log",
             Self::Compensation => "rollback compensation",
+            Self::Undecided => "not ended within the next 100,000 events",
         }
     }
 }

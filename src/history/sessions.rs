@@ -8,6 +8,10 @@ use std::collections::{HashMap, VecDeque};
 
 use super::{Event, Outcome};
 
+/// The most events held back waiting for their transactions' outcome; past
+/// it the oldest leaves as [`Outcome::Undecided`].
+pub const MAX_WAITING: usize = 100_000;
+
 #[derive(Debug, Default)]
 struct Session {
     /// The transaction level now.
@@ -38,6 +42,14 @@ impl Sessions {
             session.ops.push((seq, level));
         }
         self.queue.push_back((event, resolved));
+        if self.queue.len() > MAX_WAITING {
+            if let Some((event, resolved)) = self.queue.front_mut() {
+                if !*resolved {
+                    event.outcome = Outcome::Undecided;
+                    *resolved = true;
+                }
+            }
+        }
     }
 
     fn resolve(&mut self, seq: u64, outcome: Outcome) {
@@ -111,5 +123,67 @@ impl Sessions {
             }
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Lgpos;
+    use crate::history::{Now, Operation};
+
+    fn event(n: u16) -> Event {
+        Event {
+            lgpos: Lgpos { generation: 1, isec: 1, ib: n },
+            file: String::new(),
+            created: String::new(),
+            procid: 1,
+            trx: 1,
+            level: 1,
+            outcome: Outcome::Committed,
+            operation: Operation::Insert,
+            table: "t".into(),
+            objid: 6,
+            pgno: 1,
+            iline: 0,
+            key: None,
+            values: None,
+            before: None,
+            changed: Vec::new(),
+            now: Now::Unknown,
+            errors: Vec::new(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn events_wait_for_their_transaction_and_leave_in_log_order() {
+        let mut s = Sessions::default();
+        s.begin(1, 1);
+        s.push(1, 1, event(1));
+        s.begin(2, 1);
+        s.push(2, 1, event(2));
+        s.commit(2, 0);
+        assert_eq!(s.ready().count(), 0, "the first event's transaction is still open");
+        s.rollback(1, 1);
+        let out: Vec<Event> = s.ready().collect();
+        assert_eq!(
+            out.iter().map(|e| e.outcome).collect::<Vec<_>>(),
+            [Outcome::RolledBack, Outcome::Committed]
+        );
+        assert!(out[0].lgpos < out[1].lgpos);
+    }
+
+    #[test]
+    fn a_transaction_that_never_ends_holds_back_a_bounded_number_of_events() {
+        let mut s = Sessions::default();
+        s.begin(1, 1);
+        s.push(1, 1, event(0));
+        for n in 0..MAX_WAITING as u32 + 5 {
+            s.push(0, 0, event((n % 60_000) as u16));
+        }
+        let out: Vec<Event> = s.ready().collect();
+        assert_eq!(out.first().map(|e| e.outcome), Some(Outcome::Undecided));
+        assert!(s.queue.len() <= MAX_WAITING);
     }
 }

@@ -147,6 +147,7 @@ impl HistoryState {
             Outcome::RolledBack | Outcome::EndedByRestart => " ROLLED BACK",
             Outcome::OpenAtEnd => " OPEN",
             Outcome::Compensation => "",
+            Outcome::Undecided => " UNDECIDED",
         };
         let now = match event.now {
             Now::AsLogged => "now as logged",
