@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::format::catalog::{parse_row, ObjectKind};
 use crate::format::record::TaggedLayout;
 use crate::format::LogTime;
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::scan::Progress;
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
 use crate::store::Database;

@@ -10,7 +10,7 @@ use crate::format::node::nodes;
 use crate::format::page::PageFlags;
 use crate::format::record::TaggedLayout;
 use crate::format::{Lgpos, LogTime, ObjectId, PageNumber};
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::store::catalog::Catalog;
 use crate::store::table::Table;
 use crate::store::Database;
@@ -304,7 +304,7 @@ pub(super) fn check_output(after: &Database, report: &mut SalvageReport) {
         .collect();
     let mut rows: std::collections::BTreeMap<(u32, u16), (String, Vec<String>)> = Default::default();
     for f in &findings {
-        let crate::report::Location::Tag { pgno, index } = f.location else { continue };
+        let crate::finding::Location::Tag { pgno, index } = f.location else { continue };
         // a value finding reads "table NAME, column COLUMN: why"
         let Some((table, problem)) = f.message.strip_prefix("table ").and_then(|m| m.split_once(", column "))
         else {
