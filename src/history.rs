@@ -14,10 +14,11 @@ pub mod tables;
 
 use std::ops::ControlFlow;
 
+use crate::finding::{Finding, Location};
 use crate::format::txlog::record::{Details, Record};
 use crate::format::types::le_u16;
 use crate::format::value::Value;
-use crate::finding::{Finding, Location};
+use crate::format::Lgpos;
 use crate::scan::Progress;
 use crate::store::Database;
 use crate::txlog::LogSet;
@@ -70,6 +71,8 @@ pub fn history(
     let mut dbid: Option<u8> = None;
     let total = set.logs.iter().filter(|e| e.in_chain && e.log.is_some()).count() as u64;
     let mut previous: Option<i32> = None;
+    // the last record read, where a gap ends the history
+    let mut last = Lgpos::default();
     'generations: for (done, (entry, loaded)) in set.generations().enumerate() {
         if on_progress(Progress { done: done as u64, total }).is_break() {
             summary.cancelled = true;
@@ -95,7 +98,7 @@ pub fn history(
             summary.findings.push(Finding::error(
                 Location::File,
                 format!(
-                    "the history ends after generation {p:#X}: generation {:#X} is missing ({path} is {generation:#X})",
+                    "the history ends at {last}, the end of generation {p:#X}: generation {:#X} is missing ({path} is generation {generation:#X})",
                     p + 1
                 ),
             ));
@@ -111,6 +114,7 @@ pub fn history(
             if damaged.is_some_and(|d| record.lgpos >= d) {
                 break;
             }
+            last = record.lgpos;
             if filter.to.is_some_and(|to| record.lgpos > to) {
                 break 'generations;
             }

@@ -26,10 +26,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::finding::Finding;
 use crate::format::catalog::{parse_row, ObjectKind};
 use crate::format::record::TaggedLayout;
 use crate::format::LogTime;
-use crate::finding::Finding;
 use crate::scan::Progress;
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
 use crate::store::Database;

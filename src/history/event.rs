@@ -6,9 +6,9 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::finding::Finding;
 use crate::format::value::Value;
 use crate::format::Lgpos;
-use crate::finding::Finding;
 
 /// What an event did to its row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::finding::Severity;
 use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
 use crate::format::node::nodes;
 use crate::format::page::PageFlags;
 use crate::format::record::TaggedLayout;
 use crate::format::{Lgpos, LogTime, ObjectId, PageNumber};
-use crate::finding::Severity;
 use crate::store::catalog::Catalog;
 use crate::store::table::Table;
 use crate::store::Database;

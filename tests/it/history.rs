@@ -293,6 +293,8 @@ fn a_missing_generation_ends_the_history_with_a_finding() {
     let (code, text) = cli_history(&tmp.path().join("database.edb"), None, None, HistoryFormat::Text);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("generation 0x2 is missing"), "{text}");
+    assert!(text.contains("the history ends at (0x1,"), "the position it ends at: {text}");
+    assert!(text.contains("edb.log is generation 0x3"), "the file found instead: {text}");
     assert!(text.contains("(0x1,1,30D)"), "the first generation's events are shown:\n{text}");
     assert!(!text.contains("(0x3,"), "nothing past the gap:\n{text}");
 }
