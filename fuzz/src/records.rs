@@ -131,6 +131,9 @@ pub fn record(data: &[u8]) {
     }
 }
 
+/// The most bytes of slack the `node` target reads as one candidate record.
+const RECORD_WINDOW: usize = 256;
+
 /// The `node` target: 4-byte page number, then a page (cut or zero-padded
 /// to 4, 8 and 32 KiB). Every node of it: key, prefix, child, and its data
 /// as a record in the layout the page's flags give, and as a catalog row.
@@ -159,12 +162,17 @@ pub fn node(data: &[u8]) {
                 space_header(data, pgno);
             }
         }
-        // the slack and every node shape that could start in it
+        // the slack and every node shape that could start in it, each
+        // candidate's record read from a window of at most RECORD_WINDOW
+        // bytes (every start with the whole rest of the run would make the
+        // harness itself quadratic in the run: a timeout of the harness,
+        // not of the carving, which reads each run once)
         let prefix = prefix_source(&page).len();
         for run in esescope::format::slack::slack_runs(&page) {
             for at in run.clone() {
                 for head in esescope::format::slack::node_heads(&page, at, run.end, prefix) {
-                    if let Some(data) = page.bytes.get(head.data_offset..run.end) {
+                    let end = run.end.min(head.data_offset.saturating_add(RECORD_WINDOW));
+                    if let Some(data) = page.bytes.get(head.data_offset..end) {
                         one_record(data, layout);
                     }
                 }
