@@ -121,22 +121,14 @@ impl HistoryState {
             _ => {}
         }
         let shown = self.shown();
-        let last = shown.len().saturating_sub(1);
         if matches!(action, Action::HistoryTable | Action::HistoryRow) {
             // the selected event stays selected when it is still shown
             self.selected = keep
                 .and_then(|l| shown.iter().position(|&i| self.events.get(i).is_some_and(|e| e.lgpos == l)))
                 .unwrap_or(0);
         }
-        self.selected = match action {
-            Action::Up | Action::ScrollUp => self.selected.saturating_sub(1),
-            Action::Down | Action::ScrollDown => (self.selected + 1).min(last),
-            Action::PageUp => self.selected.saturating_sub(rows.max(1)),
-            Action::PageDown => (self.selected + rows.max(1)).min(last),
-            Action::Home => 0,
-            Action::End => last,
-            _ => self.selected.min(last),
-        };
+        self.selected = scroll::select(self.selected, action, shown.len(), rows)
+            .unwrap_or_else(|| self.selected.min(shown.len().saturating_sub(1)));
         self.scroll = scroll::follow(self.scroll.min(shown.len().saturating_sub(rows)), self.selected, rows);
         None
     }

@@ -90,15 +90,8 @@ impl LogsState {
             }
             (None, _) => {
                 let last = self.set.logs.len().saturating_sub(1);
-                self.selected = match action {
-                    Action::Up | Action::ScrollUp => self.selected.saturating_sub(1),
-                    Action::Down | Action::ScrollDown => (self.selected + 1).min(last),
-                    Action::PageUp => self.selected.saturating_sub(rows.max(1)),
-                    Action::PageDown => (self.selected + rows.max(1)).min(last),
-                    Action::Home => 0,
-                    Action::End => last,
-                    _ => self.selected,
-                };
+                self.selected =
+                    scroll::select(self.selected, action, self.set.logs.len(), rows).unwrap_or(self.selected);
                 // the list's line of the selection: one heading line before the files
                 let total = 2 + self.set.logs.len() + self.set.findings.len();
                 let offset = self.list_scroll.min(total.saturating_sub(rows));

@@ -76,18 +76,11 @@ impl PlanState {
     /// current (the one the record changes), else its first page.
     pub fn handle(&mut self, action: Action, body: Rect) -> Option<PageNumber> {
         let count = self.entries().len();
-        let last = count.saturating_sub(1);
         let rows = inner_rows(Self::areas(body)[1]);
-        self.selected = match action {
-            Action::Up | Action::ScrollUp => self.selected.saturating_sub(1),
-            Action::Down | Action::ScrollDown => (self.selected + 1).min(last),
-            Action::PageUp => self.selected.saturating_sub(rows.max(1)),
-            Action::PageDown => (self.selected + rows.max(1)).min(last),
-            Action::Home => 0,
-            Action::End => last,
-            Action::Enter => return self.page_to_open(),
-            _ => self.selected,
-        };
+        if action == Action::Enter {
+            return self.page_to_open();
+        }
+        self.selected = scroll::select(self.selected, action, count, rows).unwrap_or(self.selected);
         self.scroll = scroll::follow(self.scroll.min(count.saturating_sub(rows)), self.selected, rows);
         None
     }

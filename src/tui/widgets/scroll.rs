@@ -33,17 +33,29 @@ pub fn inner_width(area: Rect) -> usize {
 /// are visible. Returns false for actions that do not scroll.
 pub fn scroll(offset: &mut usize, action: Action, total: usize, rows: usize) -> bool {
     let last = total.saturating_sub(rows.max(1));
-    let current = (*offset).min(last);
-    *offset = match action {
-        Action::Up | Action::ScrollUp => current.saturating_sub(1),
-        Action::Down | Action::ScrollDown => (current + 1).min(last),
-        Action::PageUp => current.saturating_sub(rows.max(1)),
-        Action::PageDown => (current + rows.max(1)).min(last),
+    match select((*offset).min(last), action, last + 1, rows) {
+        Some(moved) => {
+            *offset = moved;
+            true
+        }
+        None => false,
+    }
+}
+
+/// The selection in a list of `count` items of which `rows` are visible
+/// after a moving action (j/k, the wheel, PgUp/PgDn, Home/End); `None` for
+/// actions that do not move it.
+pub fn select(selected: usize, action: Action, count: usize, rows: usize) -> Option<usize> {
+    let last = count.saturating_sub(1);
+    Some(match action {
+        Action::Up | Action::ScrollUp => selected.saturating_sub(1),
+        Action::Down | Action::ScrollDown => (selected + 1).min(last),
+        Action::PageUp => selected.saturating_sub(rows.max(1)),
+        Action::PageDown => (selected + rows.max(1)).min(last),
         Action::Home => 0,
         Action::End => last,
-        _ => return false,
-    };
-    true
+        _ => return None,
+    })
 }
 
 /// The offset that keeps line `selected` visible, starting from `offset`.
