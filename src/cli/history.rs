@@ -161,12 +161,8 @@ pub fn history(args: &HistoryArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
                 .and_then(|()| writeln!(piece)),
             HistoryFormat::Csv => {
                 let columns = csv_columns.get_or_insert_with(|| {
-                    let names: Vec<String> = event
-                        .values
-                        .as_ref()
-                        .or(event.before.as_ref())
-                        .map(|v| v.0.iter().map(|(n, _)| n.clone()).collect())
-                        .unwrap_or_default();
+                    let names: Vec<String> =
+                        event.row().map(|v| v.0.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
                     let mut header =
                         vec!["lgpos", "file", "created", "trx", "outcome", "operation", "now", "key"]
                             .into_iter()
@@ -190,11 +186,9 @@ pub fn history(args: &HistoryArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
                     event.now.word().to_string(),
                     event.key.clone().unwrap_or_default(),
                 ];
-                let row = event.values.as_ref().or(event.before.as_ref());
                 for name in columns.iter() {
-                    let value =
-                        row.and_then(|r| r.0.iter().find(|(n, _)| n == name)).map(|(_, v)| v.to_text());
-                    fields.push(value.unwrap_or_default());
+                    fields
+                        .push(event.row().and_then(|r| r.get(name)).map(|v| v.to_text()).unwrap_or_default());
                 }
                 writeln!(piece, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))
             }

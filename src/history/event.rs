@@ -117,6 +117,30 @@ impl Now {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Values(pub Vec<(String, Value)>);
 
+impl Values {
+    /// The columns whose value is not NULL, in column order.
+    pub fn non_null(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().filter(|(_, v)| !v.is_null()).map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The value of column `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+impl Event {
+    /// The row the event shows: after the operation, else before it.
+    pub fn row(&self) -> Option<&Values> {
+        self.values.as_ref().or(self.before.as_ref())
+    }
+
+    /// The first non-NULL column of that row, to name the row in one line.
+    pub fn first_value(&self) -> Option<(&str, &Value)> {
+        self.row().and_then(|v| v.non_null().next())
+    }
+}
+
 impl Serialize for Values {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;

@@ -29,8 +29,20 @@ fn head(event: &Event) -> String {
     )
 }
 
-fn non_null(values: &Values) -> impl Iterator<Item = (&String, &crate::format::value::Value)> {
-    values.0.iter().filter(|(_, v)| !v.is_null()).map(|(n, v)| (n, v))
+/// The non-NULL columns of `after` the event did not change.
+fn unchanged<'a>(
+    event: &'a Event,
+    after: &'a Values,
+) -> impl Iterator<Item = (&'a str, &'a crate::format::value::Value)> {
+    after.non_null().filter(|(n, _)| !event.changed.iter().any(|c| c == n))
+}
+
+/// The changed columns of a replace whose two images are known: (column,
+/// old value, new value) as shown; none otherwise.
+fn changes(event: &Event) -> Vec<(&str, String, String)> {
+    let (Some(before), Some(after)) = (&event.before, &event.values) else { return Vec::new() };
+    let shown_of = |row: &Values, name: &str| row.get(name).map(shown).unwrap_or_default();
+    event.changed.iter().map(|name| (name.as_str(), shown_of(before, name), shown_of(after, name))).collect()
 }
 
 /// Writes one event as text: a heading line, the key and where the row
@@ -45,24 +57,23 @@ pub fn write_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
     if let Some(note) = &event.note {
         writeln!(out, "    ({})", visible(note))?;
     }
+    let changes = changes(event);
     match (&event.before, &event.values) {
-        (Some(before), Some(after)) if !event.changed.is_empty() => {
-            for name in &event.changed {
-                let old = before.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
-                let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
+        (Some(_), Some(after)) if !changes.is_empty() => {
+            for (name, old, new) in &changes {
                 writeln!(out, "    {}: {old} -> {new}", visible(name))?;
             }
-            for (name, value) in non_null(after).filter(|(n, _)| !event.changed.contains(n)) {
+            for (name, value) in unchanged(event, after) {
                 writeln!(out, "    {} = {} (unchanged)", visible(name), shown(value))?;
             }
         }
         (_, Some(after)) => {
-            for (name, value) in non_null(after) {
+            for (name, value) in after.non_null() {
                 writeln!(out, "    {} = {}", visible(name), shown(value))?;
             }
         }
         (Some(before), None) => {
-            for (name, value) in non_null(before) {
+            for (name, value) in before.non_null() {
                 writeln!(out, "    {} was {}", visible(name), shown(value))?;
             }
         }
@@ -90,22 +101,14 @@ pub fn write_markdown_heading(out: &mut dyn Write, database: &str, logs: &str) -
 /// # Errors
 /// Any error writing to `out`.
 pub fn write_markdown_event(out: &mut dyn Write, event: &Event) -> io::Result<()> {
+    let changes = changes(event);
     let values = match (&event.before, &event.values) {
-        (Some(before), Some(after)) if !event.changed.is_empty() => event
-            .changed
+        (Some(_), Some(after)) if !changes.is_empty() => changes
             .iter()
-            .map(|name| {
-                let old = before.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
-                let new = after.0.iter().find(|(n, _)| n == name).map(|(_, v)| shown(v)).unwrap_or_default();
-                format!("{name}: {old} → {new}")
-            })
-            .chain(
-                non_null(after)
-                    .filter(|(n, _)| !event.changed.contains(n))
-                    .map(|(n, v)| format!("{n} = {}", shown(v))),
-            )
+            .map(|(name, old, new)| format!("{name}: {old} → {new}"))
+            .chain(unchanged(event, after).map(|(n, v)| format!("{n} = {}", shown(v))))
             .collect::<Vec<_>>(),
-        (_, Some(v)) | (Some(v), None) => non_null(v).map(|(n, v)| format!("{n} = {}", shown(v))).collect(),
+        (_, Some(v)) | (Some(v), None) => v.non_null().map(|(n, v)| format!("{n} = {}", shown(v))).collect(),
         (None, None) => Vec::new(),
     };
     let values: Vec<String> = event

@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::format::Lgpos;
-use crate::history::{Event, Now, Outcome, Summary};
+use crate::history::{Event, Now, Outcome, Summary, Values};
 use crate::sanitize::visible;
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
@@ -147,13 +147,7 @@ impl HistoryState {
             Now::Absent => "now ABSENT",
             Now::Unknown => "key unknown",
         };
-        let first = event
-            .values
-            .as_ref()
-            .or(event.before.as_ref())
-            .and_then(|v| v.0.iter().find(|(_, v)| !v.is_null()))
-            .map(|(n, v)| format!("{n}={}", v.to_text()))
-            .unwrap_or_default();
+        let first = event.first_value().map(|(n, v)| format!("{n}={}", v.to_text())).unwrap_or_default();
         let text = format!(
             "{:<13} {:<14}{outcome} {} · {now} · {first}",
             event.lgpos.to_string(),
@@ -188,17 +182,14 @@ impl HistoryState {
         if let Some(note) = &event.note {
             lines.push(Line::styled(visible(note).into_owned(), theme.dim()));
         }
-        let values = event.values.as_ref().or(event.before.as_ref());
-        for (name, value) in values.map(|v| v.0.as_slice()).unwrap_or_default() {
-            if value.is_null() {
-                continue;
-            }
+        for (name, value) in event.row().into_iter().flat_map(Values::non_null) {
             let old = event
                 .changed
-                .contains(name)
-                .then(|| event.before.as_ref().and_then(|b| b.0.iter().find(|(n, _)| n == name)))
+                .iter()
+                .any(|c| c == name)
+                .then(|| event.before.as_ref().and_then(|b| b.get(name)))
                 .flatten()
-                .map(|(_, v)| format!("{} -> ", v.to_text()))
+                .map(|v| format!("{} -> ", v.to_text()))
                 .unwrap_or_default();
             lines.push(Line::styled(
                 visible(&format!("{name} = {old}{}", value.to_text())).into_owned(),

@@ -151,13 +151,7 @@ impl LogsState {
     /// history is made (after the position and type, before the fields).
     pub fn record_text(&self, record: &Record) -> String {
         let row = self.history.as_ref().and_then(|h| h.at(record.lgpos)).map(|e| {
-            let first = e
-                .values
-                .as_ref()
-                .or(e.before.as_ref())
-                .and_then(|v| v.0.iter().find(|(_, v)| !v.is_null()))
-                .map(|(n, v)| format!(" {n}={}", v.to_text()))
-                .unwrap_or_default();
+            let first = e.first_value().map(|(n, v)| format!(" {n}={}", v.to_text())).unwrap_or_default();
             crate::sanitize::visible(&format!("· {} {}{first} ·", e.table, e.operation.word())).into_owned()
         });
         let line = record.line();

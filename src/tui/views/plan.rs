@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use crate::format::PageNumber;
-use crate::recovery::plan::{DbtimeVerdict, Decision, Plan, PlanEntry, Reason};
+use crate::recovery::plan::{DbtimeVerdict, Decision, PageCheck, Plan, PlanEntry, Reason};
 use crate::report::recovery::{decision_word, page_text};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
@@ -20,20 +20,22 @@ const SUMMARY_ROWS: u16 = 3;
 /// Rows of the selected record's panel (with its border).
 const DETAIL_ROWS: u16 = 6;
 
+/// The page that decided a record's fate: the first it touches that is not
+/// already current (the one the record changes), else its first page.
+fn deciding_page(entry: &PlanEntry) -> Option<&PageCheck> {
+    entry.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).or(entry.pages.first())
+}
+
 /// The reason of a list line, short: the dbtime rule's verdict on the page
 /// that decided, the first one not current ("page is older than this
 /// record", "new page", "page already has this change"; the record panel
 /// names each page), else the reason in full.
 fn short_reason(entry: &PlanEntry) -> String {
     match entry.reason {
-        Reason::DbtimeOlder | Reason::DbtimeCurrent => {
-            let deciding =
-                entry.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).or(entry.pages.first());
-            deciding.map_or_else(
-                || entry.reason.describe().to_string(),
-                |p| p.verdict.describe(p.touch.dbtime_before.is_none()).to_string(),
-            )
-        }
+        Reason::DbtimeOlder | Reason::DbtimeCurrent => deciding_page(entry).map_or_else(
+            || entry.reason.describe().to_string(),
+            |p| p.verdict.describe(p.touch.dbtime_before.is_none()).to_string(),
+        ),
         other => other.describe().to_string(),
     }
 }
@@ -88,8 +90,7 @@ impl PlanState {
     /// The page `Enter` opens for the selected record.
     pub fn page_to_open(&self) -> Option<PageNumber> {
         let entry = self.entries().get(self.selected)?;
-        let changed =
-            entry.pages.iter().find(|p| p.verdict != DbtimeVerdict::Current).or(entry.pages.first())?;
+        let changed = deciding_page(entry)?;
         (changed.touch.pgno != 0).then_some(PageNumber(changed.touch.pgno))
     }
 
