@@ -16,9 +16,9 @@ use std::ops::ControlFlow;
 
 use crate::finding::{Finding, Location};
 use crate::format::txlog::record::{Details, Record};
-use crate::format::types::le_u16;
 use crate::format::value::Value;
 use crate::format::Lgpos;
+use crate::recovery::node_op;
 use crate::scan::Progress;
 use crate::store::Database;
 use crate::txlog::LogSet;
@@ -232,7 +232,7 @@ fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
         if let (Operation::Insert, Some(node)) = (operation, &lines.after) {
             cx.tables.learn(&node.data);
         } else if operation == Operation::Insert {
-            if let Some(data) = insert_parts(b).map(|(_, data)| data) {
+            if let Ok((_, _, data)) = node_op::insert_parts(b) {
                 cx.tables.learn(data);
             }
         }
@@ -243,7 +243,9 @@ fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
     };
     if kind == TreeKind::LongValue {
         let node = match operation {
-            Operation::Insert => insert_parts(b).map(|(key, data)| (key, data.to_vec())),
+            Operation::Insert => {
+                node_op::insert_parts(b).ok().map(|(key, _, data)| (key.to_vec(), data.to_vec()))
+            }
             Operation::Replace | Operation::ReplaceDiff | Operation::FlagInsertReplace => {
                 lines.after.as_ref().map(|n| (n.key.clone(), n.data.clone()))
             }
@@ -284,14 +286,14 @@ fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
     let mut note = None;
     // the key: from the record (Insert) or the line followed
     let key: Option<Vec<u8>> = match operation {
-        Operation::Insert => insert_parts(b).map(|(key, _)| key),
+        Operation::Insert => node_op::insert_parts(b).ok().map(|(key, _, _)| key.to_vec()),
         _ => lines.after.as_ref().or(lines.before.as_ref()).map(|n| n.key.clone()),
     };
     let before = lines.before.as_ref().and_then(|n| decode(cx.tables, &n.data));
     let after = match operation {
-        Operation::Insert => insert_parts(b).and_then(|(_, data)| decode(cx.tables, data)),
+        Operation::Insert => node_op::insert_parts(b).ok().and_then(|(_, _, data)| decode(cx.tables, data)),
         Operation::Replace if lines.after.is_none() => {
-            replace_data(b).and_then(|data| decode(cx.tables, data))
+            node_op::replace_payload(b).ok().and_then(|(data, _)| decode(cx.tables, data))
         }
         Operation::FlagDelete | Operation::Delete | Operation::Undo => None,
         _ => lines.after.as_ref().and_then(|n| decode(cx.tables, &n.data)),
@@ -349,39 +351,4 @@ fn page_record(record: &Record, cx: &mut Step<'_, '_>) {
         note,
     };
     cx.sessions.push(procid, level, event);
-}
-
-/// An Insert record's key (prefix and suffix) and data (spec 4.5.3).
-fn insert_parts(b: &[u8]) -> Option<(Vec<u8>, &[u8])> {
-    let suffix = usize::from(le_u16(b, 44)?);
-    let prefix = usize::from(le_u16(b, 46)?);
-    let data = usize::from(le_u16(b, 48)?);
-    let key = b.get(50..50 + prefix + suffix)?.to_vec();
-    let data = b.get(50 + prefix + suffix..50 + prefix + suffix + data)?;
-    Some((key, data))
-}
-
-/// A Replace record's new data (its payload of `cb` bytes, bit 15 of
-/// `cb` being the diff-header flag, which a full Replace does not use).
-fn replace_data(b: &[u8]) -> Option<&[u8]> {
-    let cb = usize::from(le_u16(b, 44)? & 0x7FFF);
-    b.get(50..50 + cb)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_insert_record_gives_its_key_and_data() {
-        let mut b = vec![0u8; 50];
-        b[44..46].copy_from_slice(&2u16.to_le_bytes());
-        b[46..48].copy_from_slice(&1u16.to_le_bytes());
-        b[48..50].copy_from_slice(&3u16.to_le_bytes());
-        b.extend_from_slice(&[0x7f, 0x80, 0x01, 9, 8, 7]);
-        let (key, data) = insert_parts(&b).unwrap();
-        assert_eq!(key, vec![0x7f, 0x80, 0x01]);
-        assert_eq!(data, &[9, 8, 7]);
-        assert!(insert_parts(&b[..54]).is_none());
-    }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::format::txlog::record::Record;
+use crate::format::txlog::record::{Details, Record};
 use crate::format::PageNumber;
 use crate::recovery::node_op;
 use crate::recovery::pages::{dbtime_after, touches};
@@ -66,12 +66,7 @@ impl Pages {
             self.known.insert(image.pgno.0, image);
             return Lines::default();
         }
-        let b = &record.bytes;
-        let (Some(pgno), Some(before), Some(iline)) = (
-            crate::format::types::le_u32(b, 4),
-            crate::format::types::le_u64(b, 16),
-            crate::format::types::le_u16(b, 29),
-        ) else {
+        let Details::Page { pgno, dbtime_before: before, iline, .. } = record.details() else {
             return Lines::default();
         };
         if !applied_here(code) {

@@ -40,6 +40,26 @@ fn set(node: &mut NodeImage, flag: NodeFlags, on: bool) {
     }
 }
 
+/// An Insert record's whole key (the prefix bytes, then the suffix), the
+/// length of its prefix, and its data (spec 4.5.3).
+///
+/// # Errors
+/// The record is too short for its fields or the bytes they announce.
+pub fn insert_parts(b: &[u8]) -> Result<(&[u8], usize, &[u8]), OpError> {
+    let (suffix, prefix, data) = (field16(b, 44)?, field16(b, 46)?, field16(b, 48)?);
+    Ok((bytes_at(b, 50, prefix + suffix)?, prefix, bytes_at(b, 50 + prefix + suffix, data)?))
+}
+
+/// A Replace or ReplaceD record's payload (the new data, or the diff) and
+/// whether its diff uses DIFFHDR2 (bit 15 of `cb`, spec 4.5.3).
+///
+/// # Errors
+/// The record is too short for `cb` or the bytes it announces.
+pub fn replace_payload(b: &[u8]) -> Result<(&[u8], bool), OpError> {
+    let raw = field16(b, 44)?;
+    Ok((bytes_at(b, 50, raw & 0x7FFF)?, raw & 0x8000 != 0))
+}
+
 /// Applies the ReplaceD diff `diff` (spec 6.5.1) to `old`.
 ///
 /// # Errors
@@ -112,10 +132,13 @@ pub fn apply(page: &mut PageImage, record: &Record) -> Result<Option<Vec<u8>>, O
     match record.record_type.0 {
         // Insert: prefix, suffix, data at 50
         29 => {
-            let (suffix, prefix, data) = (field16(b, 44)?, field16(b, 46)?, field16(b, 48)?);
-            let key = bytes_at(b, 50, prefix + suffix)?.to_vec();
-            let data = bytes_at(b, 50 + prefix + suffix, data)?.to_vec();
-            let mut node = NodeImage { key, prefix_len: prefix, data, flags: NodeFlags::default() };
+            let (key, prefix, data) = insert_parts(b)?;
+            let mut node = NodeImage {
+                key: key.to_vec(),
+                prefix_len: prefix,
+                data: data.to_vec(),
+                flags: NodeFlags::default(),
+            };
             set(&mut node, NodeFlags::VERSION, versioned);
             let at = usize::from(iline);
             if at > page.nodes.len() {
@@ -147,10 +170,8 @@ pub fn apply(page: &mut PageImage, record: &Record) -> Result<Option<Vec<u8>>, O
             Ok(None)
         }
         33 | 34 => {
-            let raw = field16(b, 44)?;
-            let (cb, header2) = (raw & 0x7FFF, raw & 0x8000 != 0);
+            let (payload, header2) = replace_payload(b)?;
             let (old_len, new_len) = (field16(b, 46)?, field16(b, 48)?);
-            let payload = bytes_at(b, 50, cb)?;
             let node = line_mut(page, iline)?;
             let new = if record.record_type.0 == 33 {
                 payload.to_vec()
@@ -223,6 +244,20 @@ pub fn new_page(record: &Record, size: PageSize) -> PageImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_insert_record_gives_its_key_and_data() {
+        let mut b = vec![0u8; 50];
+        b[44..46].copy_from_slice(&2u16.to_le_bytes());
+        b[46..48].copy_from_slice(&1u16.to_le_bytes());
+        b[48..50].copy_from_slice(&3u16.to_le_bytes());
+        b.extend_from_slice(&[0x7f, 0x80, 0x01, 9, 8, 7]);
+        let (key, prefix, data) = insert_parts(&b).unwrap();
+        assert_eq!(key, [0x7f, 0x80, 0x01]);
+        assert_eq!(prefix, 1);
+        assert_eq!(data, &[9, 8, 7]);
+        assert!(insert_parts(&b[..54]).is_err());
+    }
     use crate::format::txlog::record::RecordType;
     use crate::format::Lgpos;
 
