@@ -216,9 +216,7 @@ impl<'d> Tables<'d> {
             if let Some(table) = self.decoder(index) {
                 // a table the database does not have (created in the log
                 // after this copy) has no rows in it
-                if table.db().read_page(table.def.pgno_fdp()).is_ok_and(|r| {
-                    r.page(table.db()).is_ok_and(|p| p.header.objid_fdp.0 == table.def.table.id)
-                }) {
+                if table.def.root_is_its_own(table.db()) {
                     table.keyed_rows(false, |key, row| {
                         rows.insert(key.to_vec(), fingerprint(&row.values));
                     });

@@ -35,6 +35,16 @@ impl TableDef {
     pub fn pgno_fdp(&self) -> PageNumber {
         PageNumber(self.table.coltyp_or_pgno_fdp)
     }
+
+    /// True when the table's root page can be read and carries the table's
+    /// objid (a dropped table's root reused, or a table created after this
+    /// copy, does not).
+    pub fn root_is_its_own(&self, db: &Database) -> bool {
+        db.read_page(self.pgno_fdp())
+            .ok()
+            .and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp.0 == self.table.id))
+            .unwrap_or(false)
+    }
 }
 
 /// The decoded catalog.
@@ -95,12 +105,7 @@ impl Catalog {
             .tables
             .into_iter()
             .filter(|t| !self.tables.iter().any(|live| live.table.id == t.table.id))
-            .filter(|t| {
-                db.read_page(t.pgno_fdp())
-                    .ok()
-                    .and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp.0 == t.table.id))
-                    .unwrap_or(false)
-            })
+            .filter(|t| t.root_is_its_own(db))
             .collect()
     }
 

@@ -574,16 +574,14 @@ impl App {
             Action::StartVerify => return Some(Effect::StartVerify),
             Action::StartPlan => {
                 if self.logs.is_none() {
-                    let reason = self.recovery_refusal().unwrap_or_default();
-                    self.notify(reason.replacen("recovery needs", "a recovery plan needs", 1), Level::Error);
+                    self.notify(self.no_logs("a recovery plan"), Level::Error);
                     return None;
                 }
                 return Some(Effect::StartPlan);
             }
             Action::StartHistory => {
                 if self.logs.is_none() {
-                    let reason = self.recovery_refusal().unwrap_or_default();
-                    self.notify(reason.replacen("recovery needs", "the row history needs", 1), Level::Error);
+                    self.notify(self.no_logs("the row history"), Level::Error);
                     return None;
                 }
                 // a history already made is shown again; it is made anew from its own view
@@ -858,14 +856,17 @@ impl App {
         None
     }
 
+    /// Why `what` (recovery, its plan, the history) cannot run without a log set.
+    fn no_logs(&self, what: &str) -> String {
+        format!(
+            "{what} needs the database's transaction logs: none with its log signature in {} (start with --logs DIR)",
+            absolute(self.db.path().parent().unwrap_or(std::path::Path::new("."))).display()
+        )
+    }
+
     /// Why a recovery cannot run, known before asking where to write it.
     fn recovery_refusal(&self) -> Option<String> {
-        let Some(logs) = &self.logs else {
-            return Some(format!(
-                "recovery needs the database's transaction logs: none with its log signature in {} (start with --logs DIR)",
-                absolute(self.db.path().parent().unwrap_or(std::path::Path::new("."))).display()
-            ));
-        };
+        let Some(logs) = &self.logs else { return Some(self.no_logs("recovery")) };
         let need = &logs.set.recovery;
         (!need.missing.is_empty()).then(|| {
             let missing: Vec<String> = need.missing.iter().map(|g| format!("{g:#X}")).collect();
