@@ -78,13 +78,12 @@ pub fn parse_lgpos(text: &str) -> Result<Lgpos, String> {
     Ok(Lgpos { generation, isec, ib })
 }
 
-fn csv_field(text: &str) -> String {
-    let text = crate::sanitize::visible(text);
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.into_owned()
-    }
+/// One CSV line of `fields` (each shown visibly), quoted by the csv crate
+/// as the export's CSV is.
+fn csv_line(piece: &mut Vec<u8>, fields: &[String]) -> std::io::Result<()> {
+    let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(piece);
+    csv.write_record(fields.iter().map(|f| crate::sanitize::visible(f).into_owned()))?;
+    csv.flush()
 }
 
 /// Runs `history`.
@@ -169,11 +168,7 @@ pub fn history(args: &HistoryArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
                             .map(String::from)
                             .collect::<Vec<_>>();
                     header.extend(names.iter().cloned());
-                    let _ = writeln!(
-                        piece,
-                        "{}",
-                        header.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(",")
-                    );
+                    let _ = csv_line(&mut piece, &header);
                     names
                 });
                 let mut fields = vec![
@@ -190,7 +185,7 @@ pub fn history(args: &HistoryArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
                     fields
                         .push(event.row().and_then(|r| r.get(name)).map(|v| v.to_text()).unwrap_or_default());
                 }
-                writeln!(piece, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))
+                csv_line(&mut piece, &fields)
             }
         };
         written += 1;
