@@ -526,10 +526,5 @@ pub fn recover_limited(
 
 /// The directory a recovery report is saved in beside `out`: NEW.recovery.txt and NEW.recovery.json.
 pub fn report_paths(out: &Path) -> (PathBuf, PathBuf) {
-    let sidecar = |ext: &str| {
-        let mut name = out.as_os_str().to_owned();
-        name.push(ext);
-        PathBuf::from(name)
-    };
-    (sidecar(".recovery.txt"), sidecar(".recovery.json"))
+    crate::repair::report_files(out, "recovery")
 }

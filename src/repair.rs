@@ -84,6 +84,17 @@ pub struct Unrepaired {
     pub reason: String,
 }
 
+/// The report files saved beside a new file `out` that `job` (repair,
+/// recovery, salvage) wrote: `NEW.job.txt` and `NEW.job.json`.
+pub fn report_files(out: &Path, job: &str) -> (PathBuf, PathBuf) {
+    let beside = |ext: &str| {
+        let mut name = out.as_os_str().to_owned();
+        name.push(format!(".{job}.{ext}"));
+        PathBuf::from(name)
+    };
+    (beside("txt"), beside("json"))
+}
+
 /// A file and its SHA-256.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileDigest {

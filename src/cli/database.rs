@@ -334,12 +334,7 @@ pub struct RepairArgs {
 /// The files cannot be opened, NEW or its report files exist, the copy is
 /// of another database, writing fails.
 pub fn repair(args: &RepairArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let sidecar = |ext: &str| {
-        let mut name = args.out.as_os_str().to_owned();
-        name.push(ext);
-        std::path::PathBuf::from(name)
-    };
-    let (text_path, json_path) = (sidecar(".repair.txt"), sidecar(".repair.json"));
+    let (text_path, json_path) = crate::repair::report_files(&args.out, "repair");
     super::output::refuse_existing(&[&args.out, &text_path, &json_path])?;
     let db = Database::open_with(&args.file, mode)?;
     let copy = args.from.as_ref().map(|p| Database::open_with(p, mode)).transpose()?;

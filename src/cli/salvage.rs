@@ -44,12 +44,7 @@ pub struct SalvageArgs {
 /// The files cannot be opened, NEW or its report files exist, the copy is
 /// of another database, the input has no valid header, writing fails.
 pub fn salvage(args: &SalvageArgs, mode: ReadMode, out: &mut dyn Write) -> Result<ExitCode, Error> {
-    let sidecar = |ext: &str| {
-        let mut name = args.out.as_os_str().to_owned();
-        name.push(ext);
-        std::path::PathBuf::from(name)
-    };
-    let (text_path, json_path) = (sidecar(".salvage.txt"), sidecar(".salvage.json"));
+    let (text_path, json_path) = crate::repair::report_files(&args.out, "salvage");
     super::output::refuse_existing(&[&args.out, &text_path, &json_path])?;
     let db = Database::open_with(&args.file, mode)?;
     let copy = args.from.as_ref().map(|p| Database::open_with(p, mode)).transpose()?;

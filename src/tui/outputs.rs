@@ -38,16 +38,9 @@ pub fn resolve(work: &Path, input: &str) -> PathBuf {
     }
 }
 
-/// `out` with `ext` appended to its name.
-fn sidecar(out: &Path, ext: &str) -> PathBuf {
-    let mut name = out.as_os_str().to_owned();
-    name.push(ext);
-    PathBuf::from(name)
-}
-
 /// The report files of a repair writing `out`.
 pub fn repair_report_paths(out: &Path) -> (PathBuf, PathBuf) {
-    (sidecar(out, ".repair.txt"), sidecar(out, ".repair.json"))
+    crate::repair::report_files(out, "repair")
 }
 
 /// Saves a report as text and JSON.
@@ -116,7 +109,7 @@ pub fn run_recovery(
 
 /// The report files of a salvage writing `out`.
 pub fn salvage_report_paths(out: &Path) -> (PathBuf, PathBuf) {
-    (sidecar(out, ".salvage.txt"), sidecar(out, ".salvage.json"))
+    crate::repair::report_files(out, "salvage")
 }
 
 /// Runs a salvage of `db` into `out` and saves its report beside `out`.
