@@ -19,12 +19,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use esescope::format::txlog::attach::AttachInfo;
 use esescope::format::{Lgpos, LogTime, PageSize};
 use esescope::writer::database::{write_database, DatabaseSpec};
 use esescope::writer::header::{signature, HeaderSpec};
 use esescope::writer::log_record as lr;
-use esescope::writer::txlog::{checkpoint, GenerationSpec, LogBuilder, StreamSpec};
+use esescope::writer::txlog::{attached_database, checkpoint, GenerationSpec, LogBuilder, StreamSpec};
 use esescope::writer::wide::wide_table;
 
 const TIME: u64 = 1_767_225_600; // 2026-01-01 00:00:00 UTC: deterministic
@@ -46,17 +45,7 @@ fn run(dir: &Path, generations: i32, segments: u16) -> Result<(), String> {
     let database = write_database(&spec).map_err(|e| e.to_string())?;
     write(&dir.join("database.edb"), &database.bytes)?;
     let path = "C:\\esescope\\log-set\\database.edb";
-    let attached = vec![AttachInfo {
-        dbid: 1,
-        flags: 0x20,
-        dbtime: 0,
-        objid_last: 0,
-        max_pages: 0,
-        lgpos_attach: attach_lgpos,
-        lgpos_consistent: Lgpos::default(),
-        sign_db,
-        path: path.to_string(),
-    }];
+    let attached = vec![attached_database(sign_db, attach_lgpos, path)];
     write(&dir.join("edb.chk"), &checkpoint(sign_log, attach_lgpos, &attached))?;
     let stream = StreamSpec { sign_log, page_size: 8192, segments, version: (8, 4000, 90, 200) };
     let mut previous_checksum = 0;

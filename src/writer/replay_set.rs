@@ -464,17 +464,7 @@ pub fn write_replay_set(
         .unwrap_or(0)
         .max(dbtime);
     let path = "C:\\esescope\\replay-set\\database.edb";
-    let attached = vec![AttachInfo {
-        dbid: 1,
-        flags: 0x20,
-        dbtime: 0,
-        objid_last: 0,
-        max_pages: 0,
-        lgpos_attach: attach_lgpos,
-        lgpos_consistent: Lgpos::default(),
-        sign_db,
-        path: path.to_string(),
-    }];
+    let attached = vec![crate::writer::txlog::attached_database(sign_db, attach_lgpos, path)];
     let chk = dir.join("edb.chk");
     std::fs::write(&chk, checkpoint(sign_log, attach_lgpos, &attached))
         .map_err(|e| format!("{}: {e}", chk.display()))?;

@@ -282,6 +282,23 @@ impl LogBuilder {
     }
 }
 
+/// The attach entry of database 1 (`path`, UTF-16 names) attached at
+/// `lgpos_attach` with no dbtime, objid or consistent position recorded:
+/// what the writer's log sets give their checkpoint.
+pub fn attached_database(sign_db: Signature, lgpos_attach: Lgpos, path: &str) -> AttachInfo {
+    AttachInfo {
+        dbid: 1,
+        flags: 0x20,
+        dbtime: 0,
+        objid_last: 0,
+        max_pages: 0,
+        lgpos_attach,
+        lgpos_consistent: Lgpos::default(),
+        sign_db,
+        path: path.to_string(),
+    }
+}
+
 /// The checkpoint file (spec 5.1): two identical sealed copies, with the
 /// attach list valid (`fVersion` 1) and `lgposDbConsistency` at the checkpoint.
 pub fn checkpoint(sign_log: Signature, lgpos_checkpoint: Lgpos, attached: &[AttachInfo]) -> Vec<u8> {
