@@ -17,6 +17,7 @@
 
 mod bridge;
 mod collect;
+mod long_values;
 mod output;
 mod tables;
 
@@ -56,7 +57,9 @@ pub struct UnreadablePage {
     pub pgno: u32,
     /// The page that points at it (none for a root).
     pub parent: Option<u32>,
-    /// `leaf` or `internal (a subtree)`, as the parent says.
+    /// `leaf` or `internal (a subtree)`, as the parent says; for a lost
+    /// root, which no parent describes, `leaf or internal`; for a page only
+    /// the leaf chain names, `leaf (named by the leaf chain ...)`.
     pub level: String,
     /// Lowest key its entries could have, hex (empty: no bound).
     pub lower_key: String,
@@ -97,6 +100,9 @@ pub struct TableSalvage {
     pub lost_evidence: String,
     /// Primary keys (hex) of the lost rows that an index still names.
     pub lost_keys: Vec<String>,
+    /// Lost leaf pages whose rows nothing counts (no index names them and
+    /// their header cannot be read): `rows_lost` leaves them out.
+    pub uncounted_leaves: u64,
     /// Rows taken from the recovered sources (`--include-recovered`).
     pub rows_recovered: u64,
 }

@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
+mod edit;
 mod part;
+pub use edit::without_tagged_columns;
 pub use part::RecordPart;
 
 use super::types::{le_u16, le_u32, le_u64};

@@ -64,12 +64,16 @@ impl SalvageReport {
             writeln!(out, "  catalog: {}", one_line(note))?;
         }
         writeln!(out)?;
-        writeln!(out, "Tables ({} rows lost in all):", self.rows_lost())?;
+        let at_least = if self.tables.iter().all(|t| t.rows_lost_exact) { "" } else { "at least " };
+        writeln!(out, "Tables ({at_least}{} rows lost in all):", self.rows_lost())?;
         for t in &self.tables {
-            let lost = if t.rows_lost_exact {
-                format!("{} lost", t.rows_lost)
-            } else {
-                format!("{} lost (not exact)", t.rows_lost)
+            let lost = match (t.rows_lost_exact, t.uncounted_leaves) {
+                (true, _) => format!("{} lost", t.rows_lost),
+                (false, 0) => format!("{} lost (not exact)", t.rows_lost),
+                (false, n) => format!(
+                    "at least {} lost, and the rows of {n} lost leaf page(s) that cannot be counted",
+                    t.rows_lost
+                ),
             };
             write!(out, "  {}: {} rows kept, {lost}", one_line(&t.name), t.rows_kept)?;
             if t.rows_recovered > 0 {
@@ -90,13 +94,18 @@ impl SalvageReport {
             writeln!(out)?;
             writeln!(out, "Pages that could not be read ({}):", self.unreadable_pages.len())?;
             for p in &self.unreadable_pages {
-                let parent = p.parent.map_or("the root".to_string(), |q| format!("from page {q}"));
+                let parent = match p.parent {
+                    Some(q) => format!(", from page {q}"),
+                    // a page the leaf chain names has no parent to tell
+                    None if p.level.contains("leaf chain") => String::new(),
+                    None => ", the root".to_string(),
+                };
                 let count = p.claimed_lines.map_or("entry count unknown".to_string(), |n| {
                     format!("its unverified header claims {n} lines")
                 });
                 writeln!(
                     out,
-                    "  page {} ({}, {}, {parent}): {}; {}; {count}",
+                    "  page {} ({}, {}{parent}): {}; {}; {count}",
                     p.pgno,
                     one_line(&p.tree),
                     p.level,

@@ -64,6 +64,17 @@ fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId) -> Option<Leaf> {
     })
 }
 
+/// A page the leaf chain links to that cannot be read: a lost leaf no
+/// parent names any more, with the keys it may have held (from the last
+/// key before it to the first key after it in the chain; empty: no bound).
+pub(super) struct ChainLost {
+    pub pgno: PageNumber,
+    /// The kept leaf whose `pgnoNext` or `pgnoPrev` names it.
+    pub from: PageNumber,
+    pub lower: Vec<u8>,
+    pub upper: Vec<u8>,
+}
+
 /// Where a leaf's link leads.
 #[derive(PartialEq)]
 enum Link {
@@ -72,7 +83,7 @@ enum Link {
     /// The end of the chain.
     End,
     /// A page that cannot be read.
-    Broken,
+    Broken(PageNumber),
     /// A page that reads but does not link back.
     Stale,
 }
@@ -125,7 +136,7 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
         match known.get(&to) {
             Some(leaf) if (if forward { leaf.prev } else { leaf.next }) == from => Link::Mutual(to),
             Some(_) => Link::Stale,
-            None if db.read_page(to).is_err() => Link::Broken,
+            None if db.read_page(to).is_err() => Link::Broken(to),
             None => Link::Stale,
         }
     };
@@ -170,7 +181,19 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
     let continues = |l: Link| match l {
         Link::End => true,
         Link::Mutual(p) => reached.contains(&p) || taken.contains(&p),
-        Link::Broken | Link::Stale => false,
+        Link::Broken(_) | Link::Stale => false,
+    };
+    // an unreadable page a kept leaf links to: a lost leaf the chain names
+    let mut named: BTreeMap<PageNumber, ChainLost> = BTreeMap::new();
+    let mut name = |l: Link, from: PageNumber, (lower, upper): (&[u8], &[u8])| {
+        if let Link::Broken(pgno) = l {
+            named.entry(pgno).or_insert_with(|| ChainLost {
+                pgno,
+                from,
+                lower: lower.to_vec(),
+                upper: upper.to_vec(),
+            });
+        }
     };
     for (&pgno, leaf) in known.iter().filter(|(p, _)| reached.contains(p) || taken.contains(p)) {
         if !continues(link(pgno, leaf.next, true)) {
@@ -180,7 +203,9 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
                     std::ops::Bound::Unbounded,
                 ))
                 .next();
-            gaps.push((leaf.last.clone(), upper.map(|(k, _)| k.to_vec()).unwrap_or_default()));
+            let upper = upper.map(|(k, _)| k.to_vec()).unwrap_or_default();
+            name(link(pgno, leaf.next, true), pgno, (&leaf.last, &upper));
+            gaps.push((leaf.last.clone(), upper));
         }
         if !continues(link(pgno, leaf.prev, false)) {
             let lower = kept
@@ -190,7 +215,9 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
                 ))
                 .next_back()
                 .and_then(|(_, p)| known.get(p));
-            gaps.push((lower.map(|l| l.last.clone()).unwrap_or_default(), leaf.first.clone()));
+            let lower = lower.map(|l| l.last.clone()).unwrap_or_default();
+            name(link(pgno, leaf.prev, false), pgno, (&lower, &leaf.first));
+            gaps.push((lower, leaf.first.clone()));
         }
     }
     let any_leaf = !reached.is_empty() || !taken.is_empty();
@@ -202,6 +229,7 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
         c.lost_ranges = leaves.chain(gaps).collect();
         c.lost_ranges.sort();
         c.lost_ranges.dedup();
+        c.chain_lost = named.into_values().collect();
     }
     for pgno in &taken {
         if let Some(leaf) = known.remove(pgno) {

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use crate::format::page::PageFlags;
 use crate::format::{ObjectId, PageNumber};
-use crate::store::cursor::{walk_named, TreeNames, TreeWalk};
+use crate::store::cursor::{unreadable_reason, walk_named, TreeNames, TreeWalk};
+use crate::store::page_read::ReadFailure;
 use crate::store::Database;
 use crate::writer::page::NodeImage;
 
@@ -36,6 +37,8 @@ pub(super) struct Collected {
     /// unbounded) where entries may have been lost: lost leaves, and the
     /// gaps in the leaf chain where a page could not be read.
     pub lost_ranges: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Unreadable pages the leaf chain names (no parent does any more).
+    pub chain_lost: Vec<super::bridge::ChainLost>,
 }
 
 impl Collected {
@@ -72,6 +75,7 @@ pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNa
         legacy: legacy.unwrap_or(false),
         bridged: Vec::new(),
         lost_ranges,
+        chain_lost: Vec::new(),
     };
     super::bridge::bridge(db, &mut c);
     c
@@ -105,11 +109,37 @@ pub(super) fn unreadable(tree: &str, walk: &TreeWalk) -> Vec<UnreadablePage> {
             tree: tree.to_string(),
             pgno: m.pgno.0,
             parent: m.parent.map(|p| p.0),
-            level: if m.leaf { "leaf".into() } else { "internal (a subtree)".into() },
+            level: match (m.leaf, m.parent) {
+                (true, _) => "leaf".into(),
+                // no parent says what a lost root was
+                (false, None) => "leaf or internal (a lost root: no parent says which)".into(),
+                (false, Some(_)) => "internal (a subtree)".into(),
+            },
             lower_key: m.lower_key.clone(),
             upper_key: m.upper_key.clone(),
             claimed_lines: m.claimed_lines,
             why: m.why.clone(),
+        })
+        .collect()
+}
+
+/// The unreadable pages the leaf chain names, for the report.
+pub(super) fn chain_lost(db: &Database, tree: &str, c: &Collected) -> Vec<UnreadablePage> {
+    c.chain_lost
+        .iter()
+        .filter(|l| !c.walk.missing.iter().any(|m| m.pgno == l.pgno))
+        .map(|l| {
+            let failure = db.read_page(l.pgno).err().unwrap_or(ReadFailure::Checksum("unparsable"));
+            UnreadablePage {
+                tree: tree.to_string(),
+                pgno: l.pgno.0,
+                parent: None,
+                level: format!("leaf (named by the leaf chain: a link of page {})", l.from),
+                lower_key: hex::encode(&l.lower),
+                upper_key: hex::encode(&l.upper),
+                claimed_lines: None,
+                why: unreadable_reason(db, l.pgno, &failure),
+            }
         })
         .collect()
 }

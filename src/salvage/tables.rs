@@ -21,6 +21,7 @@ use crate::writer::rebuild::{write_raw, Placement, RawDatabase, RawTable, RawTre
 use crate::Error;
 
 use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
+use super::long_values::drop_dangling_references;
 use super::{IndexSalvage, LostLongValue, Options, RowDamage, SalvageReport, TableSalvage};
 
 /// `Unique` in an index row's flags.
@@ -37,8 +38,9 @@ pub(super) struct CatalogInput<'a> {
 }
 
 /// Adds a walk's unreadable, foreign and corrected pages to the report.
-fn note_pages(report: &mut SalvageReport, tree: &str, c: &Collected) {
+fn note_pages(db: &Database, report: &mut SalvageReport, tree: &str, c: &Collected) {
     report.unreadable_pages.extend(collect::unreadable(tree, &c.walk));
+    report.unreadable_pages.extend(collect::chain_lost(db, tree, c));
     report.foreign_pages.extend(collect::foreign(tree, &c.walk));
     report.corrected_pages.extend(c.walk.corrected.iter().map(|p| (tree.to_string(), p.0)));
     report.bridged_pages.extend(c.bridged.iter().map(|p| (tree.to_string(), p.0)));
@@ -141,7 +143,7 @@ fn catalog_index(
     let tree = format!("index {name} of table MSysObjects");
     let objid = if root == PageNumber(7) { 4 } else { 5 };
     let c = collect(db, root, objid, &|o| names.object_name(o.0));
-    note_pages(report, &tree, &c);
+    note_pages(db, report, &tree, &c);
     let (mut kept, dropped): (Vec<NodeImage>, Vec<NodeImage>) =
         c.entries.into_iter().partition(|e| rows.contains(&e.data));
     sort_entries(&mut kept, false);
@@ -169,7 +171,7 @@ fn salvage_table(
     let name_of = |o: ObjectId| names.object_name(o.0);
     let tree_name = format!("table {}", table.name);
     let mut t = collect(db, PageNumber(table.coltyp_or_pgno_fdp), table.id, &name_of);
-    note_pages(report, &tree_name, &t);
+    note_pages(db, report, &tree_name, &t);
     let mut recovered = 0u64;
     if options.include_recovered {
         if let Some(def) = names.tables.iter().find(|d| d.table.id == table.id) {
@@ -195,7 +197,7 @@ fn salvage_table(
     for index in secondary {
         let iname = format!("index {} of table {}", index.name, table.name);
         let c = collect(db, PageNumber(index.coltyp_or_pgno_fdp), index.id, &name_of);
-        note_pages(report, &iname, &c);
+        note_pages(db, report, &iname, &c);
         let default_kind = if index.flags & INDEX_UNIQUE != 0 {
             PageFlags::INDEX
         } else {
@@ -222,15 +224,18 @@ fn salvage_table(
             legacy_records,
         });
     }
+    let layout = TaggedLayout::for_page(db.page_size().is_large(), !t.legacy);
     if let Some(lv) = entries.iter().find(|e| e.kind == ObjectKind::LongValue && e.objid_table == table.id) {
         let lname = format!("long values of table {}", table.name);
         let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), lv.id, &name_of);
-        note_pages(report, &lname, &c);
+        note_pages(db, report, &lname, &c);
         let broken = collect::drop_broken_long_values(&mut c);
         report
             .long_values_lost
             .extend(broken.into_iter().map(|lid| LostLongValue { table: table.name.clone(), lid }));
         sort_entries(&mut c.entries, false);
+        let dangling = drop_dangling_references(table, entries, &mut t.entries, &c.entries, layout);
+        report.rows_with_lost_values.extend(dangling);
         let kind = c.kind.unwrap_or(PageFlags::LONG_VALUE);
         children.push(RawTree {
             name: lname,
@@ -239,6 +244,16 @@ fn salvage_table(
             entries: c.entries,
             legacy_records: c.legacy,
         });
+    }
+    if !children.iter().any(|c| c.kind.contains(PageFlags::LONG_VALUE)) {
+        // no long-value tree: a row that names a long value names a lost one
+        report.rows_with_lost_values.extend(drop_dangling_references(
+            table,
+            entries,
+            &mut t.entries,
+            &[],
+            layout,
+        ));
     }
     report.tables.push(lost_rows(table, &t, &lost, rows.len() as u64, recovered));
     RawTable {
@@ -261,6 +276,7 @@ fn lost_rows(
     kept: u64,
     recovered: u64,
 ) -> TableSalvage {
+    let mut uncounted = 0;
     let (rows_lost, exact, evidence, keys) = if t.whole() {
         (0, true, "every page of the table's tree was read".to_string(), Vec::new())
     } else if !lost.keys.is_empty() || lost.exact {
@@ -272,15 +288,27 @@ fn lost_rows(
         };
         (keys.len() as u64, lost.exact, evidence.to_string(), keys)
     } else {
-        let leaves: Vec<Option<u16>> =
-            t.walk.missing.iter().map(|m| if m.leaf { m.claimed_lines } else { None }).collect();
-        let known: u64 = leaves.iter().flatten().map(|&n| u64::from(n)).sum();
-        let evidence = if leaves.iter().all(Option::is_some) && t.walk.foreign.is_empty() {
+        // no index names the lost rows: what the lost leaves' own headers
+        // claim, where they can be read (a hint: they fail their checksums)
+        let claimed: Vec<Option<u16>> =
+            t.walk.missing.iter().filter(|m| m.leaf).map(|m| m.claimed_lines).collect();
+        let known: u64 = claimed.iter().flatten().map(|&n| u64::from(n)).sum();
+        // a lost internal page whose leaves the chain did not give back
+        let subtree = t.walk.missing.iter().any(|m| {
+            !m.leaf && t.lost_ranges.contains(&(collect::unhex(&m.lower_key), collect::unhex(&m.upper_key)))
+        });
+        uncounted = claimed.iter().filter(|c| c.is_none()).count() as u64 + t.chain_lost.len() as u64;
+        let evidence = if uncounted == 0 && !subtree && t.walk.foreign.is_empty() {
             "estimate: the line counts the lost pages' own unverified headers claim (no index names the rows)"
+                .to_string()
+        } else if subtree {
+            "unknown: a lost internal page's leaves could not be found along the leaf chain and no index names the rows; the count is what the readable headers claim".to_string()
         } else {
-            "unknown: some lost pages' headers cannot be read and no index names the rows; the count is what the readable headers claim"
+            format!(
+                "at least: the line counts the readable headers of lost leaves claim; no index names the rows, and {uncounted} lost leaf page(s) have no readable header, so their rows cannot be counted (the report names each with its key range)"
+            )
         };
-        (known, false, evidence.to_string(), Vec::new())
+        (known, false, evidence, Vec::new())
     };
     TableSalvage {
         name: table.name.clone(),
@@ -290,6 +318,7 @@ fn lost_rows(
         rows_lost_exact: exact,
         lost_evidence: evidence,
         lost_keys: keys,
+        uncounted_leaves: uncounted,
         rows_recovered: recovered,
     }
 }

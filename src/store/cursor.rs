@@ -84,6 +84,22 @@ pub struct MissingPage {
     pub claimed_lines: Option<u16>,
 }
 
+/// Why page `pgno` could not be read, in words: "not in the file", "is
+/// all zero (never written, uninitialized)", "fails its checksum (VERDICT)".
+pub fn unreadable_reason(db: &Database, pgno: PageNumber, failure: &ReadFailure) -> String {
+    match failure {
+        ReadFailure::NotInFile => "not in the file".to_string(),
+        ReadFailure::Checksum(label) => match crate::scan::check_page(db, pgno).map(|c| c.verdict) {
+            // a page of zeros has no checksum to fail: it was never written
+            Ok(crate::format::verdict::Verdict::Uninitialized) => {
+                "is all zero (never written, uninitialized)".to_string()
+            }
+            Ok(v) => format!("fails its checksum ({})", v.label()),
+            Err(_) => format!("fails its checksum ({label})"),
+        },
+    }
+}
+
 impl MissingPage {
     /// One line: the page, the key range and how much is lost.
     pub fn describe(&self) -> String {
@@ -151,17 +167,7 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
     ) {
         let db = self.db;
         self.walk.unreadable.push(pgno);
-        let why = match failure {
-            ReadFailure::NotInFile => "not in the file".to_string(),
-            ReadFailure::Checksum(label) => match crate::scan::check_page(db, pgno).map(|c| c.verdict) {
-                // a page of zeros has no checksum to fail: it was never written
-                Ok(crate::format::verdict::Verdict::Uninitialized) => {
-                    "is all zero (never written, uninitialized)".to_string()
-                }
-                Ok(v) => format!("fails its checksum ({})", v.label()),
-                Err(_) => format!("fails its checksum ({label})"),
-            },
-        };
+        let why = unreadable_reason(db, pgno, &failure);
         // The parent's flag says whether its children are leaves.
         let leaf = parent
             .and_then(|p| db.read_page(p).ok())
