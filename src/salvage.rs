@@ -19,6 +19,7 @@ mod bridge;
 mod collect;
 mod long_values;
 mod output;
+mod regenerate;
 mod tables;
 
 use std::collections::BTreeSet;
@@ -118,6 +119,9 @@ pub struct IndexSalvage {
     pub entries_kept: u64,
     /// Entries dropped because the row they point at was lost.
     pub entries_dropped: u64,
+    /// Of the entries kept, those made again from their rows' values (the
+    /// page that held them was lost; the key could be computed exactly).
+    pub entries_regenerated: u64,
     /// False when pages of the index could not be read (or recovered rows
     /// have no entry): then `missing_entries` surviving rows have none.
     pub complete: bool,

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cursor;
 pub mod database;
 pub mod file;
+pub mod index_key;
 pub mod long_value;
 pub mod page_read;
 pub mod recovered;

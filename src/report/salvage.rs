@@ -138,7 +138,7 @@ impl SalvageReport {
         writeln!(out)?;
         writeln!(out, "Indexes: {} written, {} incomplete", self.indexes.len(), incomplete.len())?;
         for i in &self.indexes {
-            if i.entries_dropped > 0 || !i.complete {
+            if i.entries_dropped > 0 || i.entries_regenerated > 0 || !i.complete {
                 write!(
                     out,
                     "  {} of {}: {} entries kept, {} dropped (their rows were lost)",
@@ -147,6 +147,13 @@ impl SalvageReport {
                     i.entries_kept,
                     i.entries_dropped
                 )?;
+                if i.entries_regenerated > 0 {
+                    write!(
+                        out,
+                        "; {} of the kept entries made again from their rows (their page was lost)",
+                        i.entries_regenerated
+                    )?;
+                }
                 if !i.complete {
                     write!(out, "; INCOMPLETE: {} kept rows have no entry", i.missing_entries)?;
                 }

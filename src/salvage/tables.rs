@@ -22,6 +22,7 @@ use crate::Error;
 
 use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
 use super::long_values::drop_dangling_references;
+use super::regenerate;
 use super::{IndexSalvage, LostLongValue, Options, RowDamage, SalvageReport, TableSalvage};
 
 /// `Unique` in an index row's flags.
@@ -154,6 +155,7 @@ fn catalog_index(
         index: name.into(),
         entries_kept: kept.len() as u64,
         entries_dropped: dropped.len() as u64,
+        entries_regenerated: 0,
         complete: missing == 0,
         missing_entries: missing,
     });
@@ -191,6 +193,8 @@ fn salvage_table(
     let rows: BTreeSet<Vec<u8>> = t.entries.iter().map(|e| e.key.clone()).collect();
     let mut lost = LostRows::default();
     let mut children = Vec::new();
+    let layout = TaggedLayout::for_page(db.page_size().is_large(), !t.legacy);
+    let reader = names.tables.iter().find(|d| d.table.id == table.id).map(|def| Table::new(db, names, def));
     let secondary = entries
         .iter()
         .filter(|e| e.kind == ObjectKind::Index && e.objid_table == table.id && e.id != table.id);
@@ -205,15 +209,27 @@ fn salvage_table(
         };
         let kind = c.kind.unwrap_or(default_kind);
         let non_unique = kind.contains(PageFlags::NON_UNIQUE_KEYS);
-        let check = check_index(&c, &rows, non_unique, &mut lost);
-        let complete = c.whole() && (recovered == 0 || check.rows_without_entry == 0);
+        let mut check = check_index(&c, &rows, non_unique, &mut lost);
+        let named: BTreeSet<Vec<u8>> = check.kept.iter().map(|e| e.data.clone()).collect();
+        let made = reader
+            .as_ref()
+            .map(|r| regenerate::entries(r, index, &c, &t.entries, &named, (layout, non_unique)))
+            .unwrap_or_default();
+        let regenerated = made.len();
+        if regenerated > 0 {
+            check.kept.extend(made);
+            sort_entries(&mut check.kept, non_unique);
+        }
+        let missing = check.rows_without_entry.saturating_sub(regenerated);
+        let complete = missing == 0 || (c.whole() && recovered == 0);
         report.indexes.push(IndexSalvage {
             table: table.name.clone(),
             index: index.name.clone(),
             entries_kept: check.kept.len() as u64,
             entries_dropped: check.dropped as u64,
+            entries_regenerated: regenerated as u64,
             complete,
-            missing_entries: if complete { 0 } else { check.rows_without_entry as u64 },
+            missing_entries: if complete { 0 } else { missing as u64 },
         });
         let legacy_records = c.legacy;
         children.push(RawTree {
@@ -224,7 +240,6 @@ fn salvage_table(
             legacy_records,
         });
     }
-    let layout = TaggedLayout::for_page(db.page_size().is_large(), !t.legacy);
     if let Some(lv) = entries.iter().find(|e| e.kind == ObjectKind::LongValue && e.objid_table == table.id) {
         let lname = format!("long values of table {}", table.name);
         let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), lv.id, &name_of);

@@ -31,20 +31,15 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::table::{Row, Table};
-use crate::format::key::{segment, SegmentColumn};
 use crate::format::node::{prefix_source, Node};
 use crate::format::page::Page;
-use crate::format::record::{Cell, ColumnClass, Record, Stored, TaggedLayout};
+use crate::format::record::{ColumnClass, Record, TaggedLayout};
 use crate::format::slack::{node_heads, slack_runs};
 use crate::format::tag::{NodeFlags, Tag};
 use crate::format::types::le_u16;
 use crate::format::value::Value;
 use crate::format::PageNumber;
 
-/// IDB flag: the primary index.
-const IDB_PRIMARY: u32 = 0x0020;
-/// IDB flag: NULL segments sort high.
-const IDB_SORT_NULLS_HIGH: u32 = 0x0800;
 /// `TAGFLD_HEADER` bits after which a value's size is not its column's.
 const HEADER_NOT_PLAIN: u8 = 0x02 | 0x04 | 0x08 | 0x40;
 
@@ -339,48 +334,9 @@ impl Table<'_> {
         if key.is_empty() {
             return false;
         }
-        let Some(index) = self.def.indexes.iter().find(|i| i.flags & IDB_PRIMARY != 0) else { return true };
-        let Ok(parsed) = Record::parse(record, layout) else { return false };
-        let tagged = parsed.tagged();
-        let nulls_high = index.flags & IDB_SORT_NULLS_HIGH != 0;
-        let mut expected = Vec::new();
-        let mut complete = true;
-        for seg in &index.key_segments {
-            let Some(column) = self.columns.iter().find(|c| c.id == seg.column) else {
-                complete = false;
-                break;
-            };
-            let cell = match column.class {
-                ColumnClass::Fixed => parsed.fixed(column.id, column.offset, column.size),
-                ColumnClass::Variable => parsed.variable(column.id),
-                ColumnClass::Tagged => Ok(tagged
-                    .iter()
-                    .filter_map(|f| f.as_ref().ok())
-                    .find(|f| f.id == column.id)
-                    .map_or(Cell::Absent, |f| f.cell.clone())),
-            };
-            let raw = match cell {
-                Ok(Cell::Absent) => column.default.as_deref(),
-                Ok(Cell::Null) => None,
-                Ok(Cell::Single(Stored::Intrinsic(bytes))) => Some(bytes),
-                _ => {
-                    complete = false;
-                    break;
-                }
-            };
-            let how = SegmentColumn {
-                coltyp: column.coltyp,
-                codepage: column.codepage,
-                fixed: column.class == ColumnClass::Fixed,
-            };
-            match segment(how, raw, seg.descending, nulls_high) {
-                Some(bytes) => expected.extend_from_slice(&bytes),
-                None => {
-                    complete = false;
-                    break;
-                }
-            }
-        }
+        let Some(index) = self.primary_index() else { return true };
+        let Some(computed) = self.index_key(index, record, layout) else { return false };
+        let (expected, complete) = (computed.bytes, computed.complete);
         let same_from = |from: usize, upto: usize| key.get(from..upto) == expected.get(from..upto);
         if complete && expected.len() == key.len() {
             same_from(prefix_len.min(key.len()), key.len())

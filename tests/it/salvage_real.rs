@@ -92,6 +92,60 @@ fn damage(db: &Database, bytes: &mut [u8], seed: u64) -> Damage {
     Damage { flipped, noised, zeroed }
 }
 
+/// The live entries (key, bookmark) of every secondary index of the user
+/// tables: (table, index) → entries.
+type IndexEntries = BTreeMap<(String, String), BTreeSet<(Vec<u8>, Vec<u8>)>>;
+
+fn index_entries(path: &Path) -> IndexEntries {
+    let db = Database::open(path).unwrap();
+    let catalog = Catalog::read(&db);
+    let mut found = BTreeMap::new();
+    for def in catalog.tables.iter().filter(|t| !t.table.name.starts_with("MSys")) {
+        for index in def.indexes.iter().filter(|i| i.id != def.table.id) {
+            let mut entries = BTreeSet::new();
+            walk(&db, esescope::format::PageNumber(index.coltyp_or_pgno_fdp), |_, node| {
+                if !node.is_deleted() {
+                    entries.insert((node.key.clone(), node.data.to_vec()));
+                }
+            });
+            found.insert((def.table.name.clone(), index.name.clone()), entries);
+        }
+    }
+    found
+}
+
+/// Secondary indexes of the new file: every entry is one the original had
+/// (a regenerated key is the engine's key), and an index the report calls
+/// complete has the original's entry for every kept row.
+fn check_indexes(relative: &str, original: &Path, out: &Path, report: &esescope::salvage::SalvageReport) {
+    let (old, new) = (index_entries(original), index_entries(out));
+    let kept_rows: BTreeSet<(String, Vec<u8>)> = rows(out).into_keys().collect();
+    for i in &report.indexes {
+        let id = (i.table.clone(), i.index.clone());
+        let (Some(before), Some(after)) = (old.get(&id), new.get(&id)) else { continue };
+        for e in after {
+            assert!(
+                before.contains(e),
+                "{relative}: index {} of {}: entry {} is not the original's",
+                i.index,
+                i.table,
+                hex::encode(&e.0)
+            );
+        }
+        if i.complete {
+            let expected: BTreeSet<&(Vec<u8>, Vec<u8>)> =
+                before.iter().filter(|e| kept_rows.contains(&(i.table.clone(), e.1.clone()))).collect();
+            assert_eq!(
+                after.len(),
+                expected.len(),
+                "{relative}: index {} of {} called complete",
+                i.index,
+                i.table
+            );
+        }
+    }
+}
+
 /// The leaf page of every live row of the user tables: (table, key) → leaf.
 fn leaves(path: &Path) -> BTreeMap<(String, Vec<u8>), u32> {
     let db = Database::open(path).unwrap();
@@ -220,6 +274,9 @@ fn check(relative: &str, seed: u64) {
             .any(|u| u.level.starts_with("internal") || u.level.starts_with("leaf or"));
         assert!(named.contains(p) || parent_lost, "{relative}: damaged page {p} is not in the report");
     }
+    check_indexes(relative, &original, &out, &report);
+    let regenerated: u64 = report.indexes.iter().map(|i| i.entries_regenerated).sum();
+    eprintln!("{relative}: {regenerated} index entries regenerated");
     // a row whose long value was lost has that column taken out: no row
     // of the new file names a long value it does not have
     assert_eq!(verify_trees_exit(&out), std::process::ExitCode::SUCCESS, "{relative}: verify --trees");
