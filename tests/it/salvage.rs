@@ -65,7 +65,7 @@ pub fn verify_trees_exit(path: &Path) -> ExitCode {
 
 /// Runs a reader script; `None` when python3 or the reader is missing
 /// outside CI (under CI that is a failure).
-fn script(name: &str, args: &[&Path]) -> Option<(bool, String)> {
+pub fn script(name: &str, args: &[&Path]) -> Option<(bool, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name);
     let ci = std::env::var_os("CI").is_some();
     let output = match Process::new("python3").arg(&path).args(args).output() {
