@@ -123,7 +123,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
                 let mut rows = Vec::new();
                 let tree = table.walk_nodes(|page, node| {
                     if !node.is_deleted() {
-                        rows.extend(table.row_findings(&table.row(page, node)));
+                        rows.extend(table.row_findings(&table.row_errors(page, node)));
                     }
                 });
                 if let Some(slot) = row_findings.get_mut(i) {
@@ -151,7 +151,11 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             Some(rows) => findings.extend(rows),
             // a table whose root is another tree's (a damaged catalog)
             None => {
-                table.rows(false, |row| findings.extend(table.row_findings(&row)));
+                table.walk_nodes(|page, node| {
+                    if !node.is_deleted() {
+                        findings.extend(table.row_findings(&table.row_errors(page, node)));
+                    }
+                });
             }
         }
     }

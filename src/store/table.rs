@@ -263,6 +263,15 @@ impl<'d> Table<'d> {
         self.decode(node.data, self.layout(page), page.pgno, node.tag.index, node.is_deleted())
     }
 
+    /// [`Self::row`] for its errors only (a check: `verify --trees`): every
+    /// error [`Self::row`] finds, but no value decoded into text or numbers
+    /// (each is `Null`); a separated value is still read from the
+    /// long-value tree, a compressed one still decompressed.
+    pub fn row_errors(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
+        let layout = self.layout(page);
+        self.decode_as(node.data, layout, (page.pgno, node.tag.index, node.is_deleted()), false)
+    }
+
     /// Decodes `data`, a record of this table laid out as `layout`, said to
     /// be at tag `tag` of page `pgno` (a record from a log, for one).
     pub fn decode(
@@ -272,6 +281,18 @@ impl<'d> Table<'d> {
         pgno: PageNumber,
         tag: u16,
         deleted: bool,
+    ) -> Row {
+        self.decode_as(data, layout, (pgno, tag, deleted), true)
+    }
+
+    /// [`Self::decode`]; with `values` false, values are left `Null`
+    /// (only the errors are wanted).
+    fn decode_as(
+        &self,
+        data: &[u8],
+        layout: TaggedLayout,
+        (pgno, tag, deleted): (PageNumber, u16, bool),
+        values: bool,
     ) -> Row {
         let mut row =
             Row { pgno, tag, deleted, values: Vec::with_capacity(self.columns.len()), errors: Vec::new() };
@@ -302,7 +323,7 @@ impl<'d> Table<'d> {
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {
-                Ok(cell) => self.value(column, cell, index, &mut row.errors),
+                Ok(cell) => self.value(column, cell, (index, values), &mut row.errors),
                 Err(e) => {
                     row.errors.push((index, e.to_string()));
                     Value::Null
@@ -341,23 +362,24 @@ impl<'d> Table<'d> {
         row
     }
 
+    /// The value of `column` in `cell`; `values` false: only its errors.
     fn value(
         &self,
         column: &Column,
         cell: Cell<'_>,
-        index: usize,
+        (index, values): (usize, bool),
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
         match cell {
             Cell::Absent => match &column.default {
-                Some(bytes) => decode(column.coltyp, column.codepage, bytes),
-                None => Value::Null,
+                Some(bytes) if values => decode(column.coltyp, column.codepage, bytes),
+                _ => Value::Null,
             },
             Cell::Null => Value::Null,
-            Cell::Single(stored) => self.instance(column, stored, index, errors),
-            Cell::Multi(instances) => {
-                Value::Multi(instances.into_iter().map(|s| self.instance(column, s, index, errors)).collect())
-            }
+            Cell::Single(stored) => self.instance(column, stored, (index, values), errors),
+            Cell::Multi(instances) => Value::Multi(
+                instances.into_iter().map(|s| self.instance(column, s, (index, values), errors)).collect(),
+            ),
         }
     }
 
@@ -365,7 +387,7 @@ impl<'d> Table<'d> {
         &self,
         column: &Column,
         stored: Stored<'_>,
-        index: usize,
+        (index, values): (usize, bool),
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
         let bytes = match stored {
@@ -374,6 +396,7 @@ impl<'d> Table<'d> {
                     .into(),
                 bytes.to_vec(),
             )),
+            Stored::Intrinsic(_) if !values => return Value::Null,
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
             Stored::Separated(lid) => self
@@ -390,6 +413,7 @@ impl<'d> Table<'d> {
             )),
         };
         match bytes {
+            Ok(_) if !values => Value::Null,
             Ok(bytes) => decode(column.coltyp, column.codepage, &bytes),
             Err((why, raw)) => {
                 errors.push((index, why));
