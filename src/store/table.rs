@@ -265,7 +265,7 @@ impl<'d> Table<'d> {
 
     /// [`Self::row`] for its errors only (a check: `verify --trees`): every
     /// error [`Self::row`] finds, but no value decoded into text or numbers
-    /// (each is `Null`); a separated value is still read from the
+    /// (`values` is empty); a separated value is still read from the
     /// long-value tree, a compressed one still decompressed.
     pub fn row_errors(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
         let layout = self.layout(page);
@@ -285,8 +285,8 @@ impl<'d> Table<'d> {
         self.decode_as(data, layout, (pgno, tag, deleted), true)
     }
 
-    /// [`Self::decode`]; with `values` false, values are left `Null`
-    /// (only the errors are wanted).
+    /// [`Self::decode`]; with `values` false, no value is kept (only the
+    /// errors are wanted).
     fn decode_as(
         &self,
         data: &[u8],
@@ -294,12 +294,12 @@ impl<'d> Table<'d> {
         (pgno, tag, deleted): (PageNumber, u16, bool),
         values: bool,
     ) -> Row {
-        let mut row =
-            Row { pgno, tag, deleted, values: Vec::with_capacity(self.columns.len()), errors: Vec::new() };
+        let width = if values { self.columns.len() } else { 0 };
+        let mut row = Row { pgno, tag, deleted, values: Vec::with_capacity(width), errors: Vec::new() };
         let record = match Record::parse(data, layout) {
             Ok(record) => record,
             Err(e) => {
-                row.values = vec![Value::Null; self.columns.len()];
+                row.values = vec![Value::Null; width];
                 row.errors.push((usize::MAX, e.to_string()));
                 return row;
             }
@@ -311,7 +311,9 @@ impl<'d> Table<'d> {
             let slot = found.get(index).copied().flatten();
             if column.class == ColumnClass::Tagged && slot.is_none() && column.default.is_none() {
                 // absent, no default: most cells of a wide table
-                row.values.push(Value::Null);
+                if values {
+                    row.values.push(Value::Null);
+                }
                 continue;
             }
             let cell = match column.class {
@@ -329,7 +331,9 @@ impl<'d> Table<'d> {
                     Value::Null
                 }
             };
-            row.values.push(value);
+            if values {
+                row.values.push(value);
+            }
         }
         for e in tagged.iter().filter_map(|f| f.as_ref().err()) {
             row.errors.push((usize::MAX, e.to_string()));
