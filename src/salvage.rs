@@ -388,26 +388,34 @@ fn salvage_with(
         stop
     };
     let input = tables::CatalogInput { records: &records, entries: &entries, legacy: catalog.legacy };
-    let Some(built) = tables::rebuild(source, &names, &input, options, &mut report, &mut step)? else {
+    // the pages go to the new file as the writer builds them
+    let mut file = output::NewFile::create(out)?;
+    let Some(built) =
+        tables::rebuild(source, &names, &input, options, &mut report, &mut step, &mut |slot, page| {
+            file.put(slot * page.len() as u64, page)
+        })?
+    else {
         return Ok(report);
     };
-    let (bytes, fields) = output::with_header(db, built, options.now)?;
+    let (header_page, fields) = output::header_page(db, &built.header, options.now)?;
     report.header_fields = fields;
-    let Some(sha) = output::write_atomically(out, &bytes, &mut || {
+    let size = header_page.len() as u64;
+    file.put(0, &header_page)?;
+    file.put(size, &header_page)?;
+    let written = file.finish((u64::from(built.pages) + 2) * size, &mut || {
         let stop = on_progress(Progress { done: total - 1, total }).is_break();
         if stop {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
-    })?
-    else {
+    })?;
+    if written.is_none() {
         report.cancelled = true;
         return Ok(report);
-    };
-    drop(bytes);
-    report.output = Some(FileDigest { path: out.display().to_string(), sha256: sha });
+    }
     let after = Database::open(out)?;
+    report.output = Some(FileDigest { path: out.display().to_string(), sha256: after.sha256()? });
     tables::check_output(&after, &mut report);
     let _ = on_progress(Progress { done: total, total });
     Ok(report)

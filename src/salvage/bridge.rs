@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::format::node::nodes;
+use crate::format::node::{node, nodes, Node};
 use crate::format::page::PageFlags;
 use crate::format::{ObjectId, PageNumber};
 use crate::store::Database;
@@ -31,37 +31,72 @@ struct Leaf {
     /// First and last order keys (key, then data in a non-unique tree).
     first: Vec<u8>,
     last: Vec<u8>,
-    /// Its live entries.
+    /// Its live entries (only read for candidates: a reached leaf's entries
+    /// are already the walk's).
     entries: Vec<NodeImage>,
-    /// Every order key of the page (deleted nodes too).
-    keys: Vec<Vec<u8>>,
+    /// True when every order key of the page (deleted nodes too) lies in
+    /// the range asked for (always true when no range is asked for).
+    in_range: bool,
 }
 
-fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId) -> Option<Leaf> {
-    let read = db.read_page(pgno).ok()?;
-    let page = read.page(db).ok()?;
+/// How much of a leaf to read.
+enum Want<'r> {
+    /// Links and first and last keys of a leaf the walk reached: it
+    /// verified as it is in the file (`true`: read it without checking its
+    /// checksum again) or was read corrected (`false`: correct it again).
+    Links(bool),
+    /// Everything, keeping the leaf only when each of its keys passes the test.
+    Entries(&'r dyn Fn(&[u8]) -> bool),
+}
+
+fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId, want: Want<'_>) -> Option<Leaf> {
+    let read;
+    let page = if matches!(want, Want::Links(true)) {
+        db.page(pgno).ok()?
+    } else {
+        read = db.read_page(pgno).ok()?;
+        read.page(db).ok()?
+    };
     let h = page.header;
     let space_tree = h.flags.contains(PageFlags::SPACE_TREE) || h.flags.contains(PageFlags::EMPTY);
     if h.objid_fdp != objid || !h.flags.contains(PageFlags::LEAF) || space_tree {
         return None;
     }
     let non_unique = h.flags.contains(PageFlags::NON_UNIQUE_KEYS);
-    let mut keys = Vec::new();
-    let mut entries = Vec::new();
-    for node in nodes(&page).filter_map(Result::ok) {
-        keys.push(if non_unique { [node.key.as_slice(), node.data].concat() } else { node.key.clone() });
-        if !node.is_deleted() {
-            entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
-        }
-    }
-    Some(Leaf {
+    let order_key =
+        |n: &Node<'_>| if non_unique { [n.key.as_slice(), n.data].concat() } else { n.key.clone() };
+    let mut leaf = Leaf {
         prev: h.prev,
         next: h.next,
-        first: keys.first().cloned().unwrap_or_default(),
-        last: keys.last().cloned().unwrap_or_default(),
-        entries,
-        keys,
-    })
+        first: Vec::new(),
+        last: Vec::new(),
+        entries: Vec::new(),
+        in_range: true,
+    };
+    match want {
+        Want::Links(_) => {
+            // the first and the last line that decode
+            let lines = h.tag_count.saturating_sub(h.ctag_reserved());
+            let first = (0..lines).find_map(|l| node(&page, l).ok());
+            let last = (0..lines).rev().find_map(|l| node(&page, l).ok());
+            leaf.first = first.as_ref().map(order_key).unwrap_or_default();
+            leaf.last = last.as_ref().map(order_key).unwrap_or_default();
+        }
+        Want::Entries(fits) => {
+            let mut first = None;
+            for n in nodes(&page).filter_map(Result::ok) {
+                let key = order_key(&n);
+                leaf.in_range &= fits(&key);
+                if !n.is_deleted() {
+                    leaf.entries.push(NodeImage::new(n.key, n.data.to_vec()));
+                }
+                first.get_or_insert_with(|| key.clone());
+                leaf.last = key;
+            }
+            leaf.first = first.unwrap_or_default();
+        }
+    }
+    Some(leaf)
 }
 
 /// A page the leaf chain links to that cannot be read: a lost leaf no
@@ -106,8 +141,10 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
         |k: &[u8]| internal.iter().any(|(lo, hi)| k >= lo.as_slice() && (hi.is_empty() || k < hi.as_slice()));
     let mut known: BTreeMap<PageNumber, Leaf> = BTreeMap::new();
     let reached: BTreeSet<PageNumber> = c.walk.pages.iter().filter(|p| p.leaf).map(|p| p.pgno).collect();
+    let corrected: BTreeSet<PageNumber> = c.walk.corrected.iter().copied().collect();
     for &pgno in &reached {
-        if let Some(leaf) = read_leaf(db, pgno, objid) {
+        let verified = !corrected.contains(&pgno);
+        if let Some(leaf) = read_leaf(db, pgno, objid, Want::Links(verified)) {
             known.insert(pgno, leaf);
         }
     }
@@ -124,7 +161,7 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
         if !fits {
             continue;
         }
-        if let Some(leaf) = read_leaf(db, pgno, objid).filter(|l| l.keys.iter().all(|k| in_range(k))) {
+        if let Some(leaf) = read_leaf(db, pgno, objid, Want::Entries(&in_range)).filter(|l| l.in_range) {
             known.insert(pgno, leaf);
             candidates.insert(pgno);
         }

@@ -1,21 +1,18 @@
 //! The new file's bytes on disk: pages taken from a copy (`--from`), the
 //! header (the input's, set to clean shutdown with the repair counter and
 //! time updated as eseutil /p does), and the atomic write (temporary file
-//! in the output's directory, fsync, rename, directory fsync).
+//! in the output's directory written as the pages are built, fsync,
+//! rename, directory fsync).
 
 use std::fs::File;
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 use crate::format::checksum::legacy_xor;
 use crate::format::header::{field_offset, DbState};
 use crate::format::verdict::page_matches;
 use crate::format::LogTime;
 use crate::store::{Database, HeaderSource};
-use crate::writer::database::WrittenDatabase;
 use crate::Error;
 
 /// The input with every page that fails its checksum (or is all zero)
@@ -82,18 +79,15 @@ fn put(page: &mut [u8], name: &str, value: &[u8]) {
     }
 }
 
-/// The written database with the input's header (the valid copy) in both
-/// header places: clean shutdown, no log generations required, dbtime and
-/// objidLast at least what the new pages use, `le_ulRepairCount` + 1 and
-/// `logtimeRepair` = `now`. Returns the bytes and the fields changed.
+/// The header page of the new file: the input's header (the valid copy),
+/// set to clean shutdown, no log generations required, dbtime and
+/// objidLast at least what the new pages (`new`, the writer's header page)
+/// use, `le_ulRepairCount` + 1 and `logtimeRepair` = `now`. Returns the
+/// page (for both header places) and the fields changed.
 ///
 /// # Errors
 /// Neither header copy of the input is valid.
-pub(super) fn with_header(
-    db: &Database,
-    written: WrittenDatabase,
-    now: LogTime,
-) -> Result<(Vec<u8>, Vec<String>), Error> {
+pub(super) fn header_page(db: &Database, new: &[u8], now: LogTime) -> Result<(Vec<u8>, Vec<String>), Error> {
     let size = db.page_size().len();
     let no_header = || Error::NotDatabase {
         path: db.path().to_path_buf(),
@@ -106,7 +100,7 @@ pub(super) fn with_header(
     };
     let mut page =
         db.range((copy * size) as u64, size).ok().filter(|p| p.len() == size).ok_or_else(no_header)?.to_vec();
-    let new = written.bytes.get(..size).ok_or_else(no_header)?;
+    let new = new.get(..size).ok_or_else(no_header)?;
     let mut fields = Vec::new();
     let state = read_u32(&page, "le_dbstate");
     if state != DbState::CLEAN_SHUTDOWN.0 {
@@ -143,50 +137,121 @@ pub(super) fn with_header(
     }
     let sum = legacy_xor(&page);
     page.get_mut(..4).ok_or_else(no_header)?.copy_from_slice(&sum.to_le_bytes());
-    let mut bytes = written.bytes;
-    bytes.get_mut(..size).ok_or_else(no_header)?.copy_from_slice(&page);
-    bytes.get_mut(size..2 * size).ok_or_else(no_header)?.copy_from_slice(&page);
-    Ok((bytes, fields))
+    Ok((page, fields))
 }
 
-/// Writes `bytes` to a temporary file beside `out`, syncs it and — unless
-/// `cancelled` says stop — renames it to `out`. Returns the SHA-256 of what
-/// was written, or `None` when cancelled (no file is left behind).
-///
-/// # Errors
-/// Creating, writing, syncing or renaming fails (the temporary file is
-/// removed); `out` appeared meanwhile.
-pub(super) fn write_atomically(
-    out: &Path,
-    bytes: &[u8],
-    cancelled: &mut dyn FnMut() -> ControlFlow<()>,
-) -> Result<Option<String>, Error> {
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = out.file_name().map_or("salvaged".into(), |n| n.to_string_lossy().into_owned());
-    let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
-    let io = |source: std::io::Error| Error::Write { path: out.to_path_buf(), source };
-    let _registered = crate::interrupt::register(&tmp);
-    let result = (|| -> Result<Option<String>, Error> {
-        let mut file = File::create_new(&tmp).map_err(io)?;
-        file.write_all(bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        drop(file);
-        let digest = hex::encode(Sha256::digest(bytes));
+/// The new file while it is written: a temporary file beside the output
+/// (removed on SIGINT/SIGTERM, and when dropped before
+/// [`NewFile::finish`] renamed it), written page by page as the writer
+/// builds the pages; runs of consecutive pages go out in one write.
+pub(super) struct NewFile {
+    out: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+    _registered: crate::interrupt::Temporary,
+    /// The pending run: its first byte's offset and its bytes.
+    at: u64,
+    run: Vec<u8>,
+}
+
+/// Bytes a run of consecutive pages may reach before it is written.
+const RUN: usize = 1 << 20;
+
+impl NewFile {
+    /// Creates the temporary file beside `out`.
+    ///
+    /// # Errors
+    /// The temporary file cannot be created (it exists, say).
+    pub(super) fn create(out: &Path) -> Result<Self, Error> {
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = out.file_name().map_or("salvaged".into(), |n| n.to_string_lossy().into_owned());
+        let tmp: PathBuf = dir.join(format!(".{name}.esescope-tmp"));
+        let registered = crate::interrupt::register(&tmp);
+        let file =
+            File::create_new(&tmp).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            tmp,
+            file: Some(file),
+            _registered: registered,
+            at: 0,
+            run: Vec::with_capacity(RUN),
+        })
+    }
+
+    fn io(&self, source: std::io::Error) -> Error {
+        Error::Write { path: self.out.clone(), source }
+    }
+
+    /// Writes `bytes` at file offset `offset`.
+    ///
+    /// # Errors
+    /// Writing fails.
+    pub(super) fn put(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
+        let run_end = self.at + self.run.len() as u64;
+        if offset != run_end || self.run.len() + bytes.len() > RUN {
+            self.flush()?;
+            self.at = offset;
+        }
+        self.run.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        use std::os::unix::fs::FileExt;
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        let written = match &self.file {
+            Some(file) => file.write_all_at(&self.run, self.at),
+            None => Ok(()),
+        };
+        written.map_err(|e| self.io(e))?;
+        self.run.clear();
+        Ok(())
+    }
+
+    /// Makes the file `len` bytes long, syncs it and — unless `cancelled`
+    /// says stop — renames it to the output and syncs the directory.
+    /// `None` when cancelled (the temporary file is removed).
+    ///
+    /// # Errors
+    /// Writing, syncing or renaming fails (the temporary file is removed);
+    /// the output appeared meanwhile.
+    pub(super) fn finish(
+        mut self,
+        len: u64,
+        cancelled: &mut dyn FnMut() -> ControlFlow<()>,
+    ) -> Result<Option<()>, Error> {
+        self.flush()?;
+        let file = self.file.take();
+        if let Some(file) = file {
+            file.set_len(len).map_err(|e| self.io(e))?;
+            file.sync_all().map_err(|e| self.io(e))?;
+        }
         if cancelled().is_break() {
             return Ok(None);
         }
         // a dangling symlink counts: renaming over it would replace the link
-        if out.symlink_metadata().is_ok() {
-            return Err(Error::OutputExists { path: out.to_path_buf() });
+        if self.out.symlink_metadata().is_ok() {
+            return Err(Error::OutputExists { path: self.out.clone() });
         }
-        std::fs::rename(&tmp, out).map_err(io)?;
+        std::fs::rename(&self.tmp, &self.out).map_err(|e| self.io(e))?;
+        self.tmp = PathBuf::new();
+        let dir = self.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(Some(digest))
-    })();
-    if !matches!(result, Ok(Some(_))) {
-        let _ = std::fs::remove_file(&tmp);
+        Ok(Some(()))
     }
-    result
+}
+
+impl Drop for NewFile {
+    fn drop(&mut self) {
+        // not renamed: nothing is left behind
+        if !self.tmp.as_os_str().is_empty() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -14,10 +14,10 @@ use crate::format::{Lgpos, LogTime, ObjectId, PageNumber};
 use crate::store::catalog::Catalog;
 use crate::store::table::Table;
 use crate::store::Database;
-use crate::writer::database::WrittenDatabase;
+use crate::writer::database::PageSink;
 use crate::writer::header::HeaderSpec;
 use crate::writer::page::NodeImage;
-use crate::writer::rebuild::{write_raw, Placement, RawDatabase, RawTable, RawTree};
+use crate::writer::rebuild::{write_raw_into, Placement, RawDatabase, RawTable, RawTree, RawWritten};
 use crate::Error;
 
 use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
@@ -55,7 +55,8 @@ fn raw_node(db: &Database, pgno: PageNumber, tag: u16) -> Option<NodeImage> {
     Some(NodeImage::new(node.key.clone(), node.data.to_vec()))
 }
 
-/// Salvages the trees of every table and writes them with the catalog.
+/// Salvages the trees of every table and writes them with the catalog,
+/// each page to `sink` as it is built ([`crate::writer::database::PageSink`]).
 /// `step` is called once per table and before writing; `true` = cancel
 /// (then `None`).
 pub(super) fn rebuild(
@@ -65,7 +66,8 @@ pub(super) fn rebuild(
     options: Options<'_>,
     report: &mut SalvageReport,
     step: &mut dyn FnMut(&mut SalvageReport) -> bool,
-) -> Result<Option<WrittenDatabase>, Error> {
+    sink: PageSink<'_, Error>,
+) -> Result<Option<RawWritten>, Error> {
     let mut tables = Vec::new();
     for table in catalog.entries.iter().filter(|e| e.kind == ObjectKind::Table && !matches!(e.id, 2 | 3)) {
         if step(report) {
@@ -101,7 +103,8 @@ pub(super) fn rebuild(
     };
     let mut notes = Vec::new();
     let layout = TaggedLayout::for_page(db.page_size().is_large(), !catalog.legacy);
-    let (written, _) = write_raw(raw, |record, placement| patch_root(record, placement, layout, &mut notes))?;
+    let (written, _) =
+        write_raw_into(raw, |record, placement| patch_root(record, placement, layout, &mut notes), sink)?;
     report.catalog_notes.extend(notes);
     Ok(Some(written))
 }

@@ -104,11 +104,35 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             f
         }));
     }
+    // Every value of every live record decoded (a value that cannot be, an
+    // encrypted one, a tagged column the catalog does not list), in the
+    // same walk as the table's tree; the findings go after every tree's.
+    let tables: Vec<Table<'_>> = catalog.tables.iter().map(|def| Table::new(db, &catalog, def)).collect();
+    let mut row_findings: Vec<Option<Vec<Finding>>> = vec![None; tables.len()];
     for (name, root) in every_tree(&catalog) {
         if root == CATALOG_ROOT {
             continue;
         }
-        let tree = walk_named(db, root, &|o| catalog.object_name(o.0), |_, _| {});
+        let table = tables.iter().enumerate().find(|(i, t)| {
+            row_findings.get(*i).is_some_and(Option::is_none)
+                && t.def.pgno_fdp() == root
+                && name == format!("table {}", t.def.table.name)
+        });
+        let tree = match table {
+            Some((i, table)) => {
+                let mut rows = Vec::new();
+                let tree = table.walk_nodes(|page, node| {
+                    if !node.is_deleted() {
+                        rows.extend(table.row_findings(&table.row_errors(page, node)));
+                    }
+                });
+                if let Some(slot) = row_findings.get_mut(i) {
+                    *slot = Some(rows);
+                }
+                tree
+            }
+            None => walk_named(db, root, &|o| catalog.object_name(o.0), |_, _| {}),
+        };
         reached.extend(tree.pages.iter().map(|p| p.pgno));
         let s = add_space(root, &mut reached);
         let misplaced = s.check(&tree, db);
@@ -122,11 +146,18 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
             f
         }));
     }
-    // Every value of every live record decoded: a value that cannot be, an
-    // encrypted one, a tagged column the catalog does not list.
-    for def in &catalog.tables {
-        let table = Table::new(db, &catalog, def);
-        table.rows(false, |row| findings.extend(table.row_findings(&row)));
+    for (table, rows) in tables.iter().zip(row_findings) {
+        match rows {
+            Some(rows) => findings.extend(rows),
+            // a table whose root is another tree's (a damaged catalog)
+            None => {
+                table.walk_nodes(|page, node| {
+                    if !node.is_deleted() {
+                        findings.extend(table.row_findings(&table.row_errors(page, node)));
+                    }
+                });
+            }
+        }
     }
     let is_free = |pgno: PageNumber| free.iter().any(|(a, b)| (*a..=*b).contains(&pgno));
     for pgno in db.page_numbers() {
@@ -179,11 +210,15 @@ fn page_lies(db: &Database, name: &str, tree: &TreeWalk) -> Vec<Finding> {
         "table"
     };
     let mut findings = Vec::new();
+    // a page that fails its checksum supplies no facts: the walk read each
+    // of these as it is only when it verified, the others through a
+    // corrected bit
+    let corrected: HashSet<PageNumber> = tree.corrected.iter().copied().collect();
     for pgno in tree.pages.iter().map(|p| p.pgno) {
-        let Ok(page) = db.page(pgno) else { continue };
-        if !page_matches(page.bytes, pgno, db.page_size()) {
-            continue; // a page that fails its checksum supplies no facts
+        if corrected.contains(&pgno) {
+            continue;
         }
+        let Ok(page) = db.page(pgno) else { continue };
         let at = Location::Page { pgno, file_offset: pgno.file_offset(db.page_size()) };
         for lie in header_lies(&page) {
             findings.push(Finding::error(at.clone(), format!("page {pgno}: {lie}")));

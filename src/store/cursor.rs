@@ -4,6 +4,7 @@
 //! parent's separators, sibling links, cycles — as findings. A bad page
 //! ends the walk of its subtree only. Spec 7.2 and 7.3.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use serde::Serialize;
@@ -123,6 +124,39 @@ impl TreeWalk {
     pub fn levels(&self) -> Vec<Vec<&TreePage>> {
         let depth = self.pages.iter().map(|p| p.depth).max().map_or(0, |d| d + 1);
         (0..depth).map(|d| self.pages.iter().filter(|p| p.depth == d).collect()).collect()
+    }
+}
+
+/// A key that is the concatenation of two byte strings (a non-unique
+/// tree's leaf sorts by key then data), compared as the concatenation is
+/// without building it.
+struct OrderKey<'a>(&'a [u8], &'a [u8]);
+
+impl<'n> OrderKey<'n> {
+    /// A node's key, followed by its data when `with_data`.
+    fn of(node: &'n Node<'_>, with_data: bool) -> Self {
+        OrderKey(&node.key, if with_data { node.data } else { &[] })
+    }
+
+    fn cmp(&self, other: &OrderKey<'_>) -> Ordering {
+        let (mut a, mut a_rest) = (self.0, self.1);
+        let (mut b, mut b_rest) = (other.0, other.1);
+        loop {
+            if a.is_empty() && !a_rest.is_empty() {
+                (a, a_rest) = (a_rest, &[]);
+            }
+            if b.is_empty() && !b_rest.is_empty() {
+                (b, b_rest) = (b_rest, &[]);
+            }
+            let n = a.len().min(b.len());
+            if n == 0 {
+                return a.len().cmp(&b.len());
+            }
+            match a[..n].cmp(&b[..n]) {
+                Ordering::Equal => (a, b) = (&a[n..], &b[n..]),
+                other => return other,
+            }
+        }
     }
 }
 
@@ -291,10 +325,12 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
                 n.key.clone()
             }
         };
+        // the same order, compared without building either key
+        let order_parts = |n| OrderKey::of(n, non_unique && leaf);
         for pair in decoded.windows(2) {
             let [a, b] = pair else { continue };
             let last_separator = !leaf && b.key.is_empty();
-            if !last_separator && order_key(a) > order_key(b) {
+            if !last_separator && order_parts(a).cmp(&order_parts(b)) == Ordering::Greater {
                 self.walk.findings.push(Finding::error(
                     Location::Tag { pgno, index: b.tag.index },
                     format!(
@@ -317,9 +353,16 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         });
         if leaf {
             for node in &decoded {
-                let key = order_key(node);
-                let below = lower.as_ref().is_some_and(|l| key < *l);
-                let above = upper.as_ref().is_some_and(|u| if non_unique { key > *u } else { key >= *u });
+                let key = order_parts(node);
+                let below = lower.as_ref().is_some_and(|l| key.cmp(&OrderKey(l, &[])) == Ordering::Less);
+                let above = upper.as_ref().is_some_and(|u| {
+                    let against = key.cmp(&OrderKey(u, &[]));
+                    if non_unique {
+                        against == Ordering::Greater
+                    } else {
+                        against != Ordering::Less
+                    }
+                });
                 if below || above {
                     self.walk.findings.push(Finding::error(
                         Location::Tag { pgno, index: node.tag.index },
@@ -442,4 +485,28 @@ pub fn walk_named(
         }
     }
     walker.walk
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_compare_as_their_concatenation() {
+        let parts: [&[u8]; 6] = [b"", b"a", b"ab", b"abc", b"b", b"\xff"];
+        for a in parts {
+            for a2 in parts {
+                for b in parts {
+                    for b2 in parts {
+                        let want = [a, a2].concat().cmp(&[b, b2].concat());
+                        assert_eq!(
+                            OrderKey(a, a2).cmp(&OrderKey(b, b2)),
+                            want,
+                            "{a:?}+{a2:?} vs {b:?}+{b2:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

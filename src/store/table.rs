@@ -263,6 +263,15 @@ impl<'d> Table<'d> {
         self.decode(node.data, self.layout(page), page.pgno, node.tag.index, node.is_deleted())
     }
 
+    /// [`Self::row`] for its errors only (a check: `verify --trees`): every
+    /// error [`Self::row`] finds, but no value decoded into text or numbers
+    /// (`values` is empty); a separated value is still read from the
+    /// long-value tree, a compressed one still decompressed.
+    pub fn row_errors(&self, page: &Page<'_>, node: &Node<'_>) -> Row {
+        let layout = self.layout(page);
+        self.decode_as(node.data, layout, (page.pgno, node.tag.index, node.is_deleted()), false)
+    }
+
     /// Decodes `data`, a record of this table laid out as `layout`, said to
     /// be at tag `tag` of page `pgno` (a record from a log, for one).
     pub fn decode(
@@ -273,12 +282,24 @@ impl<'d> Table<'d> {
         tag: u16,
         deleted: bool,
     ) -> Row {
-        let mut row =
-            Row { pgno, tag, deleted, values: Vec::with_capacity(self.columns.len()), errors: Vec::new() };
+        self.decode_as(data, layout, (pgno, tag, deleted), true)
+    }
+
+    /// [`Self::decode`]; with `values` false, no value is kept (only the
+    /// errors are wanted).
+    fn decode_as(
+        &self,
+        data: &[u8],
+        layout: TaggedLayout,
+        (pgno, tag, deleted): (PageNumber, u16, bool),
+        values: bool,
+    ) -> Row {
+        let width = if values { self.columns.len() } else { 0 };
+        let mut row = Row { pgno, tag, deleted, values: Vec::with_capacity(width), errors: Vec::new() };
         let record = match Record::parse(data, layout) {
             Ok(record) => record,
             Err(e) => {
-                row.values = vec![Value::Null; self.columns.len()];
+                row.values = vec![Value::Null; width];
                 row.errors.push((usize::MAX, e.to_string()));
                 return row;
             }
@@ -290,7 +311,9 @@ impl<'d> Table<'d> {
             let slot = found.get(index).copied().flatten();
             if column.class == ColumnClass::Tagged && slot.is_none() && column.default.is_none() {
                 // absent, no default: most cells of a wide table
-                row.values.push(Value::Null);
+                if values {
+                    row.values.push(Value::Null);
+                }
                 continue;
             }
             let cell = match column.class {
@@ -302,13 +325,15 @@ impl<'d> Table<'d> {
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {
-                Ok(cell) => self.value(column, cell, index, &mut row.errors),
+                Ok(cell) => self.value(column, cell, (index, values), &mut row.errors),
                 Err(e) => {
                     row.errors.push((index, e.to_string()));
                     Value::Null
                 }
             };
-            row.values.push(value);
+            if values {
+                row.values.push(value);
+            }
         }
         for e in tagged.iter().filter_map(|f| f.as_ref().err()) {
             row.errors.push((usize::MAX, e.to_string()));
@@ -341,23 +366,24 @@ impl<'d> Table<'d> {
         row
     }
 
+    /// The value of `column` in `cell`; `values` false: only its errors.
     fn value(
         &self,
         column: &Column,
         cell: Cell<'_>,
-        index: usize,
+        (index, values): (usize, bool),
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
         match cell {
             Cell::Absent => match &column.default {
-                Some(bytes) => decode(column.coltyp, column.codepage, bytes),
-                None => Value::Null,
+                Some(bytes) if values => decode(column.coltyp, column.codepage, bytes),
+                _ => Value::Null,
             },
             Cell::Null => Value::Null,
-            Cell::Single(stored) => self.instance(column, stored, index, errors),
-            Cell::Multi(instances) => {
-                Value::Multi(instances.into_iter().map(|s| self.instance(column, s, index, errors)).collect())
-            }
+            Cell::Single(stored) => self.instance(column, stored, (index, values), errors),
+            Cell::Multi(instances) => Value::Multi(
+                instances.into_iter().map(|s| self.instance(column, s, (index, values), errors)).collect(),
+            ),
         }
     }
 
@@ -365,7 +391,7 @@ impl<'d> Table<'d> {
         &self,
         column: &Column,
         stored: Stored<'_>,
-        index: usize,
+        (index, values): (usize, bool),
         errors: &mut Vec<(usize, String)>,
     ) -> Value {
         let bytes = match stored {
@@ -374,6 +400,7 @@ impl<'d> Table<'d> {
                     .into(),
                 bytes.to_vec(),
             )),
+            Stored::Intrinsic(_) if !values => return Value::Null,
             Stored::Intrinsic(bytes) => return decode(column.coltyp, column.codepage, bytes),
             Stored::Compressed(bytes) => decompress(bytes).map_err(|e| (e.to_string(), bytes.to_vec())),
             Stored::Separated(lid) => self
@@ -390,6 +417,7 @@ impl<'d> Table<'d> {
             )),
         };
         match bytes {
+            Ok(_) if !values => Value::Null,
             Ok(bytes) => decode(column.coltyp, column.codepage, &bytes),
             Err((why, raw)) => {
                 errors.push((index, why));

@@ -360,21 +360,47 @@ pub(super) fn assemble(
     fdps: Vec<Fdp>,
     root: &FdpSpace,
     last: u32,
-    mut header: HeaderSpec,
+    header: HeaderSpec,
 ) -> Result<WrittenDatabase, WriteError> {
+    let size = header.page_size.len();
+    let mut bytes = vec![0u8; (last as usize + 2) * size];
+    let (header_page, trees) = assemble_into(fdps, root, last, header, &mut |slot, page| {
+        let at = usize::try_from(slot).unwrap_or(usize::MAX).saturating_mul(size);
+        bytes
+            .get_mut(at..at.saturating_add(page.len()))
+            .ok_or(WriteError::OutOfPages { need: slot as usize, have: last as usize })?
+            .copy_from_slice(page);
+        Ok::<(), WriteError>(())
+    })?;
+    bytes[..size].copy_from_slice(&header_page);
+    bytes[size..2 * size].copy_from_slice(&header_page);
+    Ok(WrittenDatabase { bytes, trees })
+}
+
+/// Where the pages of a database go as they are built: `(slot, bytes)`,
+/// slot `n + 1` for page `n` (slots 0 and 1 are the header's copies,
+/// which [`assemble_into`] returns instead). Slots not given stay zero.
+pub type PageSink<'a, E> = &'a mut dyn FnMut(u64, &[u8]) -> Result<(), E>;
+
+/// [`assemble`], each page handed to `sink` as it is built (no image of
+/// the whole file is held). Returns the header page (the caller writes it
+/// to both header slots) and the trees.
+pub(super) fn assemble_into<E: From<WriteError>>(
+    fdps: Vec<Fdp>,
+    root: &FdpSpace,
+    last: u32,
+    mut header: HeaderSpec,
+    sink: PageSink<'_, E>,
+) -> Result<(Vec<u8>, Vec<TreeLayout>), E> {
     let size = header.page_size;
     let mut dbtime = 0u64;
     let mut trees = Vec::with_capacity(fdps.len());
-    let mut bytes = vec![0u8; (last as usize + 2) * size.len()];
-    // each page goes into the file as it is built: no tree is held twice
-    let mut place = |image: PageImage| -> Result<(), WriteError> {
-        let at = (image.pgno.0 as usize + 1) * size.len();
+    let mut place = |image: PageImage| -> Result<(), E> {
+        if image.pgno.0 > last {
+            return Err(WriteError::OutOfPages { need: image.pgno.0 as usize, have: last as usize }.into());
+        }
         let page = image.build()?;
-        bytes
-            .get_mut(at..at + size.len())
-            .ok_or(WriteError::OutOfPages { need: image.pgno.0 as usize, have: last as usize })?
-            .copy_from_slice(&page);
-        Ok(())
+        sink(u64::from(image.pgno.0) + 1, &page)
     };
     for fdp in fdps {
         let mut leaves = Vec::new();
@@ -400,8 +426,5 @@ pub(super) fn assemble(
         place(image)?;
     }
     header.dbtime_dirtied = DbTime(dbtime);
-    let header_page = header.build();
-    bytes[..size.len()].copy_from_slice(&header_page);
-    bytes[size.len()..2 * size.len()].copy_from_slice(&header_page);
-    Ok(WrittenDatabase { bytes, trees })
+    Ok((header.build(), trees))
 }

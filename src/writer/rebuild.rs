@@ -14,7 +14,8 @@ use crate::format::page::PageFlags;
 use crate::format::{ObjectId, PageNumber};
 
 use super::database::{
-    assemble, extent_size, place_catalog, tree_spec, Fdp, WrittenDatabase, CATALOG_PAGES, SHADOW_PAGES,
+    assemble_into, extent_size, place_catalog, tree_spec, Fdp, PageSink, TreeLayout, WrittenDatabase,
+    CATALOG_PAGES, SHADOW_PAGES,
 };
 use super::header::HeaderSpec;
 use super::page::NodeImage;
@@ -75,11 +76,51 @@ pub type Placement = BTreeMap<u32, (u32, u32)>;
 /// the layout gives.
 pub fn write_raw(
     db: RawDatabase,
-    mut patch: impl FnMut(&mut NodeImage, &Placement),
+    patch: impl FnMut(&mut NodeImage, &Placement),
 ) -> Result<(WrittenDatabase, Placement), WriteError> {
+    let size = db.header.page_size.len();
+    let mut bytes = Vec::new();
+    let (written, placement) = write_raw_into(db, patch, &mut |slot, page| {
+        let at = usize::try_from(slot).unwrap_or(usize::MAX).saturating_mul(size);
+        if bytes.len() < at + page.len() {
+            bytes.resize(at + page.len(), 0);
+        }
+        bytes[at..at + page.len()].copy_from_slice(page);
+        Ok::<(), WriteError>(())
+    })?;
+    let file_len = (written.pages as usize + 2) * size;
+    bytes.resize(file_len, 0);
+    bytes[..size].copy_from_slice(&written.header);
+    bytes[size..2 * size].copy_from_slice(&written.header);
+    Ok((WrittenDatabase { bytes, trees: written.trees }, placement))
+}
+
+/// What [`write_raw_into`] wrote.
+#[derive(Debug)]
+pub struct RawWritten {
+    /// The header page (for both header slots).
+    pub header: Vec<u8>,
+    /// Pages after the header: the file is `pages + 2` pages long.
+    pub pages: u32,
+    /// The trees written.
+    pub trees: Vec<TreeLayout>,
+}
+
+/// [`write_raw`], each page handed to `sink` as it is built, as
+/// [`super::database::PageSink`] says: what a large database needs (no
+/// image of the whole file is held). The caller writes the header page to
+/// both header slots and makes the file `pages + 2` pages long.
+///
+/// # Errors
+/// As [`write_raw`], or what `sink` returns.
+pub fn write_raw_into<E: From<WriteError>>(
+    db: RawDatabase,
+    mut patch: impl FnMut(&mut NodeImage, &Placement),
+    sink: PageSink<'_, E>,
+) -> Result<(RawWritten, Placement), E> {
     let size = db.header.page_size;
     if size.len() < 4096 {
-        return Err(WriteError::UnsupportedPageSize { bytes: size.bytes() });
+        return Err(WriteError::UnsupportedPageSize { bytes: size.bytes() }.into());
     }
     let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
     let mut catalog = FdpSpace::new(ObjectId(2), root.take_extent(CATALOG_PAGES)?, PageNumber(1), true);
@@ -124,7 +165,8 @@ pub fn write_raw(
     root.set_primary_count(last);
     let mut header = db.header;
     header.objid_last = header.objid_last.max(objid_last);
-    Ok((assemble(fdps, &root, last, header)?, placement))
+    let (header, trees) = assemble_into(fdps, &root, last, header, sink)?;
+    Ok((RawWritten { header, pages: last, trees }, placement))
 }
 
 /// Places one table and its children in one extent taken from the database

@@ -68,7 +68,7 @@ impl TreePlan {
         let mut out = Vec::with_capacity(self.page_count());
         self.clone().build_each(root_header, pages, size, dbtime, |page| {
             out.push(page);
-            Ok(())
+            Ok::<(), WriteError>(())
         })?;
         Ok(out)
     }
@@ -79,23 +79,24 @@ impl TreePlan {
     ///
     /// # Errors
     /// As [`TreePlan::build`], or what `on_page` returns.
-    pub fn build_each(
+    pub fn build_each<E: From<WriteError>>(
         self,
         root_header: &[u8],
         pages: &[PageNumber],
         size: PageSize,
         dbtime: &mut u64,
-        mut on_page: impl FnMut(PageImage) -> Result<(), WriteError>,
-    ) -> Result<(), WriteError> {
+        mut on_page: impl FnMut(PageImage) -> Result<(), E>,
+    ) -> Result<(), E> {
         if root_header.len() != self.spec.root_header_len {
             return Err(WriteError::PageFull {
                 pgno: PageNumber::NULL,
                 need: root_header.len(),
                 have: self.spec.root_header_len,
-            });
+            }
+            .into());
         }
         if pages.len() < self.page_count() {
-            return Err(WriteError::OutOfPages { need: self.page_count(), have: pages.len() });
+            return Err(WriteError::OutOfPages { need: self.page_count(), have: pages.len() }.into());
         }
         let (root, rest) = pages.split_first().ok_or(WriteError::OutOfPages { need: 1, have: 0 })?;
         // Page numbers per level: the root level gets `root`, the others
