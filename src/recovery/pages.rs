@@ -118,7 +118,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(t),
-            bytes,
+            bytes: bytes.into(),
             fragmented: false,
         }
     }

@@ -230,6 +230,23 @@ impl<'a> Redo<'a> {
         self.rces.retain(|_, r| r.epoch + 1 >= epoch);
     }
 
+    /// Gives every record kept past the generation being read its own copy
+    /// of its bytes (records share their generation's buffer while it is
+    /// read): what outlives a generation is then only those records.
+    pub fn detach_records(&mut self) {
+        for (_, record) in &mut self.later {
+            *record = record.detached();
+        }
+        for op in self.open.values_mut() {
+            op.record = op.record.detached();
+        }
+        for rce in self.rces.values_mut() {
+            if let Some(delta) = rce.delta.as_mut() {
+                *delta = delta.detached();
+            }
+        }
+    }
+
     /// The instance's life redo is in (restarts met so far).
     pub fn epoch(&self) -> u32 {
         self.epoch
