@@ -13,11 +13,12 @@ use crate::format::page::Page;
 use crate::format::{PageNumber, PageSize};
 use crate::writer::page::PageImage;
 
-/// A page in the cache: as built, or as redo edits it (built when written out).
+/// A page in the cache: as built, or as redo edits it (built when written
+/// out) with its [`PageImage::data_len`].
 #[derive(Debug)]
 enum Cached {
     Bytes(Vec<u8>),
-    Image(PageImage),
+    Image(PageImage, usize),
 }
 
 fn decode(bytes: &[u8], pgno: u32, size: PageSize) -> Result<PageImage, String> {
@@ -69,7 +70,7 @@ impl PageStore {
         }
         match self.cache.get(&pgno) {
             Some(Cached::Bytes(bytes)) => Some(Ok(bytes.clone())),
-            Some(Cached::Image(image)) => Some(image.build().map_err(|e| format!("page {pgno}: {e}"))),
+            Some(Cached::Image(image, _)) => Some(image.build().map_err(|e| format!("page {pgno}: {e}"))),
             None => Some(self.read(pgno)),
         }
     }
@@ -88,23 +89,27 @@ impl PageStore {
             return None;
         }
         Some(match self.cache.get(&pgno) {
-            Some(Cached::Image(image)) => Ok(image.clone()),
+            Some(Cached::Image(image, _)) => Ok(image.clone()),
             Some(Cached::Bytes(bytes)) => decode(bytes, pgno, self.size),
             None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
         })
     }
 
-    /// The changed page, editable, taken out of the cache (no copy): the
-    /// caller puts it back with [`PageStore::insert_image`]. `None` when it
-    /// was never changed.
-    pub fn take_image(&mut self, pgno: u32) -> Option<Result<PageImage, String>> {
+    /// The changed page, editable, taken out of the cache (no copy), with
+    /// its [`PageImage::data_len`]: the caller puts it back with
+    /// [`PageStore::insert_image`]. `None` when it was never changed.
+    pub fn take_image(&mut self, pgno: u32) -> Option<Result<(PageImage, usize), String>> {
         if !self.changed.contains(&pgno) {
             return None;
         }
+        let sized = |image: PageImage| {
+            let len = image.data_len();
+            (image, len)
+        };
         Some(match self.cache.remove(&pgno) {
-            Some(Cached::Image(image)) => Ok(image),
-            Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size),
-            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
+            Some(Cached::Image(image, len)) => Ok((image, len)),
+            Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size).map(sized),
+            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)).map(sized),
         })
     }
 
@@ -113,10 +118,10 @@ impl PageStore {
         self.keep(pgno, Cached::Bytes(bytes));
     }
 
-    /// Keeps `image` as its page's new content (built when written out;
-    /// [`PageImage::check`] it first).
-    pub fn insert_image(&mut self, image: PageImage) {
-        self.keep(image.pgno.0, Cached::Image(image));
+    /// Keeps `image`, whose [`PageImage::data_len`] is `data_len`, as its
+    /// page's new content (built when written out; [`PageImage::check`] it first).
+    pub fn insert_image(&mut self, image: PageImage, data_len: usize) {
+        self.keep(image.pgno.0, Cached::Image(image, data_len));
     }
 
     fn keep(&mut self, pgno: u32, page: Cached) {
@@ -134,7 +139,7 @@ impl PageStore {
         for (pgno, page) in pages {
             let bytes = match page {
                 Cached::Bytes(bytes) => bytes,
-                Cached::Image(image) => match image.build() {
+                Cached::Image(image, _) => match image.build() {
                     Ok(bytes) => bytes,
                     Err(e) => {
                         self.failure.get_or_insert_with(|| format!("page {pgno} does not build: {e}"));

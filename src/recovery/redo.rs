@@ -136,15 +136,19 @@ impl<'a> Redo<'a> {
     }
 
     /// The page as redo has it so far, editable, taken out of the page
-    /// store without a copy: put it back with [`Redo::put_image`] (a redo
-    /// that fails stops redo, so a page taken then is never read again).
+    /// store without a copy, with its [`PageImage::data_len`]: put it back
+    /// with [`Redo::put_changed`] (a redo that fails stops redo, so a page
+    /// taken then is never read again).
     ///
     /// # Errors
     /// The page cannot be read or decoded.
-    pub fn take_image(&mut self, pgno: u32) -> Result<PageImage, String> {
+    pub fn take_image(&mut self, pgno: u32) -> Result<(PageImage, usize), String> {
         match self.pages.take_image(pgno) {
-            Some(image) => image,
-            None => from_database(self.db, pgno),
+            Some(taken) => taken,
+            None => from_database(self.db, pgno).map(|image| {
+                let len = image.data_len();
+                (image, len)
+            }),
         }
     }
 
@@ -153,11 +157,16 @@ impl<'a> Redo<'a> {
     /// # Errors
     /// [`RecoveryError::Stop`] when the page would not build (it is full).
     pub fn put_image(&mut self, entry: &PlanEntry, page: PageImage) -> Result<(), RecoveryError> {
-        self.put_checked(entry, page, None)
+        let data_len = page.data_len();
+        page.check_lines_sized(data_len, 0..page.nodes.len())
+            .map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.pages.insert_image(page, data_len);
+        Ok(())
     }
 
     /// [`Redo::put_image`] of a page taken with [`Redo::take_image`] whose
-    /// only changed node is at `line` (if any): only that node is checked.
+    /// only changed node is at `line` (if any), and whose data length is
+    /// now `data_len`: only that node is checked.
     ///
     /// # Errors
     /// As [`Redo::put_image`].
@@ -165,23 +174,12 @@ impl<'a> Redo<'a> {
         &mut self,
         entry: &PlanEntry,
         page: PageImage,
+        data_len: usize,
         line: usize,
     ) -> Result<(), RecoveryError> {
-        self.put_checked(entry, page, Some(line))
-    }
-
-    fn put_checked(
-        &mut self,
-        entry: &PlanEntry,
-        page: PageImage,
-        line: Option<usize>,
-    ) -> Result<(), RecoveryError> {
-        let checked = match line {
-            Some(line) => page.check_lines(line..(line + 1).min(page.nodes.len()).max(line)),
-            None => page.check(),
-        };
-        checked.map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
-        self.pages.insert_image(page);
+        page.check_lines_sized(data_len, line..(line + 1).min(page.nodes.len()).max(line))
+            .map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.pages.insert_image(page, data_len);
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use crate::format::DbTime;
 use crate::recovery::node_op;
 use crate::recovery::plan::{PlanEntry, Reason};
 use crate::recovery::RecoveryError;
+use crate::writer::page::NodeImage;
 
 /// Redoes a node operation on its page; an operation a split macro took
 /// along is already done.
@@ -31,10 +32,19 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
             "an operation logged inside a macro that no Split2 of the macro takes".into(),
         ));
     }
-    let mut page = cx.take_image(pgno).map_err(|e| stop(entry, pgno, e))?;
+    let (mut page, data_len) = cx.take_image(pgno).map_err(|e| stop(entry, pgno, e))?;
     let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
     let key_before = page.nodes.get(iline).map(|n| n.key.clone());
+    let (lines_before, stored_before) =
+        (page.nodes.len(), page.nodes.get(iline).map_or(0, NodeImage::stored_len));
     let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
+    // the page's data length follows the one line changed (inserted, removed or edited)
+    let stored_after = page.nodes.get(iline).map_or(0, NodeImage::stored_len);
+    let data_len = match page.nodes.len().cmp(&lines_before) {
+        std::cmp::Ordering::Greater => data_len + stored_after,
+        std::cmp::Ordering::Less => data_len.saturating_sub(stored_before),
+        std::cmp::Ordering::Equal => (data_len + stored_after).saturating_sub(stored_before),
+    };
     let key = page.nodes.get(iline).map(|n| n.key.clone()).or(key_before).unwrap_or_default();
     let versioned = record.bytes.get(31).is_some_and(|f| f & 0x01 != 0);
     match le_u32(&record.bytes, 32) {
@@ -53,7 +63,7 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
     if record.record_type.0 == 38 {
         return cx.put_image(entry, page);
     }
-    cx.put_changed(entry, page, iline)
+    cx.put_changed(entry, page, data_len, iline)
 }
 
 /// Redoes Undo (39), the compensation record of a rollback: the operation
