@@ -95,22 +95,40 @@ impl PageStore {
         })
     }
 
-    /// The changed page, editable, taken out of the cache (no copy), with
-    /// its [`PageImage::data_len`]: the caller puts it back with
-    /// [`PageStore::insert_image`]. `None` when it was never changed.
-    pub fn take_image(&mut self, pgno: u32) -> Option<Result<(PageImage, usize), String>> {
-        if !self.changed.contains(&pgno) {
-            return None;
-        }
-        let sized = |image: PageImage| {
+    /// The page, editable in place in the cache, with its
+    /// [`PageImage::data_len`] for the caller to keep up to date as it
+    /// edits; `load` gives a page never changed. The page counts as changed
+    /// from here on (a redo that fails stops redo: what it left half done
+    /// is never written).
+    ///
+    /// # Errors
+    /// The page cannot be read back or decoded, or `load` fails.
+    pub fn image_mut(
+        &mut self,
+        pgno: u32,
+        load: impl FnOnce() -> Result<PageImage, String>,
+    ) -> Result<(&mut PageImage, &mut usize), String> {
+        if !matches!(self.cache.get(&pgno), Some(Cached::Image(..))) {
+            let image = match self.cache.remove(&pgno) {
+                Some(Cached::Image(image, _)) => image,
+                Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size)?,
+                None if self.changed.contains(&pgno) => {
+                    self.read(pgno).and_then(|b| decode(&b, pgno, self.size))?
+                }
+                None => load()?,
+            };
             let len = image.data_len();
-            (image, len)
-        };
-        Some(match self.cache.remove(&pgno) {
+            // written out first, so that the page stays in the cache
+            if self.cache.len() >= self.cap {
+                self.flush();
+            }
+            self.changed.insert(pgno);
+            self.cache.insert(pgno, Cached::Image(image, len));
+        }
+        match self.cache.get_mut(&pgno) {
             Some(Cached::Image(image, len)) => Ok((image, len)),
-            Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size).map(sized),
-            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)).map(sized),
-        })
+            _ => Err(format!("page {pgno} is not in the cache of redone pages")),
+        }
     }
 
     /// Keeps `bytes` as the page's new content.
