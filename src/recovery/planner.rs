@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use smallvec::SmallVec;
+
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
     DbtimeVerdict, Decision, Limits, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason,
@@ -358,11 +360,9 @@ impl<'a> Planner<'a> {
         let session = self.sessions.entry(procid).or_default();
         let begun = session.begun;
         let macro_dbtime = session.macro_dbtime.filter(|&d| d == after);
-        let mut pages = Vec::new();
+        let mut pages: SmallVec<[PageCheck; 1]> = SmallVec::new();
         if ours {
-            let touched = touches(record);
-            pages.reserve_exact(touched.len());
-            for touch in touched {
+            for touch in touches(record) {
                 let page_dbtime = self.page_dbtime(touch.pgno);
                 let damaged = !self.damaged.is_empty() && self.damaged.contains(&touch.pgno);
                 let verdict = if damaged && touch.dbtime_before.is_some() {
