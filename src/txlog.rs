@@ -193,7 +193,7 @@ fn read_entry(path: &Path, role: Role) -> LogEntry {
         Ok(bytes) if role == Role::Reserve && bytes.iter().all(|&b| b == 0) => {
             entry.note = Some("unused reserve log (all zero)".into());
         }
-        Ok(bytes) => match LogFile::parse(&bytes) {
+        Ok(bytes) => match LogFile::parse_summary(&bytes) {
             // the records are dropped here: only the summary stays
             Ok(log) => entry.log = Some(LogSummary::of(&log)),
             Err(e) => entry.error = Some(e.to_string()),

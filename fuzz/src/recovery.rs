@@ -19,7 +19,7 @@ pub fn recovery(data: &[u8]) {
         lgpos: Lgpos::default(),
         file_offset: 0,
         record_type: RecordType(t),
-        bytes: data.to_vec(),
+        bytes: data.to_vec().into(),
         fragmented: false,
     };
     let _ = (pages::touches(&record), pages::dbtime_after(&record), pages::empty_pages(&record));

@@ -80,39 +80,32 @@ fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
 pub(crate) fn find_log_set(dir: &Path, base: Option<&str>, db: Option<&Database>) -> Result<LogSet, Error> {
     let dir = dir.to_path_buf();
     let header = db.and_then(|db| db.header().map(|h| (db.path(), h)));
-    let base = match base {
-        Some(base) => base.to_string(),
-        None => {
-            let bases = crate::txlog::bases(&dir)?;
-            let matching: Vec<&String> = bases
-                .iter()
-                .filter(|b| {
-                    crate::txlog::open(&dir, b, header)
-                        .is_ok_and(|s| header.is_none() || s.database.is_some_and(|d| d.same_stream))
-                })
-                .collect();
-            match (bases.as_slice(), matching.as_slice()) {
-                ([], _) => {
-                    return Err(Error::NotDatabase {
-                        path: dir.clone(),
-                        reason: "holds no ESE log or checkpoint file to recover from".into(),
-                    })
-                }
-                ([one], _) => one.clone(),
-                (_, [one]) => (*one).clone(),
-                (many, _) => {
-                    return Err(Error::NotDatabase {
-                        path: dir.clone(),
-                        reason: format!(
-                            "holds several log sets ({}); choose one with --base",
-                            many.join(", ")
-                        ),
-                    })
-                }
-            }
+    let Some(base) = base else {
+        // each set is read once: the one chosen is returned as read
+        let bases = crate::txlog::bases(&dir)?;
+        if let [one] = bases.as_slice() {
+            return crate::txlog::open(&dir, one, header);
         }
+        let mut matching: Vec<LogSet> = bases
+            .iter()
+            .filter_map(|b| crate::txlog::open(&dir, b, header).ok())
+            .filter(|s| header.is_none() || s.database.as_ref().is_some_and(|d| d.same_stream))
+            .collect();
+        if bases.is_empty() {
+            return Err(Error::NotDatabase {
+                path: dir.clone(),
+                reason: "holds no ESE log or checkpoint file to recover from".into(),
+            });
+        }
+        return match (matching.pop(), matching.is_empty()) {
+            (Some(set), true) => Ok(set),
+            _ => Err(Error::NotDatabase {
+                path: dir.clone(),
+                reason: format!("holds several log sets ({}); choose one with --base", bases.join(", ")),
+            }),
+        };
     };
-    crate::txlog::open(&dir, &base, header)
+    crate::txlog::open(&dir, base, header)
 }
 
 fn limits(args: &RecoverArgs) -> recovery::Limits {

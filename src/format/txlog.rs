@@ -11,6 +11,7 @@ pub mod legacy;
 pub mod record;
 pub mod segment;
 
+use bytes::Bytes;
 use serde::Serialize;
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::FromBytes;
@@ -20,6 +21,7 @@ use super::field::{decode_fields, layout, Field, FieldKind, FieldValue};
 use super::types::{Lgpos, LogTime, Signature};
 use super::FormatError;
 use attach::AttachInfo;
+use record::Collector;
 
 /// Size of a log file header.
 pub const HEADER_LEN: usize = 4096;
@@ -261,26 +263,53 @@ pub struct LogFile {
 
 impl LogFile {
     /// Reads a whole log file's bytes. The body is scanned even when the
-    /// header has problems, as far as its geometry allows.
+    /// header has problems, as far as its geometry allows. The records
+    /// share one copy of `bytes` ([`LogFile::from_bytes`] takes the buffer
+    /// itself).
     ///
     /// # Errors
     /// [`FormatError::Truncated`] when the file is shorter than a header.
     pub fn parse(bytes: &[u8]) -> Result<Self, FormatError> {
+        // the header is checked before anything is copied
+        LogHeader::parse(bytes)?;
+        Self::from_bytes(Bytes::copy_from_slice(bytes))
+    }
+
+    /// [`LogFile::parse`] of a buffer the records then share (no copy).
+    ///
+    /// # Errors
+    /// [`FormatError::Truncated`] when the file is shorter than a header.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, FormatError> {
+        Self::read(&bytes, Collector::new(Some(&bytes)))
+    }
+
+    /// [`LogFile::parse`] without keeping the records: the body is scanned
+    /// and walked all the same (its problems, the first record, the count
+    /// and whether the log closed normally are known), but
+    /// `records.records` is empty.
+    ///
+    /// # Errors
+    /// [`FormatError::Truncated`] when the file is shorter than a header.
+    pub fn parse_summary(bytes: &[u8]) -> Result<Self, FormatError> {
+        Self::read(bytes, Collector::new(None))
+    }
+
+    fn read(bytes: &[u8], mut walk: Collector<'_>) -> Result<Self, FormatError> {
         let header = LogHeader::parse(bytes)?;
         let header_problems = header_problems(&header, bytes.len() as u64);
         let sane = header.cb_sec >= 512 && header.cb_sec.is_power_of_two() && header.csec_header >= 1;
-        let (segments, legacy, records) = if !sane {
-            (None, None, record::RecordWalk::default())
+        let (segments, legacy) = if !sane {
+            (None, None)
         } else if header.is_legacy() {
             let scan = legacy::scan(bytes, &header);
-            let records = legacy::records(bytes, &header, &scan);
-            (None, Some(scan), records)
+            legacy::records(bytes, &header, &scan, &mut walk);
+            (None, Some(scan))
         } else {
             let scan = segment::scan(bytes, &header);
-            let records = segment::records(bytes, &header, &scan);
-            (Some(scan), None, records)
+            segment::records(bytes, &header, &scan, &mut walk);
+            (Some(scan), None)
         };
-        Ok(Self { header, header_problems, segments, legacy, records })
+        Ok(Self { header, header_problems, segments, legacy, records: walk.finish() })
     }
 
     /// End of valid data ("Last Lgpos").
@@ -294,7 +323,7 @@ impl LogFile {
 
     /// The first record's LGPOS, if any.
     pub fn first(&self) -> Option<Lgpos> {
-        self.records.records.first().map(|r| r.lgpos)
+        self.records.first
     }
 
     /// Damage in the body (segments, checksum ranges, records).

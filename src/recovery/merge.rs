@@ -264,7 +264,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(63),
-            bytes,
+            bytes: bytes.into(),
             fragmented: false,
         };
         let m = Merge::parse(&record).unwrap();

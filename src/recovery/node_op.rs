@@ -272,7 +272,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(t),
-            bytes: b,
+            bytes: b.into(),
             fragmented: false,
         }
     }

@@ -13,11 +13,12 @@ use crate::format::page::Page;
 use crate::format::{PageNumber, PageSize};
 use crate::writer::page::PageImage;
 
-/// A page in the cache: as built, or as redo edits it (built when written out).
+/// A page in the cache: as built, or as redo edits it (built when written
+/// out) with its [`PageImage::data_len`].
 #[derive(Debug)]
 enum Cached {
     Bytes(Vec<u8>),
-    Image(PageImage),
+    Image(PageImage, usize),
 }
 
 fn decode(bytes: &[u8], pgno: u32, size: PageSize) -> Result<PageImage, String> {
@@ -69,7 +70,7 @@ impl PageStore {
         }
         match self.cache.get(&pgno) {
             Some(Cached::Bytes(bytes)) => Some(Ok(bytes.clone())),
-            Some(Cached::Image(image)) => Some(image.build().map_err(|e| format!("page {pgno}: {e}"))),
+            Some(Cached::Image(image, _)) => Some(image.build().map_err(|e| format!("page {pgno}: {e}"))),
             None => Some(self.read(pgno)),
         }
     }
@@ -88,24 +89,46 @@ impl PageStore {
             return None;
         }
         Some(match self.cache.get(&pgno) {
-            Some(Cached::Image(image)) => Ok(image.clone()),
+            Some(Cached::Image(image, _)) => Ok(image.clone()),
             Some(Cached::Bytes(bytes)) => decode(bytes, pgno, self.size),
             None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
         })
     }
 
-    /// The changed page, editable, taken out of the cache (no copy): the
-    /// caller puts it back with [`PageStore::insert_image`]. `None` when it
-    /// was never changed.
-    pub fn take_image(&mut self, pgno: u32) -> Option<Result<PageImage, String>> {
-        if !self.changed.contains(&pgno) {
-            return None;
+    /// The page, editable in place in the cache, with its
+    /// [`PageImage::data_len`] for the caller to keep up to date as it
+    /// edits; `load` gives a page never changed. The page counts as changed
+    /// from here on (a redo that fails stops redo: what it left half done
+    /// is never written).
+    ///
+    /// # Errors
+    /// The page cannot be read back or decoded, or `load` fails.
+    pub fn image_mut(
+        &mut self,
+        pgno: u32,
+        load: impl FnOnce() -> Result<PageImage, String>,
+    ) -> Result<(&mut PageImage, &mut usize), String> {
+        if !matches!(self.cache.get(&pgno), Some(Cached::Image(..))) {
+            let image = match self.cache.remove(&pgno) {
+                Some(Cached::Image(image, _)) => image,
+                Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size)?,
+                None if self.changed.contains(&pgno) => {
+                    self.read(pgno).and_then(|b| decode(&b, pgno, self.size))?
+                }
+                None => load()?,
+            };
+            let len = image.data_len();
+            // written out first, so that the page stays in the cache
+            if self.cache.len() >= self.cap {
+                self.flush();
+            }
+            self.changed.insert(pgno);
+            self.cache.insert(pgno, Cached::Image(image, len));
         }
-        Some(match self.cache.remove(&pgno) {
-            Some(Cached::Image(image)) => Ok(image),
-            Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size),
-            None => self.read(pgno).and_then(|b| decode(&b, pgno, self.size)),
-        })
+        match self.cache.get_mut(&pgno) {
+            Some(Cached::Image(image, len)) => Ok((image, len)),
+            _ => Err(format!("page {pgno} is not in the cache of redone pages")),
+        }
     }
 
     /// Keeps `bytes` as the page's new content.
@@ -113,10 +136,10 @@ impl PageStore {
         self.keep(pgno, Cached::Bytes(bytes));
     }
 
-    /// Keeps `image` as its page's new content (built when written out;
-    /// [`PageImage::check`] it first).
-    pub fn insert_image(&mut self, image: PageImage) {
-        self.keep(image.pgno.0, Cached::Image(image));
+    /// Keeps `image`, whose [`PageImage::data_len`] is `data_len`, as its
+    /// page's new content (built when written out; [`PageImage::check`] it first).
+    pub fn insert_image(&mut self, image: PageImage, data_len: usize) {
+        self.keep(image.pgno.0, Cached::Image(image, data_len));
     }
 
     fn keep(&mut self, pgno: u32, page: Cached) {
@@ -134,7 +157,7 @@ impl PageStore {
         for (pgno, page) in pages {
             let bytes = match page {
                 Cached::Bytes(bytes) => bytes,
-                Cached::Image(image) => match image.build() {
+                Cached::Image(image, _) => match image.build() {
                     Ok(bytes) => bytes,
                     Err(e) => {
                         self.failure.get_or_insert_with(|| format!("page {pgno} does not build: {e}"));

@@ -4,6 +4,7 @@
 //! creation. Pure over the record's bytes.
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::format::txlog::record::Record;
 use crate::format::types::{le_u32, le_u64};
@@ -46,13 +47,16 @@ pub fn empty_pages(record: &Record) -> Vec<(u32, u64)> {
         .collect()
 }
 
+/// The pages of one record: up to five without an allocation.
+pub type Touches = SmallVec<[Touch; 5]>;
+
 /// The pages `record` touches. Empty for records that are not page records,
 /// and for fields that do not fit in the record (a truncated record).
-pub fn touches(record: &Record) -> Vec<Touch> {
+pub fn touches(record: &Record) -> Touches {
     let b = &record.bytes;
     let u32_at = |o: usize| le_u32(b, o);
     let u64_at = |o: usize| le_u64(b, o);
-    let mut list = Vec::new();
+    let mut list = Touches::new();
     let mut push = |pgno: Option<u32>, role: &'static str, dbtime_before: Option<u64>| {
         if let Some(pgno) = pgno.filter(|&p| p != 0) {
             list.push(Touch { pgno, role, dbtime_before });
@@ -118,7 +122,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(t),
-            bytes,
+            bytes: bytes.into(),
             fragmented: false,
         }
     }
@@ -137,7 +141,7 @@ mod tests {
         b[52..60].copy_from_slice(&u64::MAX.to_le_bytes());
         let r = record(62, b);
         assert_eq!(dbtime_after(&r), 0x500);
-        let t = touches(&r);
+        let t = touches(&r).to_vec();
         assert_eq!(
             t,
             vec![
@@ -157,6 +161,6 @@ mod tests {
         b[12..20].copy_from_slice(&0x77u64.to_le_bytes());
         let r = record(95, b);
         assert_eq!(dbtime_after(&r), 0x77);
-        assert_eq!(touches(&r), vec![Touch { pgno: 7, role: "page", dbtime_before: None }]);
+        assert_eq!(touches(&r).to_vec(), vec![Touch { pgno: 7, role: "page", dbtime_before: None }]);
     }
 }

@@ -8,6 +8,7 @@
 //! fill it. Planning only reads. [`crate::recovery::recover`] carries a plan out.
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use super::pages::Touch;
 use super::support::{Family, Handling};
@@ -150,8 +151,9 @@ pub struct PlanEntry {
     pub dbtime_after: u64,
     /// The macro it is part of (its dbtime), if any.
     pub macro_dbtime: Option<u64>,
-    /// Every page it touches, with the dbtime rule's verdict.
-    pub pages: Vec<PageCheck>,
+    /// Every page it touches, with the dbtime rule's verdict (one without
+    /// an allocation: most records touch one page).
+    pub pages: SmallVec<[PageCheck; 1]>,
     /// Apply, skip or stop.
     pub decision: Decision,
     /// Why.
@@ -389,7 +391,7 @@ mod tests {
             dbid: 1,
             dbtime_after: u64::from(i),
             macro_dbtime: None,
-            pages: Vec::new(),
+            pages: SmallVec::new(),
             decision,
             reason: Reason::DbtimeCurrent,
             detail: None,

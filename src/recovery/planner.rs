@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use smallvec::SmallVec;
+
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
     DbtimeVerdict, Decision, Limits, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason,
@@ -68,7 +70,8 @@ pub(crate) struct Planner<'a> {
     /// records), when the replayed range logs ExtendDB at all (older engines did not).
     allowed_last: Option<u32>,
     pub(crate) plan: Plan,
-    types: BTreeMap<u8, TypeCount>,
+    /// The record types met, by type byte.
+    types: Vec<Option<TypeCount>>,
 }
 
 impl<'a> Planner<'a> {
@@ -121,7 +124,7 @@ impl<'a> Planner<'a> {
                 ends_cleanly: false,
                 cancelled: false,
             },
-            types: BTreeMap::new(),
+            types: vec![None; 256],
         }
     }
 
@@ -147,7 +150,8 @@ impl<'a> Planner<'a> {
 
     fn note_type(&mut self, record: &Record, decision: Option<Decision>) {
         let t = record.record_type;
-        let count = self.types.entry(t.0).or_insert_with(|| TypeCount {
+        let Some(slot) = self.types.get_mut(usize::from(t.0)) else { return };
+        let count = slot.get_or_insert_with(|| TypeCount {
             record_type: t,
             name: t.name(),
             handling: kind(t).handling,
@@ -356,11 +360,12 @@ impl<'a> Planner<'a> {
         let session = self.sessions.entry(procid).or_default();
         let begun = session.begun;
         let macro_dbtime = session.macro_dbtime.filter(|&d| d == after);
-        let mut pages = Vec::new();
+        let mut pages: SmallVec<[PageCheck; 1]> = SmallVec::new();
         if ours {
             for touch in touches(record) {
                 let page_dbtime = self.page_dbtime(touch.pgno);
-                let verdict = if self.damaged.contains(&touch.pgno) && touch.dbtime_before.is_some() {
+                let damaged = !self.damaged.is_empty() && self.damaged.contains(&touch.pgno);
+                let verdict = if damaged && touch.dbtime_before.is_some() {
                     DbtimeVerdict::Damaged
                 } else {
                     verdict(touch, page_dbtime, after)
@@ -412,7 +417,9 @@ impl<'a> Planner<'a> {
         if decision == Decision::Apply {
             for page in pages.iter().filter(|p| p.verdict == DbtimeVerdict::NeedsRedo) {
                 self.dbtimes.insert(page.touch.pgno, Some(after));
-                self.damaged.remove(&page.touch.pgno);
+                if !self.damaged.is_empty() {
+                    self.damaged.remove(&page.touch.pgno);
+                }
                 if let Some(d) = macro_dbtime {
                     self.macro_pages.insert((d, page.touch.pgno));
                 }
@@ -465,7 +472,7 @@ impl<'a> Planner<'a> {
                 operations: s.ops.clone(),
             })
             .collect();
-        self.plan.types = self.types.into_values().collect();
+        self.plan.types = self.types.into_iter().flatten().collect();
         self.plan
     }
 }

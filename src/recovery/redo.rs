@@ -20,6 +20,8 @@ pub mod structure;
 
 use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
+
 use super::plan::{DbtimeVerdict, Decision, OpenTransaction, Plan, PlanEntry};
 use super::RecoveryError;
 use crate::format::page::Page;
@@ -37,7 +39,7 @@ pub type Pages = super::page_store::PageStore;
 #[derive(Debug, Clone)]
 struct Version {
     key: Vec<u8>,
-    before: Option<Vec<u8>>,
+    before: Option<Bytes>,
 }
 
 /// A versioned operation of a transaction open so far: its record, and its
@@ -59,7 +61,7 @@ pub(crate) fn image(db: &Database, pages: &Pages, pgno: u32) -> Result<PageImage
     from_database(db, pgno)
 }
 
-fn from_database(db: &Database, pgno: u32) -> Result<PageImage, String> {
+pub(crate) fn from_database(db: &Database, pgno: u32) -> Result<PageImage, String> {
     let size = db.page_size();
     let bytes = db.page_bytes(PageNumber(pgno)).map_err(|e| e.to_string())?;
     let page = Page::parse(bytes, PageNumber(pgno), size).map_err(|e| e.to_string())?;
@@ -104,8 +106,9 @@ pub struct Rce {
     pub procid: u16,
     /// Where the operation's record is (`None` when only its UndoInfo was met).
     pub lgpos: Option<Lgpos>,
-    /// The node data the operation replaced.
-    pub before: Option<Vec<u8>>,
+    /// The node data the operation replaced (shared with the open
+    /// operation's version).
+    pub before: Option<Bytes>,
     /// The operation's record when it is a Delta or Delta64 (its undo takes the delta back).
     pub delta: Option<Record>,
     /// The instance's life it was made in (restarts before it).
@@ -135,53 +138,15 @@ impl<'a> Redo<'a> {
         image(self.db, &self.pages, pgno)
     }
 
-    /// The page as redo has it so far, editable, taken out of the page
-    /// store without a copy: put it back with [`Redo::put_image`] (a redo
-    /// that fails stops redo, so a page taken then is never read again).
-    ///
-    /// # Errors
-    /// The page cannot be read or decoded.
-    pub fn take_image(&mut self, pgno: u32) -> Result<PageImage, String> {
-        match self.pages.take_image(pgno) {
-            Some(image) => image,
-            None => from_database(self.db, pgno),
-        }
-    }
-
     /// Keeps `page` as the page's new content (built when written out).
     ///
     /// # Errors
     /// [`RecoveryError::Stop`] when the page would not build (it is full).
     pub fn put_image(&mut self, entry: &PlanEntry, page: PageImage) -> Result<(), RecoveryError> {
-        self.put_checked(entry, page, None)
-    }
-
-    /// [`Redo::put_image`] of a page taken with [`Redo::take_image`] whose
-    /// only changed node is at `line` (if any): only that node is checked.
-    ///
-    /// # Errors
-    /// As [`Redo::put_image`].
-    pub fn put_changed(
-        &mut self,
-        entry: &PlanEntry,
-        page: PageImage,
-        line: usize,
-    ) -> Result<(), RecoveryError> {
-        self.put_checked(entry, page, Some(line))
-    }
-
-    fn put_checked(
-        &mut self,
-        entry: &PlanEntry,
-        page: PageImage,
-        line: Option<usize>,
-    ) -> Result<(), RecoveryError> {
-        let checked = match line {
-            Some(line) => page.check_lines(line..(line + 1).min(page.nodes.len()).max(line)),
-            None => page.check(),
-        };
-        checked.map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
-        self.pages.insert_image(page);
+        let data_len = page.data_len();
+        page.check_lines_sized(data_len, 0..page.nodes.len())
+            .map_err(|e| stop(entry, page.pgno.0, e.to_string()))?;
+        self.pages.insert_image(page, data_len);
         Ok(())
     }
 
@@ -193,8 +158,14 @@ impl<'a> Redo<'a> {
         self.put_image(entry, page.clone())
     }
 
+    /// True when the operation at `lgpos` is a versioned operation of a
+    /// transaction open so far, whose version undo may need.
+    pub fn keeps_version(&self, lgpos: Lgpos) -> bool {
+        self.open.contains_key(&lgpos)
+    }
+
     /// Keeps what undo needs to roll back the open operation at `lgpos`.
-    fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Vec<u8>>) {
+    fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Bytes>) {
         if let Some(op) = self.open.get_mut(&lgpos) {
             op.version = Some(Version { key, before });
         }
@@ -230,6 +201,23 @@ impl<'a> Redo<'a> {
         self.rces.retain(|_, r| r.epoch + 1 >= epoch);
     }
 
+    /// Gives every record kept past the generation being read its own copy
+    /// of its bytes (records share their generation's buffer while it is
+    /// read): what outlives a generation is then only those records.
+    pub fn detach_records(&mut self) {
+        for (_, record) in &mut self.later {
+            *record = record.detached();
+        }
+        for op in self.open.values_mut() {
+            op.record = op.record.detached();
+        }
+        for rce in self.rces.values_mut() {
+            if let Some(delta) = rce.delta.as_mut() {
+                *delta = delta.detached();
+            }
+        }
+    }
+
     /// The instance's life redo is in (restarts met so far).
     pub fn epoch(&self) -> u32 {
         self.epoch
@@ -247,7 +235,7 @@ impl<'a> Redo<'a> {
         };
         let (k, d) = (usize::from(cb_key), usize::from(cb_bm_data));
         let at = 56 + k + d;
-        let Some(before) = b.get(at..at + usize::from(cb_data)).map(<[u8]>::to_vec) else {
+        let Some(before) = b.get(at..at + usize::from(cb_data)).map(Bytes::copy_from_slice) else {
             return;
         };
         let epoch = self.epoch;
@@ -351,7 +339,7 @@ pub fn undo_all(cx: &mut Redo<'_>, plan: &Plan) -> Result<(Vec<OpenTransaction>,
                     let before = version.before.clone().ok_or_else(|| {
                         fail(format!("{} at {}: no before image of the data it replaced", op.name, op.lgpos))
                     })?;
-                    node.data = before;
+                    node.data = before.to_vec();
                     if record.record_type.0 == 31 {
                         node.flags = with(node.flags, NodeFlags::DELETED, true);
                     }

@@ -121,11 +121,11 @@ pub fn split_pages(
 ) -> Result<SplitPages, String> {
     // the lines with the operation in place (spec 6.6)
     if let Some(record) = oper {
-        let mut relined = record.clone();
-        if let Some(slot) = relined.bytes.get_mut(29..31) {
+        let mut bytes = record.bytes.to_vec();
+        if let Some(slot) = bytes.get_mut(29..31) {
             slot.copy_from_slice(&s.iline_oper.to_le_bytes());
         }
-        node_op::apply(&mut split, &relined)?;
+        node_op::apply(&mut split, &Record { bytes: bytes.into(), ..record.clone() })?;
     }
     if split.nodes.len() != usize::from(s.clines) {
         return Err(format!(
@@ -244,7 +244,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(bytes[0]),
-            bytes,
+            bytes: bytes.into(),
             fragmented: false,
         }
     }

@@ -10,10 +10,11 @@
 
 use std::ops::ControlFlow;
 
-use super::plan::{Decision, Limits, OpenTransaction, Plan, Reason, StartAt};
+use super::plan::{Decision, Limits, OpenTransaction, Plan, PlanEntry, Reason, StartAt};
 use super::planner::{Planner, Stepped};
 use super::redo::{self, Pages, Redo};
 use super::{check_chain, start_position, RecoveryError};
+use crate::format::txlog::record::Record;
 use crate::scan::Progress;
 use crate::store::Database;
 use crate::txlog::LogSet;
@@ -78,7 +79,13 @@ pub(crate) fn replay(
                     if planner.is_open(record.lgpos) {
                         run.cx.open_operation(&record);
                     }
-                    run.cx.later.push_back((entry, record));
+                    // a record outside an open macro, with none held back, is redone at once
+                    let waits = entry.macro_dbtime.is_some_and(|d| planner.in_macro(entry.procid, d));
+                    if run.cx.later.is_empty() && !waits {
+                        run.redo(&mut planner, entry, &record)?;
+                    } else {
+                        run.cx.later.push_back((entry, record));
+                    }
                 }
                 Stepped::Transaction { procid, ended } => {
                     run.cx.transaction_moved(procid, false, |l| planner.is_open(l));
@@ -99,6 +106,7 @@ pub(crate) fn replay(
                 }
             }
         }
+        run.cx.detach_records();
         if on_progress(Progress { done: done + 1, total }).is_break() {
             planner.plan.cancelled = true;
             return Ok(Outcome { plan: planner.finish(), done: None, undo_error: None });
@@ -137,6 +145,44 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Redoes one page record (unless recovery already cannot finish) and
+    /// lists it in the plan; a redo that fails is the plan's stop.
+    fn redo(
+        &mut self,
+        planner: &mut Planner<'_>,
+        mut entry: PlanEntry,
+        record: &Record,
+    ) -> Result<(), RecoveryError> {
+        let plan = &planner.plan;
+        self.halted |= entry.decision == Decision::Stop
+            || !plan.unsupported.is_empty()
+            || plan.size_refusal.is_some()
+            || plan.dbid.is_none();
+        if !self.halted {
+            if record.record_type.0 == 36 {
+                self.cx.undo_info(entry.procid, record);
+            }
+            match redo::redo_one(&mut self.cx, &entry, record) {
+                Ok(()) => {}
+                Err(RecoveryError::Stop { pgno, reason, .. }) => {
+                    entry.decision = Decision::Stop;
+                    entry.reason = Reason::RedoFails;
+                    entry.detail = Some(format!("page {pgno}: {reason}"));
+                    self.halted = true;
+                }
+                Err(other) => return Err(other),
+            }
+            if let Some(problem) = self.cx.pages.failure() {
+                return Err(RecoveryError::TempFile { problem: problem.to_string() });
+            }
+            if !self.cx.consumed.is_empty() {
+                self.cx.consumed.remove(&entry.lgpos);
+            }
+        }
+        planner.plan.record(entry);
+        Ok(())
+    }
+
     /// Redoes and lists the held-back page records in log order, up to the
     /// first inside a macro still open (all of them when `all`).
     fn drain(&mut self, planner: &mut Planner<'_>, all: bool) -> Result<(), RecoveryError> {
@@ -144,32 +190,8 @@ impl Run<'_> {
             if !all && front.macro_dbtime.is_some_and(|d| planner.in_macro(front.procid, d)) {
                 return Ok(());
             }
-            let Some((mut entry, record)) = self.cx.later.pop_front() else { break };
-            let plan = &planner.plan;
-            self.halted |= entry.decision == Decision::Stop
-                || !plan.unsupported.is_empty()
-                || plan.size_refusal.is_some()
-                || plan.dbid.is_none();
-            if !self.halted {
-                if record.record_type.0 == 36 {
-                    self.cx.undo_info(entry.procid, &record);
-                }
-                match redo::redo_one(&mut self.cx, &entry, &record) {
-                    Ok(()) => {}
-                    Err(RecoveryError::Stop { pgno, reason, .. }) => {
-                        entry.decision = Decision::Stop;
-                        entry.reason = Reason::RedoFails;
-                        entry.detail = Some(format!("page {pgno}: {reason}"));
-                        self.halted = true;
-                    }
-                    Err(other) => return Err(other),
-                }
-                if let Some(problem) = self.cx.pages.failure() {
-                    return Err(RecoveryError::TempFile { problem: problem.to_string() });
-                }
-                self.cx.consumed.remove(&entry.lgpos);
-            }
-            planner.plan.record(entry);
+            let Some((entry, record)) = self.cx.later.pop_front() else { break };
+            self.redo(planner, entry, &record)?;
         }
         // nothing held back: no macro is half redone, and ended transactions' versions can go
         self.cx.path_lines.clear();

@@ -75,7 +75,7 @@ impl LogSummary {
             end: log.end(),
             accumulated_checksum: log.segments.as_ref().map(|s| s.accumulated_checksum),
             closed_normally: log.records.closed_normally,
-            record_count: log.records.records.len(),
+            record_count: log.records.count,
             segments_in_words: segments_in_words(log),
         }
     }
@@ -114,7 +114,7 @@ impl LogEntry {
             return Err(format!("{path}: {size} bytes is larger than any log file ({MAX_LOG_LEN})"));
         }
         let bytes = std::fs::read(&self.path).map_err(|e| format!("{path}: cannot read: {e}"))?;
-        let log = LogFile::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        let log = LogFile::from_bytes(bytes.into()).map_err(|e| format!("{path}: {e}"))?;
         if let Some(summary) = &self.log {
             let (was, now) = (&summary.header, &log.header);
             if was.generation != now.generation || was.sign_log != now.sign_log || was.created != now.created

@@ -488,7 +488,7 @@ mod tests {
             lgpos: Lgpos::default(),
             file_offset: 0,
             record_type: RecordType(29),
-            bytes: insert(&h, b"key", 0, b"data"),
+            bytes: insert(&h, b"key", 0, b"data").into(),
             fragmented: false,
         };
         let Details::Page { pgno, dbtime_after, dbtime_before, iline, objid_fdp, .. } = r.details() else {

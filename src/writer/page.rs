@@ -275,9 +275,24 @@ impl PageImage {
     /// # Errors
     /// As [`PageImage::build`].
     pub fn check_lines(&self, lines: std::ops::Range<usize>) -> Result<(), WriteError> {
+        self.check_lines_sized(self.data_len(), lines)
+    }
+
+    /// [`PageImage::check_lines`] of a page whose [`PageImage::data_len`]
+    /// the caller knows (kept up to date as it edits), without summing it
+    /// again node by node.
+    ///
+    /// # Errors
+    /// As [`PageImage::build`].
+    pub fn check_lines_sized(
+        &self,
+        data_len: usize,
+        lines: std::ops::Range<usize>,
+    ) -> Result<(), WriteError> {
+        debug_assert_eq!(data_len, self.data_len(), "the data length kept for page {}", self.pgno.0);
         let size = self.size;
         let tags = self.tag_count();
-        let need = size.header_len() + 4 * tags + self.data_len();
+        let need = size.header_len() + 4 * tags + data_len;
         if need > size.len() {
             return Err(WriteError::PageFull { pgno: self.pgno, need, have: size.len() });
         }

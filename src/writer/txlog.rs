@@ -362,7 +362,7 @@ mod tests {
         assert!(parsed.body_problems().is_empty(), "{:?}", parsed.body_problems());
         assert_eq!(parsed.end(), end);
         assert_eq!(parsed.segments.as_ref().unwrap().accumulated_checksum, accumulated);
-        let read: Vec<_> = parsed.records.records.iter().map(|r| (r.lgpos, r.bytes.clone())).collect();
+        let read: Vec<_> = parsed.records.records.iter().map(|r| (r.lgpos, r.bytes.to_vec())).collect();
         assert_eq!(read, written);
         assert!(parsed.records.records.iter().any(|r| r.fragmented));
     }

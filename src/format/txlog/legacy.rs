@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::record::{record_size, BodyProblem, Record, RecordType, RecordWalk};
+use super::record::{record_size, Body, BodyProblem, Collector, RecordType};
 use super::LogHeader;
 use crate::format::types::{le_u32, Lgpos};
 
@@ -131,8 +131,7 @@ pub fn scan(bytes: &[u8], header: &LogHeader) -> LegacyScan {
 
 /// Decodes the records back to back from the first data sector to the end
 /// of valid data. The LGPOS of a legacy record is its physical position.
-pub fn records(bytes: &[u8], header: &LogHeader, scan: &LegacyScan) -> RecordWalk {
-    let mut walk = RecordWalk::default();
+pub(crate) fn records(bytes: &[u8], header: &LogHeader, scan: &LegacyScan, walk: &mut Collector<'_>) {
     let sec = usize::from(header.cb_sec.max(1));
     let mut at = usize::from(header.csec_header) * sec;
     let end = usize::try_from(scan.end_offset).unwrap_or(0).min(bytes.len());
@@ -144,29 +143,27 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &LegacyScan) -> RecordWal
         }
         match record_size(rest) {
             Ok(n) if n <= rest.len() => {
-                walk.records.push(Record {
-                    lgpos: position(header, at),
-                    file_offset: at as u64,
-                    record_type: RecordType(rest.first().copied().unwrap_or(0)),
-                    bytes: rest.get(..n).unwrap_or_default().to_vec(),
-                    fragmented: false,
-                });
+                walk.record(
+                    position(header, at),
+                    at as u64,
+                    RecordType(rest.first().copied().unwrap_or(0)),
+                    Body::InFile(at, n),
+                );
                 at += n;
             }
             Ok(n) => {
-                walk.problems.push(BodyProblem {
+                walk.problem(BodyProblem {
                     lgpos: position(header, at),
                     message: format!("record of {n} bytes runs past the end of valid data"),
                 });
                 break;
             }
             Err(e) => {
-                walk.problems.push(BodyProblem { lgpos: position(header, at), message: e.to_string() });
+                walk.problem(BodyProblem { lgpos: position(header, at), message: e.to_string() });
                 break;
             }
         }
     }
-    walk.finish()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! decoding of what tools show — page records (database, page, dbtimes,
 //! transaction), transaction and macro boundaries. Spec 4.4 and 4.5.
 
+use bytes::Bytes;
 use serde::Serialize;
 
 use crate::format::types::{le_u16, le_u32, le_u64, Lgpos};
@@ -239,9 +240,11 @@ pub struct Record {
     pub file_offset: u64,
     /// Its type.
     pub record_type: RecordType,
-    /// Its bytes (reassembled when it was fragmented).
+    /// Its bytes (reassembled when it was fragmented). A record of a
+    /// decoded log shares the file's buffer (no copy per record): hold it
+    /// beyond its generation through [`Record::detached`].
     #[serde(skip)]
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     /// True when it was reassembled from fragments.
     pub fragmented: bool,
 }
@@ -327,6 +330,13 @@ pub enum Details {
 }
 
 impl Record {
+    /// The record with its own copy of its bytes, not sharing its log
+    /// file's buffer: for keeping it after its generation is dropped (a
+    /// shared slice would keep the whole file in memory).
+    pub fn detached(&self) -> Self {
+        Self { bytes: Bytes::copy_from_slice(&self.bytes), ..self.clone() }
+    }
+
     /// Decodes what tools show of this record.
     pub fn details(&self) -> Details {
         let b = &self.bytes;
@@ -472,8 +482,14 @@ pub struct BodyProblem {
 /// The records of one log file.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RecordWalk {
-    /// Every record up to the end of valid data (NOP filler bytes left out).
+    /// Every record up to the end of valid data (NOP filler bytes left out);
+    /// empty when the file was read for its summary only
+    /// ([`super::LogFile::parse_summary`]).
     pub records: Vec<Record>,
+    /// How many records the walk found (also when they were not kept).
+    pub count: usize,
+    /// The first record's LGPOS, if any.
+    pub first: Option<Lgpos>,
     /// Records that could not be decoded, and why.
     pub problems: Vec<BodyProblem>,
     /// True when the last record that is not filler closes the log (Term,
@@ -481,14 +497,55 @@ pub struct RecordWalk {
     pub closed_normally: bool,
 }
 
-impl RecordWalk {
-    pub(crate) fn finish(mut self) -> Self {
-        self.closed_normally = self
-            .records
-            .iter()
-            .rev()
-            .find(|r| r.record_type != RecordType::NOP2 && r.record_type != RecordType::CHECKSUM)
-            .is_some_and(|r| r.record_type.closes_log());
-        self
+/// Where the bytes of a record found by a walk are.
+pub(crate) enum Body {
+    /// In the file: offset and length.
+    InFile(usize, usize),
+    /// Reassembled from fragments.
+    Reassembled(Vec<u8>),
+}
+
+/// What the body walks ([`super::segment`], [`super::legacy`]) hand their
+/// records to: kept as [`Record`]s sharing the file's buffer, or only
+/// counted (a summary).
+pub(crate) struct Collector<'f> {
+    file: Option<&'f Bytes>,
+    walk: RecordWalk,
+    last: Option<RecordType>,
+}
+
+impl<'f> Collector<'f> {
+    /// Keeps the records when `file` (the walked bytes) is given, else counts them.
+    pub(crate) fn new(file: Option<&'f Bytes>) -> Self {
+        // about one record for every 64 bytes of a full log
+        let records = Vec::with_capacity(file.map_or(0, |f| f.len() / 64));
+        Self { file, walk: RecordWalk { records, ..RecordWalk::default() }, last: None }
+    }
+
+    /// One record found.
+    pub(crate) fn record(&mut self, lgpos: Lgpos, file_offset: u64, record_type: RecordType, body: Body) {
+        self.walk.count += 1;
+        self.walk.first.get_or_insert(lgpos);
+        if record_type != RecordType::NOP2 && record_type != RecordType::CHECKSUM {
+            self.last = Some(record_type);
+        }
+        let Some(file) = self.file else { return };
+        let (bytes, fragmented) = match body {
+            Body::InFile(at, len) if at + len <= file.len() => (file.slice(at..at + len), false),
+            Body::InFile(..) => (Bytes::new(), false),
+            Body::Reassembled(buf) => (Bytes::from(buf), true),
+        };
+        self.walk.records.push(Record { lgpos, file_offset, record_type, bytes, fragmented });
+    }
+
+    /// A record that could not be decoded.
+    pub(crate) fn problem(&mut self, problem: BodyProblem) {
+        self.walk.problems.push(problem);
+    }
+
+    /// The walk's result.
+    pub(crate) fn finish(mut self) -> RecordWalk {
+        self.walk.closed_normally = self.last.is_some_and(RecordType::closes_log);
+        self.walk
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::record::{record_size, BodyProblem, Record, RecordType, RecordWalk};
+use super::record::{record_size, Body, BodyProblem, Collector, RecordType};
 use super::LogHeader;
 use crate::format::checksum::xe_checksum;
 use crate::format::field::lgpos_at;
@@ -168,11 +168,10 @@ fn position(gen: i32, offset: usize) -> Lgpos {
     Lgpos { generation: gen, isec: (offset / SEGMENT) as u16, ib: (offset % SEGMENT) as u16 }
 }
 
-/// Walks the records of the valid segments.
-pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWalk {
+/// Walks the records of the valid segments into `walk`.
+pub(crate) fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan, walk: &mut Collector<'_>) {
     let gen = header.generation;
-    let mut walk = RecordWalk::default();
-    let Some(last) = scan.last_valid else { return walk };
+    let Some(last) = scan.last_valid else { return };
     let first = usize::from(header.csec_header.max(1));
     let end = (usize::from(last) + 1) * SEGMENT;
     let mut pos = first * SEGMENT; // entry position of the next record
@@ -194,16 +193,15 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
         match RecordType(t) {
             RecordType::FRAGMENT_BEGIN => {
                 let (Some(total), Some(size)) = (le_u32(rest, 1), le_u16(rest, 5)) else {
-                    walk.problems.push(problem("fragment header does not fit in the segment".into()));
+                    walk.problem(problem("fragment header does not fit in the segment".into()));
                     break;
                 };
                 let Some(piece) = rest.get(7..7 + usize::from(size)) else {
-                    walk.problems.push(problem("fragment runs past the segment".into()));
+                    walk.problem(problem("fragment runs past the segment".into()));
                     break;
                 };
                 if fragments.is_some() {
-                    walk.problems
-                        .push(problem("a new fragmented record starts before the last one ended".into()));
+                    walk.problem(problem("a new fragmented record starts before the last one ended".into()));
                 }
                 let total = (total as usize).min(16 << 20);
                 fragments = Some((position(gen, pos), cur as u64, total, piece.to_vec()));
@@ -212,12 +210,12 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
             RecordType::FRAGMENT => {
                 let Some(size) = le_u16(rest, 1) else { break };
                 let Some(piece) = rest.get(3..3 + usize::from(size)) else {
-                    walk.problems.push(problem("fragment runs past the segment".into()));
+                    walk.problem(problem("fragment runs past the segment".into()));
                     break;
                 };
                 cur += 3 + usize::from(size);
                 match fragments.take() {
-                    None => walk.problems.push(problem("continuation fragment without a beginning".into())),
+                    None => walk.problem(problem("continuation fragment without a beginning".into())),
                     Some((lgpos, offset, total, mut buf)) => {
                         buf.extend_from_slice(piece);
                         if buf.len() < total {
@@ -225,18 +223,17 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
                             continue;
                         }
                         match record_size(&buf) {
-                            Ok(n) if n == total && n == buf.len() => walk.records.push(Record {
+                            Ok(n) if n == total && n == buf.len() => walk.record(
                                 lgpos,
-                                file_offset: offset,
-                                record_type: RecordType(buf.first().copied().unwrap_or(0)),
-                                bytes: buf,
-                                fragmented: true,
-                            }),
-                            Ok(n) => walk.problems.push(BodyProblem {
+                                offset,
+                                RecordType(buf.first().copied().unwrap_or(0)),
+                                Body::Reassembled(buf),
+                            ),
+                            Ok(n) => walk.problem(BodyProblem {
                                 lgpos,
                                 message: format!("reassembled record is {} bytes, its type says {n}, the fragments said {total}", buf.len()),
                             }),
-                            Err(e) => walk.problems.push(BodyProblem { lgpos, message: e.to_string() }),
+                            Err(e) => walk.problem(BodyProblem { lgpos, message: e.to_string() }),
                         }
                         pos = cur;
                     }
@@ -244,23 +241,16 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
             }
             _ => {
                 if fragments.take().is_some() {
-                    walk.problems
-                        .push(problem("an unfinished fragmented record was dropped (torn write)".into()));
+                    walk.problem(problem("an unfinished fragmented record was dropped (torn write)".into()));
                 }
                 match record_size(rest) {
                     Ok(n) if n <= rest.len() => {
-                        walk.records.push(Record {
-                            lgpos: position(gen, pos),
-                            file_offset: cur as u64,
-                            record_type: RecordType(t),
-                            bytes: rest.get(..n).unwrap_or_default().to_vec(),
-                            fragmented: false,
-                        });
+                        walk.record(position(gen, pos), cur as u64, RecordType(t), Body::InFile(cur, n));
                         cur += n;
                         pos = cur;
                     }
                     Ok(n) => {
-                        walk.problems.push(problem(format!(
+                        walk.problem(problem(format!(
                             "{} record of {n} bytes runs past the end of its segment ({} bytes left)",
                             RecordType(t).name(),
                             rest.len()
@@ -269,7 +259,7 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
                         pos = cur;
                     }
                     Err(e) => {
-                        walk.problems.push(problem(e.to_string()));
+                        walk.problem(problem(e.to_string()));
                         cur = segment_end;
                         pos = cur;
                     }
@@ -279,5 +269,4 @@ pub fn records(bytes: &[u8], header: &LogHeader, scan: &SegmentScan) -> RecordWa
     }
     // A fragmented record left unfinished at the end of data is what a crash
     // leaves behind (spec 9); recovery ignores it, and so does the walk.
-    walk.finish()
 }

@@ -4,6 +4,8 @@
 //! of NewPage, on one page each
 //! ([`crate::recovery::node_op`] holds the operations themselves).
 
+use bytes::Bytes;
+
 use super::{stop, Rce, Redo};
 use crate::format::tag::NodeFlags;
 use crate::format::txlog::record::Record;
@@ -12,6 +14,7 @@ use crate::format::DbTime;
 use crate::recovery::node_op;
 use crate::recovery::plan::{PlanEntry, Reason};
 use crate::recovery::RecoveryError;
+use crate::writer::page::NodeImage;
 
 /// Redoes a node operation on its page; an operation a split macro took
 /// along is already done.
@@ -31,12 +34,37 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
             "an operation logged inside a macro that no Split2 of the macro takes".into(),
         ));
     }
-    let mut page = cx.take_image(pgno).map_err(|e| stop(entry, pgno, e))?;
     let iline = usize::from(le_u16(&record.bytes, 29).unwrap_or(0));
-    let key_before = page.nodes.get(iline).map(|n| n.key.clone());
-    let replaced = node_op::apply(&mut page, record).map_err(|e| stop(entry, pgno, e))?;
-    let key = page.nodes.get(iline).map(|n| n.key.clone()).or(key_before).unwrap_or_default();
     let versioned = record.bytes.get(31).is_some_and(|f| f & 0x01 != 0);
+    let keeps_version = cx.keeps_version(entry.lgpos);
+    let db = cx.db;
+    // edited in place in the page store, its data length kept as the one line changes
+    let (page, data_len) =
+        cx.pages.image_mut(pgno, || super::from_database(db, pgno)).map_err(|e| stop(entry, pgno, e))?;
+    // a Delete at the last line leaves no node there to name the key
+    let key_before = (keeps_version && record.record_type.0 == 35)
+        .then(|| page.nodes.get(iline).map(|n| n.key.clone()))
+        .flatten();
+    let (lines_before, stored_before) =
+        (page.nodes.len(), page.nodes.get(iline).map_or(0, NodeImage::stored_len));
+    let replaced = node_op::apply(page, record).map_err(|e| stop(entry, pgno, e))?.map(Bytes::from);
+    let stored_after = page.nodes.get(iline).map_or(0, NodeImage::stored_len);
+    *data_len = match page.nodes.len().cmp(&lines_before) {
+        std::cmp::Ordering::Greater => *data_len + stored_after,
+        std::cmp::Ordering::Less => data_len.saturating_sub(stored_before),
+        std::cmp::Ordering::Equal => (*data_len + stored_after).saturating_sub(stored_before),
+    };
+    let key = keeps_version
+        .then(|| page.nodes.get(iline).map(|n| n.key.clone()).or(key_before).unwrap_or_default());
+    page.dbtime = DbTime(entry.dbtime_after);
+    // SetExternalHeader changes the prefix every node is stored against: check them all
+    let lines = if record.record_type.0 == 38 {
+        *data_len = page.data_len();
+        0..page.nodes.len()
+    } else {
+        iline..(iline + 1).min(page.nodes.len()).max(iline)
+    };
+    page.check_lines_sized(*data_len, lines).map_err(|e| stop(entry, pgno, e.to_string()))?;
     match le_u32(&record.bytes, 32) {
         Some(rceid) if versioned && rceid != 0 => {
             let before = replaced.clone().or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
@@ -47,13 +75,10 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         }
         _ => {}
     }
-    cx.keep_version(entry.lgpos, key, replaced);
-    page.dbtime = DbTime(entry.dbtime_after);
-    // SetExternalHeader changes the prefix every node is stored against: check them all
-    if record.record_type.0 == 38 {
-        return cx.put_image(entry, page);
+    if let Some(key) = key {
+        cx.keep_version(entry.lgpos, key, replaced);
     }
-    cx.put_changed(entry, page, iline)
+    Ok(())
 }
 
 /// Redoes Undo (39), the compensation record of a rollback: the operation
@@ -90,7 +115,7 @@ pub fn undo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         // insert (and the insert part of FlagInsert): the node goes away for readers
         1 => flag(node, true),
         // replace: the data it replaced
-        2 => node.data = cx.rces.get(&rceid).and_then(|r| r.before.clone()).ok_or_else(unknown)?,
+        2 => node.data = cx.rces.get(&rceid).and_then(|r| r.before.as_deref()).ok_or_else(unknown)?.to_vec(),
         // flag-delete
         3 => flag(node, false),
         // delta, delta64: the original record's delta taken back
