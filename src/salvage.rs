@@ -18,6 +18,7 @@
 mod bridge;
 mod collect;
 mod long_values;
+mod meter;
 mod output;
 mod regenerate;
 mod tables;
@@ -29,7 +30,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::format::catalog::{parse_row, ObjectKind};
+use crate::format::catalog::parse_row;
 use crate::format::record::TaggedLayout;
 use crate::format::LogTime;
 use crate::scan::Progress;
@@ -235,9 +236,14 @@ struct CatalogRecords {
     legacy: bool,
 }
 
-fn catalog_records(db: &Database, names: &Catalog, report: &mut SalvageReport) -> CatalogRecords {
+fn catalog_records(
+    db: &Database,
+    names: &Catalog,
+    report: &mut SalvageReport,
+    meter: &mut meter::Meter<'_>,
+) -> CatalogRecords {
     let name_of = |o: crate::format::ObjectId| names.object_name(o.0);
-    let main = collect(db, CATALOG_ROOT, 2, &name_of);
+    let main = collect(db, (CATALOG_ROOT, 2), &name_of, meter);
     let mut records = main.entries.clone();
     let legacy = main.legacy;
     let mut source = "MSysObjects".to_string();
@@ -245,7 +251,7 @@ fn catalog_records(db: &Database, names: &Catalog, report: &mut SalvageReport) -
     if !main.whole() || records.is_empty() {
         report.unreadable_pages.extend(collect::unreadable("table MSysObjects", &main.walk));
         report.foreign_pages.extend(collect::foreign("table MSysObjects", &main.walk));
-        let shadow = collect(db, SHADOW_ROOT, 3, &name_of);
+        let shadow = collect(db, (SHADOW_ROOT, 3), &name_of, meter);
         let have: BTreeSet<Vec<u8>> = records.iter().map(|r| r.key.clone()).collect();
         let added: Vec<NodeImage> =
             shadow.entries.iter().filter(|&e| !have.contains(&e.key)).cloned().collect();
@@ -296,15 +302,20 @@ pub fn salvage(
         }
     }
     // the input's digest on another core while the trees are read
+    // (given up when the job ends without a new file: a cancel or an error)
+    let give_up = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let digest = scope.spawn(|| db.sha256());
+        let digest = scope.spawn(|| db.sha256_until(&give_up));
         let result = salvage_with(db, out, options, &mut on_progress);
+        if result.as_ref().map_or(true, |r| r.cancelled) {
+            give_up.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let sha256 = digest.join().map_err(|_| Error::NotDatabase {
             path: db.path().to_path_buf(),
             reason: "the SHA-256 of the input could not be computed".into(),
         })??;
         result.map(|mut report| {
-            report.input.sha256 = sha256;
+            report.input.sha256 = sha256.unwrap_or_default();
             report
         })
     })
@@ -361,7 +372,12 @@ fn salvage_with(
     };
     let source = patched.as_ref().unwrap_or(db);
     let names = Catalog::read(source);
-    let catalog = catalog_records(source, &names, &mut report);
+    let mut meter = meter::Meter::new(source.page_count() as u64, &mut on_progress);
+    let catalog = catalog_records(source, &names, &mut report, &mut meter);
+    if meter.cancelled {
+        report.cancelled = true;
+        return Ok(report);
+    }
     report.catalog_source = catalog.source;
     let layout = TaggedLayout::for_page(source.page_size().is_large(), !catalog.legacy);
     // rows that do not decode are left out (and counted)
@@ -378,23 +394,15 @@ fn salvage_with(
             .catalog_notes
             .push(format!("{undecoded} catalog rows could not be decoded and are not in the new file"));
     }
-    let table_count = entries.iter().filter(|e| e.kind == ObjectKind::Table).count() as u64;
-    let total = table_count + 2;
-    let mut done = 0u64;
-    let mut step = |report: &mut SalvageReport| {
-        done += 1;
-        let stop = on_progress(Progress { done, total }).is_break();
-        report.cancelled |= stop;
-        stop
-    };
     let input = tables::CatalogInput { records: &records, entries: &entries, legacy: catalog.legacy };
     // the pages go to the new file as the writer builds them
     let mut file = output::NewFile::create(out)?;
     let Some(built) =
-        tables::rebuild(source, &names, &input, options, &mut report, &mut step, &mut |slot, page| {
+        tables::rebuild(source, &names, &input, options, &mut report, &mut meter, &mut |slot, page| {
             file.put(slot * page.len() as u64, page)
         })?
     else {
+        report.cancelled = meter.cancelled;
         return Ok(report);
     };
     let (header_page, fields) = output::header_page(db, &built.header, options.now)?;
@@ -403,8 +411,7 @@ fn salvage_with(
     file.put(0, &header_page)?;
     file.put(size, &header_page)?;
     let written = file.finish((u64::from(built.pages) + 2) * size, &mut || {
-        let stop = on_progress(Progress { done: total - 1, total }).is_break();
-        if stop {
+        if meter.after_reading(0) {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
@@ -416,7 +423,8 @@ fn salvage_with(
     }
     let after = Database::open(out)?;
     report.output = Some(FileDigest { path: out.display().to_string(), sha256: after.sha256()? });
+    meter.after_reading(1);
     tables::check_output(&after, &mut report);
-    let _ = on_progress(Progress { done: total, total });
+    meter.after_reading(2);
     Ok(report)
 }

@@ -1,5 +1,5 @@
 //! What salvage takes from each tree of the damaged file: the live leaf
-//! entries the shared walk ([`walk_named`]) can read (corrected pages read
+//! entries the shared walk ([`walk_until`]) can read (corrected pages read
 //! corrected, foreign pages skipped), and what the walk could not read,
 //! page by page, with the key range the parent gives each lost page.
 
@@ -7,11 +7,12 @@ use std::collections::BTreeSet;
 
 use crate::format::page::PageFlags;
 use crate::format::{ObjectId, PageNumber};
-use crate::store::cursor::{unreadable_reason, walk_named, TreeNames, TreeWalk};
+use crate::store::cursor::{unreadable_reason, walk_until, TreeNames, TreeWalk};
 use crate::store::page_read::ReadFailure;
 use crate::store::Database;
 use crate::writer::page::NodeImage;
 
+use super::meter::Meter;
 use super::{ForeignPage, UnreadablePage};
 
 /// The tree-type bits a rebuilt tree keeps.
@@ -51,10 +52,17 @@ impl Collected {
 
 /// Reads the tree rooted at `root`.
 /// `objid` is the tree's id as the catalog gives it (the root may be lost).
-pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNames<'_>) -> Collected {
+/// The walk asks `meter` before each page and stops on a cancel; then the
+/// leaves under lost pages are not looked for.
+pub(super) fn collect(
+    db: &Database,
+    (root, objid): (PageNumber, u32),
+    names: TreeNames<'_>,
+    meter: &mut Meter<'_>,
+) -> Collected {
     let mut entries = Vec::new();
     let mut legacy = None;
-    let walk = walk_named(db, root, names, |page, node| {
+    let walk = walk_until(db, root, names, &mut |reached| meter.walk(reached), |page, node| {
         legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
         if !node.is_deleted() {
             entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
@@ -77,7 +85,10 @@ pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNa
         lost_ranges,
         chain_lost: Vec::new(),
     };
-    super::bridge::bridge(db, &mut c);
+    meter.walked(c.walk.pages.len());
+    if !c.walk.stopped {
+        super::bridge::bridge(db, &mut c);
+    }
     c
 }
 

@@ -22,6 +22,7 @@ use crate::Error;
 
 use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
 use super::long_values::drop_dangling_references;
+use super::meter::Meter;
 use super::regenerate;
 use super::{IndexSalvage, LostLongValue, Options, RowDamage, SalvageReport, TableSalvage};
 
@@ -57,7 +58,7 @@ fn raw_node(db: &Database, pgno: PageNumber, tag: u16) -> Option<NodeImage> {
 
 /// Salvages the trees of every table and writes them with the catalog,
 /// each page to `sink` as it is built ([`crate::writer::database::PageSink`]).
-/// `step` is called once per table and before writing; `true` = cancel
+/// The walks ask `meter` before each page; on a cancel nothing is written
 /// (then `None`).
 pub(super) fn rebuild(
     db: &Database,
@@ -65,15 +66,15 @@ pub(super) fn rebuild(
     catalog: &CatalogInput<'_>,
     options: Options<'_>,
     report: &mut SalvageReport,
-    step: &mut dyn FnMut(&mut SalvageReport) -> bool,
+    meter: &mut Meter<'_>,
     sink: PageSink<'_, Error>,
 ) -> Result<Option<RawWritten>, Error> {
     let mut tables = Vec::new();
     for table in catalog.entries.iter().filter(|e| e.kind == ObjectKind::Table && !matches!(e.id, 2 | 3)) {
-        if step(report) {
+        tables.push(salvage_table(db, names, (table, catalog.entries), options, report, meter));
+        if meter.cancelled {
             return Ok(None);
         }
-        tables.push(salvage_table(db, names, table, catalog.entries, options, report));
     }
     let keys: BTreeSet<Vec<u8>> = catalog.records.iter().map(|r| r.key.clone()).collect();
     let table_keys: BTreeSet<Vec<u8>> = catalog
@@ -83,10 +84,10 @@ pub(super) fn rebuild(
         .filter(|(_, e)| e.kind == ObjectKind::Table)
         .map(|(r, _)| r.key.clone())
         .collect();
-    let name_index = catalog_index(db, names, (PageNumber(7), "Name"), (&keys, &keys), report);
+    let name_index = catalog_index(db, names, (PageNumber(7), "Name"), (&keys, &keys), report, meter);
     let root_objects =
-        catalog_index(db, names, (PageNumber(10), "RootObjects"), (&keys, &table_keys), report);
-    if step(report) {
+        catalog_index(db, names, (PageNumber(10), "RootObjects"), (&keys, &table_keys), report, meter);
+    if meter.cancelled {
         return Ok(None);
     }
     let Some(h) = db.header() else { return Ok(None) };
@@ -143,10 +144,11 @@ fn catalog_index(
     (root, name): (PageNumber, &str),
     (rows, expected): (&BTreeSet<Vec<u8>>, &BTreeSet<Vec<u8>>),
     report: &mut SalvageReport,
+    meter: &mut Meter<'_>,
 ) -> Vec<NodeImage> {
     let tree = format!("index {name} of table MSysObjects");
     let objid = if root == PageNumber(7) { 4 } else { 5 };
-    let c = collect(db, root, objid, &|o| names.object_name(o.0));
+    let c = collect(db, (root, objid), &|o| names.object_name(o.0), meter);
     note_pages(db, report, &tree, &c);
     let (mut kept, dropped): (Vec<NodeImage>, Vec<NodeImage>) =
         c.entries.into_iter().partition(|e| rows.contains(&e.data));
@@ -168,14 +170,14 @@ fn catalog_index(
 fn salvage_table(
     db: &Database,
     names: &Catalog,
-    table: &CatalogEntry,
-    entries: &[CatalogEntry],
+    (table, entries): (&CatalogEntry, &[CatalogEntry]),
     options: Options<'_>,
     report: &mut SalvageReport,
+    meter: &mut Meter<'_>,
 ) -> RawTable {
     let name_of = |o: ObjectId| names.object_name(o.0);
     let tree_name = format!("table {}", table.name);
-    let mut t = collect(db, PageNumber(table.coltyp_or_pgno_fdp), table.id, &name_of);
+    let mut t = collect(db, (PageNumber(table.coltyp_or_pgno_fdp), table.id), &name_of, meter);
     note_pages(db, report, &tree_name, &t);
     let mut recovered = 0u64;
     if options.include_recovered {
@@ -203,7 +205,7 @@ fn salvage_table(
         .filter(|e| e.kind == ObjectKind::Index && e.objid_table == table.id && e.id != table.id);
     for index in secondary {
         let iname = format!("index {} of table {}", index.name, table.name);
-        let c = collect(db, PageNumber(index.coltyp_or_pgno_fdp), index.id, &name_of);
+        let c = collect(db, (PageNumber(index.coltyp_or_pgno_fdp), index.id), &name_of, meter);
         note_pages(db, report, &iname, &c);
         let default_kind = if index.flags & INDEX_UNIQUE != 0 {
             PageFlags::INDEX
@@ -245,7 +247,7 @@ fn salvage_table(
     }
     if let Some(lv) = entries.iter().find(|e| e.kind == ObjectKind::LongValue && e.objid_table == table.id) {
         let lname = format!("long values of table {}", table.name);
-        let mut c = collect(db, PageNumber(lv.coltyp_or_pgno_fdp), lv.id, &name_of);
+        let mut c = collect(db, (PageNumber(lv.coltyp_or_pgno_fdp), lv.id), &name_of, meter);
         note_pages(db, report, &lname, &c);
         let broken = collect::drop_broken_long_values(&mut c);
         report

@@ -61,6 +61,9 @@ pub struct TreeWalk {
     /// Pages a parent points at that belong to another tree: (page, its
     /// objidFDP). Neither decoded nor descended into.
     pub foreign: Vec<(PageNumber, ObjectId)>,
+    /// The walk was stopped before its end ([`walk_until`]): what it says
+    /// of the tree is incomplete.
+    pub stopped: bool,
 }
 
 /// A page of the tree that could not be read, and what the walk lost with it.
@@ -164,7 +167,7 @@ impl<'n> OrderKey<'n> {
 /// the caller knows (the catalog does).
 pub type TreeNames<'a> = &'a dyn Fn(ObjectId) -> Option<String>;
 
-struct Walker<'d, 'n, F> {
+struct Walker<'d, 'n, 's, F> {
     db: &'d Database,
     names: TreeNames<'n>,
     objid: ObjectId,
@@ -172,6 +175,8 @@ struct Walker<'d, 'n, F> {
     leaves: Vec<(PageNumber, PageNumber, PageNumber)>, // (pgno, prev, next)
     walk: TreeWalk,
     on_leaf: F,
+    /// Asked before each page with the pages reached so far; `true` stops.
+    stop: &'s mut dyn FnMut(usize) -> bool,
 }
 
 /// A key in hex, at most 24 bytes of it: a longer key keeps its first 8
@@ -184,7 +189,7 @@ fn short_hex(key: &[u8]) -> String {
     }
 }
 
-impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
+impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, '_, F> {
     fn page_finding(&mut self, pgno: PageNumber, message: String) {
         let location = Location::Page { pgno, file_offset: pgno.file_offset(self.db.page_size()) };
         self.walk.findings.push(Finding::error(location, message));
@@ -238,6 +243,10 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, F> {
         upper: Option<Vec<u8>>,
         parent: Option<PageNumber>,
     ) {
+        if self.walk.stopped || (self.stop)(self.walk.pages.len()) {
+            self.walk.stopped = true;
+            return;
+        }
         let from = parent.map_or("as the root".to_string(), |p| format!("from page {p}"));
         if depth > MAX_DEPTH {
             return self.page_finding(
@@ -435,6 +444,19 @@ pub fn walk_named(
     names: TreeNames<'_>,
     on_leaf: impl FnMut(&Page<'_>, &Node<'_>),
 ) -> TreeWalk {
+    walk_until(db, root, names, &mut |_| false, on_leaf)
+}
+
+/// [`walk_named`] that asks `stop` before each page (with the number of
+/// pages reached so far) and ends there when it says `true` (a cancel):
+/// the walk is then marked [`TreeWalk::stopped`].
+pub fn walk_until(
+    db: &Database,
+    root: PageNumber,
+    names: TreeNames<'_>,
+    stop: &mut dyn FnMut(usize) -> bool,
+    on_leaf: impl FnMut(&Page<'_>, &Node<'_>),
+) -> TreeWalk {
     let objid = db.read_page(root).ok().and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp));
     let objid = objid.or_else(|| db.page(root).ok().map(|p| p.header.objid_fdp)).unwrap_or_default();
     let walk = TreeWalk {
@@ -448,8 +470,10 @@ pub fn walk_named(
         missing: Vec::new(),
         corrected: Vec::new(),
         foreign: Vec::new(),
+        stopped: false,
     };
-    let mut walker = Walker { db, names, objid, visited: HashSet::new(), leaves: Vec::new(), walk, on_leaf };
+    let mut walker =
+        Walker { db, names, objid, visited: HashSet::new(), leaves: Vec::new(), walk, on_leaf, stop };
     walker.visit(root, 0, None, None, None);
     let leaves = std::mem::take(&mut walker.leaves);
     if leaves.len() > 1 {

@@ -291,14 +291,30 @@ impl Database {
     /// [`Error::Open`] when part of the file cannot be mapped,
     /// [`Error::Shrank`] when the file got shorter meanwhile.
     pub fn sha256(&self) -> Result<String, Error> {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        self.sha256_until(&never).map(Option::unwrap_or_default)
+    }
+
+    /// [`Database::sha256`], given up (`None`) as soon as `stop` is set
+    /// (a cancelled job need not read the rest of a large file).
+    ///
+    /// # Errors
+    /// As [`Database::sha256`].
+    pub fn sha256_until(&self, stop: &std::sync::atomic::AtomicBool) -> Result<Option<String>, Error> {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         for chunk in self.chunks() {
             self.check_size()?;
-            hasher.update(chunk?);
+            // in 16 MiB pieces: a stop is heard within one of them
+            for piece in chunk?.chunks(16 << 20) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                hasher.update(piece);
+            }
             self.check_size()?;
         }
-        Ok(hex::encode(hasher.finalize()))
+        Ok(Some(hex::encode(hasher.finalize())))
     }
 
     /// Writes the whole file to `out` (the start of a new file made from it).
