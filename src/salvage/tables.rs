@@ -20,7 +20,7 @@ use crate::writer::page::NodeImage;
 use crate::writer::rebuild::{write_raw_into, Placement, RawDatabase, RawTable, RawTree, RawWritten};
 use crate::Error;
 
-use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
+use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows, RowKeys};
 use super::{IndexSalvage, LostLongValue, Options, RowDamage, SalvageReport, TableSalvage};
 
 /// `Unique` in an index row's flags.
@@ -189,7 +189,7 @@ fn salvage_table(
         }
     }
     sort_entries(&mut t.entries, false);
-    let rows: BTreeSet<Vec<u8>> = t.entries.iter().map(|e| e.key.clone()).collect();
+    let rows = RowKeys::of(&t.entries);
     let mut lost = LostRows::default();
     let mut children = Vec::new();
     let secondary = entries
