@@ -174,6 +174,29 @@ pub(super) struct LostRows {
     pub exact: bool,
 }
 
+/// The primary keys of the rows kept, borrowed from the table's entries
+/// once [`sort_entries`] sorted them and dropped duplicate keys: found by
+/// binary search, no key copied.
+pub(super) struct RowKeys<'a>(&'a [NodeImage]);
+
+impl<'a> RowKeys<'a> {
+    /// The keys of `entries`, sorted by key with no key twice.
+    pub fn of(entries: &'a [NodeImage]) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].key < w[1].key));
+        Self(entries)
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Where `key` is among the rows.
+    fn position(&self, key: &[u8]) -> Option<usize> {
+        self.0.binary_search_by(|e| e.key.as_slice().cmp(key)).ok()
+    }
+}
+
 /// What one secondary index says about the table's rows.
 pub(super) struct IndexCheck {
     /// Entries kept: those whose bookmark is a kept row.
@@ -188,23 +211,28 @@ pub(super) struct IndexCheck {
 /// pointing at lost ones, adding the latter's bookmarks to `lost`.
 pub(super) fn check_index(
     index: &Collected,
-    rows: &BTreeSet<Vec<u8>>,
+    rows: &RowKeys<'_>,
     non_unique: bool,
     lost: &mut LostRows,
 ) -> IndexCheck {
     let mut kept = Vec::with_capacity(index.entries.len());
     let mut dropped = 0;
-    let mut named: BTreeSet<&[u8]> = BTreeSet::new();
+    // which rows an entry names (each counted once)
+    let mut named = vec![false; if index.entries.is_empty() { 0 } else { rows.len() }];
+    let mut named_count = 0;
     for entry in &index.entries {
-        if rows.contains(&entry.data) {
-            named.insert(&entry.data);
+        if let Some(at) = rows.position(&entry.data) {
+            if let Some(seen) = named.get_mut(at).filter(|seen| !**seen) {
+                *seen = true;
+                named_count += 1;
+            }
             kept.push(entry.clone());
         } else {
             dropped += 1;
             lost.keys.insert(entry.data.clone());
         }
     }
-    let rows_without_entry = rows.len() - named.len();
+    let rows_without_entry = rows.len() - named_count;
     if index.whole() && rows_without_entry == 0 {
         lost.exact = true;
     }

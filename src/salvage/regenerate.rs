@@ -36,18 +36,19 @@ const KNOWN_FLAGS: u32 = 0x0001
 const NEVER_CUT: usize = 255;
 
 /// The entries made again for `index`: one per kept row (`rows`: primary
-/// key and record) that `named` (the bookmarks the kept entries hold) lacks.
+/// key and record) that no kept entry (`kept`) names.
 pub(super) fn entries(
     table: &Table<'_>,
     index: &CatalogEntry,
     collected: &Collected,
     rows: &[NodeImage],
-    named: &BTreeSet<Vec<u8>>,
+    kept: &[NodeImage],
     (layout, non_unique): (TaggedLayout, bool),
 ) -> Vec<NodeImage> {
     if index.flags & !KNOWN_FLAGS != 0 || collected.lost_ranges.is_empty() {
         return Vec::new();
     }
+    let named: BTreeSet<&[u8]> = kept.iter().map(|e| e.data.as_slice()).collect();
     let lost = |order: &[u8]| {
         collected
             .lost_ranges
@@ -57,7 +58,7 @@ pub(super) fn entries(
     let taken: BTreeSet<&[u8]> = collected.entries.iter().map(|e| e.key.as_slice()).collect();
     let mut made = Vec::new();
     let mut keys_made: BTreeSet<Vec<u8>> = BTreeSet::new();
-    for row in rows.iter().filter(|r| !named.contains(&r.key)) {
+    for row in rows.iter().filter(|r| !named.contains(r.key.as_slice())) {
         let Some(key) = table.index_key(index, &row.data, layout) else { continue };
         if !key.complete || key.has_null || key.bytes.is_empty() || key.bytes.len() >= NEVER_CUT {
             continue;

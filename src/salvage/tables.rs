@@ -20,7 +20,7 @@ use crate::writer::page::NodeImage;
 use crate::writer::rebuild::{write_raw_into, Placement, RawDatabase, RawTable, RawTree, RawWritten};
 use crate::Error;
 
-use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows};
+use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows, RowKeys};
 use super::long_values::drop_dangling_references;
 use super::meter::Meter;
 use super::regenerate;
@@ -195,7 +195,7 @@ fn salvage_table(
         }
     }
     sort_entries(&mut t.entries, false);
-    let rows: BTreeSet<Vec<u8>> = t.entries.iter().map(|e| e.key.clone()).collect();
+    let rows = RowKeys::of(&t.entries);
     let mut lost = LostRows::default();
     let mut children = Vec::new();
     let layout = TaggedLayout::for_page(db.page_size().is_large(), !t.legacy);
@@ -215,10 +215,9 @@ fn salvage_table(
         let kind = c.kind.unwrap_or(default_kind);
         let non_unique = kind.contains(PageFlags::NON_UNIQUE_KEYS);
         let mut check = check_index(&c, &rows, non_unique, &mut lost);
-        let named: BTreeSet<Vec<u8>> = check.kept.iter().map(|e| e.data.clone()).collect();
         let made = reader
             .as_ref()
-            .map(|r| regenerate::entries(r, index, &c, &t.entries, &named, (layout, non_unique)))
+            .map(|r| regenerate::entries(r, index, &c, &t.entries, &check.kept, (layout, non_unique)))
             .unwrap_or_default();
         let regenerated = made.len();
         if regenerated > 0 {
@@ -245,6 +244,7 @@ fn salvage_table(
             legacy_records,
         });
     }
+    let kept = rows.len() as u64;
     if let Some(lv) = entries.iter().find(|e| e.kind == ObjectKind::LongValue && e.objid_table == table.id) {
         let lname = format!("long values of table {}", table.name);
         let mut c = collect(db, (PageNumber(lv.coltyp_or_pgno_fdp), lv.id), &name_of, meter);
@@ -275,7 +275,7 @@ fn salvage_table(
             layout,
         ));
     }
-    report.tables.push(lost_rows(table, &t, &lost, rows.len() as u64, recovered));
+    report.tables.push(lost_rows(table, &t, &lost, kept, recovered));
     RawTable {
         tree: RawTree {
             name: tree_name,
