@@ -305,8 +305,9 @@ impl<'d> Table<'d> {
             }
         };
         let tagged: Vec<_> = record.tagged();
-        // one merge walk of the fields and the columns, not a search per column
-        let found = self.tagged.locate(&tagged);
+        // one merge walk of the fields and the columns, not a search per
+        // column (and none for a record without tagged fields)
+        let found = if tagged.is_empty() { Vec::new() } else { self.tagged.locate(&tagged) };
         for (index, column) in self.columns.iter().enumerate() {
             let slot = found.get(index).copied().flatten();
             if column.class == ColumnClass::Tagged && slot.is_none() && column.default.is_none() {
