@@ -54,7 +54,7 @@ pub(super) fn collect(db: &Database, root: PageNumber, objid: u32, names: TreeNa
     let walk = walk_named(db, root, names, |page, node| {
         legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
         if !node.is_deleted() {
-            entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
+            entries.push(NodeImage::new(std::mem::take(&mut node.key), node.data.to_vec()));
         }
     });
     let kind = db

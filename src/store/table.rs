@@ -164,8 +164,8 @@ impl<'d> Table<'d> {
 
     /// Walks the table's tree and calls `on_node` for every leaf node,
     /// flag-deleted ones too.
-    pub fn walk_nodes(&self, on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
-        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), on_node)
+    pub fn walk_nodes(&self, mut on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| on_node(page, node))
     }
 
     /// The leaf pages of the table in key order, each once, found by a
