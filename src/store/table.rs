@@ -326,6 +326,13 @@ impl<'d> Table<'d> {
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {
+                // errors only: a stored value of a column that is not
+                // encrypted (or none) cannot have one
+                Ok(Cell::Absent | Cell::Null | Cell::Single(Stored::Intrinsic(_)))
+                    if !values && !column.encrypted =>
+                {
+                    continue
+                }
                 Ok(cell) => self.value(column, cell, (index, values), &mut row.errors),
                 Err(e) => {
                     row.errors.push((index, e.to_string()));
