@@ -65,7 +65,7 @@ pub(super) fn collect(
     let walk = walk_until(db, root, names, &mut |reached| meter.walk(reached), |page, node| {
         legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
         if !node.is_deleted() {
-            entries.push(NodeImage::new(node.key.clone(), node.data.to_vec()));
+            entries.push(NodeImage::new(std::mem::take(&mut node.key), node.data.to_vec()));
         }
     });
     let kind = db

@@ -189,7 +189,7 @@ fn short_hex(key: &[u8]) -> String {
     }
 }
 
-impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, '_, F> {
+impl<F: FnMut(&Page<'_>, &mut Node<'_>)> Walker<'_, '_, '_, F> {
     fn page_finding(&mut self, pgno: PageNumber, message: String) {
         let location = Location::Page { pgno, file_offset: pgno.file_offset(self.db.page_size()) };
         self.walk.findings.push(Finding::error(location, message));
@@ -361,8 +361,8 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, '_, F> {
             last_key: decoded.last().map_or(String::new(), |n| short_hex(&n.key)),
         });
         if leaf {
-            for node in &decoded {
-                let key = order_parts(node);
+            for node in &mut decoded {
+                let key = OrderKey::of(node, non_unique);
                 let below = lower.as_ref().is_some_and(|l| key.cmp(&OrderKey(l, &[])) == Ordering::Less);
                 let above = upper.as_ref().is_some_and(|u| {
                     let against = key.cmp(&OrderKey(u, &[]));
@@ -432,17 +432,19 @@ impl<F: FnMut(&Page<'_>, &Node<'_>)> Walker<'_, '_, '_, F> {
 /// (deleted ones included; check [`Node::is_deleted`]). Pages whose one
 /// flipped bit per block the ECC locates are read corrected; a child page
 /// of another tree is reported, not read.
-pub fn walk(db: &Database, root: PageNumber, on_leaf: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
-    walk_named(db, root, &|_| None, on_leaf)
+pub fn walk(db: &Database, root: PageNumber, mut on_leaf: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
+    walk_named(db, root, &|_| None, |page, node| on_leaf(page, node))
 }
 
 /// [`walk`], naming in its findings the tree a foreign page belongs to
 /// with `names` (from the catalog: [`crate::store::catalog::Catalog::object_name`]).
+/// `on_leaf` gets each node mutably: it may take what it keeps (the key)
+/// instead of copying it, as the walk does not look at a node again.
 pub fn walk_named(
     db: &Database,
     root: PageNumber,
     names: TreeNames<'_>,
-    on_leaf: impl FnMut(&Page<'_>, &Node<'_>),
+    on_leaf: impl FnMut(&Page<'_>, &mut Node<'_>),
 ) -> TreeWalk {
     walk_until(db, root, names, &mut |_| false, on_leaf)
 }
@@ -455,7 +457,7 @@ pub fn walk_until(
     root: PageNumber,
     names: TreeNames<'_>,
     stop: &mut dyn FnMut(usize) -> bool,
-    on_leaf: impl FnMut(&Page<'_>, &Node<'_>),
+    on_leaf: impl FnMut(&Page<'_>, &mut Node<'_>),
 ) -> TreeWalk {
     let objid = db.read_page(root).ok().and_then(|r| r.page(db).ok().map(|p| p.header.objid_fdp));
     let objid = objid.or_else(|| db.page(root).ok().map(|p| p.header.objid_fdp)).unwrap_or_default();

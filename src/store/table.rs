@@ -164,8 +164,8 @@ impl<'d> Table<'d> {
 
     /// Walks the table's tree and calls `on_node` for every leaf node,
     /// flag-deleted ones too.
-    pub fn walk_nodes(&self, on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
-        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), on_node)
+    pub fn walk_nodes(&self, mut on_node: impl FnMut(&Page<'_>, &Node<'_>)) -> TreeWalk {
+        walk_named(self.db, self.def.pgno_fdp(), &|o| self.name_of(o), |page, node| on_node(page, node))
     }
 
     /// The leaf pages of the table in key order, each once, found by a
@@ -305,8 +305,9 @@ impl<'d> Table<'d> {
             }
         };
         let tagged: Vec<_> = record.tagged();
-        // one merge walk of the fields and the columns, not a search per column
-        let found = self.tagged.locate(&tagged);
+        // one merge walk of the fields and the columns, not a search per
+        // column (and none for a record without tagged fields)
+        let found = if tagged.is_empty() { Vec::new() } else { self.tagged.locate(&tagged) };
         for (index, column) in self.columns.iter().enumerate() {
             let slot = found.get(index).copied().flatten();
             if column.class == ColumnClass::Tagged && slot.is_none() && column.default.is_none() {
@@ -325,6 +326,13 @@ impl<'d> Table<'d> {
                     .map_or(Cell::Absent, |f| f.cell.clone())),
             };
             let value = match cell {
+                // errors only: a stored value of a column that is not
+                // encrypted (or none) cannot have one
+                Ok(Cell::Absent | Cell::Null | Cell::Single(Stored::Intrinsic(_)))
+                    if !values && !column.encrypted =>
+                {
+                    continue
+                }
                 Ok(cell) => self.value(column, cell, (index, values), &mut row.errors),
                 Err(e) => {
                     row.errors.push((index, e.to_string()));

@@ -41,13 +41,38 @@ pub struct TreeSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreePlan {
     spec: TreeSpec,
-    levels: Vec<Vec<Vec<NodeImage>>>,
+    levels: Vec<Level>,
+}
+
+/// One level of a planned tree: its nodes in order and how many of them
+/// go on each page (the nodes are moved into their pages only when the
+/// pages are built, so a large tree's entries are not held twice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Level {
+    nodes: Vec<NodeImage>,
+    counts: Vec<usize>,
+}
+
+impl Level {
+    /// Pages of the level.
+    fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// The nodes of each page: (first, one past the last) index in `nodes`.
+    fn bounds(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.counts.iter().scan(0, |at, &n| {
+            let start = *at;
+            *at += n;
+            Some((start, *at))
+        })
+    }
 }
 
 impl TreePlan {
     /// Pages the tree takes.
     pub fn page_count(&self) -> usize {
-        self.levels.iter().map(Vec::len).sum()
+        self.levels.iter().map(Level::len).sum()
     }
 
     /// Builds the pages. `pages[0]` is the root (`pgnoFDP`); the others are
@@ -116,7 +141,10 @@ impl TreePlan {
             let leaf = depth == 0;
             let is_root_level = depth + 1 == level_count;
             let level_len = level.len();
-            for (i, nodes) in level.into_iter().enumerate() {
+            let Level { nodes: all, counts } = level;
+            let mut all = all.into_iter();
+            for (i, &count) in counts.iter().enumerate() {
+                let nodes: Vec<NodeImage> = all.by_ref().take(count).collect();
                 let pgno = numbers[depth][i];
                 let mut flags =
                     if spec.legacy_records { spec.kind } else { spec.kind | PageFlags::NEW_RECORD_FORMAT };
@@ -175,11 +203,14 @@ fn usable(size: PageSize) -> usize {
 
 /// Splits `nodes` into non-root pages, each at most `limit` bytes of
 /// nodes and tags once its keys are prefix-compressed (at least one node
-/// per page, which must fit `most` with tag 0).
-fn pack(nodes: Vec<NodeImage>, limit: usize, most: usize) -> Result<Vec<Vec<NodeImage>>, WriteError> {
-    let mut pages: Vec<Vec<NodeImage>> = Vec::new();
-    let mut current: Vec<NodeImage> = Vec::new();
-    // Running totals of the page being filled: plain cost and shared prefix.
+/// per page, which must fit `most` with tag 0). Returns how many nodes go
+/// on each page, in order.
+fn pack(nodes: &[NodeImage], limit: usize, most: usize) -> Result<Vec<usize>, WriteError> {
+    let mut pages: Vec<usize> = Vec::new();
+    // The page being filled: its first node, its node count, its plain
+    // cost and its shared prefix.
+    let mut first: Option<&NodeImage> = None;
+    let mut count = 0usize;
     let (mut plain, mut shared) = (4usize, 0usize);
     let cost_of = |plain: usize, shared: usize, count: usize| {
         if prefix_pays(count, shared) {
@@ -193,22 +224,29 @@ fn pack(nodes: Vec<NodeImage>, limit: usize, most: usize) -> Result<Vec<Vec<Node
         if cost + 4 > most {
             return Err(WriteError::NodeTooLarge { len: node.stored_len(), most: most - 8 });
         }
-        let with =
-            current.first().map_or(node.key.len(), |f| shared.min(common_prefix_len(&f.key, &node.key)));
-        if !current.is_empty() && cost_of(plain + cost, with, current.len() + 1) > limit {
-            pages.push(std::mem::take(&mut current));
+        let with = first.map_or(node.key.len(), |f| shared.min(common_prefix_len(&f.key, &node.key)));
+        if count > 0 && cost_of(plain + cost, with, count + 1) > limit {
+            pages.push(std::mem::take(&mut count));
+            first = None;
             plain = 4;
             shared = node.key.len();
         } else {
             shared = with;
         }
         plain += cost;
-        current.push(node);
+        first.get_or_insert(node);
+        count += 1;
     }
-    if !current.is_empty() || pages.is_empty() {
-        pages.push(current);
+    if count > 0 || pages.is_empty() {
+        pages.push(count);
     }
-    debug_assert!(pages.iter().all(|p| p.len() == 1 || compressed_cost(p) <= limit));
+    debug_assert!({
+        let level = Level { nodes: Vec::new(), counts: pages.clone() };
+        let fits = level
+            .bounds()
+            .all(|(a, b)| b - a == 1 || nodes.get(a..b).is_some_and(|p| compressed_cost(p) <= limit));
+        fits
+    });
     Ok(pages)
 }
 
@@ -224,17 +262,21 @@ pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> 
     let entries = std::mem::take(&mut spec.entries);
     let cost: usize = entries.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
     if cost <= root_most {
-        let levels = vec![vec![entries]];
+        let counts = vec![entries.len()];
+        let levels = vec![Level { nodes: entries, counts }];
         return Ok(TreePlan { spec, levels });
     }
     let limit = (most * usize::from(spec.density.clamp(20, 100)) / 100).max(1);
-    let leaves = pack(entries, limit, most)?;
+    let leaves = Level { counts: pack(&entries, limit, most)?, nodes: entries };
     // Parent entries of the leaves: separators between neighbours.
-    let mut children: Vec<NodeImage> = leaves
+    let bounds: Vec<(usize, usize)> = leaves.bounds().collect();
+    let mut children: Vec<NodeImage> = bounds
         .iter()
         .enumerate()
-        .map(|(i, page)| {
-            let key = match (page.last(), leaves.get(i + 1).and_then(|p| p.first())) {
+        .map(|(i, &(start, end))| {
+            let last = end.checked_sub(1).filter(|&l| l >= start).and_then(|l| leaves.nodes.get(l));
+            let next = bounds.get(i + 1).and_then(|&(s, e)| leaves.nodes.get(s..e)).and_then(<[_]>::first);
+            let key = match (last, next) {
                 (Some(last), Some(first)) => {
                     separator(&sort_key(last, non_unique), &sort_key(first, non_unique))
                 }
@@ -247,20 +289,26 @@ pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> 
     loop {
         let cost: usize = children.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
         if cost <= root_most {
-            levels.push(vec![children]);
+            let counts = vec![children.len()];
+            levels.push(Level { nodes: children, counts });
             return Ok(TreePlan { spec, levels });
         }
-        let pages = pack(children, most, most)?;
+        let level = Level { counts: pack(&children, most, most)?, nodes: children };
         // A page's parent entry carries the key of its last node.
-        children = pages
-            .iter()
+        children = level
+            .bounds()
             .enumerate()
-            .map(|(i, page)| {
-                let key = page.last().map(|n| n.key.clone()).unwrap_or_default();
+            .map(|(i, (start, end))| {
+                let key = level
+                    .nodes
+                    .get(start..end)
+                    .and_then(<[_]>::last)
+                    .map(|n| n.key.clone())
+                    .unwrap_or_default();
                 NodeImage::new(key, (i as u32).to_le_bytes().to_vec())
             })
             .collect();
-        levels.push(pages);
+        levels.push(level);
     }
 }
 
