@@ -206,20 +206,24 @@ impl<'a> Redo<'a> {
         self.rces.retain(|_, r| r.epoch + 1 >= epoch);
     }
 
-    /// Gives every record kept past the generation being read its own copy
-    /// of its bytes (records share their generation's buffer while it is
-    /// read): what outlives a generation is then only those records.
-    pub fn detach_records(&mut self) {
+    /// Gives every record of `generation` kept past it its own copy of its
+    /// bytes (records share their generation's buffer while it is read):
+    /// what outlives a generation is then only those records. Records of
+    /// earlier generations were detached at the end of theirs.
+    pub fn detach_records(&mut self, generation: i32) {
+        let detach = |record: &mut Record| {
+            if record.lgpos.generation == generation {
+                *record = record.detached();
+            }
+        };
         for (_, record) in &mut self.later {
-            *record = record.detached();
+            detach(record);
         }
         for op in self.open.values_mut() {
-            op.record = op.record.detached();
+            detach(&mut op.record);
         }
-        for rce in self.rces.values_mut() {
-            if let Some(delta) = rce.delta.as_mut() {
-                *delta = delta.detached();
-            }
+        for delta in self.rces.values_mut().filter_map(|rce| rce.delta.as_mut()) {
+            detach(delta);
         }
     }
 
