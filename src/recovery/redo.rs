@@ -39,7 +39,12 @@ pub type Pages = super::page_store::PageStore;
 #[derive(Debug, Clone)]
 struct Version {
     key: Vec<u8>,
+    /// The data the operation replaced, when the version store does not
+    /// hold it (under `rceid`).
     before: Option<Bytes>,
+    /// The operation's version-store entry, whose before image is the
+    /// operation's when `before` is `None`.
+    rceid: Option<u32>,
 }
 
 /// A versioned operation of a transaction open so far: its record, and its
@@ -106,8 +111,8 @@ pub struct Rce {
     pub procid: u16,
     /// Where the operation's record is (`None` when only its UndoInfo was met).
     pub lgpos: Option<Lgpos>,
-    /// The node data the operation replaced (shared with the open
-    /// operation's version).
+    /// The node data the operation replaced (an open operation's version
+    /// names this entry rather than holding a copy).
     pub before: Option<Bytes>,
     /// The operation's record when it is a Delta or Delta64 (its undo takes the delta back).
     pub delta: Option<Record>,
@@ -165,9 +170,9 @@ impl<'a> Redo<'a> {
     }
 
     /// Keeps what undo needs to roll back the open operation at `lgpos`.
-    fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Bytes>) {
+    fn keep_version(&mut self, lgpos: Lgpos, key: Vec<u8>, before: Option<Bytes>, rceid: Option<u32>) {
         if let Some(op) = self.open.get_mut(&lgpos) {
-            op.version = Some(Version { key, before });
+            op.version = Some(Version { key, before, rceid });
         }
     }
 
@@ -201,20 +206,24 @@ impl<'a> Redo<'a> {
         self.rces.retain(|_, r| r.epoch + 1 >= epoch);
     }
 
-    /// Gives every record kept past the generation being read its own copy
-    /// of its bytes (records share their generation's buffer while it is
-    /// read): what outlives a generation is then only those records.
-    pub fn detach_records(&mut self) {
+    /// Gives every record of `generation` kept past it its own copy of its
+    /// bytes (records share their generation's buffer while it is read):
+    /// what outlives a generation is then only those records. Records of
+    /// earlier generations were detached at the end of theirs.
+    pub fn detach_records(&mut self, generation: i32) {
+        let detach = |record: &mut Record| {
+            if record.lgpos.generation == generation {
+                *record = record.detached();
+            }
+        };
         for (_, record) in &mut self.later {
-            *record = record.detached();
+            detach(record);
         }
         for op in self.open.values_mut() {
-            op.record = op.record.detached();
+            detach(&mut op.record);
         }
-        for rce in self.rces.values_mut() {
-            if let Some(delta) = rce.delta.as_mut() {
-                *delta = delta.detached();
-            }
+        for delta in self.rces.values_mut().filter_map(|rce| rce.delta.as_mut()) {
+            detach(delta);
         }
     }
 
@@ -253,7 +262,7 @@ impl<'a> Redo<'a> {
             })
             .min_by_key(|(lgpos, _)| **lgpos);
         if let Some((_, op)) = op {
-            op.version = Some(Version { key, before: Some(before) });
+            op.version = Some(Version { key, before: Some(before), rceid: None });
         }
     }
 }
@@ -306,11 +315,11 @@ pub fn undo_all(cx: &mut Redo<'_>, plan: &Plan) -> Result<(Vec<OpenTransaction>,
                 match record.record_type.0 {
                     29 => {
                         let (s, p) = (usize::from(le_u16(b, 44)?), usize::from(le_u16(b, 46)?));
-                        b.get(50..50 + p + s).map(|k| Version { key: k.to_vec(), before: None })
+                        b.get(50..50 + p + s).map(|k| Version { key: k.to_vec(), before: None, rceid: None })
                     }
                     30 => {
                         let k = usize::from(le_u16(b, 44)?);
-                        b.get(48..48 + k).map(|k| Version { key: k.to_vec(), before: None })
+                        b.get(48..48 + k).map(|k| Version { key: k.to_vec(), before: None, rceid: None })
                     }
                     _ => None,
                 }
@@ -336,7 +345,8 @@ pub fn undo_all(cx: &mut Redo<'_>, plan: &Plan) -> Result<(Vec<OpenTransaction>,
                 29 | 30 => node.flags = with(node.flags, NodeFlags::DELETED, true),
                 32 => node.flags = with(node.flags, NodeFlags::DELETED, false),
                 31 | 33 | 34 => {
-                    let before = version.before.clone().ok_or_else(|| {
+                    let stored = version.rceid.and_then(|id| cx.rces.get(&id)).and_then(|r| r.before.clone());
+                    let before = version.before.clone().or(stored).ok_or_else(|| {
                         fail(format!("{} at {}: no before image of the data it replaced", op.name, op.lgpos))
                     })?;
                     node.data = before.to_vec();

@@ -106,7 +106,7 @@ pub(crate) fn replay(
                 }
             }
         }
-        run.cx.detach_records();
+        run.cx.detach_records(log.header.generation);
         if on_progress(Progress { done: done + 1, total }).is_break() {
             planner.plan.cancelled = true;
             return Ok(Outcome { plan: planner.finish(), done: None, undo_error: None });

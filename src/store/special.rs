@@ -48,7 +48,9 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Erro
         return Err(too_long(metadata.len().to_string()));
     }
     let file = File::open(path).map_err(open_error)?;
-    let mut bytes = Vec::new();
+    // sized once from the metadata (read_to_end through `take` would grow it step by step)
+    let expected = usize::try_from(metadata.len().min(limit)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).map_err(open_error)?;
     if bytes.len() as u64 > limit {
         return Err(too_long(format!("more than {limit}")));

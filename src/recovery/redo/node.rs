@@ -65,18 +65,22 @@ pub fn redo(cx: &mut Redo<'_>, entry: &PlanEntry, record: &Record) -> Result<(),
         iline..(iline + 1).min(page.nodes.len()).max(iline)
     };
     page.check_lines_sized(*data_len, lines).map_err(|e| stop(entry, pgno, e.to_string()))?;
-    match le_u32(&record.bytes, 32) {
-        Some(rceid) if versioned && rceid != 0 => {
-            let before = replaced.clone().or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
+    // a versioned operation's before image goes to the version store, which
+    // the open operation's version then names instead of holding a copy
+    let rceid = le_u32(&record.bytes, 32).filter(|&r| versioned && r != 0);
+    let kept = match rceid {
+        Some(rceid) => {
+            let before = replaced.or_else(|| cx.rces.get(&rceid).and_then(|r| r.before.clone()));
             let delta = matches!(record.record_type.0, 37 | 93).then(|| record.clone());
             let epoch = cx.epoch();
             cx.rces
                 .insert(rceid, Rce { procid: entry.procid, lgpos: Some(record.lgpos), before, delta, epoch });
+            None
         }
-        _ => {}
-    }
+        None => replaced,
+    };
     if let Some(key) = key {
-        cx.keep_version(entry.lgpos, key, replaced);
+        cx.keep_version(entry.lgpos, key, kept, rceid);
     }
     Ok(())
 }
