@@ -408,8 +408,8 @@ fn salvage_with(
     let (header_page, fields) = output::header_page(db, &built.header, options.now)?;
     report.header_fields = fields;
     let size = header_page.len() as u64;
-    file.put(0, &header_page)?;
-    file.put(size, &header_page)?;
+    file.put(0, header_page.clone())?;
+    file.put(size, header_page)?;
     let written = file.finish((u64::from(built.pages) + 2) * size, &mut || {
         if meter.after_reading(0) {
             ControlFlow::Break(())

@@ -143,19 +143,23 @@ pub(super) fn header_page(db: &Database, new: &[u8], now: LogTime) -> Result<(Ve
 /// The new file while it is written: a temporary file beside the output
 /// (removed on SIGINT/SIGTERM, and when dropped before
 /// [`NewFile::finish`] renamed it), written page by page as the writer
-/// builds the pages; runs of consecutive pages go out in one write.
+/// builds the pages; runs of consecutive pages go out in one gathering
+/// write (no copy of the pages).
 pub(super) struct NewFile {
     out: PathBuf,
     tmp: PathBuf,
     file: Option<File>,
     _registered: crate::interrupt::Temporary,
-    /// The pending run: its first byte's offset and its bytes.
+    /// The pending run: its first byte's offset, its pages and their bytes.
     at: u64,
-    run: Vec<u8>,
+    run: Vec<Vec<u8>>,
+    run_len: usize,
 }
 
 /// Bytes a run of consecutive pages may reach before it is written.
 const RUN: usize = 1 << 20;
+/// Pages a run may hold (under the system's limit on one gathering write).
+const RUN_PAGES: usize = 256;
 
 impl NewFile {
     /// Creates the temporary file beside `out`.
@@ -175,7 +179,8 @@ impl NewFile {
             file: Some(file),
             _registered: registered,
             at: 0,
-            run: Vec::with_capacity(RUN),
+            run: Vec::with_capacity(RUN_PAGES),
+            run_len: 0,
         })
     }
 
@@ -187,27 +192,41 @@ impl NewFile {
     ///
     /// # Errors
     /// Writing fails.
-    pub(super) fn put(&mut self, offset: u64, bytes: &[u8]) -> Result<(), Error> {
-        let run_end = self.at + self.run.len() as u64;
-        if offset != run_end || self.run.len() + bytes.len() > RUN {
+    pub(super) fn put(&mut self, offset: u64, bytes: Vec<u8>) -> Result<(), Error> {
+        let run_end = self.at + self.run_len as u64;
+        if offset != run_end || self.run_len + bytes.len() > RUN || self.run.len() == RUN_PAGES {
             self.flush()?;
             self.at = offset;
         }
-        self.run.extend_from_slice(bytes);
+        self.run_len += bytes.len();
+        self.run.push(bytes);
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        use std::os::unix::fs::FileExt;
+        use std::io::{IoSlice, Seek, SeekFrom, Write};
         if self.run.is_empty() {
             return Ok(());
         }
-        let written = match &self.file {
-            Some(file) => file.write_all_at(&self.run, self.at),
-            None => Ok(()),
-        };
-        written.map_err(|e| self.io(e))?;
+        if let Some(file) = self.file.as_mut() {
+            let written = (|| -> std::io::Result<()> {
+                file.seek(SeekFrom::Start(self.at))?;
+                let mut slices: Vec<IoSlice<'_>> = self.run.iter().map(|p| IoSlice::new(p)).collect();
+                let mut rest = &mut slices[..];
+                while !rest.is_empty() {
+                    match file.write_vectored(rest) {
+                        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                        Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            })();
+            written.map_err(|e| Error::Write { path: self.out.clone(), source: e })?;
+        }
         self.run.clear();
+        self.run_len = 0;
         Ok(())
     }
 

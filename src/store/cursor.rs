@@ -130,6 +130,20 @@ impl TreeWalk {
     }
 }
 
+/// Where the walk came to a page from, in words: "as the root" or "from
+/// page N" (made into text only when a finding says it).
+#[derive(Clone, Copy)]
+struct Origin(Option<PageNumber>);
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("as the root"),
+            Some(p) => write!(f, "from page {p}"),
+        }
+    }
+}
+
 /// A key that is the concatenation of two byte strings (a non-unique
 /// tree's leaf sorts by key then data), compared as the concatenation is
 /// without building it.
@@ -199,7 +213,7 @@ impl<F: FnMut(&Page<'_>, &mut Node<'_>)> Walker<'_, '_, '_, F> {
         &mut self,
         pgno: PageNumber,
         parent: Option<PageNumber>,
-        from: &str,
+        from: Origin,
         failure: ReadFailure,
         lower: Option<Vec<u8>>,
         upper: Option<Vec<u8>>,
@@ -247,7 +261,7 @@ impl<F: FnMut(&Page<'_>, &mut Node<'_>)> Walker<'_, '_, '_, F> {
             self.walk.stopped = true;
             return;
         }
-        let from = parent.map_or("as the root".to_string(), |p| format!("from page {p}"));
+        let from = Origin(parent);
         if depth > MAX_DEPTH {
             return self.page_finding(
                 pgno,
@@ -261,10 +275,10 @@ impl<F: FnMut(&Page<'_>, &mut Node<'_>)> Walker<'_, '_, '_, F> {
         let db = self.db;
         let read = match db.read_page(pgno) {
             Ok(read) => read,
-            Err(failure) => return self.missing(pgno, parent, &from, failure, lower, upper),
+            Err(failure) => return self.missing(pgno, parent, from, failure, lower, upper),
         };
         let Ok(page) = read.page(db) else {
-            return self.missing(pgno, parent, &from, ReadFailure::Checksum("unparsable"), lower, upper);
+            return self.missing(pgno, parent, from, ReadFailure::Checksum("unparsable"), lower, upper);
         };
         if !read.corrected.is_empty() {
             self.walk.corrected.push(pgno);

@@ -369,7 +369,7 @@ pub(super) fn assemble(
         bytes
             .get_mut(at..at.saturating_add(page.len()))
             .ok_or(WriteError::OutOfPages { need: slot as usize, have: last as usize })?
-            .copy_from_slice(page);
+            .copy_from_slice(&page);
         Ok::<(), WriteError>(())
     })?;
     bytes[..size].copy_from_slice(&header_page);
@@ -380,7 +380,7 @@ pub(super) fn assemble(
 /// Where the pages of a database go as they are built: `(slot, bytes)`,
 /// slot `n + 1` for page `n` (slots 0 and 1 are the header's copies,
 /// which [`assemble_into`] returns instead). Slots not given stay zero.
-pub type PageSink<'a, E> = &'a mut dyn FnMut(u64, &[u8]) -> Result<(), E>;
+pub type PageSink<'a, E> = &'a mut dyn FnMut(u64, Vec<u8>) -> Result<(), E>;
 
 /// [`assemble`], each page handed to `sink` as it is built (no image of
 /// the whole file is held). Returns the header page (the caller writes it
@@ -400,7 +400,7 @@ pub(super) fn assemble_into<E: From<WriteError>>(
             return Err(WriteError::OutOfPages { need: image.pgno.0 as usize, have: last as usize }.into());
         }
         let page = image.build()?;
-        sink(u64::from(image.pgno.0) + 1, &page)
+        sink(u64::from(image.pgno.0) + 1, page)
     };
     for fdp in fdps {
         let mut leaves = Vec::new();

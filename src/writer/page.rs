@@ -337,31 +337,34 @@ impl PageImage {
             return Err(WriteError::TooManyTags { count: tags });
         }
         let source = self.prefix_bytes();
-        let mut body = Vec::with_capacity(self.data_len());
+        // the node data goes straight after the header in the page itself
+        let mut page = Vec::with_capacity(size.len());
+        page.resize(header_len, 0);
         let mut entries: Vec<(usize, usize, u8)> = Vec::with_capacity(tags); // (ib, cb, flags)
-        let blob = |bytes: &[u8], body: &mut Vec<u8>| {
-            let ib = body.len();
-            body.extend_from_slice(bytes);
+        let blob = |bytes: &[u8], page: &mut Vec<u8>| {
+            let ib = page.len() - header_len;
+            page.extend_from_slice(bytes);
             (ib, bytes.len(), 0u8)
         };
-        entries.push(blob(&self.external_header, &mut body));
+        entries.push(blob(&self.external_header, &mut page));
         for r in &self.reserved {
-            entries.push(blob(r, &mut body));
+            entries.push(blob(r, &mut page));
         }
         for (line, n) in self.nodes.iter().enumerate() {
             let prefix = n.key.get(..n.prefix_len).ok_or(WriteError::PrefixMismatch { line })?;
             if source.get(..n.prefix_len) != Some(prefix) {
                 return Err(WriteError::PrefixMismatch { line });
             }
-            let ib = body.len();
-            n.encode(large, line, &mut body)?;
+            let ib = page.len() - header_len;
+            n.encode(large, line, &mut page)?;
             let flags = (n.flags.0 & 0x3) | if n.prefix_len > 0 { NodeFlags::COMPRESSED.0 } else { 0 };
-            entries.push((ib, body.len() - ib, flags));
+            entries.push((ib, page.len() - header_len - ib, flags));
         }
-        let mut page = vec![0u8; size.len()];
-        page.get_mut(header_len..header_len + body.len())
-            .ok_or(WriteError::PageFull { pgno: self.pgno, need, have: size.len() })?
-            .copy_from_slice(&body);
+        let body_len = page.len() - header_len;
+        if page.len() + 4 * entries.len() > size.len() {
+            return Err(WriteError::PageFull { pgno: self.pgno, need, have: size.len() });
+        }
+        page.resize(size.len(), 0);
         for (i, (ib, cb, flags)) in entries.iter().enumerate() {
             let at = size.len() - 4 * (i + 1);
             // Tag 0 of an empty external header keeps ib 0, as the engine does.
@@ -378,7 +381,7 @@ impl PageImage {
         put(&mut page, 24, &self.objid.0.to_le_bytes());
         put(&mut page, 28, &(free as u16).to_le_bytes());
         put(&mut page, 30, &self.uncommitted_free.to_le_bytes());
-        put(&mut page, 32, &(body.len() as u16).to_le_bytes());
+        put(&mut page, 32, &(body_len as u16).to_le_bytes());
         put(&mut page, 34, &itag_state.to_le_bytes());
         put(&mut page, 36, &self.flags.0.to_le_bytes());
         seal_page(&mut page, self.pgno, size);

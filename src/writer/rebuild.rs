@@ -85,7 +85,7 @@ pub fn write_raw(
         if bytes.len() < at + page.len() {
             bytes.resize(at + page.len(), 0);
         }
-        bytes[at..at + page.len()].copy_from_slice(page);
+        bytes[at..at + page.len()].copy_from_slice(&page);
         Ok::<(), WriteError>(())
     })?;
     let file_len = (written.pages as usize + 2) * size;
