@@ -30,7 +30,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::format::catalog::parse_row;
+use crate::format::catalog::{parse_row, ObjectKind};
 use crate::format::record::TaggedLayout;
 use crate::format::LogTime;
 use crate::scan::Progress;
@@ -389,6 +389,15 @@ fn salvage_with(
         .unzip();
     report.catalog_rows = records.len() as u64;
     let undecoded = catalog.records.len() - records.len();
+    if !entries.iter().any(|e| e.kind == ObjectKind::Table) && undecoded > 0 {
+        // a new file without a table would verify as damaged and hold nothing
+        return Err(Error::NotDatabase {
+            path: db.path().to_path_buf(),
+            reason: format!(
+                "none of its {undecoded} catalog rows can be decoded (a layout esescope does not read), so there is no table to salvage"
+            ),
+        });
+    }
     if undecoded > 0 {
         report
             .catalog_notes

@@ -341,7 +341,11 @@ pub(super) fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(),
     for index in [name_index, root_objects] {
         let extra = index.extra();
         if index.space.free_count() < extra {
-            ensure(&mut catalog.space, extra - index.space.free_count(), root)?;
+            // the index's new extent is one run of the catalog's free pages
+            let missing = (extra - index.space.free_count()) as u32;
+            if !catalog.space.has_run(missing) {
+                catalog.space.add_extent(root.take_extent(missing)?);
+            }
             ensure(&mut index.space, extra, &mut catalog.space)?;
         }
         let taken = index.space.take(extra)?;

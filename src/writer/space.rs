@@ -108,16 +108,49 @@ impl FdpSpace {
         Ok(self.free.drain(..count).map(PageNumber).collect())
     }
 
-    /// Takes `count` contiguous free pages as an extent for a child FDP.
+    /// Where the first run of `count` consecutive free pages starts in the
+    /// free list, if there is one.
+    fn run(&self, count: usize) -> Option<usize> {
+        if count == 0 {
+            return Some(0);
+        }
+        let mut start = 0;
+        for (i, &page) in self.free.iter().enumerate() {
+            if i > start && self.free.get(i - 1).is_none_or(|&before| page != before + 1) {
+                start = i;
+            }
+            if i + 1 - start == count {
+                return Some(start);
+            }
+        }
+        None
+    }
+
+    /// True when `count` consecutive pages are free.
+    pub fn has_run(&self, count: u32) -> bool {
+        self.run(count as usize).is_some()
+    }
+
+    /// Takes `count` contiguous free pages as an extent for a child FDP: the
+    /// first such run of the free pages (the database root grows for it).
     ///
     /// # Errors
-    /// As [`FdpSpace::take`], or when the free pages are not contiguous.
+    /// [`WriteError::OutOfPages`] when no `count` free pages are contiguous.
     pub fn take_extent(&mut self, count: u32) -> Result<Extent, WriteError> {
-        let pages = self.take(count as usize)?;
-        let first = pages.first().map_or(0, |p| p.0);
-        if pages.iter().enumerate().any(|(i, p)| p.0 != first + i as u32) {
-            return Err(WriteError::OutOfPages { need: count as usize, have: 0 });
+        let n = count as usize;
+        if self.growable && self.run(n).is_none() {
+            if let Some(primary) = self.owned.first_mut() {
+                // the free pages at the primary extent's end, then new ones
+                let end = primary.first + primary.count;
+                let tail = self.free.iter().rev().zip((0..end).rev()).take_while(|(p, e)| **p == *e).count();
+                let missing = n.saturating_sub(tail) as u32;
+                self.free.extend(end..end + missing);
+                primary.count += missing;
+            }
         }
+        let start = self.run(n).ok_or(WriteError::OutOfPages { need: n, have: 0 })?;
+        let first = self.free.get(start).copied().unwrap_or(0);
+        self.free.drain(start..start + n);
         Ok(Extent { first, count })
     }
 
@@ -212,6 +245,23 @@ impl FdpSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extent_is_the_first_run_of_free_pages_long_enough() {
+        // pages 11..20 free, then an added extent 40..43: a run of 4 is
+        // in the first part, a run of 8 nowhere (the extents are apart)
+        let mut space = FdpSpace::new(ObjectId(9), Extent { first: 10, count: 10 }, PageNumber(1), false);
+        space.add_extent(Extent { first: 40, count: 4 });
+        assert_eq!(space.take(7).unwrap().len(), 7); // 11..=17
+        assert!(space.has_run(4) && !space.has_run(5));
+        assert_eq!(space.take_extent(4).unwrap(), Extent { first: 40, count: 4 });
+        assert_eq!(space.free_extents(), vec![Extent { first: 18, count: 2 }]);
+        assert!(space.take_extent(3).is_err());
+        // the database root grows for a run its free pages do not hold
+        let mut root = FdpSpace::growable(ObjectId(1), Extent { first: 1, count: 3 }, PageNumber::NULL);
+        assert_eq!(root.take_extent(5).unwrap(), Extent { first: 4, count: 5 });
+        assert_eq!(root.owned[0], Extent { first: 1, count: 8 });
+    }
 
     #[test]
     fn catalog_space_header_matches_the_fixed_layout() {
