@@ -250,12 +250,16 @@ fn salvage_table(
         let mut c = collect(db, (PageNumber(lv.coltyp_or_pgno_fdp), lv.id), &name_of, meter);
         note_pages(db, report, &lname, &c);
         let broken = collect::drop_broken_long_values(&mut c);
+        // a tree read whole lost no long value: no row needs looking at
+        let lost_any = !broken.is_empty() || !c.whole();
         report
             .long_values_lost
             .extend(broken.into_iter().map(|lid| LostLongValue { table: table.name.clone(), lid }));
         sort_entries(&mut c.entries, false);
-        let dangling = drop_dangling_references(table, entries, &mut t.entries, &c.entries, layout);
-        report.rows_with_lost_values.extend(dangling);
+        if lost_any {
+            let dangling = drop_dangling_references(table, entries, &mut t.entries, &c.entries, layout);
+            report.rows_with_lost_values.extend(dangling);
+        }
         let kind = c.kind.unwrap_or(PageFlags::LONG_VALUE);
         children.push(RawTree {
             name: lname,
@@ -265,7 +269,12 @@ fn salvage_table(
             legacy_records: c.legacy,
         });
     }
-    if !children.iter().any(|c| c.kind.contains(PageFlags::LONG_VALUE)) {
+    // LongBinary (11) and LongText (12): the column types whose values the
+    // engine separates into the long-value tree
+    let long_columns = entries.iter().any(|e| {
+        e.kind == ObjectKind::Column && e.objid_table == table.id && matches!(e.coltyp_or_pgno_fdp, 11 | 12)
+    });
+    if long_columns && !children.iter().any(|c| c.kind.contains(PageFlags::LONG_VALUE)) {
         // no long-value tree: a row that names a long value names a lost one
         report.rows_with_lost_values.extend(drop_dangling_references(
             table,
