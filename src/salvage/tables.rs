@@ -199,7 +199,9 @@ fn salvage_table(
     let mut lost = LostRows::default();
     let mut children = Vec::new();
     let layout = TaggedLayout::for_page(db.page_size().is_large(), !t.legacy);
-    let reader = names.tables.iter().find(|d| d.table.id == table.id).map(|def| Table::new(db, names, def));
+    // the table's reader, made only when an index lost pages (regenerate)
+    let def = names.tables.iter().find(|d| d.table.id == table.id);
+    let mut reader: Option<Table<'_>> = None;
     let secondary = entries
         .iter()
         .filter(|e| e.kind == ObjectKind::Index && e.objid_table == table.id && e.id != table.id);
@@ -215,10 +217,15 @@ fn salvage_table(
         let kind = c.kind.unwrap_or(default_kind);
         let non_unique = kind.contains(PageFlags::NON_UNIQUE_KEYS);
         let mut check = check_index(&c, &rows, non_unique, &mut lost);
-        let made = reader
-            .as_ref()
-            .map(|r| regenerate::entries(r, index, &c, &t.entries, &check.kept, (layout, non_unique)))
-            .unwrap_or_default();
+        if reader.is_none() && !c.lost_ranges.is_empty() {
+            reader = def.map(|def| Table::new(db, names, def));
+        }
+        let made = match (&reader, c.lost_ranges.is_empty()) {
+            (Some(r), false) => {
+                regenerate::entries(r, index, &c, &t.entries, &check.kept, (layout, non_unique))
+            }
+            _ => Vec::new(),
+        };
         let regenerated = made.len();
         if regenerated > 0 {
             check.kept.extend(made);
