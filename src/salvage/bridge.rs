@@ -23,6 +23,7 @@ use crate::store::Database;
 use crate::writer::page::NodeImage;
 
 use super::collect::{unhex, Collected};
+use super::meter::Meter;
 
 /// One leaf as the chain sees it.
 struct Leaf {
@@ -99,6 +100,9 @@ fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId, want: Want<'_>) -
     Some(leaf)
 }
 
+/// Pages of the candidate scan between two cancel checks.
+const SCAN_CHECK: u32 = 4096;
+
 /// A page the leaf chain links to that cannot be read: a lost leaf no
 /// parent names any more, with the keys it may have held (from the last
 /// key before it to the first key after it in the chain; empty: no bound).
@@ -125,7 +129,9 @@ enum Link {
 
 /// Reads back the leaves under lost internal pages of `c` and narrows its
 /// lost key ranges to the chain's gaps.
-pub(super) fn bridge(db: &Database, c: &mut Collected) {
+/// The scan of the file for candidates asks `meter` every few thousand
+/// pages and ends on a cancel (then nothing is bridged).
+pub(super) fn bridge(db: &Database, c: &mut Collected, meter: &mut Meter<'_>) {
     let internal: Vec<(Vec<u8>, Vec<u8>)> = c
         .walk
         .missing
@@ -151,6 +157,9 @@ pub(super) fn bridge(db: &Database, c: &mut Collected) {
     let unreached = c.walk.missing.iter().map(|m| m.pgno).collect::<BTreeSet<_>>();
     let mut candidates: BTreeSet<PageNumber> = BTreeSet::new();
     for pgno in db.page_numbers() {
+        if pgno.0 % SCAN_CHECK == 0 && meter.check() {
+            return;
+        }
         if reached.contains(&pgno) || unreached.contains(&pgno) {
             continue;
         }

@@ -87,7 +87,7 @@ pub(super) fn collect(
     };
     meter.walked(c.walk.pages.len());
     if !c.walk.stopped {
-        super::bridge::bridge(db, &mut c);
+        super::bridge::bridge(db, &mut c, meter);
     }
     c
 }

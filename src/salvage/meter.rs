@@ -58,6 +58,13 @@ impl<'p> Meter<'p> {
         }
     }
 
+    /// Asked by work that reads no tree pages (the leaf chain's scan of the
+    /// file): progress stays where it is; `true` = cancel.
+    pub fn check(&mut self) -> bool {
+        let done = self.said.unwrap_or(0);
+        self.say(done)
+    }
+
     /// A walk ended, having reached `pages` pages.
     pub fn walked(&mut self, pages: usize) {
         self.base += pages as u64;
@@ -92,6 +99,7 @@ mod tests {
         let stopped_at = (0..700).find(|&r| meter.walk(r)).unwrap();
         assert_eq!(stopped_at, 3 * EVERY as usize - 300, "the third call after the first, at page 768");
         assert!(meter.walk(0), "a later walk stops at once");
+        assert!(meter.check(), "and so does the leaf chain's scan");
         assert!(meter.cancelled);
         assert_eq!(said, [0, 256, 512, 768]);
     }
