@@ -337,6 +337,42 @@ impl Plan {
     /// those that stop recovery: the plan of a long log set stays bounded.
     pub const ENTRIES_KEPT: usize = 20_000;
 
+    /// A plan of `database` from `start` (and why there) to `end` with no
+    /// record planned yet; `page_limit` is the last page the output may have.
+    pub fn new(
+        database: String,
+        dbid: Option<u8>,
+        start: (Lgpos, String),
+        end: Lgpos,
+        page_limit: u32,
+    ) -> Self {
+        let (start, start_reason) = start;
+        Self {
+            database,
+            dbid,
+            start,
+            start_reason,
+            end,
+            generations: (start.generation, end.generation),
+            entries: Vec::new(),
+            page_records: 0,
+            decisions: DecisionCounts::default(),
+            entries_left_out: 0,
+            types: Vec::new(),
+            unsupported: Vec::new(),
+            open_transactions: Vec::new(),
+            ended_by_restart: 0,
+            max_dbtime: 0,
+            max_objid: 0,
+            pgno_last: None,
+            page_limit,
+            size_refusal: None,
+            undo_problem: None,
+            ends_cleanly: false,
+            cancelled: false,
+        }
+    }
+
     /// Adds a planned page record: counted, and listed while the list is
     /// short or when it stops recovery.
     pub fn record(&mut self, entry: PlanEntry) {
@@ -400,30 +436,8 @@ mod tests {
 
     #[test]
     fn a_long_plan_lists_its_first_entries_and_its_stops_and_counts_them_all() {
-        let mut plan = Plan {
-            database: String::new(),
-            dbid: Some(1),
-            start: Lgpos::default(),
-            start_reason: String::new(),
-            end: Lgpos::default(),
-            generations: (1, 1),
-            entries: Vec::new(),
-            page_records: 0,
-            decisions: DecisionCounts::default(),
-            entries_left_out: 0,
-            types: Vec::new(),
-            unsupported: Vec::new(),
-            open_transactions: Vec::new(),
-            ended_by_restart: 0,
-            max_dbtime: 0,
-            max_objid: 0,
-            pgno_last: None,
-            page_limit: 0,
-            size_refusal: None,
-            undo_problem: None,
-            ends_cleanly: false,
-            cancelled: false,
-        };
+        let mut plan =
+            Plan::new(String::new(), Some(1), (Lgpos::default(), String::new()), Lgpos::default(), 0);
         let n = Plan::ENTRIES_KEPT + 5;
         for i in 0..n {
             plan.record(entry((i % 60_000) as u16, Decision::Skip));
