@@ -117,6 +117,21 @@ fn flip(bytes: &mut [u8], pgno: PageNumber, size: PageSize, offset: usize, bit: 
     }
 }
 
+/// Flips each (page, offset, bit) and says so, part named.
+fn flip_all(
+    bytes: &mut [u8],
+    size: PageSize,
+    flips: [(PageNumber, usize, u8, &'static str); 3],
+) -> Vec<Damage> {
+    flips
+        .into_iter()
+        .map(|(pgno, offset, bit, part)| {
+            flip(bytes, pgno, size, offset, bit);
+            Damage::BitFlip { pgno, offset, bit, part }
+        })
+        .collect()
+}
+
 fn leaf(written: &WrittenDatabase, tree: &str, index: usize) -> Result<PageNumber, WriteError> {
     written
         .tree(tree)
@@ -204,13 +219,7 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
             (b, 11, 2, "header field dbtimeDirtied"),
             (c, 5, 6, "stored checksum, ECC half"),
         ];
-        Ok(flips
-            .into_iter()
-            .map(|(pgno, offset, bit, part)| {
-                flip(bytes, pgno, size, offset, bit);
-                Damage::BitFlip { pgno, offset, bit, part }
-            })
-            .collect())
+        Ok(flip_all(bytes, size, flips))
     })?);
     all.push(damaged("bitflip-columns.edb", &base, |bytes| {
         // one bit in a value of each column class of `people`: fixed Born
@@ -226,13 +235,7 @@ pub fn samples() -> Result<Vec<Sample>, WriteError> {
                 "tagged column Notes (LongText)",
             ),
         ];
-        Ok(flips
-            .into_iter()
-            .map(|(pgno, offset, bit, part)| {
-                flip(bytes, pgno, size, offset, bit);
-                Damage::BitFlip { pgno, offset, bit, part }
-            })
-            .collect())
+        Ok(flip_all(bytes, size, flips))
     })?);
     all.push(damaged("multibit.edb", &base, |bytes| {
         let pgno = leaf(&base, "readings", 0)?;
