@@ -10,6 +10,7 @@ use crate::format::catalog::{parse_row, CatalogEntry, ObjectKind};
 use crate::format::node::nodes;
 use crate::format::page::PageFlags;
 use crate::format::record::TaggedLayout;
+use crate::format::value::ColumnType;
 use crate::format::{Lgpos, LogTime, ObjectId, PageNumber};
 use crate::store::catalog::Catalog;
 use crate::store::table::Table;
@@ -276,10 +277,11 @@ fn salvage_table(
             legacy_records: c.legacy,
         });
     }
-    // LongBinary (11) and LongText (12): the column types whose values the
-    // engine separates into the long-value tree
+    // the column types whose values the engine separates into the long-value tree
     let long_columns = entries.iter().any(|e| {
-        e.kind == ObjectKind::Column && e.objid_table == table.id && matches!(e.coltyp_or_pgno_fdp, 11 | 12)
+        e.kind == ObjectKind::Column
+            && e.objid_table == table.id
+            && [ColumnType::LONG_BINARY, ColumnType::LONG_TEXT].contains(&ColumnType(e.coltyp_or_pgno_fdp))
     });
     if long_columns && !children.iter().any(|c| c.kind.contains(PageFlags::LONG_VALUE)) {
         // no long-value tree: a row that names a long value names a lost one
