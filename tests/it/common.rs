@@ -50,3 +50,29 @@ pub fn first_generation(sign_log: esescope::format::Signature) -> esescope::writ
         .expect("Init2 fits an empty generation");
     log
 }
+
+/// The inspector drawn once on a test terminal of its own size.
+pub fn render(app: &esescope::tui::app::App) -> ratatui::buffer::Buffer {
+    use ratatui::backend::TestBackend;
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// A drawn screen as text, one line per row.
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let width = usize::from(buffer.area.width);
+    let symbols: Vec<&str> = buffer.content().iter().map(|c| c.symbol()).collect();
+    symbols.chunks(width).map(|row| row.concat()).collect::<Vec<_>>().join("\n")
+}
+
+/// The inspector's screen as text.
+pub fn screen_text(app: &esescope::tui::app::App) -> String {
+    buffer_text(&render(app))
+}
+
+/// The inspector's screen as text for a snapshot: each row without its
+/// trailing blanks, each ending with a newline.
+pub fn screen_lines(app: &esescope::tui::app::App) -> String {
+    screen_text(app).lines().map(|line| line.trim_end().to_string() + "\n").collect()
+}

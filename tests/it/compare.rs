@@ -15,7 +15,7 @@ use esescope::store::Database;
 use esescope::writer::damage::Damage;
 use esescope::Error;
 
-use crate::common::real_samples;
+use crate::common::{real_samples, screen_text};
 use crate::writer::all_samples;
 
 fn sample(name: &str) -> PathBuf {
@@ -174,19 +174,6 @@ fn the_json_validates_against_the_schema() {
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", b.display());
     }
-}
-
-fn screen_text(app: &esescope::tui::app::App) -> String {
-    use ratatui::backend::TestBackend;
-    let mut terminal = ratatui::Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
-        .collect()
 }
 
 #[test]

@@ -17,29 +17,15 @@ use esescope::tui::action::{Action, Effect, Prompt, ViewId};
 use esescope::tui::app::App;
 use esescope::tui::theme::Theme;
 use esescope::worker::{JobId, JobOutput, WorkerEvent};
-use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use ratatui::Terminal;
 
-use crate::common::real_samples;
+use crate::common::{real_samples, screen_lines, screen_text};
 
 fn open(db: &Path, logs: Option<&Path>, width: u16, height: u16) -> (App, Arc<Database>) {
     let db = Arc::new(Database::open(db).unwrap());
     let mut app = App::new(Arc::clone(&db), Theme { no_color: true }, Rect::new(0, 0, width, height));
     app.load_logs(logs).expect("a log set");
     (app, db)
-}
-
-fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let width = usize::from(buffer.area.width);
-    buffer
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string() + "\n")
-        .collect()
 }
 
 /// Presses `P` in the logs view, runs the plan job the effect asks for
@@ -100,7 +86,7 @@ fn the_plan_of_the_dirty_sample_is_listed_and_enter_opens_the_records_page() {
     let (message, _) = app.message.clone().unwrap();
     assert!(message.starts_with("recovery plan: "), "{message}");
     assert!(message.contains(&format!("{} page records", plan.entries.len())), "{message}");
-    let text = screen(&app);
+    let text = screen_lines(&app);
     insta::assert_snapshot!("80x24-recovery-plan", text);
     // the list shows the records with their decision word from the first;
     // the record panel the selected one in full: its reason and each page's
@@ -135,7 +121,7 @@ fn the_plan_of_the_dirty_sample_is_listed_and_enter_opens_the_records_page() {
     assert!(copied.starts_with("Recovery plan for "), "{copied}");
     app.update(Action::Escape);
     assert!(app.logs.as_ref().unwrap().plan.is_none());
-    assert!(screen(&app).contains("Log files"));
+    assert!(screen_text(&app).contains("Log files"));
 }
 
 #[test]
@@ -148,9 +134,9 @@ fn the_plan_job_shows_its_progress_in_records_and_a_cancel_says_so() {
     assert_eq!(job.unit, "records");
     let (message, _) = app.message.clone().unwrap();
     assert!(message.contains("cancelled"), "{message}");
-    assert!(screen(&app).contains("cancelled: the plan stops early"), "{}", screen(&app));
+    assert!(screen_text(&app).contains("cancelled: the plan stops early"), "{}", screen_text(&app));
     app.update(Action::Show(ViewId::Jobs));
-    let jobs = screen(&app);
+    let jobs = screen_text(&app);
     assert!(jobs.contains("plan") && jobs.contains("records"), "{jobs}");
 }
 
@@ -180,13 +166,13 @@ fn the_inspector_rolls_the_older_server_2022_copy_forward() {
     assert!(plan.start_reason.contains("checkpoint"), "the later checkpoint is named: {}", plan.start_reason);
     assert_eq!(plan.counts().2, 0, "no STOP");
     assert!(!plan.refuses());
-    let text = screen(&app);
+    let text = screen_text(&app);
     assert!(text.contains("recovery can replay every record"), "{text}");
     let fdp = plan.entries.iter().position(|e| e.name == "CreateSingleExtentFDP").expect("an FDP record");
     for _ in 0..fdp {
         app.update(Action::Down);
     }
-    let text = screen(&app);
+    let text = screen_text(&app);
     assert!(text.contains("CreateSingleExtentFDP"), "the list follows its selection:\n{text}");
     assert!(text.contains("new page"), "{text}");
     // R from the plan asks where to write, in the work folder, and recovers

@@ -13,13 +13,11 @@ use esescope::store::Database;
 use esescope::tui::action::{Action, Effect, Prompt, ViewId};
 use esescope::tui::app::App;
 use esescope::tui::theme::Theme;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
-use ratatui::Terminal;
 
-use crate::common::real_samples;
+use crate::common::{buffer_text, real_samples, render};
 
 /// A copy of a real sample with bit 3 of byte 0x3e8 of page 4 flipped.
 fn flipped_copy(dir: &Path) -> PathBuf {
@@ -41,21 +39,9 @@ fn type_text(app: &mut App, text: &str) {
     }
 }
 
-fn render(app: &App) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn screen_text(buffer: &Buffer) -> String {
-    let width = buffer.area.width as usize;
-    let symbols: Vec<&str> = buffer.content().iter().map(|c| c.symbol()).collect();
-    symbols.chunks(width).map(|row| row.concat()).collect::<Vec<_>>().join("\n")
-}
-
 /// The cell showing `text` first on the screen: (x, y).
 fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
-    let screen = screen_text(buffer);
+    let screen = buffer_text(buffer);
     screen
         .lines()
         .enumerate()
@@ -74,7 +60,7 @@ fn go_to_a_damaged_page_and_see_the_flipped_bit() {
     assert_eq!(app.page.as_ref().unwrap().pgno(), PageNumber(4));
 
     app.update(Action::Show(ViewId::Checksum));
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains("MISMATCH"), "{screen}");
     assert!(screen.contains("0x60bc1f43"), "the ECC syndrome is shown:\n{screen}");
     assert!(screen.contains("byte 0x3e8 bit 3: 0x45 -> 0x4d"), "{screen}");
@@ -84,7 +70,7 @@ fn go_to_a_damaged_page_and_see_the_flipped_bit() {
     assert_eq!(app.view, ViewId::Page);
     assert_eq!(app.page.as_ref().unwrap().cursor, 0x3e8);
     let buffer = render(&app);
-    let screen = screen_text(&buffer);
+    let screen = buffer_text(&buffer);
     assert!(screen.contains("byte 0x3e8 = 0x45 · file 0x53e8"), "{screen}");
     // the flipped byte is drawn in the flipped style (red background)
     let (x, y) = find(&buffer, "03e8  ").expect("row of the flipped byte");
@@ -198,11 +184,11 @@ fn every_view_renders_at_80x24_and_help_lists_the_keys() {
     ];
     for (view, mark) in marks {
         app.update(Action::Show(view));
-        let screen = screen_text(&render(&app));
+        let screen = buffer_text(&render(&app));
         assert!(screen.contains(mark), "{view:?}: expected `{mark}`:\n{screen}");
     }
     app.update(Action::Help);
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains("Keys · Jobs"), "{screen}");
     assert!(screen.contains("x  cancel job"), "{screen}");
     app.update(Action::Escape);
@@ -216,7 +202,7 @@ fn the_log_view_marks_positions_and_opens_page_records() {
     let found = app.load_logs(None).expect("the logs beside the database are found");
     assert!(found.contains("log set SRU"), "{found}");
     app.update(Action::Show(ViewId::Logs));
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains(" 59  5A  5B  5C "), "{screen}");
     assert!(screen.contains("◆●▲"), "checkpoint, consistent and attach all in generation 0x5C:\n{screen}");
     assert!(screen.contains("chain complete"));
@@ -265,7 +251,7 @@ fn walk_a_tree_from_the_tables_view() {
     app.update(Action::Enter);
     assert_eq!(app.page.as_ref().unwrap().pgno(), first_child);
     assert_eq!(app.crumbs, vec![PageNumber(47)]);
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains(&format!("47 > {first_child}")), "breadcrumbs in the title:\n{screen}");
     // along the leaf level and back up
     app.update(Action::SiblingNext);
@@ -295,7 +281,7 @@ fn records_view_decodes_rows_and_shows_a_whole_long_value() {
     assert_eq!(app.view, ViewId::Records);
     let records = app.records.as_ref().unwrap();
     assert_eq!(records.locations.len(), 1, "the text table has one record");
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains("Records of text"), "{screen}");
     assert!(screen.contains("Fixed ASCII text"), "the row's values are on screen:\n{screen}");
     // Tab to the columns, down to LongASCII, Enter shows all of it
@@ -305,7 +291,7 @@ fn records_view_decodes_rows_and_shows_a_whole_long_value() {
         app.update(Action::Down);
     }
     app.update(Action::Enter);
-    let screen = screen_text(&render(&app));
+    let screen = buffer_text(&render(&app));
     assert!(screen.contains("LongASCII (LongText)"), "{screen}");
     assert!(screen.contains("Long ASCII text") && screen.contains("1040 characters"), "{screen}");
     // what y copies is the record document's text
