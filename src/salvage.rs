@@ -36,7 +36,7 @@ use crate::format::LogTime;
 use crate::scan::Progress;
 use crate::store::catalog::{Catalog, CATALOG_ROOT, SHADOW_ROOT};
 use crate::store::Database;
-use crate::writer::page::NodeImage;
+use crate::writer::page::{LeafEntry, NodeImage};
 use crate::Error;
 
 use collect::{collect, sort_entries};
@@ -244,17 +244,20 @@ fn catalog_records(
 ) -> CatalogRecords {
     let name_of = |o: crate::format::ObjectId| names.object_name(o.0);
     let main = collect(db, (CATALOG_ROOT, 2), &name_of, meter);
-    let mut records = main.entries.clone();
+    let mut records: Vec<NodeImage> = main.entries.iter().cloned().map(LeafEntry::into_node).collect();
     let legacy = main.legacy;
     let mut source = "MSysObjects".to_string();
     report.corrected_pages.extend(main.walk.corrected.iter().map(|p| ("table MSysObjects".into(), p.0)));
     if !main.whole() || records.is_empty() {
         report.unreadable_pages.extend(collect::unreadable("table MSysObjects", &main.walk));
         report.foreign_pages.extend(collect::foreign("table MSysObjects", &main.walk));
-        let shadow = collect(db, (SHADOW_ROOT, 3), &name_of, meter);
+        let mut shadow = collect(db, (SHADOW_ROOT, 3), &name_of, meter);
         let have: BTreeSet<Vec<u8>> = records.iter().map(|r| r.key.clone()).collect();
-        let added: Vec<NodeImage> =
-            shadow.entries.iter().filter(|&e| !have.contains(&e.key)).cloned().collect();
+        let added: Vec<NodeImage> = std::mem::take(&mut shadow.entries)
+            .into_iter()
+            .filter(|e| !have.contains(&e.key))
+            .map(LeafEntry::into_node)
+            .collect();
         source = format!(
             "MSysObjects (root page {CATALOG_ROOT}) is damaged: {} rows read from it, {} more from its shadow MSysObjectsShadow (root page {SHADOW_ROOT})",
             records.len(),
@@ -414,6 +417,9 @@ fn salvage_with(
         report.cancelled = meter.cancelled;
         return Ok(report);
     };
+    // the records were taken from the map as the pages were written: a
+    // file that shrank meanwhile gave zeros for what it lost
+    source.check_size()?;
     let (header_page, fields) = output::header_page(db, &built.header, options.now)?;
     report.header_fields = fields;
     let size = header_page.len() as u64;

@@ -20,7 +20,7 @@ use crate::format::node::{node, nodes, Node};
 use crate::format::page::PageFlags;
 use crate::format::{ObjectId, PageNumber};
 use crate::store::Database;
-use crate::writer::page::NodeImage;
+use crate::writer::rebuild::RawEntry;
 
 use super::collect::{unhex, Collected};
 use super::meter::Meter;
@@ -34,7 +34,7 @@ struct Leaf {
     last: Vec<u8>,
     /// Its live entries (only read for candidates: a reached leaf's entries
     /// are already the walk's).
-    entries: Vec<NodeImage>,
+    entries: Vec<RawEntry<'static>>,
     /// True when every order key of the page (deleted nodes too) lies in
     /// the range asked for (always true when no range is asked for).
     in_range: bool,
@@ -89,7 +89,7 @@ fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId, want: Want<'_>) -
                 let key = order_key(&n);
                 leaf.in_range &= fits(&key);
                 if !n.is_deleted() {
-                    leaf.entries.push(NodeImage::new(n.key, n.data.to_vec()));
+                    leaf.entries.push(RawEntry::new(n.key, n.data.to_vec()));
                 }
                 first.get_or_insert_with(|| key.clone());
                 leaf.last = key;

@@ -3,6 +3,7 @@
 //! corrected, foreign pages skipped), and what the walk could not read,
 //! page by page, with the key range the parent gives each lost page.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::format::page::PageFlags;
@@ -10,7 +11,8 @@ use crate::format::{ObjectId, PageNumber};
 use crate::store::cursor::{unreadable_reason, walk_until, TreeNames, TreeWalk};
 use crate::store::page_read::ReadFailure;
 use crate::store::Database;
-use crate::writer::page::NodeImage;
+use crate::writer::page::LeafEntry;
+use crate::writer::rebuild::RawEntry;
 
 use super::meter::Meter;
 use super::{ForeignPage, UnreadablePage};
@@ -19,11 +21,12 @@ use super::{ForeignPage, UnreadablePage};
 const KIND_BITS: u32 = PageFlags::INDEX.0 | PageFlags::LONG_VALUE.0 | PageFlags::NON_UNIQUE_KEYS.0;
 
 /// One tree as read from the damaged file.
-pub(super) struct Collected {
+pub(super) struct Collected<'d> {
     /// The tree's objid, from the catalog.
     pub objid: ObjectId,
-    /// Live leaf entries (flag-deleted ones are not kept), in walk order.
-    pub entries: Vec<NodeImage>,
+    /// Live leaf entries (flag-deleted ones are not kept), in walk order;
+    /// their data borrowed from the file where the page verified as it is.
+    pub entries: Vec<RawEntry<'d>>,
     /// The walk, with its unreadable, corrected and foreign pages.
     pub walk: TreeWalk,
     /// Tree-type flags of the root, when the root could be read.
@@ -42,7 +45,7 @@ pub(super) struct Collected {
     pub chain_lost: Vec<super::bridge::ChainLost>,
 }
 
-impl Collected {
+impl Collected<'_> {
     /// True when no entry was lost: every page the tree points at was read,
     /// or the only pages lost were internal ones whose leaves the chain reached.
     pub fn whole(&self) -> bool {
@@ -54,19 +57,36 @@ impl Collected {
 /// `objid` is the tree's id as the catalog gives it (the root may be lost).
 /// The walk asks `meter` before each page and stops on a cancel; then the
 /// leaves under lost pages are not looked for.
-pub(super) fn collect(
-    db: &Database,
+pub(super) fn collect<'d>(
+    db: &'d Database,
     (root, objid): (PageNumber, u32),
     names: TreeNames<'_>,
     meter: &mut Meter<'_>,
-) -> Collected {
+) -> Collected<'d> {
     let mut entries = Vec::new();
     let mut legacy = None;
+    // the page the nodes come from, as mapped, when that is what was read
+    // (not a corrected copy): its nodes' data is borrowed from the map
+    let mut mapped: Option<(PageNumber, Option<&'d [u8]>)> = None;
     let walk = walk_until(db, root, names, &mut |reached| meter.walk(reached), |page, node| {
         legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
-        if !node.is_deleted() {
-            entries.push(NodeImage::new(std::mem::take(&mut node.key), node.data.to_vec()));
+        if node.is_deleted() {
+            return;
         }
+        let bytes = match mapped {
+            Some((pgno, bytes)) if pgno == page.pgno => bytes,
+            _ => {
+                let bytes =
+                    db.page_bytes(page.pgno).ok().filter(|b| std::ptr::eq(b.as_ptr(), page.bytes.as_ptr()));
+                mapped = Some((page.pgno, bytes));
+                bytes
+            }
+        };
+        let data = match bytes.and_then(|b| b.get(node.data_offset..node.data_offset + node.data.len())) {
+            Some(data) => Cow::Borrowed(data),
+            None => Cow::Owned(node.data.to_vec()),
+        };
+        entries.push(RawEntry { key: std::mem::take(&mut node.key), data });
     });
     let kind = db
         .read_page(root)
@@ -100,14 +120,14 @@ pub(super) fn unhex(text: &str) -> Vec<u8> {
 /// Sorts entries as the tree keeps them (key, then data when non-unique)
 /// and drops exact duplicates; in a unique tree the first entry of a key
 /// wins. Returns how many were dropped.
-pub(super) fn sort_entries(entries: &mut Vec<NodeImage>, non_unique: bool) -> usize {
+pub(super) fn sort_entries<E: LeafEntry>(entries: &mut Vec<E>, non_unique: bool) -> usize {
     let before = entries.len();
     if non_unique {
-        entries.sort_by(|a, b| (&a.key, &a.data).cmp(&(&b.key, &b.data)));
-        entries.dedup_by(|b, a| a.key == b.key && a.data == b.data);
+        entries.sort_by(|a, b| (a.key(), a.data()).cmp(&(b.key(), b.data())));
+        entries.dedup_by(|b, a| a.key() == b.key() && a.data() == b.data());
     } else {
-        entries.sort_by(|a, b| a.key.cmp(&b.key));
-        entries.dedup_by(|b, a| a.key == b.key);
+        entries.sort_by(|a, b| a.key().cmp(b.key()));
+        entries.dedup_by(|b, a| a.key() == b.key());
     }
     before - entries.len()
 }
@@ -135,7 +155,7 @@ pub(super) fn unreadable(tree: &str, walk: &TreeWalk) -> Vec<UnreadablePage> {
 }
 
 /// The unreadable pages the leaf chain names, for the report.
-pub(super) fn chain_lost(db: &Database, tree: &str, c: &Collected) -> Vec<UnreadablePage> {
+pub(super) fn chain_lost(db: &Database, tree: &str, c: &Collected<'_>) -> Vec<UnreadablePage> {
     c.chain_lost
         .iter()
         .filter(|l| !c.walk.missing.iter().any(|m| m.pgno == l.pgno))
@@ -177,11 +197,11 @@ pub(super) struct LostRows {
 /// The primary keys of the rows kept, borrowed from the table's entries
 /// once [`sort_entries`] sorted them and dropped duplicate keys: found by
 /// binary search, no key copied.
-pub(super) struct RowKeys<'a>(&'a [NodeImage]);
+pub(super) struct RowKeys<'a, 'd>(&'a [RawEntry<'d>]);
 
-impl<'a> RowKeys<'a> {
+impl<'a, 'd> RowKeys<'a, 'd> {
     /// The keys of `entries`, sorted by key with no key twice.
-    pub fn of(entries: &'a [NodeImage]) -> Self {
+    pub fn of(entries: &'a [RawEntry<'d>]) -> Self {
         debug_assert!(entries.windows(2).all(|w| w[0].key < w[1].key));
         Self(entries)
     }
@@ -198,9 +218,9 @@ impl<'a> RowKeys<'a> {
 }
 
 /// What one secondary index says about the table's rows.
-pub(super) struct IndexCheck {
+pub(super) struct IndexCheck<'d> {
     /// Entries kept: those whose bookmark is a kept row.
-    pub kept: Vec<NodeImage>,
+    pub kept: Vec<RawEntry<'d>>,
     /// Entries dropped because their row was lost.
     pub dropped: usize,
     /// Kept rows without an entry in the kept entries.
@@ -209,12 +229,12 @@ pub(super) struct IndexCheck {
 
 /// Splits an index's entries into those pointing at kept rows and those
 /// pointing at lost ones, adding the latter's bookmarks to `lost`.
-pub(super) fn check_index(
-    index: &Collected,
-    rows: &RowKeys<'_>,
+pub(super) fn check_index<'d>(
+    index: &Collected<'d>,
+    rows: &RowKeys<'_, '_>,
     non_unique: bool,
     lost: &mut LostRows,
-) -> IndexCheck {
+) -> IndexCheck<'d> {
     let mut kept = Vec::with_capacity(index.entries.len());
     let mut dropped = 0;
     // which rows an entry names (each counted once)
@@ -229,7 +249,7 @@ pub(super) fn check_index(
             kept.push(entry.clone());
         } else {
             dropped += 1;
-            lost.keys.insert(entry.data.clone());
+            lost.keys.insert(entry.data.to_vec());
         }
     }
     let rows_without_entry = rows.len() - named_count;
@@ -243,7 +263,7 @@ pub(super) fn check_index(
 /// Long values whose chunks may have been on an unreadable page of the
 /// long-value tree: every LID whose keys overlap a lost page's key range.
 /// Their entries are removed from `entries`; returns the LIDs (hex).
-pub(super) fn drop_broken_long_values(c: &mut Collected) -> Vec<String> {
+pub(super) fn drop_broken_long_values(c: &mut Collected<'_>) -> Vec<String> {
     if c.lost_ranges.is_empty() {
         return Vec::new();
     }
@@ -297,11 +317,11 @@ mod tests {
     #[test]
     fn sorting_keeps_the_first_entry_of_a_unique_key() {
         let mut e = vec![
-            NodeImage::new(vec![2], vec![1]),
-            NodeImage::new(vec![1], vec![9]),
-            NodeImage::new(vec![2], vec![3]),
+            RawEntry::new(vec![2], vec![1]),
+            RawEntry::new(vec![1], vec![9]),
+            RawEntry::new(vec![2], vec![3]),
         ];
         assert_eq!(sort_entries(&mut e, false), 1);
-        assert_eq!(e, vec![NodeImage::new(vec![1], vec![9]), NodeImage::new(vec![2], vec![1])]);
+        assert_eq!(e, vec![RawEntry::new(vec![1], vec![9]), RawEntry::new(vec![2], vec![1])]);
     }
 }

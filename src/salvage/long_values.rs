@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::format::catalog::{CatalogEntry, ObjectKind};
 use crate::format::record::{without_tagged_columns, Cell, Lid, Record, Stored, TaggedLayout};
-use crate::writer::page::NodeImage;
+use crate::writer::rebuild::RawEntry;
 
 use super::RowDamage;
 
@@ -35,8 +35,8 @@ fn separated(record: &Record<'_>) -> Vec<(u32, bool, Lid)> {
 pub(super) fn drop_dangling_references(
     table: &CatalogEntry,
     columns: &[CatalogEntry],
-    rows: &mut [NodeImage],
-    long_values: &[NodeImage],
+    rows: &mut [RawEntry<'_>],
+    long_values: &[RawEntry<'_>],
     layout: TaggedLayout,
 ) -> Vec<RowDamage> {
     let roots: BTreeSet<&[u8]> = long_values.iter().map(|e| e.key.as_slice()).collect();
@@ -68,7 +68,7 @@ pub(super) fn drop_dangling_references(
             })
             .collect();
         damaged.push(RowDamage { table: table.name.clone(), key: hex::encode(&row.key), problems });
-        row.data = data;
+        row.data = data.into();
     }
     damaged
 }
@@ -113,8 +113,8 @@ mod tests {
     fn only_the_column_of_a_lost_long_value_is_taken_out() {
         let table = entry(ObjectKind::Table, 9, 9, "t");
         let columns = [entry(ObjectKind::Column, 9, 256, "blob"), entry(ObjectKind::Column, 9, 257, "name")];
-        let mut rows = vec![NodeImage::new(vec![1], record(5)), NodeImage::new(vec![2], record(6))];
-        let kept_lv = [NodeImage::new(5u32.to_be_bytes().to_vec(), vec![0; 8])];
+        let mut rows = vec![RawEntry::new(vec![1], record(5)), RawEntry::new(vec![2], record(6))];
+        let kept_lv = [RawEntry::new(5u32.to_be_bytes().to_vec(), vec![0; 8])];
         let damaged = drop_dangling_references(&table, &columns, &mut rows, &kept_lv, TaggedLayout::Small);
         assert_eq!(rows[0].data, record(5), "a row whose long value was kept is unchanged");
         assert_eq!(damaged.len(), 1);

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use crate::format::catalog::CatalogEntry;
 use crate::format::record::TaggedLayout;
 use crate::store::table::Table;
-use crate::writer::page::NodeImage;
+use crate::writer::rebuild::RawEntry;
 
 use super::collect::Collected;
 
@@ -40,15 +40,15 @@ const NEVER_CUT: usize = 255;
 pub(super) fn entries(
     table: &Table<'_>,
     index: &CatalogEntry,
-    collected: &Collected,
-    rows: &[NodeImage],
-    kept: &[NodeImage],
+    collected: &Collected<'_>,
+    rows: &[RawEntry<'_>],
+    kept: &[RawEntry<'_>],
     (layout, non_unique): (TaggedLayout, bool),
-) -> Vec<NodeImage> {
+) -> Vec<RawEntry<'static>> {
     if index.flags & !KNOWN_FLAGS != 0 || collected.lost_ranges.is_empty() {
         return Vec::new();
     }
-    let named: BTreeSet<&[u8]> = kept.iter().map(|e| e.data.as_slice()).collect();
+    let named: BTreeSet<&[u8]> = kept.iter().map(|e| &*e.data).collect();
     let lost = |order: &[u8]| {
         collected
             .lost_ranges
@@ -71,7 +71,7 @@ pub(super) fn entries(
         if !non_unique && (taken.contains(key.bytes.as_slice()) || !keys_made.insert(key.bytes.clone())) {
             continue;
         }
-        made.push(NodeImage::new(key.bytes, row.key.clone()));
+        made.push(RawEntry::new(key.bytes, row.key.clone()));
     }
     made
 }

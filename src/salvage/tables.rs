@@ -17,8 +17,10 @@ use crate::store::table::Table;
 use crate::store::Database;
 use crate::writer::database::PageSink;
 use crate::writer::header::HeaderSpec;
-use crate::writer::page::NodeImage;
-use crate::writer::rebuild::{write_raw_into, Placement, RawDatabase, RawTable, RawTree, RawWritten};
+use crate::writer::page::{LeafEntry, NodeImage};
+use crate::writer::rebuild::{
+    write_raw_into, Placement, RawDatabase, RawEntry, RawTable, RawTree, RawWritten,
+};
 use crate::Error;
 
 use super::collect::{self, check_index, collect, sort_entries, Collected, LostRows, RowKeys};
@@ -151,8 +153,9 @@ fn catalog_index(
     let objid = if root == PageNumber(7) { 4 } else { 5 };
     let c = collect(db, (root, objid), &|o| names.object_name(o.0), meter);
     note_pages(db, report, &tree, &c);
-    let (mut kept, dropped): (Vec<NodeImage>, Vec<NodeImage>) =
-        c.entries.into_iter().partition(|e| rows.contains(&e.data));
+    let (kept, dropped): (Vec<RawEntry<'_>>, Vec<RawEntry<'_>>) =
+        c.entries.into_iter().partition(|e| rows.contains(&*e.data));
+    let mut kept: Vec<NodeImage> = kept.into_iter().map(LeafEntry::into_node).collect();
     sort_entries(&mut kept, false);
     let named: BTreeSet<&[u8]> = kept.iter().map(|e| e.data.as_slice()).collect();
     let missing = expected.iter().filter(|k| !named.contains(k.as_slice())).count() as u64;
@@ -168,14 +171,14 @@ fn catalog_index(
     kept
 }
 
-fn salvage_table(
-    db: &Database,
+fn salvage_table<'d>(
+    db: &'d Database,
     names: &Catalog,
     (table, entries): (&CatalogEntry, &[CatalogEntry]),
     options: Options<'_>,
     report: &mut SalvageReport,
     meter: &mut Meter<'_>,
-) -> RawTable {
+) -> RawTable<RawEntry<'d>> {
     let name_of = |o: ObjectId| names.object_name(o.0);
     let tree_name = format!("table {}", table.name);
     let mut t = collect(db, (PageNumber(table.coltyp_or_pgno_fdp), table.id), &name_of, meter);
@@ -188,7 +191,7 @@ fn salvage_table(
             reader.recovered(|r| {
                 if let Some(node) = raw_node(db, r.row.pgno, r.row.tag) {
                     if have.insert(node.key.clone()) {
-                        t.entries.push(node);
+                        t.entries.push(node.into());
                         recovered += 1;
                     }
                 }

@@ -13,7 +13,7 @@ use crate::format::{DbTime, ObjectId, PageNumber, PageSize};
 use super::catalog::{catalog_entries, catalog_table_rows, CatalogRow};
 use super::header::HeaderSpec;
 use super::key::segment;
-use super::page::{NodeImage, PageImage};
+use super::page::{LeafEntry, NodeImage, PageImage};
 use super::record::{encode_record, lv_chunk_size, place_columns, LongValues, PlacedColumn};
 use super::schema::{IndexDef, TableDef};
 use super::space::{Extent, FdpSpace, SINGLE_EXTENT_MOST};
@@ -72,14 +72,14 @@ impl WrittenDatabase {
 }
 
 /// A tree with the space it lives in.
-pub(super) struct Fdp {
+pub(super) struct Fdp<E = NodeImage> {
     pub(super) name: String,
     pub(super) space: FdpSpace,
-    pub(super) plan: TreePlan,
+    pub(super) plan: TreePlan<E>,
     pub(super) pages: Vec<PageNumber>,
 }
 
-impl Fdp {
+impl<E: LeafEntry> Fdp<E> {
     /// Pages the tree takes beyond its root.
     fn extra(&self) -> usize {
         self.plan.page_count().saturating_sub(1)
@@ -105,7 +105,7 @@ fn ensure(space: &mut FdpSpace, need: usize, parent: &mut FdpSpace) -> Result<()
     Ok(())
 }
 
-pub(super) fn tree_spec(objid: u32, kind: PageFlags, entries: Vec<NodeImage>, density: u8) -> TreeSpec {
+pub(super) fn tree_spec<E>(objid: u32, kind: PageFlags, entries: Vec<E>, density: u8) -> TreeSpec<E> {
     TreeSpec { objid: ObjectId(objid), kind, root_header_len: 16, entries, density, legacy_records: false }
 }
 
@@ -330,7 +330,10 @@ fn place_table(
 /// shadow) their pages: the catalog's from its primary extent (then from
 /// the root), its indexes' from the catalog's free pages, the shadow's from
 /// its own extent (then from the root).
-pub(super) fn place_catalog(fdps: &mut [Fdp], root: &mut FdpSpace) -> Result<(), WriteError> {
+pub(super) fn place_catalog<E: LeafEntry>(
+    fdps: &mut [Fdp<E>],
+    root: &mut FdpSpace,
+) -> Result<(), WriteError> {
     let [catalog, name_index, root_objects, shadow, ..] = fdps else {
         return Err(WriteError::OutOfPages { need: 4, have: fdps.len() });
     };
@@ -389,8 +392,8 @@ pub type PageSink<'a, E> = &'a mut dyn FnMut(u64, Vec<u8>) -> Result<(), E>;
 /// [`assemble`], each page handed to `sink` as it is built (no image of
 /// the whole file is held). Returns the header page (the caller writes it
 /// to both header slots) and the trees.
-pub(super) fn assemble_into<E: From<WriteError>>(
-    fdps: Vec<Fdp>,
+pub(super) fn assemble_into<N: LeafEntry, E: From<WriteError>>(
+    fdps: Vec<Fdp<N>>,
     root: &FdpSpace,
     last: u32,
     mut header: HeaderSpec,

@@ -67,6 +67,39 @@ pub struct NodeImage {
     pub flags: NodeFlags,
 }
 
+/// A leaf entry as the tree builder ([`super::tree`]) lays it out: a
+/// [`NodeImage`], or an entry whose data is still the bytes of the file it
+/// was read from ([`super::rebuild::RawEntry`], salvage's), made into a
+/// node image only when its page is built.
+pub trait LeafEntry {
+    /// The full key.
+    fn key(&self) -> &[u8];
+    /// The data after the key.
+    fn data(&self) -> &[u8];
+    /// Bytes the node takes in a page (its tag's `cb`) as it stands.
+    fn stored_len(&self) -> usize;
+    /// The node its page is built from.
+    fn into_node(self) -> NodeImage;
+}
+
+impl LeafEntry for NodeImage {
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    fn stored_len(&self) -> usize {
+        NodeImage::stored_len(self)
+    }
+
+    fn into_node(self) -> NodeImage {
+        self
+    }
+}
+
 impl NodeImage {
     /// A node with an uncompressed key and no flags.
     pub fn new(key: impl Into<Vec<u8>>, data: impl Into<Vec<u8>>) -> Self {
@@ -433,10 +466,10 @@ pub fn prefix_pays(nodes: usize, shared: usize) -> bool {
 
 /// Bytes `nodes` take on a non-root page after [`PageImage::compress_keys`]:
 /// tag data plus 4 per tag, tag 0 included.
-pub fn compressed_cost(nodes: &[NodeImage]) -> usize {
-    let plain: usize = nodes.iter().map(|n| n.key.len() + 2 + n.data.len() + 4).sum::<usize>() + 4;
-    let first = nodes.first().map_or(&[][..], |n| n.key.as_slice());
-    let shared = nodes.iter().map(|n| common_prefix_len(first, &n.key)).min().unwrap_or(0);
+pub fn compressed_cost<E: LeafEntry>(nodes: &[E]) -> usize {
+    let plain: usize = nodes.iter().map(|n| n.key().len() + 2 + n.data().len() + 4).sum::<usize>() + 4;
+    let first = nodes.first().map_or(&[][..], LeafEntry::key);
+    let shared = nodes.iter().map(|n| common_prefix_len(first, n.key())).min().unwrap_or(0);
     if prefix_pays(nodes.len(), shared) {
         plain - nodes.len() * shared + nodes.len() * 2 + shared
     } else {

@@ -8,6 +8,7 @@
 //! numbers change, through the caller's `patch`, once every tree has its
 //! place.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::format::page::PageFlags;
@@ -18,14 +19,61 @@ use super::database::{
     CATALOG_PAGES, SHADOW_PAGES,
 };
 use super::header::HeaderSpec;
-use super::page::NodeImage;
+use super::page::{LeafEntry, NodeImage};
 use super::space::{Extent, FdpSpace};
 use super::tree::{plan, TreeSpec};
 use super::WriteError;
 
+/// A leaf entry as read from a file: its key, and its data borrowed from
+/// the mapped file where its page was read as it is (so a large table's
+/// records are not copied while the rest is read), owned where the page
+/// was read corrected or the data was changed. It becomes a node image
+/// only when its page is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEntry<'d> {
+    /// The full key.
+    pub key: Vec<u8>,
+    /// The data after the key.
+    pub data: Cow<'d, [u8]>,
+}
+
+impl<'d> RawEntry<'d> {
+    /// An entry of `key` and `data`.
+    pub fn new(key: Vec<u8>, data: impl Into<Cow<'d, [u8]>>) -> Self {
+        Self { key, data: data.into() }
+    }
+}
+
+impl LeafEntry for RawEntry<'_> {
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    fn stored_len(&self) -> usize {
+        2 + self.key.len() + self.data.len()
+    }
+
+    fn into_node(self) -> NodeImage {
+        NodeImage::new(self.key, self.data.into_owned())
+    }
+}
+
+/// A node image as a raw entry: its key and data (the node's prefix
+/// length and flags are not kept: a raw entry is written uncompressed and
+/// without flags, as the writer builds every new node).
+impl From<NodeImage> for RawEntry<'_> {
+    fn from(node: NodeImage) -> Self {
+        Self { key: node.key, data: Cow::Owned(node.data) }
+    }
+}
+
 /// One tree's entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawTree {
+pub struct RawTree<E = NodeImage> {
     /// What it is, for [`super::database::TreeLayout::name`].
     pub name: String,
     /// Its objid (kept from the damaged file).
@@ -33,23 +81,23 @@ pub struct RawTree {
     /// Tree-type page flags: `Index`, `LongValue`, `NonUniqueKeys`.
     pub kind: PageFlags,
     /// Leaf entries sorted by key (by key then data when non-unique).
-    pub entries: Vec<NodeImage>,
+    pub entries: Vec<E>,
     /// Its pages had no `NewRecordFormat` flag (legacy record layout).
     pub legacy_records: bool,
 }
 
 /// A table's tree with its secondary indexes and long-value tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawTable {
+pub struct RawTable<E = NodeImage> {
     /// The table's own tree (its primary index).
-    pub tree: RawTree,
+    pub tree: RawTree<E>,
     /// Its secondary indexes and its long-value tree.
-    pub children: Vec<RawTree>,
+    pub children: Vec<RawTree<E>>,
 }
 
-/// What to write.
+/// What to write; `E` is how the tables' entries are held.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawDatabase {
+pub struct RawDatabase<E = NodeImage> {
     /// Header fields; `dbtime_dirtied` is filled in by the writer.
     pub header: HeaderSpec,
     /// `MSysObjects` records in key order (also written as the shadow).
@@ -59,7 +107,7 @@ pub struct RawDatabase {
     /// Entries of the catalog's `RootObjects` index.
     pub root_objects: Vec<NodeImage>,
     /// Every other tree, table by table.
-    pub tables: Vec<RawTable>,
+    pub tables: Vec<RawTable<E>>,
     /// The catalog's pages had no `NewRecordFormat` flag.
     pub legacy_catalog: bool,
 }
@@ -113,8 +161,8 @@ pub struct RawWritten {
 ///
 /// # Errors
 /// As [`write_raw`], or what `sink` returns.
-pub fn write_raw_into<E: From<WriteError>>(
-    db: RawDatabase,
+pub fn write_raw_into<N: LeafEntry + From<NodeImage>, E: From<WriteError>>(
+    db: RawDatabase<N>,
     mut patch: impl FnMut(&mut NodeImage, &Placement),
     sink: PageSink<'_, E>,
 ) -> Result<(RawWritten, Placement), E> {
@@ -154,6 +202,7 @@ pub fn write_raw_into<E: From<WriteError>>(
     ];
     let mut fdps = Vec::with_capacity(system.len() + user.len());
     for (name, space, kind, entries) in system {
+        let entries: Vec<N> = entries.into_iter().map(N::from).collect();
         let spec =
             TreeSpec { legacy_records: db.legacy_catalog, ..tree_spec(space.objid.0, kind, entries, 80) };
         let plan = plan(spec, size)?;
@@ -171,12 +220,12 @@ pub fn write_raw_into<E: From<WriteError>>(
 
 /// Places one table and its children in one extent taken from the database
 /// root, as [`super::database`] places a table it encodes itself.
-fn place_raw_table(
-    table: RawTable,
+fn place_raw_table<N: LeafEntry>(
+    table: RawTable<N>,
     root: &mut FdpSpace,
     placement: &mut Placement,
     size: crate::format::PageSize,
-) -> Result<Vec<Fdp>, WriteError> {
+) -> Result<Vec<Fdp<N>>, WriteError> {
     let RawTable { tree, children } = table;
     let spec = tree_spec(tree.objid.0, tree.kind, tree.entries, 80);
     let table_plan = plan(TreeSpec { legacy_records: tree.legacy_records, ..spec }, size)?;

@@ -12,12 +12,12 @@
 use crate::format::page::PageFlags;
 use crate::format::{DbTime, ObjectId, PageNumber, PageSize};
 
-use super::page::{common_prefix_len, compressed_cost, prefix_pays, NodeImage, PageImage};
+use super::page::{common_prefix_len, compressed_cost, prefix_pays, LeafEntry, NodeImage, PageImage};
 use super::WriteError;
 
-/// One tree to write.
+/// One tree to write; `E` is how its leaf entries are held.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeSpec {
+pub struct TreeSpec<E = NodeImage> {
     /// `objidFDP` of every page.
     pub objid: ObjectId,
     /// Tree-type bits added to every page (`Index`, `LongValue`,
@@ -27,7 +27,7 @@ pub struct TreeSpec {
     /// are given to [`TreePlan::build`], once the space is allocated.
     pub root_header_len: usize,
     /// Leaf entries, sorted by key (by key then data in a non-unique tree).
-    pub entries: Vec<NodeImage>,
+    pub entries: Vec<E>,
     /// Percentage of a leaf to fill before starting the next one.
     pub density: u8,
     /// Records in the legacy (pre-`NewRecordFormat`) layout: the pages do
@@ -35,25 +35,27 @@ pub struct TreeSpec {
     pub legacy_records: bool,
 }
 
-/// The pages of a tree before they have page numbers: `levels[0]` are the
-/// leaves, the last level is the root alone. Internal nodes' data holds the
+/// The pages of a tree before they have page numbers: the leaves, then
+/// each internal level upward, the last one being the root alone (a tree
+/// that fits its root has the leaves only). Internal nodes' data holds the
 /// child's index in the level below until [`TreePlan::build`] replaces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreePlan {
-    spec: TreeSpec,
-    levels: Vec<Level>,
+pub struct TreePlan<E = NodeImage> {
+    spec: TreeSpec<E>,
+    leaves: Level<E>,
+    upper: Vec<Level<NodeImage>>,
 }
 
 /// One level of a planned tree: its nodes in order and how many of them
 /// go on each page (the nodes are moved into their pages only when the
 /// pages are built, so a large tree's entries are not held twice).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Level {
-    nodes: Vec<NodeImage>,
+struct Level<E> {
+    nodes: Vec<E>,
     counts: Vec<usize>,
 }
 
-impl Level {
+impl<E> Level<E> {
     /// Pages of the level.
     fn len(&self) -> usize {
         self.counts.len()
@@ -69,12 +71,7 @@ impl Level {
     }
 }
 
-impl TreePlan {
-    /// Pages the tree takes.
-    pub fn page_count(&self) -> usize {
-        self.levels.iter().map(Level::len).sum()
-    }
-
+impl<E: LeafEntry + Clone> TreePlan<E> {
     /// Builds the pages. `pages[0]` is the root (`pgnoFDP`); the others are
     /// used leaves first, left to right, then each internal level upward.
     /// Each page gets the next value of `dbtime`. `root_header` is the
@@ -97,6 +94,13 @@ impl TreePlan {
         })?;
         Ok(out)
     }
+}
+
+impl<E: LeafEntry> TreePlan<E> {
+    /// Pages the tree takes.
+    pub fn page_count(&self) -> usize {
+        self.leaves.len() + self.upper.iter().map(Level::len).sum::<usize>()
+    }
 
     /// As [`TreePlan::build`], handing each page to `on_page` as it is made
     /// and moving the nodes into it (no copy of the tree is held: what a
@@ -104,14 +108,14 @@ impl TreePlan {
     ///
     /// # Errors
     /// As [`TreePlan::build`], or what `on_page` returns.
-    pub fn build_each<E: From<WriteError>>(
+    pub fn build_each<Err: From<WriteError>>(
         self,
         root_header: &[u8],
         pages: &[PageNumber],
         size: PageSize,
         dbtime: &mut u64,
-        mut on_page: impl FnMut(PageImage) -> Result<(), E>,
-    ) -> Result<(), E> {
+        mut on_page: impl FnMut(PageImage) -> Result<(), Err>,
+    ) -> Result<(), Err> {
         if root_header.len() != self.spec.root_header_len {
             return Err(WriteError::PageFull {
                 pgno: PageNumber::NULL,
@@ -126,56 +130,63 @@ impl TreePlan {
         let (root, rest) = pages.split_first().ok_or(WriteError::OutOfPages { need: 1, have: 0 })?;
         // Page numbers per level: the root level gets `root`, the others
         // are handed out from `rest` leaves first.
-        let level_count = self.levels.len();
+        let level_count = 1 + self.upper.len();
+        let lens = std::iter::once(self.leaves.len()).chain(self.upper.iter().map(Level::len));
         let mut numbers: Vec<Vec<PageNumber>> = Vec::with_capacity(level_count);
         let mut next = rest.iter().copied();
-        for (depth, level) in self.levels.iter().enumerate() {
+        for (depth, len) in lens.enumerate() {
             if depth + 1 == level_count {
                 numbers.push(vec![*root]);
             } else {
-                numbers.push(next.by_ref().take(level.len()).collect());
+                numbers.push(next.by_ref().take(len).collect());
             }
         }
-        let TreePlan { spec, levels } = self;
-        for (depth, level) in levels.into_iter().enumerate() {
+        let TreePlan { spec, leaves, upper } = self;
+        let page = |depth: usize, i: usize, nodes: Vec<NodeImage>, dbtime: &mut u64| {
             let leaf = depth == 0;
-            let is_root_level = depth + 1 == level_count;
-            let level_len = level.len();
-            let Level { nodes: all, counts } = level;
-            let mut all = all.into_iter();
+            let pgno = numbers[depth][i];
+            let mut flags =
+                if spec.legacy_records { spec.kind } else { spec.kind | PageFlags::NEW_RECORD_FORMAT };
+            if leaf {
+                flags = flags | PageFlags::LEAF;
+            } else if depth == 1 {
+                flags = flags | PageFlags::PARENT_OF_LEAF;
+            }
+            let mut image = PageImage::new(pgno, size, spec.objid, flags);
+            if depth + 1 == level_count {
+                image.flags = image.flags | PageFlags::ROOT;
+                image.external_header = root_header.to_vec();
+            }
+            if leaf && numbers[0].len() > 1 {
+                image.prev = i.checked_sub(1).map_or(PageNumber::NULL, |j| numbers[0][j]);
+                image.next = numbers[0].get(i + 1).copied().unwrap_or(PageNumber::NULL);
+            }
+            image.nodes = nodes;
+            if !leaf {
+                for node in &mut image.nodes {
+                    let child = u32::from_le_bytes(node.data[..4].try_into().unwrap_or_default()) as usize;
+                    let child_pgno = numbers[depth - 1].get(child).copied().unwrap_or(PageNumber::NULL);
+                    node.data = child_pgno.0.to_le_bytes().to_vec();
+                }
+            }
+            // Below the root, keys share the page's prefix (tag 0), as the engine writes them.
+            image.compress_keys();
+            *dbtime += 1;
+            image.dbtime = DbTime(*dbtime);
+            image
+        };
+        let Level { nodes, counts } = leaves;
+        let mut all = nodes.into_iter();
+        for (i, &count) in counts.iter().enumerate() {
+            let nodes = all.by_ref().take(count).map(LeafEntry::into_node).collect();
+            on_page(page(0, i, nodes, dbtime))?;
+        }
+        for (depth, level) in upper.into_iter().enumerate() {
+            let Level { nodes, counts } = level;
+            let mut all = nodes.into_iter();
             for (i, &count) in counts.iter().enumerate() {
-                let nodes: Vec<NodeImage> = all.by_ref().take(count).collect();
-                let pgno = numbers[depth][i];
-                let mut flags =
-                    if spec.legacy_records { spec.kind } else { spec.kind | PageFlags::NEW_RECORD_FORMAT };
-                if leaf {
-                    flags = flags | PageFlags::LEAF;
-                } else if depth == 1 {
-                    flags = flags | PageFlags::PARENT_OF_LEAF;
-                }
-                let mut image = PageImage::new(pgno, size, spec.objid, flags);
-                if is_root_level {
-                    image.flags = image.flags | PageFlags::ROOT;
-                    image.external_header = root_header.to_vec();
-                }
-                if leaf && level_len > 1 {
-                    image.prev = i.checked_sub(1).map_or(PageNumber::NULL, |j| numbers[0][j]);
-                    image.next = numbers[0].get(i + 1).copied().unwrap_or(PageNumber::NULL);
-                }
-                image.nodes = nodes;
-                if !leaf {
-                    for node in &mut image.nodes {
-                        let child =
-                            u32::from_le_bytes(node.data[..4].try_into().unwrap_or_default()) as usize;
-                        let child_pgno = numbers[depth - 1].get(child).copied().unwrap_or(PageNumber::NULL);
-                        node.data = child_pgno.0.to_le_bytes().to_vec();
-                    }
-                }
-                // Below the root, keys share the page's prefix (tag 0), as the engine writes them.
-                image.compress_keys();
-                *dbtime += 1;
-                image.dbtime = DbTime(*dbtime);
-                on_page(image)?;
+                let nodes = all.by_ref().take(count).collect();
+                on_page(page(depth + 1, i, nodes, dbtime))?;
             }
         }
         Ok(())
@@ -183,11 +194,11 @@ impl TreePlan {
 }
 
 /// The key a node sorts by: its key, or key then data in a non-unique tree.
-fn sort_key(node: &NodeImage, non_unique: bool) -> Vec<u8> {
+fn sort_key<E: LeafEntry>(node: &E, non_unique: bool) -> Vec<u8> {
     if non_unique {
-        [node.key.as_slice(), &node.data].concat()
+        [node.key(), node.data()].concat()
     } else {
-        node.key.clone()
+        node.key().to_vec()
     }
 }
 
@@ -205,11 +216,11 @@ fn usable(size: PageSize) -> usize {
 /// nodes and tags once its keys are prefix-compressed (at least one node
 /// per page, which must fit `most` with tag 0). Returns how many nodes go
 /// on each page, in order.
-fn pack(nodes: &[NodeImage], limit: usize, most: usize) -> Result<Vec<usize>, WriteError> {
+fn pack<E: LeafEntry>(nodes: &[E], limit: usize, most: usize) -> Result<Vec<usize>, WriteError> {
     let mut pages: Vec<usize> = Vec::new();
     // The page being filled: its first node, its node count, its plain
     // cost and its shared prefix.
-    let mut first: Option<&NodeImage> = None;
+    let mut first: Option<&E> = None;
     let mut count = 0usize;
     let (mut plain, mut shared) = (4usize, 0usize);
     let cost_of = |plain: usize, shared: usize, count: usize| {
@@ -224,12 +235,12 @@ fn pack(nodes: &[NodeImage], limit: usize, most: usize) -> Result<Vec<usize>, Wr
         if cost + 4 > most {
             return Err(WriteError::NodeTooLarge { len: node.stored_len(), most: most - 8 });
         }
-        let with = first.map_or(node.key.len(), |f| shared.min(common_prefix_len(&f.key, &node.key)));
+        let with = first.map_or(node.key().len(), |f| shared.min(common_prefix_len(f.key(), node.key())));
         if count > 0 && cost_of(plain + cost, with, count + 1) > limit {
             pages.push(std::mem::take(&mut count));
             first = None;
             plain = 4;
-            shared = node.key.len();
+            shared = node.key().len();
         } else {
             shared = with;
         }
@@ -241,7 +252,7 @@ fn pack(nodes: &[NodeImage], limit: usize, most: usize) -> Result<Vec<usize>, Wr
         pages.push(count);
     }
     debug_assert!({
-        let level = Level { nodes: Vec::new(), counts: pages.clone() };
+        let level = Level::<E> { nodes: Vec::new(), counts: pages.clone() };
         let fits = level
             .bounds()
             .all(|(a, b)| b - a == 1 || nodes.get(a..b).is_some_and(|p| compressed_cost(p) <= limit));
@@ -254,7 +265,7 @@ fn pack(nodes: &[NodeImage], limit: usize, most: usize) -> Result<Vec<usize>, Wr
 ///
 /// # Errors
 /// An entry too large for a page.
-pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> {
+pub fn plan<E: LeafEntry>(mut spec: TreeSpec<E>, size: PageSize) -> Result<TreePlan<E>, WriteError> {
     let non_unique = spec.kind.contains(PageFlags::NON_UNIQUE_KEYS);
     let most = usable(size);
     let root_most = most - spec.root_header_len;
@@ -263,8 +274,7 @@ pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> 
     let cost: usize = entries.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
     if cost <= root_most {
         let counts = vec![entries.len()];
-        let levels = vec![Level { nodes: entries, counts }];
-        return Ok(TreePlan { spec, levels });
+        return Ok(TreePlan { spec, leaves: Level { nodes: entries, counts }, upper: Vec::new() });
     }
     let limit = (most * usize::from(spec.density.clamp(20, 100)) / 100).max(1);
     let leaves = Level { counts: pack(&entries, limit, most)?, nodes: entries };
@@ -285,13 +295,13 @@ pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> 
             NodeImage::new(key, (i as u32).to_le_bytes().to_vec())
         })
         .collect();
-    let mut levels = vec![leaves];
+    let mut upper = Vec::new();
     loop {
         let cost: usize = children.iter().map(|n| n.stored_len() + 4).sum::<usize>() + 4;
         if cost <= root_most {
             let counts = vec![children.len()];
-            levels.push(Level { nodes: children, counts });
-            return Ok(TreePlan { spec, levels });
+            upper.push(Level { nodes: children, counts });
+            return Ok(TreePlan { spec, leaves, upper });
         }
         let level = Level { counts: pack(&children, most, most)?, nodes: children };
         // A page's parent entry carries the key of its last node.
@@ -308,7 +318,7 @@ pub fn plan(mut spec: TreeSpec, size: PageSize) -> Result<TreePlan, WriteError> 
                 NodeImage::new(key, (i as u32).to_le_bytes().to_vec())
             })
             .collect();
-        levels.push(level);
+        upper.push(level);
     }
 }
 
@@ -342,7 +352,7 @@ mod tests {
     #[test]
     fn many_entries_make_three_levels_with_linked_leaves() {
         let plan = plan(spec(3000, 1000), PageSize::K4).unwrap();
-        assert!(plan.levels.len() == 3, "{} levels", plan.levels.len());
+        assert!(plan.upper.len() == 2, "{} levels", 1 + plan.upper.len());
         let numbers: Vec<PageNumber> = (100..100 + plan.page_count() as u32).map(PageNumber).collect();
         let mut dbtime = 0;
         let pages = plan.build(&[0; 16], &numbers, PageSize::K4, &mut dbtime).unwrap();
