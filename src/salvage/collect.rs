@@ -69,7 +69,15 @@ pub(super) fn collect<'d>(
     // (not a corrected copy): its nodes' data is borrowed from the map
     let mut mapped: Option<(PageNumber, Option<&'d [u8]>)> = None;
     let walk = walk_until(db, root, names, &mut |reached| meter.walk(reached), |page, node| {
-        legacy.get_or_insert(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+        if legacy.is_none() {
+            legacy = Some(!page.header.flags.contains(PageFlags::NEW_RECORD_FORMAT));
+            // room for the entries up front, so a large table's list is not
+            // copied as it grows: the pages the tree owns (never more than
+            // the file has) times the first leaf's lines; only a hint
+            let pages = crate::store::space::read(db, root).owned_pages().min(u64::from(db.page_count()));
+            let lines = u64::from(page.header.tag_count);
+            let _ = entries.try_reserve(usize::try_from(pages.saturating_mul(lines)).unwrap_or(0));
+        }
         if node.is_deleted() {
             return;
         }
