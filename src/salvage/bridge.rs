@@ -103,6 +103,37 @@ fn read_leaf(db: &Database, pgno: PageNumber, objid: ObjectId, want: Want<'_>) -
 /// Pages of the candidate scan between two cancel checks.
 const SCAN_CHECK: u32 = 4096;
 
+/// The file's leaf pages by the tree their raw header names (space-tree
+/// and emptied pages left out), in page order: found by one scan of the
+/// file the first time a bridge needs candidates and kept for every later
+/// tree, so a damaged file with many such trees is not read once per tree.
+/// Only raw headers are read: a candidate is checked when it is read.
+#[derive(Default)]
+pub(super) struct LeafPages(Option<std::collections::HashMap<ObjectId, Vec<PageNumber>>>);
+
+/// The leaf pages of tree `objid` ([`LeafPages`], scanned now when no
+/// tree asked before); `None` on a cancel, heard every few thousand pages.
+fn leaf_pages(db: &Database, meter: &mut Meter<'_>, objid: ObjectId) -> Option<Vec<PageNumber>> {
+    if meter.leaf_pages.0.is_none() {
+        let mut by_tree: std::collections::HashMap<ObjectId, Vec<PageNumber>> = Default::default();
+        for pgno in db.page_numbers() {
+            if pgno.0 % SCAN_CHECK == 0 && meter.check() {
+                return None;
+            }
+            let Ok(page) = db.page(pgno) else { continue };
+            let flags = page.header.flags;
+            if flags.contains(PageFlags::LEAF)
+                && !flags.contains(PageFlags::SPACE_TREE)
+                && !flags.contains(PageFlags::EMPTY)
+            {
+                by_tree.entry(page.header.objid_fdp).or_default().push(pgno);
+            }
+        }
+        meter.leaf_pages.0 = Some(by_tree);
+    }
+    meter.leaf_pages.0.as_ref().map(|by_tree| by_tree.get(&objid).cloned().unwrap_or_default())
+}
+
 /// A page the leaf chain links to that cannot be read: a lost leaf no
 /// parent names any more, with the keys it may have held (from the last
 /// key before it to the first key after it in the chain; empty: no bound).
@@ -155,19 +186,10 @@ pub(super) fn bridge(db: &Database, c: &mut Collected, meter: &mut Meter<'_>) {
         }
     }
     let unreached = c.walk.missing.iter().map(|m| m.pgno).collect::<BTreeSet<_>>();
+    let Some(tree_leaves) = leaf_pages(db, meter, objid) else { return };
     let mut candidates: BTreeSet<PageNumber> = BTreeSet::new();
-    for pgno in db.page_numbers() {
-        if pgno.0 % SCAN_CHECK == 0 && meter.check() {
-            return;
-        }
+    for pgno in tree_leaves {
         if reached.contains(&pgno) || unreached.contains(&pgno) {
-            continue;
-        }
-        // the raw header first: no checksum work for other trees' pages
-        let fits = db
-            .page(pgno)
-            .is_ok_and(|p| p.header.objid_fdp == objid && p.header.flags.contains(PageFlags::LEAF));
-        if !fits {
             continue;
         }
         if let Some(leaf) = read_leaf(db, pgno, objid, Want::Entries(&in_range)).filter(|l| l.in_range) {

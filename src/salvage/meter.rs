@@ -23,6 +23,9 @@ pub(super) struct Meter<'p> {
     every: u64,
     /// A `Break` was given: every walk stops at its next page.
     pub cancelled: bool,
+    /// The file's leaf pages by tree, scanned once (with this meter's
+    /// cancel) for every tree whose leaves the chain has to bridge.
+    pub leaf_pages: super::bridge::LeafPages,
 }
 
 impl<'p> Meter<'p> {
@@ -34,6 +37,7 @@ impl<'p> Meter<'p> {
             said: None,
             every: (pages / 200).clamp(1, EVERY),
             cancelled: false,
+            leaf_pages: Default::default(),
         }
     }
 
