@@ -68,11 +68,17 @@ pub(crate) fn replay(
     let mut since_report = 0u64;
     for (i, (entry, loaded)) in set.generations().filter(|(e, _)| wanted(e.generation())).enumerate() {
         let done = i as u64;
-        let log = loaded.map_err(|problem| RecoveryError::DamagedGeneration {
+        let damaged = |problem| RecoveryError::DamagedGeneration {
             generation: entry.generation().unwrap_or(0),
             path: entry.path.display().to_string(),
             problem,
-        })?;
+        };
+        let log = loaded.map_err(damaged)?;
+        // a set read by its headers only ([`crate::txlog::Depth::Headers`])
+        // meets a generation's damage here, before any of its records is used
+        if let Some(problem) = log.body_problems().first() {
+            return Err(damaged(problem.message.replace(" (-501 JET_errLogFileCorrupt)", "")));
+        }
         for record in log.records.records.into_iter().filter(|r| r.lgpos >= start) {
             match planner.step(&record) {
                 Stepped::Page(entry) => {
