@@ -32,8 +32,9 @@ struct Session {
 
 /// What a record was to the walk, for the redo that follows it.
 pub(crate) enum Stepped {
-    /// A page record, planned.
-    Page(PlanEntry),
+    /// A page record, planned; `opened` when it is a versioned operation
+    /// of a transaction open now (undo may need it: [`Planner::is_open`]).
+    Page { entry: PlanEntry, opened: bool },
     /// A commit or rollback of session `procid`; `ended` when to level 0.
     Transaction {
         /// The session.
@@ -237,7 +238,10 @@ impl<'a> Planner<'a> {
                 self.note_type(record, None);
                 stepped = self.session_record(record);
             }
-            Handling::Page => stepped = Stepped::Page(self.page_record(record)),
+            Handling::Page => {
+                let (entry, opened) = self.page_record(record);
+                stepped = Stepped::Page { entry, opened };
+            }
         }
         if !matches!(t.0, 0 | 71 | 42) {
             self.plan.ends_cleanly = t.closes_log();
@@ -319,7 +323,8 @@ impl<'a> Planner<'a> {
         Stepped::Other
     }
 
-    fn page_record(&mut self, record: &Record) -> PlanEntry {
+    /// Plans a page record; true when it opened a versioned operation.
+    fn page_record(&mut self, record: &Record) -> (PlanEntry, bool) {
         let t = record.record_type;
         let (procid, dbid, level, iline, objid) = match record.details() {
             Details::Page { procid, dbid, level, iline, objid_fdp, .. } => {
@@ -407,8 +412,10 @@ impl<'a> Planner<'a> {
         }
         // versioned operations of an open transaction are what undo rolls back
         let flags = record.bytes.get(31).copied().unwrap_or(0);
+        let mut opened = false;
         if ours && begun && level > 0 && flags & 0x01 != 0 && matches!(t.0, 29..=35 | 37 | 93) {
             if let Some(s) = self.sessions.get_mut(&procid) {
+                opened = true;
                 self.open_ops.insert(record.lgpos);
                 s.ops.push(OpenOperation {
                     lgpos: record.lgpos,
@@ -420,7 +427,7 @@ impl<'a> Planner<'a> {
             }
         }
         self.note_type(record, Some(decision));
-        PlanEntry {
+        let entry = PlanEntry {
             lgpos: record.lgpos,
             record_type: t,
             name: t.name(),
@@ -432,7 +439,8 @@ impl<'a> Planner<'a> {
             decision,
             reason,
             detail: None,
-        }
+        };
+        (entry, opened)
     }
 
     /// Finishes the plan: open transactions and type counts.

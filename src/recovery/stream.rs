@@ -81,8 +81,8 @@ pub(crate) fn replay(
         }
         for record in log.records.records.into_iter().filter(|r| r.lgpos >= start) {
             match planner.step(&record) {
-                Stepped::Page(entry) => {
-                    if planner.is_open(record.lgpos) {
+                Stepped::Page { entry, opened } => {
+                    if opened {
                         run.cx.open_operation(&record);
                     }
                     // a record outside an open macro, with none held back, is redone at once
@@ -192,6 +192,14 @@ impl Run<'_> {
     /// Redoes and lists the held-back page records in log order, up to the
     /// first inside a macro still open (all of them when `all`).
     fn drain(&mut self, planner: &mut Planner<'_>, all: bool) -> Result<(), RecoveryError> {
+        // the common case, after most records: nothing held back, nothing to forget
+        if self.cx.later.is_empty()
+            && self.ended.is_empty()
+            && self.cx.path_lines.is_empty()
+            && self.cx.consumed.is_empty()
+        {
+            return Ok(());
+        }
         while let Some((front, _)) = self.cx.later.front() {
             if !all && front.macro_dbtime.is_some_and(|d| planner.in_macro(front.procid, d)) {
                 return Ok(());
