@@ -487,7 +487,7 @@ mod tests {
     use super::*;
 
     fn touch(before: Option<u64>) -> Touch {
-        Touch { pgno: 5, role: "page", dbtime_before: before }
+        Touch { pgno: 5, role: super::super::pages::PageRole::Page, dbtime_before: before }
     }
 
     #[test]

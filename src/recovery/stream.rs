@@ -173,7 +173,7 @@ impl Run<'_> {
                 Err(RecoveryError::Stop { pgno, reason, .. }) => {
                     entry.decision = Decision::Stop;
                     entry.reason = Reason::RedoFails;
-                    entry.detail = Some(format!("page {pgno}: {reason}"));
+                    entry.detail = Some(format!("page {pgno}: {reason}").into());
                     self.halted = true;
                 }
                 Err(other) => return Err(other),
