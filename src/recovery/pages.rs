@@ -98,8 +98,9 @@ pub fn empty_pages(record: &Record) -> Vec<(u32, u64)> {
         .collect()
 }
 
-/// The pages of one record: up to five without an allocation.
-pub type Touches = SmallVec<[Touch; 5]>;
+/// The pages of one record: one without an allocation (most records
+/// touch one page; splits, merges and page moves, rare, allocate).
+pub type Touches = SmallVec<[Touch; 1]>;
 
 /// The pages `record` touches. Empty for records that are not page records,
 /// and for fields that do not fit in the record (a truncated record).

@@ -32,9 +32,9 @@ struct Session {
 
 /// What a record was to the walk, for the redo that follows it.
 pub(crate) enum Stepped {
-    /// A page record, planned; `opened` when it is a versioned operation
-    /// of a transaction open now (undo may need it: [`Planner::is_open`]).
-    Page { entry: PlanEntry, opened: bool },
+    /// A page record, planned ([`Planner::opened`] says whether it opened
+    /// a versioned operation). 128 bytes: copied without a call to memcpy.
+    Page(PlanEntry),
     /// A commit or rollback of session `procid`; `ended` when to level 0.
     Transaction {
         /// The session.
@@ -73,6 +73,8 @@ pub(crate) struct Planner<'a> {
     pub(crate) plan: Plan,
     /// The record types met, by type byte.
     types: Vec<Option<TypeCount>>,
+    /// The last page record opened a versioned operation ([`Self::opened`]).
+    opened: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -103,6 +105,7 @@ impl<'a> Planner<'a> {
             allowed_last: None,
             plan: Plan::new(db.path().display().to_string(), dbid, (start, start_reason), end, limit_last),
             types: vec![None; 256],
+            opened: false,
         }
     }
 
@@ -172,6 +175,12 @@ impl<'a> Planner<'a> {
         self.open_ops.contains(&lgpos)
     }
 
+    /// True when the page record just stepped is a versioned operation of a
+    /// transaction open now ([`Self::is_open`] of it, without the lookup).
+    pub(crate) fn opened(&self) -> bool {
+        self.opened
+    }
+
     /// True while session `procid` is inside the macro of `dbtime`.
     pub(crate) fn in_macro(&self, procid: u16, dbtime: u64) -> bool {
         self.sessions.get(&procid).is_some_and(|s| s.macro_dbtime == Some(dbtime))
@@ -238,10 +247,7 @@ impl<'a> Planner<'a> {
                 self.note_type(record, None);
                 stepped = self.session_record(record);
             }
-            Handling::Page => {
-                let (entry, opened) = self.page_record(record);
-                stepped = Stepped::Page { entry, opened };
-            }
+            Handling::Page => stepped = Stepped::Page(self.page_record(record)),
         }
         if !matches!(t.0, 0 | 71 | 42) {
             self.plan.ends_cleanly = t.closes_log();
@@ -323,8 +329,8 @@ impl<'a> Planner<'a> {
         Stepped::Other
     }
 
-    /// Plans a page record; true when it opened a versioned operation.
-    fn page_record(&mut self, record: &Record) -> (PlanEntry, bool) {
+    /// Plans a page record (and notes in `opened` whether it opened a versioned operation).
+    fn page_record(&mut self, record: &Record) -> PlanEntry {
         let t = record.record_type;
         let (procid, dbid, level, iline, objid) = match record.details() {
             Details::Page { procid, dbid, level, iline, objid_fdp, .. } => {
@@ -412,10 +418,10 @@ impl<'a> Planner<'a> {
         }
         // versioned operations of an open transaction are what undo rolls back
         let flags = record.bytes.get(31).copied().unwrap_or(0);
-        let mut opened = false;
+        self.opened = false;
         if ours && begun && level > 0 && flags & 0x01 != 0 && matches!(t.0, 29..=35 | 37 | 93) {
             if let Some(s) = self.sessions.get_mut(&procid) {
-                opened = true;
+                self.opened = true;
                 self.open_ops.insert(record.lgpos);
                 s.ops.push(OpenOperation {
                     lgpos: record.lgpos,
@@ -427,7 +433,7 @@ impl<'a> Planner<'a> {
             }
         }
         self.note_type(record, Some(decision));
-        let entry = PlanEntry {
+        PlanEntry {
             lgpos: record.lgpos,
             record_type: t,
             name: t.name(),
@@ -439,8 +445,7 @@ impl<'a> Planner<'a> {
             decision,
             reason,
             detail: None,
-        };
-        (entry, opened)
+        }
     }
 
     /// Finishes the plan: open transactions and type counts.

@@ -81,8 +81,8 @@ pub(crate) fn replay(
         }
         for record in log.records.records.into_iter().filter(|r| r.lgpos >= start) {
             match planner.step(&record) {
-                Stepped::Page { entry, opened } => {
-                    if opened {
+                Stepped::Page(entry) => {
+                    if planner.opened() {
                         run.cx.open_operation(&record);
                     }
                     // a record outside an open macro, with none held back, is redone at once
