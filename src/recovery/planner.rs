@@ -3,8 +3,6 @@
 //! tested with the dbtime rule (6.4) against the page as the plan has it so
 //! far (the database's page, or the dbtime an earlier planned redo gives it).
 
-use std::collections::BTreeMap;
-
 use smallvec::SmallVec;
 
 use super::pages::{dbtime_after, touches, Touch};
@@ -62,7 +60,8 @@ pub(crate) struct Planner<'a> {
     damaged: std::collections::HashSet<u32>,
     /// Pages a planned redo inside a macro brought to that macro's dbtime.
     macro_pages: std::collections::HashSet<(u64, u32)>,
-    sessions: BTreeMap<u16, Session>,
+    /// By procid (in procid order only when finished: [`Self::finish`]).
+    sessions: foldhash::HashMap<u16, Session>,
     /// The versioned operations of every open transaction (the sessions' `ops`).
     open_ops: foldhash::HashSet<Lgpos>,
     /// The last page the output may have (its size limit).
@@ -99,7 +98,7 @@ impl<'a> Planner<'a> {
             dbtimes: foldhash::HashMap::default(),
             damaged: std::collections::HashSet::new(),
             macro_pages: std::collections::HashSet::new(),
-            sessions: BTreeMap::new(),
+            sessions: foldhash::HashMap::default(),
             open_ops: foldhash::HashSet::default(),
             limit_last,
             allowed_last: None,
@@ -462,6 +461,7 @@ impl<'a> Planner<'a> {
                 operations: s.ops.clone(),
             })
             .collect();
+        self.plan.open_transactions.sort_by_key(|t| t.procid);
         self.plan.types = self.types.into_iter().flatten().collect();
         self.plan
     }
