@@ -5,6 +5,8 @@
 
 use smallvec::SmallVec;
 
+mod dbtimes;
+
 use super::pages::{dbtime_after, touches, Touch};
 use super::plan::{
     DbtimeVerdict, Decision, Limits, OpenOperation, OpenTransaction, PageCheck, Plan, PlanEntry, Reason,
@@ -54,7 +56,7 @@ pub(crate) struct Planner<'a> {
     sign_db: Signature,
     lgpos_attach: Lgpos,
     dbid: Option<u8>,
-    dbtimes: foldhash::HashMap<u32, Option<u64>>,
+    dbtimes: dbtimes::Dbtimes,
     /// Pages that fail their checksum (until a planned redo makes them anew):
     /// their dbtime is unknown.
     damaged: std::collections::HashSet<u32>,
@@ -95,7 +97,7 @@ impl<'a> Planner<'a> {
             sign_db,
             lgpos_attach,
             dbid,
-            dbtimes: foldhash::HashMap::default(),
+            dbtimes: dbtimes::Dbtimes::new(db.page_count()),
             damaged: std::collections::HashSet::new(),
             macro_pages: std::collections::HashSet::new(),
             sessions: foldhash::HashMap::default(),
@@ -112,7 +114,7 @@ impl<'a> Planner<'a> {
     /// the file and for a page that fails its checksum (which never supplies
     /// its dbtime: it is noted in `damaged`).
     fn page_dbtime(&mut self, pgno: u32) -> Option<u64> {
-        if let Some(&known) = self.dbtimes.get(&pgno) {
+        if let Some(known) = self.dbtimes.get(pgno) {
             return known;
         }
         let size = self.db.page_size();
