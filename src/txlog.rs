@@ -173,7 +173,20 @@ fn log_location(generation: i32, lgpos: Option<Lgpos>) -> Location {
     Location::Log { generation, lgpos }
 }
 
-fn read_entry(path: &Path, role: Role) -> LogEntry {
+/// How much of each log file [`open_with`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Every file whole: header, segments, records (what `logs` reports).
+    Whole,
+    /// The archived generations' headers only, every other file whole, and
+    /// the chain's newest generation whole (its end of valid data is where
+    /// replay ends). For replay, which reads and checks each generation's
+    /// body when it gets there ([`LogEntry::load`]): the summaries of the
+    /// archived generations then have no body facts ([`LogSummary::body_read`]).
+    Headers,
+}
+
+fn read_entry(path: &Path, role: Role, depth: Depth) -> LogEntry {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut entry = LogEntry {
         path: path.to_path_buf(),
@@ -186,6 +199,16 @@ fn read_entry(path: &Path, role: Role) -> LogEntry {
     };
     if size > MAX_LOG_LEN {
         entry.error = Some(format!("{size} bytes is larger than any log file ({MAX_LOG_LEN})"));
+        return entry;
+    }
+    if depth == Depth::Headers && matches!(role, Role::Archived { .. }) {
+        let header = crate::store::special::read_prefix(path, crate::format::txlog::HEADER_LEN)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| crate::format::txlog::LogHeader::parse(&bytes).map_err(|e| e.to_string()));
+        match header {
+            Ok(header) => entry.log = Some(LogSummary::of_header(&header, size)),
+            Err(e) => entry.error = Some(e),
+        }
         return entry;
     }
     match crate::store::special::read_bounded(path, MAX_LOG_LEN, "a log file") {
@@ -224,6 +247,19 @@ pub fn bases(dir: &Path) -> Result<Vec<String>, Error> {
 /// # Errors
 /// The directory cannot be read or holds no file of that base name.
 pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<LogSet, Error> {
+    open_with(dir, base, db, Depth::Whole)
+}
+
+/// [`open`], reading as much of each file as `depth` says.
+///
+/// # Errors
+/// As [`open`].
+pub fn open_with(
+    dir: &Path,
+    base: &str,
+    db: Option<(&Path, &DbHeader)>,
+    depth: Depth,
+) -> Result<LogSet, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Open { path: dir.to_path_buf(), source })?;
     let mut files: Vec<(PathBuf, Role)> = entries
         .flatten()
@@ -241,7 +277,7 @@ pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<Lo
     }
     let checkpoint_path = files.iter().find(|(_, r)| *r == Role::Checkpoint).map(|(p, _)| p.clone());
     let mut logs: Vec<LogEntry> =
-        files.iter().filter(|(_, r)| *r != Role::Checkpoint).map(|(p, r)| read_entry(p, *r)).collect();
+        files.iter().filter(|(_, r)| *r != Role::Checkpoint).map(|(p, r)| read_entry(p, *r, depth)).collect();
     let mut findings = Vec::new();
     for entry in &logs {
         if let Some(error) = &entry.error {
@@ -326,6 +362,19 @@ pub fn open(dir: &Path, base: &str, db: Option<(&Path, &DbHeader)>) -> Result<Lo
         }
     }
     logs.sort_by_key(|e| (!e.in_chain, e.generation().unwrap_or(i32::MAX), e.path.clone()));
+    // the newest generation of the chain is read whole: its end is where replay ends
+    let newest = logs.iter().rposition(|e| e.in_chain);
+    if let Some(entry) = newest.and_then(|i| logs.get_mut(i)) {
+        if entry.log.as_ref().is_some_and(|l| !l.body_read) {
+            let whole = read_entry(&entry.path, entry.role, Depth::Whole);
+            if whole.generation() == entry.generation() {
+                entry.log = whole.log;
+            } else {
+                entry.log = None;
+                entry.error = Some("the file changed while the log set was read".into());
+            }
+        }
+    }
     let chain: Vec<&LogEntry> = logs.iter().filter(|e| e.in_chain).collect();
     let mut chain_ok = !chain.is_empty();
     if let Some(current) = logs.iter().find(|e| e.role == Role::Current && e.in_chain) {

@@ -103,7 +103,8 @@ pub fn history(args: &HistoryArgs, mode: ReadMode, out: &mut dyn Write) -> Resul
             args.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
         }
     };
-    let set = super::recovery::find_log_set(&dir, args.base.as_deref(), Some(&db))?;
+    let set =
+        super::recovery::find_log_set(&dir, args.base.as_deref(), Some(&db), crate::txlog::Depth::Whole)?;
     let filter = Filter { table: args.table.clone(), from: args.from, to: args.to };
     let format = args.format;
     let guard = |f: HistoryFormat| {

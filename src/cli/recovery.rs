@@ -68,7 +68,8 @@ fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
         }
         (None, None) => PathBuf::from("."),
     };
-    find_log_set(&dir, args.base.as_deref(), db)
+    // replay checks each generation's body when it reads it: the set is read by its headers
+    find_log_set(&dir, args.base.as_deref(), db, crate::txlog::Depth::Headers)
 }
 
 /// The log set in `dir` named `base`, or else the one with `db`'s log
@@ -77,18 +78,23 @@ fn log_set(args: &RecoverArgs, db: Option<&Database>) -> Result<LogSet, Error> {
 /// # Errors
 /// The directory holds no log set, or several and none (or more than one)
 /// is the database's; the set cannot be read.
-pub(crate) fn find_log_set(dir: &Path, base: Option<&str>, db: Option<&Database>) -> Result<LogSet, Error> {
+pub(crate) fn find_log_set(
+    dir: &Path,
+    base: Option<&str>,
+    db: Option<&Database>,
+    depth: crate::txlog::Depth,
+) -> Result<LogSet, Error> {
     let dir = dir.to_path_buf();
     let header = db.and_then(|db| db.header().map(|h| (db.path(), h)));
     let Some(base) = base else {
         // each set is read once: the one chosen is returned as read
         let bases = crate::txlog::bases(&dir)?;
         if let [one] = bases.as_slice() {
-            return crate::txlog::open(&dir, one, header);
+            return crate::txlog::open_with(&dir, one, header, depth);
         }
         let mut matching: Vec<LogSet> = bases
             .iter()
-            .filter_map(|b| crate::txlog::open(&dir, b, header).ok())
+            .filter_map(|b| crate::txlog::open_with(&dir, b, header, depth).ok())
             .filter(|s| header.is_none() || s.database.as_ref().is_some_and(|d| d.same_stream))
             .collect();
         if bases.is_empty() {
@@ -105,7 +111,7 @@ pub(crate) fn find_log_set(dir: &Path, base: Option<&str>, db: Option<&Database>
             }),
         };
     };
-    crate::txlog::open(&dir, base, header)
+    crate::txlog::open_with(&dir, base, header, depth)
 }
 
 fn limits(args: &RecoverArgs) -> recovery::Limits {

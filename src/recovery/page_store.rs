@@ -26,6 +26,14 @@ fn decode(bytes: &[u8], pgno: u32, size: PageSize) -> Result<PageImage, String> 
     PageImage::from_page(&page).map_err(|e| format!("page cannot be decoded for editing: {e}"))
 }
 
+/// A page written out to `file` earlier.
+fn read_page(file: &File, size: PageSize, pgno: u32) -> Result<Vec<u8>, String> {
+    let mut bytes = vec![0; size.len()];
+    file.read_exact_at(&mut bytes, PageNumber(pgno).file_offset(size))
+        .map(|()| bytes)
+        .map_err(|e| format!("reading redone page {pgno} back from the temporary file: {e}"))
+}
+
 /// Pages kept in memory before they are written out: 32 MiB worth.
 const CACHE_BYTES: usize = 32 << 20;
 
@@ -76,11 +84,7 @@ impl PageStore {
     }
 
     fn read(&self, pgno: u32) -> Result<Vec<u8>, String> {
-        let mut bytes = vec![0; self.size.len()];
-        self.file
-            .read_exact_at(&mut bytes, PageNumber(pgno).file_offset(self.size))
-            .map(|()| bytes)
-            .map_err(|e| format!("reading redone page {pgno} back from the temporary file: {e}"))
+        read_page(&self.file, self.size, pgno)
     }
 
     /// The changed page, editable (a copy), or `None` when it was never changed.
@@ -108,26 +112,37 @@ impl PageStore {
         pgno: u32,
         load: impl FnOnce() -> Result<PageImage, String>,
     ) -> Result<(&mut PageImage, &mut usize), String> {
-        if !matches!(self.cache.get(&pgno), Some(Cached::Image(..))) {
-            let image = match self.cache.remove(&pgno) {
-                Some(Cached::Image(image, _)) => image,
-                Some(Cached::Bytes(bytes)) => decode(&bytes, pgno, self.size)?,
-                None if self.changed.contains(&pgno) => {
-                    self.read(pgno).and_then(|b| decode(&b, pgno, self.size))?
-                }
-                None => load()?,
-            };
-            let len = image.data_len();
-            // written out first, so that the page stays in the cache
-            if self.cache.len() >= self.cap {
-                self.flush();
-            }
-            self.changed.insert(pgno);
-            self.cache.insert(pgno, Cached::Image(image, len));
+        use std::collections::hash_map::Entry;
+        // written out first, so that the page stays in the cache
+        if self.cache.len() >= self.cap && !self.cache.contains_key(&pgno) {
+            self.flush();
         }
-        match self.cache.get_mut(&pgno) {
-            Some(Cached::Image(image, len)) => Ok((image, len)),
-            _ => Err(format!("page {pgno} is not in the cache of redone pages")),
+        let (size, file, changed) = (self.size, &self.file, &mut self.changed);
+        // one lookup: most records edit a page already in the cache as an image
+        let slot = match self.cache.entry(pgno) {
+            Entry::Occupied(slot) => {
+                let slot = slot.into_mut();
+                if let Cached::Bytes(bytes) = slot {
+                    let image = decode(bytes, pgno, size)?;
+                    let len = image.data_len();
+                    *slot = Cached::Image(image, len);
+                }
+                slot
+            }
+            Entry::Vacant(slot) => {
+                let image = if changed.contains(&pgno) {
+                    read_page(file, size, pgno).and_then(|b| decode(&b, pgno, size))?
+                } else {
+                    load()?
+                };
+                changed.insert(pgno);
+                let len = image.data_len();
+                slot.insert(Cached::Image(image, len))
+            }
+        };
+        match slot {
+            Cached::Image(image, len) => Ok((image, len)),
+            Cached::Bytes(_) => Err(format!("page {pgno} is not in the cache of redone pages")),
         }
     }
 

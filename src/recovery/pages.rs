@@ -12,13 +12,64 @@ use crate::format::types::{le_u32, le_u64};
 /// `dbtimeNil`: no before-dbtime (a new page, or one dirtied earlier in the same macro).
 pub const DBTIME_NIL: u64 = u64::MAX;
 
+/// A page's role in the record that touches it (one byte, where a name
+/// would take sixteen: the planner moves one of these per page record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageRole {
+    /// The record's own page.
+    Page,
+    /// A page the record creates (split, page move).
+    New,
+    /// The right sibling.
+    Right,
+    /// The left sibling.
+    Left,
+    /// The parent.
+    Parent,
+    /// The owned-extent tree's root (FDP creation, conversion).
+    Oe,
+    /// The available-extent tree's root.
+    Ae,
+    /// A page of an EmptyTree record's list.
+    Empty,
+}
+
+impl PageRole {
+    /// The role's name, as the plan prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::New => "new",
+            Self::Right => "right",
+            Self::Left => "left",
+            Self::Parent => "parent",
+            Self::Oe => "oe",
+            Self::Ae => "ae",
+            Self::Empty => "empty",
+        }
+    }
+}
+
+impl PartialEq<&str> for PageRole {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for PageRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a page record says about one page it touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Touch {
     /// The page.
     pub pgno: u32,
-    /// Its role in the record (`page`, `new`, `right`, `left`, `parent`, `oe`, `ae`).
-    pub role: &'static str,
+    /// Its role in the record (`page`, `new`, `right`, `left`, `parent`, `oe`, `ae`, `empty`).
+    pub role: PageRole,
     /// The dbtime the page must have before the change; `None` for dbtimeNil.
     pub dbtime_before: Option<u64>,
 }
@@ -47,8 +98,9 @@ pub fn empty_pages(record: &Record) -> Vec<(u32, u64)> {
         .collect()
 }
 
-/// The pages of one record: up to five without an allocation.
-pub type Touches = SmallVec<[Touch; 5]>;
+/// The pages of one record: one without an allocation (most records
+/// touch one page; splits, merges and page moves, rare, allocate).
+pub type Touches = SmallVec<[Touch; 1]>;
 
 /// The pages `record` touches. Empty for records that are not page records,
 /// and for fields that do not fit in the record (a truncated record).
@@ -57,55 +109,55 @@ pub fn touches(record: &Record) -> Touches {
     let u32_at = |o: usize| le_u32(b, o);
     let u64_at = |o: usize| le_u64(b, o);
     let mut list = Touches::new();
-    let mut push = |pgno: Option<u32>, role: &'static str, dbtime_before: Option<u64>| {
+    let mut push = |pgno: Option<u32>, role: PageRole, dbtime_before: Option<u64>| {
         if let Some(pgno) = pgno.filter(|&p| p != 0) {
             list.push(Touch { pgno, role, dbtime_before });
         }
     };
     let own_before = before(u64_at(16));
     match record.record_type.0 {
-        95 => push(u32_at(4), "page", None),
+        95 => push(u32_at(4), PageRole::Page, None),
         // CreateMultipleExtentFDP: FDP root, owned- and available-extent roots
         24 => {
-            push(u32_at(4), "page", None);
-            push(u32_at(36), "oe", None);
-            push(u32_at(40), "ae", None);
+            push(u32_at(4), PageRole::Page, None);
+            push(u32_at(36), PageRole::Oe, None);
+            push(u32_at(40), PageRole::Ae, None);
         }
-        25 => push(u32_at(4), "page", None),
+        25 => push(u32_at(4), PageRole::Page, None),
         // ConvertFDP2: the root is converted, its OE/AE roots are new
         58 => {
-            push(u32_at(4), "page", own_before);
-            push(u32_at(36), "oe", None);
-            push(u32_at(40), "ae", None);
+            push(u32_at(4), PageRole::Page, own_before);
+            push(u32_at(36), PageRole::Oe, None);
+            push(u32_at(40), PageRole::Ae, None);
         }
         // EmptyTree: the root, then each page of its EMPTYPAGE list
         48 => {
-            push(u32_at(4), "page", own_before);
+            push(u32_at(4), PageRole::Page, own_before);
             for (pgno, dbtime_before) in empty_pages(record) {
-                push(Some(pgno), "empty", before(Some(dbtime_before)));
+                push(Some(pgno), PageRole::Empty, before(Some(dbtime_before)));
             }
         }
         // PageMove: source, destination (new), left and right siblings, parent
         65 => {
-            push(u32_at(4), "page", own_before);
-            push(u32_at(32), "new", None);
-            push(u32_at(36), "left", before(u64_at(48)));
-            push(u32_at(40), "right", before(u64_at(56)));
-            push(u32_at(44), "parent", before(u64_at(64)));
+            push(u32_at(4), PageRole::Page, own_before);
+            push(u32_at(32), PageRole::New, None);
+            push(u32_at(36), PageRole::Left, before(u64_at(48)));
+            push(u32_at(40), PageRole::Right, before(u64_at(56)));
+            push(u32_at(44), PageRole::Parent, before(u64_at(64)));
         }
         62 => {
-            push(u32_at(4), "page", own_before);
-            push(u32_at(32), "new", None);
-            push(u32_at(36), "right", before(u64_at(40)));
-            push(u32_at(48), "parent", before(u64_at(52)));
+            push(u32_at(4), PageRole::Page, own_before);
+            push(u32_at(32), PageRole::New, None);
+            push(u32_at(36), PageRole::Right, before(u64_at(40)));
+            push(u32_at(48), PageRole::Parent, before(u64_at(52)));
         }
         63 => {
-            push(u32_at(4), "page", own_before);
-            push(u32_at(32), "right", before(u64_at(36)));
-            push(u32_at(44), "left", before(u64_at(48)));
-            push(u32_at(56), "parent", before(u64_at(60)));
+            push(u32_at(4), PageRole::Page, own_before);
+            push(u32_at(32), PageRole::Right, before(u64_at(36)));
+            push(u32_at(44), PageRole::Left, before(u64_at(48)));
+            push(u32_at(56), PageRole::Parent, before(u64_at(60)));
         }
-        t if record.record_type.is_page_record() && t != 95 => push(u32_at(4), "page", own_before),
+        t if record.record_type.is_page_record() && t != 95 => push(u32_at(4), PageRole::Page, own_before),
         _ => {}
     }
     list
@@ -145,10 +197,10 @@ mod tests {
         assert_eq!(
             t,
             vec![
-                Touch { pgno: 10, role: "page", dbtime_before: Some(0x400) },
-                Touch { pgno: 11, role: "new", dbtime_before: None },
-                Touch { pgno: 12, role: "right", dbtime_before: Some(0x300) },
-                Touch { pgno: 9, role: "parent", dbtime_before: None },
+                Touch { pgno: 10, role: PageRole::Page, dbtime_before: Some(0x400) },
+                Touch { pgno: 11, role: PageRole::New, dbtime_before: None },
+                Touch { pgno: 12, role: PageRole::Right, dbtime_before: Some(0x300) },
+                Touch { pgno: 9, role: PageRole::Parent, dbtime_before: None },
             ]
         );
     }
@@ -161,6 +213,6 @@ mod tests {
         b[12..20].copy_from_slice(&0x77u64.to_le_bytes());
         let r = record(95, b);
         assert_eq!(dbtime_after(&r), 0x77);
-        assert_eq!(touches(&r).to_vec(), vec![Touch { pgno: 7, role: "page", dbtime_before: None }]);
+        assert_eq!(touches(&r).to_vec(), vec![Touch { pgno: 7, role: PageRole::Page, dbtime_before: None }]);
     }
 }

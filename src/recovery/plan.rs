@@ -160,7 +160,7 @@ pub struct PlanEntry {
     pub reason: Reason,
     /// What the dry run of its redo found wrong, when it stops there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub detail: Option<Box<str>>,
 }
 
 /// How often a record type occurs in the replayed range, and what happens to it.

@@ -68,15 +68,21 @@ pub(crate) fn replay(
     let mut since_report = 0u64;
     for (i, (entry, loaded)) in set.generations().filter(|(e, _)| wanted(e.generation())).enumerate() {
         let done = i as u64;
-        let log = loaded.map_err(|problem| RecoveryError::DamagedGeneration {
+        let damaged = |problem| RecoveryError::DamagedGeneration {
             generation: entry.generation().unwrap_or(0),
             path: entry.path.display().to_string(),
             problem,
-        })?;
+        };
+        let log = loaded.map_err(damaged)?;
+        // a set read by its headers only ([`crate::txlog::Depth::Headers`])
+        // meets a generation's damage here, before any of its records is used
+        if let Some(problem) = log.body_problems().first() {
+            return Err(damaged(problem.message.replace(" (-501 JET_errLogFileCorrupt)", "")));
+        }
         for record in log.records.records.into_iter().filter(|r| r.lgpos >= start) {
             match planner.step(&record) {
                 Stepped::Page(entry) => {
-                    if planner.is_open(record.lgpos) {
+                    if planner.opened() {
                         run.cx.open_operation(&record);
                     }
                     // a record outside an open macro, with none held back, is redone at once
@@ -167,7 +173,7 @@ impl Run<'_> {
                 Err(RecoveryError::Stop { pgno, reason, .. }) => {
                     entry.decision = Decision::Stop;
                     entry.reason = Reason::RedoFails;
-                    entry.detail = Some(format!("page {pgno}: {reason}"));
+                    entry.detail = Some(format!("page {pgno}: {reason}").into());
                     self.halted = true;
                 }
                 Err(other) => return Err(other),
@@ -186,6 +192,14 @@ impl Run<'_> {
     /// Redoes and lists the held-back page records in log order, up to the
     /// first inside a macro still open (all of them when `all`).
     fn drain(&mut self, planner: &mut Planner<'_>, all: bool) -> Result<(), RecoveryError> {
+        // the common case, after most records: nothing held back, nothing to forget
+        if self.cx.later.is_empty()
+            && self.ended.is_empty()
+            && self.cx.path_lines.is_empty()
+            && self.cx.consumed.is_empty()
+        {
+            return Ok(());
+        }
         while let Some((front, _)) = self.cx.later.front() {
             if !all && front.macro_dbtime.is_some_and(|d| planner.in_macro(front.procid, d)) {
                 return Ok(());

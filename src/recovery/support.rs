@@ -100,10 +100,27 @@ const fn page(family: Family, function: RedoFn) -> Kind {
 
 /// The table of record types: what recovery does with records of type `t`
 /// and which function redoes them. The planner, the redo loop and the
-/// plan's "record types met" all read it.
+/// plan's "record types met" all read it (several times a record: one
+/// load from the table [`kind_of`] fills at compile time).
 pub fn kind(t: RecordType) -> Kind {
+    KINDS[usize::from(t.0)]
+}
+
+/// [`kind_of`] of every type byte.
+static KINDS: [Kind; 256] = {
+    let mut table = [with(Handling::Unsupported); 256];
+    let mut t = 0;
+    while t < 256 {
+        table[t] = kind_of(t as u8);
+        t += 1;
+    }
+    table
+};
+
+/// The table of record types itself, by type byte.
+const fn kind_of(t: u8) -> Kind {
     use Family::{Node, PageMove, Space, Structure};
-    match t.0 {
+    match t {
         // NOP, MS, End, JetOp, Trace, ShutDownMark, backups, Checksum,
         // ExtRestore*, ForceWriteLog, ForceLogRollover, the ignorable
         // records (MacroInfo, CommitCtx, ScanCheck, NOP2, ReAttach,

@@ -11,7 +11,7 @@ use crate::recovery::{Decision, RecoveryReport};
 pub fn page_text(page: &PageCheck) -> String {
     let now = page.page_dbtime.map_or_else(|| "past the end of the file".to_string(), |v| format!("{v:#x}"));
     let before = page.touch.dbtime_before.map_or_else(|| "none".to_string(), |v| format!("{v:#x}"));
-    let role = match page.touch.role {
+    let role = match page.touch.role.as_str() {
         "page" => String::new(),
         role => format!(" ({role})"),
     };

@@ -33,13 +33,7 @@ pub fn forced() -> bool {
 /// cannot be read, [`Error::NotDatabase`] when it is too long.
 pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Error> {
     let open_error = |source: io::Error| Error::Open { path: path.to_path_buf(), source };
-    let metadata = std::fs::metadata(path).map_err(open_error)?;
-    if metadata.is_dir() {
-        return Err(Error::IsDirectory { path: path.to_path_buf() });
-    }
-    if !metadata.is_file() && !forced() {
-        return Err(Error::NotRegular { path: path.to_path_buf(), kind: file_kind(&metadata) });
-    }
+    let metadata = regular(path)?;
     let too_long = |len: String| Error::NotDatabase {
         path: path.to_path_buf(),
         reason: format!("{len} bytes is longer than {what} can be ({limit} bytes)"),
@@ -55,6 +49,34 @@ pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Erro
     if bytes.len() as u64 > limit {
         return Err(too_long(format!("more than {limit}")));
     }
+    Ok(bytes)
+}
+
+/// The metadata of `path`, refused as [`read_bounded`] refuses a directory,
+/// FIFO, device or socket.
+fn regular(path: &Path) -> Result<Metadata, Error> {
+    let metadata =
+        std::fs::metadata(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    if metadata.is_dir() {
+        return Err(Error::IsDirectory { path: path.to_path_buf() });
+    }
+    if !metadata.is_file() && !forced() {
+        return Err(Error::NotRegular { path: path.to_path_buf(), kind: file_kind(&metadata) });
+    }
+    Ok(metadata)
+}
+
+/// The first `len` bytes of a file (fewer when it is shorter), refused as
+/// [`read_bounded`] refuses a directory, FIFO, device or socket.
+///
+/// # Errors
+/// [`Error::IsDirectory`], [`Error::NotRegular`], [`Error::Open`] when it cannot be read.
+pub fn read_prefix(path: &Path, len: usize) -> Result<Vec<u8>, Error> {
+    let open_error = |source: io::Error| Error::Open { path: path.to_path_buf(), source };
+    regular(path)?;
+    let file = File::open(path).map_err(open_error)?;
+    let mut bytes = Vec::with_capacity(len);
+    io::Read::read_to_end(&mut io::Read::take(file, len as u64), &mut bytes).map_err(open_error)?;
     Ok(bytes)
 }
 

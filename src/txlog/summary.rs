@@ -35,6 +35,10 @@ pub struct LogSummary {
     pub record_count: usize,
     /// Its segments by state in words ("1 valid, 4 empty").
     pub segments_in_words: String,
+    /// False when only the header was read ([`super::Depth::Headers`]):
+    /// then nothing above but the header and its problems is known, and the
+    /// body is checked when the generation is loaded.
+    pub body_read: bool,
 }
 
 /// The segments of a log by state, in the words `log` uses: "1 valid, 4 empty".
@@ -77,6 +81,25 @@ impl LogSummary {
             closed_normally: log.records.closed_normally,
             record_count: log.records.count,
             segments_in_words: segments_in_words(log),
+            body_read: true,
+        }
+    }
+
+    /// The summary of a file of which only the header was read
+    /// (`file_len` is the file's size): its body is unknown.
+    pub fn of_header(header: &LogHeader, file_len: u64) -> Self {
+        Self {
+            header: header.without_bytes(),
+            header_problems: crate::format::txlog::header_problems(header, file_len),
+            body_problems: Vec::new(),
+            valid_segments: (0, 0),
+            first: None,
+            end: Lgpos { generation: header.generation, isec: header.csec_header, ib: 0 },
+            accumulated_checksum: None,
+            closed_normally: false,
+            record_count: 0,
+            segments_in_words: "not read".into(),
+            body_read: false,
         }
     }
 

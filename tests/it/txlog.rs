@@ -301,3 +301,54 @@ fn generations_are_read_again_one_at_a_time_and_a_changed_file_is_refused() {
         other => panic!("expected the changed generation 3 to be refused, got {other:?}"),
     }
 }
+
+/// A set read by its headers (what `recover` reads before replay) has the
+/// same chain as one read whole; only the newest generation's body is read,
+/// and a damaged segment of a middle generation, unseen by the headers, is
+/// refused by the replay with the error the whole read gives up front.
+#[test]
+fn a_set_read_by_its_headers_chains_alike_and_replay_checks_the_bodies() {
+    use esescope::recovery::{self, RecoveryError, StartAt};
+    use esescope::store::Database;
+    use esescope::txlog::{open_with, Depth};
+    use std::ops::ControlFlow;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion");
+    for file in std::fs::read_dir(&source).unwrap().flatten() {
+        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
+    }
+    let db = Database::open(tmp.path().join("database.edb")).unwrap();
+    let header = db.header().map(|h| (db.path(), h));
+    let read = |depth| open_with(tmp.path(), "edb", header, depth).unwrap();
+    let chain = |set: &esescope::txlog::LogSet| -> Vec<(PathBuf, Option<i32>)> {
+        set.logs.iter().filter(|e| e.in_chain).map(|e| (e.path.clone(), e.generation())).collect()
+    };
+    let (whole, heads) = (read(Depth::Whole), read(Depth::Headers));
+    assert_eq!(chain(&whole), chain(&heads));
+    assert!(chain(&heads).len() > 10);
+    let in_chain: Vec<_> = heads.logs.iter().filter(|e| e.in_chain).collect();
+    let (newest, older) = in_chain.split_last().unwrap();
+    assert!(newest.log.as_ref().unwrap().body_read);
+    assert_eq!(
+        newest.log.as_ref().unwrap().end,
+        whole.logs.iter().find(|e| e.path == newest.path).unwrap().log.as_ref().unwrap().end
+    );
+    assert!(older.iter().all(|e| !e.log.as_ref().unwrap().body_read));
+    let plan = |set: &esescope::txlog::LogSet| {
+        recovery::plan(&db, set, StartAt::Oldest, |_| ControlFlow::Continue(())).map(|p| p.page_records)
+    };
+    assert_eq!(plan(&whole).unwrap(), plan(&heads).unwrap());
+    // a flipped byte in a data segment of generation 3
+    let third = tmp.path().join("edb00003.log");
+    let mut bytes = std::fs::read(&third).unwrap();
+    bytes[2 * 4096 + 100] ^= 0xFF;
+    std::fs::write(&third, bytes).unwrap();
+    let (whole, heads) = (read(Depth::Whole), read(Depth::Headers));
+    let up_front = plan(&whole).unwrap_err();
+    assert!(
+        matches!(&up_front, RecoveryError::DamagedGeneration { generation: 3, problem, .. } if problem.contains("checksum")),
+        "{up_front}"
+    );
+    assert_eq!(plan(&heads).unwrap_err(), up_front);
+}

@@ -196,7 +196,7 @@ impl PlanState {
                         ),
                         style,
                     ),
-                    Line::styled(entry.detail.clone().unwrap_or_default(), theme.error()),
+                    Line::styled(entry.detail.as_deref().unwrap_or_default().to_string(), theme.error()),
                 ];
                 lines.extend(entry.pages.iter().map(|p| Line::styled(page_text(p), theme.text())));
                 if entry.pages.is_empty() {
