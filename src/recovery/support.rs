@@ -129,6 +129,11 @@ const fn kind_of(t: u8) -> Kind {
         0 | 3 | 4 | 19..=23 | 42 | 45 | 46 | 57 | 59..=61 | 66 | 67 | 69..=75 | 82..=92 | 97 | 98 => {
             with(Handling::Ignored)
         }
+        // ExtentFreed, ExtentFreed2: logged when a whole space tree is
+        // deleted; the engine's redo (logredo.cxx, ErrLGRIRedoExtentFreed)
+        // changes no page, it only keeps the freed pages' before images for
+        // a revert snapshot when one is on, which a new file never has
+        100 | 101 => with(Handling::Ignored),
         // Init, Term, Begin, Commit, Rollback, Begin0, Commit0, Refresh,
         // Macro*, RecoveryUndo/Quit (both forms), BeginDT, RcvQKA
         1 | 2 | 5..=13 | 17 | 18 | 49..=53 | 80 => with(Handling::Session),
@@ -184,9 +189,11 @@ mod tests {
         assert_eq!(handling(RecordType(8)), Handling::Session);
         assert_eq!(handling(RecordType(15)), Handling::Database);
         assert_eq!(handling(RecordType(71)), Handling::Ignored);
-        // TrimDB, ExtentFreed, RootPageMove, Scrub, the
+        assert_eq!(handling(RecordType(100)), Handling::Ignored, "ExtentFreed changes no page");
+        assert_eq!(handling(RecordType(101)), Handling::Ignored, "ExtentFreed2 changes no page");
+        // TrimDB, RootPageMove, Scrub, the
         // obsolete Split/Merge/ConvertFDP: not handled
-        for t in [81, 100, 101, 96, 64, 26, 27, 28, 54, 55] {
+        for t in [81, 96, 64, 26, 27, 28, 54, 55] {
             assert_eq!(handling(RecordType(t)), Handling::Unsupported, "{t}");
         }
     }
