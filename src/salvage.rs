@@ -243,8 +243,9 @@ fn catalog_records(
     meter: &mut meter::Meter<'_>,
 ) -> CatalogRecords {
     let name_of = |o: crate::format::ObjectId| names.object_name(o.0);
-    let main = collect(db, (CATALOG_ROOT, 2), &name_of, meter);
-    let mut records: Vec<NodeImage> = main.entries.iter().cloned().map(LeafEntry::into_node).collect();
+    let mut main = collect(db, (CATALOG_ROOT, 2), &name_of, meter);
+    let mut records: Vec<NodeImage> =
+        std::mem::take(&mut main.entries).into_iter().map(LeafEntry::into_node).collect();
     let legacy = main.legacy;
     let mut source = "MSysObjects".to_string();
     report.corrected_pages.extend(main.walk.corrected.iter().map(|p| ("table MSysObjects".into(), p.0)));

@@ -89,20 +89,21 @@ pub(crate) fn find_log_set(
     let Some(base) = base else {
         // each set is read once: the one chosen is returned as read
         let bases = crate::txlog::bases(&dir)?;
-        if let [one] = bases.as_slice() {
-            return crate::txlog::open_with(&dir, one, header, depth);
+        match bases.as_slice() {
+            [] => {
+                return Err(Error::NotDatabase {
+                    path: dir.clone(),
+                    reason: "holds no ESE log or checkpoint file to recover from".into(),
+                })
+            }
+            [one] => return crate::txlog::open_with(&dir, one, header, depth),
+            _ => {}
         }
         let mut matching: Vec<LogSet> = bases
             .iter()
             .filter_map(|b| crate::txlog::open_with(&dir, b, header, depth).ok())
             .filter(|s| header.is_none() || s.database.as_ref().is_some_and(|d| d.same_stream))
             .collect();
-        if bases.is_empty() {
-            return Err(Error::NotDatabase {
-                path: dir.clone(),
-                reason: "holds no ESE log or checkpoint file to recover from".into(),
-            });
-        }
         return match (matching.pop(), matching.is_empty()) {
             (Some(set), true) => Ok(set),
             _ => Err(Error::NotDatabase {

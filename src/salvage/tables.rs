@@ -224,12 +224,9 @@ fn salvage_table<'d>(
         if reader.is_none() && !c.lost_ranges.is_empty() {
             reader = def.map(|def| Table::new(db, names, def));
         }
-        let made = match (&reader, c.lost_ranges.is_empty()) {
-            (Some(r), false) => {
-                regenerate::entries(r, index, &c, &t.entries, &check.kept, (layout, non_unique))
-            }
-            _ => Vec::new(),
-        };
+        let made = reader.as_ref().map_or_else(Vec::new, |r| {
+            regenerate::entries(r, index, &c, &t.entries, &check.kept, (layout, non_unique))
+        });
         let regenerated = made.len();
         if regenerated > 0 {
             check.kept.extend(made);

@@ -120,12 +120,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         });
         let tree = match table {
             Some((i, table)) => {
-                let mut rows = Vec::new();
-                let tree = table.walk_nodes(|page, node| {
-                    if !node.is_deleted() {
-                        rows.extend(table.row_findings(&table.row_errors(page, node)));
-                    }
-                });
+                let (tree, rows) = walk_rows(table);
                 if let Some(slot) = row_findings.get_mut(i) {
                     *slot = Some(rows);
                 }
@@ -150,13 +145,7 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
         match rows {
             Some(rows) => findings.extend(rows),
             // a table whose root is another tree's (a damaged catalog)
-            None => {
-                table.walk_nodes(|page, node| {
-                    if !node.is_deleted() {
-                        findings.extend(table.row_findings(&table.row_errors(page, node)));
-                    }
-                });
-            }
+            None => findings.extend(walk_rows(table).1),
         }
     }
     let is_free = |pgno: PageNumber| free.iter().any(|(a, b)| (*a..=*b).contains(&pgno));
@@ -201,6 +190,18 @@ pub fn check_trees(db: &Database) -> Vec<Finding> {
 /// page ([`header_lies`]) and tree-type flags that contradict what the
 /// catalog says the tree is (`name` starts with "table", "index" or "long
 /// values").
+/// Walks `table`'s tree, decoding every live record for its errors: the
+/// walk and the findings about values.
+fn walk_rows(table: &Table<'_>) -> (TreeWalk, Vec<Finding>) {
+    let mut rows = Vec::new();
+    let tree = table.walk_nodes(|page, node| {
+        if !node.is_deleted() {
+            rows.extend(table.row_findings(&table.row_errors(page, node)));
+        }
+    });
+    (tree, rows)
+}
+
 fn page_lies(db: &Database, name: &str, tree: &TreeWalk) -> Vec<Finding> {
     let expected = if name.starts_with("index") {
         "index"
