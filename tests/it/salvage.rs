@@ -423,12 +423,7 @@ fn a_lost_internal_page_costs_no_row_and_a_stale_leaf_is_refused() {
     let stale = stale.build().unwrap();
     bytes[at(zero_page)..at(zero_page) + size.len()].copy_from_slice(&stale);
     bytes[at(internal)..at(internal) + size.len()].fill(0);
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("internal-zeroed.edb");
-    std::fs::write(&input, &bytes).unwrap();
-
-    let out = dir.path().join("salvaged.edb");
-    let (code, report) = salvage(&input, &out, None);
+    let (_dir, out, code, report) = salvage_bytes(&bytes);
     assert_eq!(code, ExitCode::SUCCESS, "nothing was lost: {report}");
     let lost: Vec<u64> =
         report["unreadable_pages"].as_array().unwrap().iter().map(|p| p["pgno"].as_u64().unwrap()).collect();
@@ -438,6 +433,18 @@ fn a_lost_internal_page_costs_no_row_and_a_stale_leaf_is_refused() {
     assert!(!bridged.iter().any(|b| b[1] == zero_page.0), "the stale copy is not taken");
     assert_eq!(rows(&out), rows(&clean_path), "every row, with its own values");
     assert_eq!(verify_trees_exit(&out), ExitCode::SUCCESS);
+}
+
+/// `bytes` written to a file in a new directory and salvaged there:
+/// the directory (kept while the test looks), the new file, the exit code
+/// and the JSON report.
+fn salvage_bytes(bytes: &[u8]) -> (tempfile::TempDir, PathBuf, ExitCode, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("damaged.edb");
+    std::fs::write(&input, bytes).unwrap();
+    let out = dir.path().join("salvaged.edb");
+    let (code, report) = salvage(&input, &out, None);
+    (dir, out, code, report)
 }
 
 /// Two trees whose internal pages are lost: both are read back along
@@ -470,11 +477,7 @@ fn two_trees_with_lost_internal_pages_both_read_back_along_their_chains() {
         let at = (pgno.0 as usize + 1) * size.len();
         bytes[at..at + size.len()].fill(0);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("internals-zeroed.edb");
-    std::fs::write(&input, &bytes).unwrap();
-    let out = dir.path().join("salvaged.edb");
-    let (code, report) = salvage(&input, &out, None);
+    let (_dir, out, code, report) = salvage_bytes(&bytes);
     assert_eq!(code, ExitCode::SUCCESS, "nothing was lost: {report}");
     let bridged = report["bridged_pages"].as_array().unwrap();
     for leaf in &leaves {

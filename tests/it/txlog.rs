@@ -141,8 +141,13 @@ fn legacy_windows_7_logs_chain_and_place_the_database() {
 
 /// A writable copy of a real log directory.
 fn copy_dir(name: &str) -> tempfile::TempDir {
+    copy_of(&real_samples().join(name))
+}
+
+/// A writable copy of the files of directory `source`.
+fn copy_of(source: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for file in std::fs::read_dir(real_samples().join(name)).unwrap().flatten() {
+    for file in std::fs::read_dir(source).unwrap().flatten() {
         std::fs::copy(file.path(), dir.path().join(file.file_name())).unwrap();
     }
     dir
@@ -266,11 +271,7 @@ fn generations_are_read_again_one_at_a_time_and_a_changed_file_is_refused() {
     use esescope::txlog::LogSummary;
     use std::ops::ControlFlow;
 
-    let tmp = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion");
-    for file in std::fs::read_dir(&source).unwrap().flatten() {
-        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
-    }
+    let tmp = copy_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion"));
     let db = Database::open(tmp.path().join("database.edb")).unwrap();
     let set = esescope::txlog::open(tmp.path(), "edb", db.header().map(|h| (db.path(), h))).unwrap();
     let mut seen = 0;
@@ -313,11 +314,7 @@ fn a_set_read_by_its_headers_chains_alike_and_replay_checks_the_bodies() {
     use esescope::txlog::{open_with, Depth};
     use std::ops::ControlFlow;
 
-    let tmp = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion");
-    for file in std::fs::read_dir(&source).unwrap().flatten() {
-        std::fs::copy(file.path(), tmp.path().join(file.file_name())).unwrap();
-    }
+    let tmp = copy_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-dbs/checkpoint-exhaustion"));
     let db = Database::open(tmp.path().join("database.edb")).unwrap();
     let header = db.header().map(|h| (db.path(), h));
     let read = |depth| open_with(tmp.path(), "edb", header, depth).unwrap();
